@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: run test lint install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Serve on http://127.0.0.1:8000 with the embedded default (SQLite in instance/ and a local
+# Redis) unless QUIZAPP_DATABASE_URL / QUIZAPP_REDIS_URL say otherwise.
+run: $(VENV)/.installed
+	$(BIN)/flask --app wsgi db upgrade
+	@if [ ! -f instance/.demo-loaded ]; then $(BIN)/flask --app wsgi demo && touch instance/.demo-loaded; fi
+	$(BIN)/python -m quizapp.localredis $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
+		--access-logfile - wsgi:app
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+# The whole suite. With no QUIZAPP_DATABASE_URL it runs on SQLite; with no QUIZAPP_REDIS_URL
+# it starts a throwaway Redis server of its own.
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

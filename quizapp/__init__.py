@@ -1,0 +1,167 @@
+"""The quiz-contest platform: an application factory that reads like a table of contents."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+
+import redis
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from quizapp.config import DEFAULTS, from_environment, load_secret_key
+from quizapp.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    configure(app, test_config)
+    app.json.sort_keys = False  # keep fields in the order DESIGN §5 lists them
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def configure(app: Flask, test_config: Mapping[str, object] | None) -> None:
+    """Defaults, then the environment (or the mapping a test passes), then derived keys."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    settings = dict(DEFAULTS)
+    settings.update(from_environment(os.environ) if test_config is None else test_config)
+    app.config.update(settings)
+
+    app.config["SECRET_KEY"] = load_secret_key(settings, app.instance_path)
+    database_url = database_url_for(settings.get("DATABASE_URL"), app.instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    if database_url.startswith("postgresql"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+    https = bool(settings.get("HTTPS"))
+    app.config.update(
+        SESSION_COOKIE_NAME="quizapp_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=https,
+        PREFERRED_URL_SCHEME="https" if https else "http",
+        PERMANENT_SESSION_LIFETIME=timedelta(days=int(settings["SESSION_DAYS"])),
+        # A taker may keep a page open for a whole timed attempt: the token lives as long
+        # as the signed session instead of expiring after an hour.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=https,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+    )
+
+    redis_url = settings.get("REDIS_URL")
+    app.config.update(
+        RATELIMIT_STORAGE_URI=redis_url or "memory://",
+        RATELIMIT_STRATEGY="moving-window",
+        RATELIMIT_HEADERS_ENABLED=True,
+        # If Redis goes away takers keep being served, limited per process meanwhile.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+    )
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+
+    proxies = int(settings.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def database_url_for(configured: object, instance_path: str) -> str:
+    if not configured:
+        return "sqlite:///" + os.path.join(instance_path, "quizapp.db")
+    url = str(configured)
+    # The project ships psycopg 3; accept the URLs hosting providers hand out.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        # SQLite can only alter tables by copying them; batch mode does that for us.
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    # Imported for its user loader and unauthorised handler.
+    from quizapp.auth import session as _session  # noqa: F401
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas(app.config["SQLITE_BUSY_TIMEOUT_MS"]))
+
+    redis_url = app.config.get("REDIS_URL")
+    app.extensions["quizapp.redis"] = (
+        redis.Redis.from_url(str(redis_url), socket_timeout=1, socket_connect_timeout=1)
+        if redis_url
+        else None
+    )
+
+
+def _sqlite_pragmas(busy_timeout_ms: int):
+    def on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers go on while one worker writes; the busy timeout makes a second
+        # writer wait its turn instead of failing with "database is locked".
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return on_connect
+
+
+def register_blueprints(app: Flask) -> None:
+    from quizapp.admin.routes import bp as admin_bp
+    from quizapp.api.routes import bp as api_bp
+    from quizapp.auth.routes import bp as auth_bp
+    from quizapp.health import bp as health_bp
+    from quizapp.main.routes import bp as main_bp
+    from quizapp.units.routes import bp as units_bp
+
+    for blueprint in (main_bp, auth_bp, units_bp, admin_bp, api_bp, health_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from quizapp.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_security(app: Flask) -> None:
+    from quizapp.security import init_app
+
+    init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from quizapp.cli import init_app
+
+    init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from quizapp.auth.models import ROLE_LABELS
+
+    # Compact HTML: takers pay for every byte over 3G.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS)

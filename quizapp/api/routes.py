@@ -1,0 +1,106 @@
+"""The JSON API for takers' phones (DESIGN §5). Unsafe methods need ``X-CSRFToken``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import MultiDict
+
+from quizapp.auth import services
+from quizapp.auth.forms import RegisterForm
+from quizapp.auth.limits import login_per_ip, login_per_phone, register_per_ip
+from quizapp.auth.models import User
+from quizapp.auth.routes import PROFILE_FIELDS, sign_in
+from quizapp.errors import DomainError, ValidationFailed
+from quizapp.extensions import db
+from quizapp.forms import Form
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.after_request
+def no_store(response):
+    # Answers are per person; no shared cache or phone browser cache may keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def user_json(user: User) -> dict[str, object]:
+    return {
+        "id": user.id,
+        "phone": user.phone,
+        "full_name": user.full_name,
+        "role": user.role,
+        "birth_date": user.birth_date.isoformat() if user.birth_date else None,
+        "gender": user.gender,
+        "unit": {"code": user.unit.code, "name": user.unit.name} if user.unit else None,
+        "participant_group": user.participant_group,
+    }
+
+
+def json_body() -> dict[str, object]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise DomainError("Dữ liệu gửi lên phải là một đối tượng JSON.", code="invalid_json")
+    return body
+
+
+def validated(form_class: type[Form], body: dict[str, object]) -> Form:
+    """Run a page form's validators over a JSON body, so both paths share one set of rules."""
+    scalars = {
+        key: "" if value is None else str(value)
+        for key, value in body.items()
+        if not isinstance(value, dict | list | bool)
+    }
+    form = form_class(formdata=MultiDict(scalars), meta={"csrf": False})
+    if not form.validate():
+        raise ValidationFailed(form.first_errors())
+    return form
+
+
+@bp.get("/session")
+def get_session():
+    user = user_json(current_user) if current_user.is_authenticated else None
+    return jsonify(csrf_token=generate_csrf(), user=user)
+
+
+@bp.post("/register")
+@register_per_ip
+def register():
+    if current_user.is_authenticated:
+        raise DomainError("Bạn đang đăng nhập; hãy đăng xuất trước khi đăng ký tài khoản khác.",
+                          code="already_logged_in")
+    form = validated(RegisterForm, json_body())
+    user = services.register_user(
+        phone=form.phone.data,
+        password=form.password.data,
+        **{name: form[name].data for name in PROFILE_FIELDS},
+    )
+    db.session.commit()
+    sign_in(user)
+    return jsonify(user=user_json(user)), 201
+
+
+@bp.post("/login")
+@login_per_ip
+@login_per_phone
+def login():
+    body = json_body()
+    phone, password = body.get("phone"), body.get("password")
+    if not isinstance(phone, str) or not isinstance(password, str) or not phone or not password:
+        raise ValidationFailed({
+            name: ["Vui lòng nhập thông tin này."]
+            for name in ("phone", "password")
+            if not isinstance(body.get(name), str) or not body.get(name)
+        })
+    user = services.authenticate(phone, password)
+    db.session.commit()
+    sign_in(user)
+    return jsonify(user=user_json(user))
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return jsonify(user=None)

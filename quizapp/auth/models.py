@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from quizapp.clock import UTCDateTime, utcnow
+from quizapp.extensions import db
+from quizapp.units.models import Unit
+
+ROLES = ("taker", "organiser", "judge", "admin")
+ROLE_LABELS = {
+    "taker": "Người dự thi",
+    "organiser": "Ban tổ chức",
+    "judge": "Ban giám khảo",
+    "admin": "Quản trị hệ thống",
+}
+GENDERS = {"male": "Nam", "female": "Nữ", "other": "Khác"}
+
+
+def _in(column: str, values) -> str:
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({listed})"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role_known"),
+        CheckConstraint(f"gender IS NULL OR {_in('gender', GENDERS)}", name="gender_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Normalised to ten digits, 0xxxxxxxxx (see auth.phone).
+    phone: Mapped[str] = mapped_column(String(10), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(120))
+    birth_date: Mapped[date | None]
+    gender: Mapped[str | None] = mapped_column(String(8))
+    id_number: Mapped[str | None] = mapped_column(String(12))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    participant_group: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16), default="taker")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # Bumped when the password changes: it is part of the session id, so every other
+    # session of this account ends.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit | None] = relationship()
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
+
+    def has_role(self, *roles: str) -> bool:
+        # An admin may do everything the other roles may.
+        return self.role == "admin" or self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

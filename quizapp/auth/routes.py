@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from quizapp.auth import services
+from quizapp.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterPageForm
+from quizapp.auth.limits import login_per_ip, login_per_phone, register_per_ip
+from quizapp.errors import InvalidCredentials, ValidationFailed
+from quizapp.extensions import db
+from quizapp.forms import Form
+from quizapp.security import safe_next_url
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+PROFILE_FIELDS = ("full_name", "birth_date", "gender", "id_number", "unit_code", "participant_group")
+
+
+def sign_in(user) -> None:
+    session.permanent = True
+    login_user(user)
+
+
+def _redirect_next():
+    return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
+
+
+def _show_field_errors(form: Form, error: ValidationFailed) -> None:
+    for name, messages in error.fields.items():
+        field = getattr(form, name, None)
+        if field is None:
+            flash(" ".join(messages), "error")
+        else:
+            field.errors = [*field.errors, *messages]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@register_per_ip
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterPageForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(
+                phone=form.phone.data,
+                password=form.password.data,
+                **{name: form[name].data for name in PROFILE_FIELDS},
+            )
+        except ValidationFailed as error:
+            _show_field_errors(form, error)
+        else:
+            db.session.commit()
+            sign_in(user)
+            flash("Đăng ký thành công. Chào mừng bạn đến với cuộc thi!", "success")
+            return _redirect_next()
+    return render_template("auth/register.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@login_per_ip
+@login_per_phone
+def login():
+    if current_user.is_authenticated:
+        return _redirect_next()
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.phone.data, form.password.data)
+        except InvalidCredentials as error:
+            form.password.errors.append(error.message)
+            status = 401
+        else:
+            db.session.commit()
+            sign_in(user)
+            return _redirect_next()
+    elif form.errors:
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    # A POST with the CSRF token (checked globally), so no link can sign a taker out.
+    logout_user()
+    flash("Bạn đã đăng xuất.", "info")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(
+        obj=current_user,
+        unit_code=current_user.unit.code if current_user.unit else "",
+    )
+    if form.validate_on_submit():
+        try:
+            services.update_profile(current_user, **{name: form[name].data for name in PROFILE_FIELDS})
+        except ValidationFailed as error:
+            _show_field_errors(form, error)
+        else:
+            db.session.commit()
+            flash("Đã lưu thông tin cá nhân.", "success")
+            return redirect(url_for("auth.profile"))
+    status = 422 if form.errors else 200
+    return render_template("auth/profile.html", form=form, password_form=PasswordForm(formdata=None)), status
+
+
+@bp.post("/profile/password")
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.new_password.data)
+        except ValidationFailed as error:
+            _show_field_errors(form, error)
+        else:
+            db.session.commit()
+            # The session id changed with the password; renew this session, end the others.
+            sign_in(current_user._get_current_object())
+            flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất.", "success")
+            return redirect(url_for("auth.profile"))
+    profile_form = ProfileForm(
+        formdata=None, obj=current_user, unit_code=current_user.unit.code if current_user.unit else ""
+    )
+    return render_template("auth/profile.html", form=profile_form, password_form=form), 422

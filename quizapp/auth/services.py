@@ -1,0 +1,105 @@
+"""Accounts: registration, sign-in, profile and password changes. Never commits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from quizapp.auth.models import ROLES, User
+from quizapp.auth.passwords import hash_password, needs_rehash, verify_password
+from quizapp.auth.phone import normalise_phone
+from quizapp.clock import utcnow
+from quizapp.errors import InvalidCredentials, ValidationFailed
+from quizapp.extensions import db
+from quizapp.text import clean_text
+from quizapp.units.models import Unit
+
+PHONE_TAKEN = "Số điện thoại này đã được đăng ký. Vui lòng đăng nhập hoặc dùng số khác."
+
+
+def find_by_phone(phone: str) -> User | None:
+    return db.session.scalar(select(User).where(User.phone == phone))
+
+
+def unit_by_code(code: str | None) -> Unit | None:
+    if not code:
+        return None
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise ValidationFailed({"unit_code": ["Đơn vị không có trong danh mục."]})
+    return unit
+
+
+def register_user(
+    *,
+    phone: str,
+    password: str,
+    full_name: str,
+    birth_date: date | None = None,
+    gender: str | None = None,
+    id_number: str | None = None,
+    unit_code: str | None = None,
+    participant_group: str | None = None,
+    role: str = "taker",
+) -> User:
+    """Create an account from validated input. The phone must already be normalised."""
+    if role not in ROLES:
+        raise ValidationFailed({"role": [f"Vai trò phải là một trong: {', '.join(ROLES)}."]})
+    if find_by_phone(phone) is not None:
+        raise ValidationFailed({"phone": [PHONE_TAKEN]})
+    user = User(
+        phone=phone,
+        password_hash=hash_password(password),
+        full_name=clean_text(full_name),
+        birth_date=birth_date,
+        gender=gender,
+        id_number=id_number,
+        unit=unit_by_code(unit_code),
+        participant_group=participant_group,
+        role=role,
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Two registrations of one phone raced past the check above; the unique index won.
+        db.session.rollback()
+        raise ValidationFailed({"phone": [PHONE_TAKEN]}) from None
+    return user
+
+
+def authenticate(phone: str, password: str) -> User:
+    """The active account with this phone and password, or ``InvalidCredentials``.
+
+    The answer never says whether the phone is registered.
+    """
+    normalised = normalise_phone(phone)
+    user = find_by_phone(normalised) if normalised else None
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        raise InvalidCredentials()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def update_profile(user: User, **fields) -> User:
+    unit_code = fields.pop("unit_code", None)
+    user.unit = unit_by_code(unit_code)
+    user.full_name = clean_text(fields.pop("full_name"))
+    for name in ("birth_date", "gender", "id_number", "participant_group"):
+        if name in fields:
+            setattr(user, name, fields[name])
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> User:
+    if not verify_password(user.password_hash, current_password):
+        raise ValidationFailed({"current_password": ["Mật khẩu hiện tại không đúng."]})
+    user.password_hash = hash_password(new_password)
+    # Ends every other session of this account (see auth.session.load_user).
+    user.session_version += 1
+    return user

@@ -1,0 +1,88 @@
+"""Command-line interface (``flask --app wsgi …``), as DESIGN §5 lists it."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from quizapp.auth import services as accounts
+from quizapp.auth.models import ROLES
+from quizapp.auth.phone import normalise_phone
+from quizapp.errors import ValidationFailed
+from quizapp.extensions import db
+
+users_cli = AppGroup("users", help="Manage accounts.")
+units_cli = AppGroup("units", help="Manage the units directory.")
+
+
+@users_cli.command("create")
+@click.argument("phone")
+@click.option("--name", "full_name", required=True, help="Full name.")
+@click.option("--role", type=click.Choice(ROLES), default="taker", show_default=True)
+@click.option("--password", help="Prompted for (hidden) when not given.")
+@click.option("--unit", "unit_code", help="Code of the user's unit in the directory.")
+def create_user(phone: str, full_name: str, role: str, password: str | None, unit_code: str | None) -> None:
+    """Create an account with PHONE (any usual form; stored as 0xxxxxxxxx)."""
+    normalised = normalise_phone(phone)
+    if normalised is None:
+        raise click.ClickException(f"số điện thoại không hợp lệ: {phone}")
+    if password is None:
+        password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
+    minimum = int(current_app.config["PASSWORD_MIN_LENGTH"])
+    if len(password) < minimum:
+        raise click.ClickException(f"mật khẩu phải có ít nhất {minimum} ký tự")
+    try:
+        user = accounts.register_user(
+            phone=normalised, password=password, full_name=full_name, role=role, unit_code=unit_code
+        )
+    except ValidationFailed as error:
+        db.session.rollback()
+        messages = [f"{name}: {' '.join(texts)}" for name, texts in error.fields.items()]
+        raise click.ClickException("; ".join(messages)) from None
+    db.session.commit()
+    click.echo(f"Đã tạo tài khoản {user.phone} ({role}), id {user.id}.")
+
+
+@units_cli.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def load_units(file: str) -> None:
+    """Create or update units from FILE.csv (code,name,parent_code,headcount); all or nothing."""
+    from quizapp.units.services import UnitsFileError, load_units_csv
+
+    with open(file, "rb") as handle:
+        data = handle.read()
+    try:
+        report = load_units_csv(data, file)
+    except UnitsFileError as error:
+        db.session.rollback()
+        for line in error.errors:
+            click.echo(line, err=True)
+        click.echo(f"Không nạp đơn vị nào: {len(error.errors)} lỗi.", err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo(
+        f"Đã nạp {len(report.codes)} đơn vị: {report.created} mới, "
+        f"{report.updated} cập nhật, {report.unchanged} không đổi."
+    )
+
+
+@click.command("demo")
+def demo() -> None:
+    """Load demo data for a first run (refused in production)."""
+    from quizapp.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+
+    if current_app.config.get("ENV") == "production":
+        raise click.ClickException("demo data is never loaded in production (QUIZAPP_ENV=production)")
+    report, created = load_demo()
+    db.session.commit()
+    click.echo(f"Đơn vị mẫu: {report.created} mới, {report.updated + report.unchanged} đã có.")
+    click.echo(f"Tài khoản mẫu (mật khẩu {DEMO_PASSWORD}), {len(created)} mới:")
+    for phone, name, role, _unit, _group in DEMO_ACCOUNTS:
+        click.echo(f"  {phone}  {role:<9}  {name}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(units_cli)
+    app.cli.add_command(demo)

@@ -1,0 +1,110 @@
+"""Configuration: defaults in code, overrides from ``QUIZAPP_*`` environment variables.
+
+Tests pass a mapping to ``create_app`` instead. Every key below may be set from the
+environment by prefixing it with ``QUIZAPP_`` (``QUIZAPP_DATABASE_URL`` and
+``QUIZAPP_REDIS_URL`` are the two most admins need); values are parsed as JSON when they
+look like JSON (numbers, ``true``/``false``, lists), and used as strings otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+
+# Placeholders people paste from tutorials; production refuses them like a missing key.
+_WEAK_SECRET_KEYS = {"", "dev", "secret", "changeme", "change-me", "you-will-never-guess"}
+MIN_SECRET_KEY_LENGTH = 32
+
+DEFAULTS: dict[str, object] = {
+    # "production" makes the app refuse weak settings instead of inventing them.
+    "ENV": "development",
+    "SECRET_KEY": None,
+    # None means the embedded default: an SQLite file in the instance folder.
+    "DATABASE_URL": None,
+    # None means no shared Redis: rate limits are kept per process.
+    "REDIS_URL": None,
+    # Serve behind HTTPS: marks cookies Secure and sends HSTS.
+    "HTTPS": False,
+    # How many reverse proxies in front of the app set X-Forwarded-For (0 ignores it).
+    "TRUSTED_PROXIES": 0,
+    "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    # Argon2id cost; tests lower it so thousands of hashes stay quick.
+    "PASSWORD_TIME_COST": 3,
+    "PASSWORD_MEMORY_COST_KIB": 65536,
+    "PASSWORD_PARALLELISM": 1,
+    "PASSWORD_MIN_LENGTH": 8,
+    "SESSION_DAYS": 14,
+    # Rate limits (Flask-Limiter syntax). Per account or phone first; per IP only as a
+    # flood guard, because many honest takers share one carrier or office IP.
+    "RATELIMIT_LOGIN_PER_PHONE": "10 per minute",
+    "RATELIMIT_LOGIN_PER_IP": "300 per minute",
+    "RATELIMIT_REGISTER_PER_IP": "30 per hour",
+    "RATELIMIT_KEY_PREFIX": "quizapp",
+    "TIMEZONE": "Asia/Ho_Chi_Minh",
+    # Who takes part, as registration asks it; contests report and award by group.
+    "PARTICIPANT_GROUPS": [
+        ["can_bo", "Cán bộ, đảng viên, công chức, viên chức, người lao động"],
+        ["luc_luong_vu_trang", "Lực lượng vũ trang"],
+        ["doan_vien_hoi_vien", "Đoàn viên, hội viên các đoàn thể"],
+        ["hoc_sinh_sinh_vien", "Học sinh, sinh viên"],
+        ["nhan_dan", "Nhân dân"],
+    ],
+}
+
+
+def _parse(value: str) -> object:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, object]:
+    """The ``QUIZAPP_*`` variables, with the prefix removed and values parsed."""
+    prefix = "QUIZAPP_"
+    return {
+        key[len(prefix):]: _parse(value)
+        for key, value in environ.items()
+        if key.startswith(prefix) and value != ""
+    }
+
+
+def load_secret_key(config: dict[str, object], instance_path: str) -> str:
+    """Return a usable secret key or raise ``RuntimeError``.
+
+    Production must be given a real key. Anywhere else a random key is generated once and
+    kept in the instance folder, so sessions survive restarts and every gunicorn worker
+    signs cookies with the same key.
+    """
+    key = config.get("SECRET_KEY")
+    if isinstance(key, str) and key not in _WEAK_SECRET_KEYS and len(key) >= MIN_SECRET_KEY_LENGTH:
+        return key
+    if config.get("ENV") == "production":
+        raise RuntimeError(
+            "QUIZAPP_SECRET_KEY must be set to a random value of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters in production "
+            '(python -c "import secrets; print(secrets.token_urlsafe(48))").'
+        )
+    if key:
+        raise RuntimeError(
+            f"QUIZAPP_SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random characters."
+        )
+    path = Path(instance_path) / "secret_key"
+    try:
+        # O_EXCL: when several workers start at once exactly one writes the key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    for _ in range(50):
+        stored = path.read_text().strip()
+        if stored:
+            return stored
+        # Another worker created the file and has not written it yet.
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty; delete it to generate a new key.")

@@ -1,0 +1,133 @@
+"""Domain errors raised by services, and the one place that turns errors into responses.
+
+Services raise ``DomainError`` subclasses; they never build responses. Requests under
+``/api/`` get ``{"error": {"code", "message"}}`` JSON with a stable code, every other
+request gets a Vietnamese error page.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from quizapp.extensions import db
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+    message = "Yêu cầu không hợp lệ."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        if code:
+            self.code = code
+
+
+class ValidationFailed(DomainError):
+    """Input that breaks a rule; ``fields`` maps each field name to its messages."""
+
+    status = 422
+    code = "validation_error"
+    message = "Thông tin chưa hợp lệ, vui lòng kiểm tra lại."
+
+    def __init__(self, fields: dict[str, list[str]], message: str | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+class InvalidCredentials(DomainError):
+    status = 401
+    code = "invalid_credentials"
+    message = "Số điện thoại hoặc mật khẩu không đúng."
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    message = "Không tìm thấy nội dung yêu cầu."
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    message = "Bạn không có quyền thực hiện thao tác này."
+
+
+# Codes and Vietnamese texts for HTTP errors raised by Flask and its extensions.
+HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
+    400: ("bad_request", "Yêu cầu không hợp lệ", "Yêu cầu gửi lên không hợp lệ."),
+    401: ("login_required", "Cần đăng nhập", "Vui lòng đăng nhập để tiếp tục."),
+    403: ("forbidden", "Không có quyền truy cập", "Bạn không có quyền xem trang này."),
+    404: ("not_found", "Không tìm thấy trang", "Trang bạn tìm không tồn tại hoặc đã bị xoá."),
+    405: ("method_not_allowed", "Thao tác không được hỗ trợ", "Thao tác này không được hỗ trợ."),
+    413: ("payload_too_large", "Tệp quá lớn", "Dữ liệu gửi lên vượt quá dung lượng cho phép."),
+    415: ("unsupported_media_type", "Định dạng không hỗ trợ", "Dữ liệu phải gửi ở dạng JSON."),
+    429: (
+        "rate_limited",
+        "Thao tác quá nhanh",
+        "Bạn thao tác quá nhiều lần trong thời gian ngắn. Vui lòng chờ một lát rồi thử lại.",
+    ),
+    500: (
+        "internal_error",
+        "Lỗi hệ thống",
+        "Hệ thống gặp sự cố. Dữ liệu đã lưu không bị mất; vui lòng thử lại sau ít phút.",
+    ),
+    503: (
+        "unavailable",
+        "Hệ thống đang bận",
+        "Hệ thống đang bận hoặc đang bảo trì. Vui lòng thử lại sau ít phút.",
+    ),
+}
+CSRF_MESSAGE = "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và thử lại."
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, **extra: object):
+    body: dict[str, object] = {"code": code, "message": message, **extra}
+    return jsonify(error=body), status
+
+
+def error_page(status: int, title: str, message: str):
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def _http_error(error: HTTPException):
+    status = error.code or 500
+    code, title, message = HTTP_ERRORS.get(status, HTTP_ERRORS[400 if status < 500 else 500])
+    if isinstance(error, CSRFError):
+        code, message = "csrf_failed", CSRF_MESSAGE
+    response = make_response(
+        json_error(status, code, message) if wants_json() else error_page(status, title, message)
+    )
+    # Keep the headers the error carries (Allow on 405, Retry-After on 429).
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _domain_error(error: DomainError):
+    if wants_json():
+        extra = {"fields": error.fields} if isinstance(error, ValidationFailed) else {}
+        return json_error(error.status, error.code, error.message, **extra)
+    title = HTTP_ERRORS.get(error.status, HTTP_ERRORS[400])[1]
+    return error_page(error.status, title, error.message)
+
+
+def _unexpected_error(error: Exception):
+    db.session.rollback()
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    code, title, message = HTTP_ERRORS[500]
+    return json_error(500, code, message) if wants_json() else error_page(500, title, message)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)

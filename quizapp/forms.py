@@ -1,0 +1,44 @@
+"""The base form: Flask-WTF with WTForms' built-in messages in Vietnamese."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+
+# WTForms ships no Vietnamese catalogue; these are the messages our fields can produce.
+_VI = {
+    "This field is required.": "Vui lòng nhập thông tin này.",
+    "Not a valid choice.": "Lựa chọn không hợp lệ.",
+    "Invalid Choice: could not coerce.": "Lựa chọn không hợp lệ.",
+    "Not a valid date value.": "Ngày không hợp lệ (định dạng ngày/tháng/năm).",
+    "Not a valid integer value.": "Vui lòng nhập một số nguyên.",
+    "Invalid input.": "Giá trị không hợp lệ.",
+    "Field must be equal to %(other_name)s.": "Không khớp với trường %(other_name)s.",
+    "Number must be at least %(min)s.": "Giá trị phải từ %(min)s trở lên.",
+    "Number must be at most %(max)s.": "Giá trị không được vượt quá %(max)s.",
+    "Number must be between %(min)s and %(max)s.": "Giá trị phải từ %(min)s đến %(max)s.",
+    "CSRF token missing.": "Thiếu mã bảo vệ biểu mẫu; vui lòng tải lại trang.",
+    "CSRF token expired.": "Biểu mẫu đã hết hạn; vui lòng tải lại trang.",
+    "Invalid CSRF Token.": "Mã bảo vệ biểu mẫu không hợp lệ; vui lòng tải lại trang.",
+    "CSRF failed.": "Mã bảo vệ biểu mẫu không hợp lệ; vui lòng tải lại trang.",
+}
+
+
+class _Vietnamese:
+    def gettext(self, string: str) -> str:
+        return _VI.get(string, string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _VI.get(singular if n == 1 else plural, singular if n == 1 else plural)
+
+
+_TRANSLATIONS = _Vietnamese()
+
+
+class Form(FlaskForm):
+    class Meta:
+        def get_translations(self, form):
+            return _TRANSLATIONS
+
+    def first_errors(self) -> dict[str, list[str]]:
+        """Field errors keyed by field name, as the JSON API reports them."""
+        return {name: list(errors) for name, errors in self.errors.items()}

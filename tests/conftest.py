@@ -1,0 +1,225 @@
+"""Fixtures: a real database (SQLite, or PostgreSQL when QUIZAPP_DATABASE_URL names one)
+built by the migrations, a real Redis, and a clean database for every test.
+
+The suite never touches the database that QUIZAPP_DATABASE_URL names: on PostgreSQL it
+creates a database of its own on that server and drops it at the end. With no
+QUIZAPP_REDIS_URL it starts a throwaway Redis server; with one, each test uses its own key
+prefix instead of flushing anything.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from quizapp import create_app, database_url_for
+from quizapp.auth import services as accounts
+from quizapp.extensions import db
+from quizapp.localredis import LocalRedis
+
+PASSWORD = "matkhau-123"
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+# --- databases --------------------------------------------------------------------------
+
+
+def _server_url(url: str) -> str:
+    return database_url_for(url, "")
+
+
+def create_postgres_database(server_url: str) -> str:
+    """Create an empty database on the server of ``server_url``; return its URL."""
+    url = make_url(_server_url(server_url))
+    name = f"quizapp_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(database_url: str) -> None:
+    url = make_url(database_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def new_database(tmp_path_factory) -> Iterator[callable]:
+    """A factory of fresh, empty databases of the kind this run tests against."""
+    configured = os.environ.get("QUIZAPP_DATABASE_URL", "")
+    made: list[str] = []
+
+    def make() -> str:
+        if configured.startswith(("postgres://", "postgresql")):
+            url = create_postgres_database(configured)
+        else:
+            url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "quizapp.db")
+        made.append(url)
+        return url
+
+    yield make
+    for url in made:
+        if url.startswith("postgresql"):
+            drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def database_url(new_database) -> str:
+    """The suite's database, built once by the migrations as `flask db upgrade` would."""
+    url = new_database()
+    app = create_app(base_config(url, None, "schema"))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+# --- redis ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    configured = os.environ.get("QUIZAPP_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    with LocalRedis(directory=str(tmp_path_factory.mktemp("redis"))) as server:
+        yield server.url
+
+
+# --- the app ----------------------------------------------------------------------------
+
+
+def base_config(database_url: str, redis_url: str | None, key_prefix: str) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "RATELIMIT_KEY_PREFIX": f"quizapp-test-{key_prefix}",
+        # Cheap hashes: the suite creates hundreds of accounts.
+        "PASSWORD_TIME_COST": 1,
+        "PASSWORD_MEMORY_COST_KIB": 8,
+    }
+
+
+@pytest.fixture
+def make_app(database_url, redis_url, request) -> Iterator[callable]:
+    """Build apps on the suite's database; extra keys override the test config."""
+    apps: list[Flask] = []
+    prefix = re.sub(r"\W+", "-", request.node.nodeid)[-80:] + "-" + uuid.uuid4().hex[:6]
+
+    def make(**overrides: object) -> Flask:
+        app = create_app({**base_config(database_url, redis_url, prefix), **overrides})
+        apps.append(app)
+        return app
+
+    yield make
+    for index, app in enumerate(apps):
+        with app.app_context():
+            if index == 0:
+                clean_database()
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+def clean_database() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    db.session.remove()
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def csrf_token(client) -> str:
+    return client.get("/api/v1/session").get_json()["csrf_token"]
+
+
+class Accounts:
+    """Make accounts and sign in as them, through the real pages."""
+
+    def __init__(self, app: Flask, client) -> None:
+        self.app = app
+        self.client = client
+        self._next_phone = 912000000
+
+    def create(self, role: str = "taker", phone: str | None = None, **fields) -> int:
+        if phone is None:
+            self._next_phone += 1
+            phone = f"0{self._next_phone}"
+        with self.app.app_context():
+            user = accounts.register_user(
+                phone=phone, password=fields.pop("password", PASSWORD),
+                full_name=fields.pop("full_name", f"Người dùng {role}"), role=role, **fields,
+            )
+            db.session.commit()
+            return user.id
+
+    def login(self, phone: str, password: str = PASSWORD):
+        return self.client.post(
+            "/auth/login",
+            data={"phone": phone, "password": password, "csrf_token": csrf_token(self.client)},
+        )
+
+    def login_as(self, role: str = "taker"):
+        self._next_phone += 1
+        phone = f"0{self._next_phone}"
+        self.create(role, phone)
+        response = self.login(phone)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return phone
+
+    def logout(self):
+        return self.client.post("/auth/logout", data={"csrf_token": csrf_token(self.client)})
+
+
+@pytest.fixture
+def auth(app, client) -> Accounts:
+    return Accounts(app, client)
+
+
+@pytest.fixture
+def user_count(app):
+    from sqlalchemy import func, select
+
+    from quizapp.auth.models import User
+
+    def count() -> int:
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(User))
+
+    return count
