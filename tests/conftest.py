@@ -10,7 +10,6 @@ prefix instead of flushing anything.
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import Iterator
 
@@ -22,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from quizapp import create_app, database_url_for
 from quizapp.auth import services as accounts
-from quizapp.extensions import db
+from quizapp.extensions import db, limiter
 from quizapp.localredis import LocalRedis
 
 PASSWORD = "matkhau-123"
@@ -79,7 +78,7 @@ def new_database(tmp_path_factory) -> Iterator[callable]:
 def database_url(new_database) -> str:
     """The suite's database, built once by the migrations as `flask db upgrade` would."""
     url = new_database()
-    app = create_app(base_config(url, None, "schema"))
+    app = create_app(base_config(url, None))
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -102,37 +101,48 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
 # --- the app ----------------------------------------------------------------------------
 
 
-def base_config(database_url: str, redis_url: str | None, key_prefix: str) -> dict[str, object]:
+def base_config(database_url: str, redis_url: str | None) -> dict[str, object]:
     return {
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "RATELIMIT_KEY_PREFIX": f"quizapp-test-{key_prefix}",
         # Cheap hashes: the suite creates hundreds of accounts.
         "PASSWORD_TIME_COST": 1,
         "PASSWORD_MEMORY_COST_KIB": 8,
     }
 
 
+@pytest.fixture(scope="session")
+def suite_engine(database_url):
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def make_app(database_url, redis_url, request) -> Iterator[callable]:
-    """Build apps on the suite's database; extra keys override the test config."""
+def make_app(database_url, redis_url, suite_engine) -> Iterator[callable]:
+    """Build apps on the suite's database; extra keys override the test config.
+
+    Rate-limit counters start from zero in every test: the limiter is one object per
+    process (as in production, where a process serves one app), so it is reset here.
+    """
     apps: list[Flask] = []
-    prefix = re.sub(r"\W+", "-", request.node.nodeid)[-80:] + "-" + uuid.uuid4().hex[:6]
 
     def make(**overrides: object) -> Flask:
-        app = create_app({**base_config(database_url, redis_url, prefix), **overrides})
+        app = create_app({**base_config(database_url, redis_url), **overrides})
+        if not apps and "REDIS_URL" not in overrides:
+            with app.app_context():
+                limiter.reset()
         apps.append(app)
         return app
 
     yield make
-    for index, app in enumerate(apps):
+    for app in apps:
         with app.app_context():
-            if index == 0:
-                clean_database()
             db.session.remove()
             db.engine.dispose()
+    clean_database(suite_engine)
 
 
 @pytest.fixture
@@ -140,10 +150,9 @@ def app(make_app) -> Flask:
     return make_app()
 
 
-def clean_database() -> None:
+def clean_database(engine) -> None:
     tables = list(reversed(db.metadata.sorted_tables))
-    db.session.remove()
-    with db.engine.begin() as connection:
+    with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             names = ", ".join(f'"{table.name}"' for table in tables)
             connection.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))

@@ -1,0 +1,65 @@
+"""Configuration from the environment, and the secret-key rules."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from quizapp import create_app, database_url_for
+from quizapp.config import from_environment, load_secret_key
+
+
+def test_environment_overrides_are_parsed():
+    config = from_environment({
+        "QUIZAPP_REDIS_URL": "redis://r:6379/2", "QUIZAPP_TRUSTED_PROXIES": "1",
+        "QUIZAPP_HTTPS": "true", "QUIZAPP_EMPTY": "", "OTHER": "x",
+    })
+    assert config == {"REDIS_URL": "redis://r:6379/2", "TRUSTED_PROXIES": 1, "HTTPS": True}
+
+
+def test_create_app_reads_the_environment(monkeypatch, tmp_path, database_url):
+    monkeypatch.setenv("QUIZAPP_DATABASE_URL", database_url)
+    monkeypatch.setenv("QUIZAPP_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("QUIZAPP_PASSWORD_MIN_LENGTH", "10")
+    app = create_app()
+    assert app.config["PASSWORD_MIN_LENGTH"] == 10
+    assert app.config["SECRET_KEY"] == "k" * 40
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == database_url_for(database_url, "")
+
+
+def test_production_refuses_to_start_without_a_real_secret_key(tmp_path):
+    for key in (None, "", "dev", "short-key"):
+        with pytest.raises(RuntimeError, match="QUIZAPP_SECRET_KEY"):
+            load_secret_key({"ENV": "production", "SECRET_KEY": key}, str(tmp_path))
+    assert not (tmp_path / "secret_key").exists()
+    strong = "x" * 48
+    assert load_secret_key({"ENV": "production", "SECRET_KEY": strong}, str(tmp_path)) == strong
+
+
+def test_production_app_factory_refuses_a_missing_key(monkeypatch):
+    monkeypatch.delenv("QUIZAPP_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="QUIZAPP_SECRET_KEY"):
+        create_app({"ENV": "production", "DATABASE_URL": "sqlite://"})
+
+
+def test_embedded_default_generates_a_key_once(tmp_path):
+    first = load_secret_key({"ENV": "development"}, str(tmp_path))
+    second = load_secret_key({"ENV": "development"}, str(tmp_path))
+    assert first == second and len(first) >= 32
+    assert os.stat(tmp_path / "secret_key").st_mode & 0o077 == 0
+
+
+def test_a_weak_key_is_refused_everywhere(tmp_path):
+    with pytest.raises(RuntimeError, match="too weak"):
+        load_secret_key({"ENV": "development", "SECRET_KEY": "abc"}, str(tmp_path))
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    (None, "sqlite:////srv/instance/quizapp.db"),
+    ("postgres://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+    ("postgresql://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"),
+    ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+])
+def test_database_urls(given, expected):
+    assert database_url_for(given, "/srv/instance") == expected

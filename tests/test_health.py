@@ -1,0 +1,46 @@
+"""GET /healthz: what a load balancer and an admin see."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from quizapp.extensions import db
+
+
+def test_healthy(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_redis_down_is_degraded_not_down(make_app):
+    client = make_app(REDIS_URL="redis://127.0.0.1:1/0").test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "degraded", "database": "ok", "redis": "down"}
+    # Takers are still served while Redis is away.
+    assert client.get("/auth/login").status_code == 200
+
+
+def test_without_redis_configured(make_app):
+    response = make_app(REDIS_URL=None).test_client().get("/healthz")
+    assert response.get_json()["redis"] == "not_configured"
+    assert response.status_code == 200
+
+
+def test_database_down_is_503(make_app):
+    app = make_app(DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere")
+    app.logger.disabled = True
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "down"
+    assert response.get_json()["database"] == "down"
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            return
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
