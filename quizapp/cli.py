@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from quizapp.auth import services as accounts
 from quizapp.auth.models import ROLES
@@ -68,6 +68,7 @@ def load_units(file: str) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo() -> None:
     """Load demo data for a first run (refused in production)."""
     from quizapp.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo

@@ -49,7 +49,8 @@ class LocalRedis:
 
     def __init__(self, port: int | None = None, directory: str | None = None) -> None:
         self.port = port or free_port()
-        self.directory = directory or tempfile.mkdtemp(prefix="quizapp-redis-")
+        # Absolute: redis-server changes into --dir before it opens the log file.
+        self.directory = os.path.abspath(directory or tempfile.mkdtemp(prefix="quizapp-redis-"))
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

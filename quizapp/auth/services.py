@@ -47,12 +47,15 @@ def register_user(
     """Create an account from validated input. The phone must already be normalised."""
     if role not in ROLES:
         raise ValidationFailed({"role": [f"Vai trò phải là một trong: {', '.join(ROLES)}."]})
+    full_name = clean_text(full_name)
+    if not full_name or len(full_name) > 120:
+        raise ValidationFailed({"full_name": ["Họ và tên từ 1 đến 120 ký tự."]})
     if find_by_phone(phone) is not None:
         raise ValidationFailed({"phone": [PHONE_TAKEN]})
     user = User(
         phone=phone,
         password_hash=hash_password(password),
-        full_name=clean_text(full_name),
+        full_name=full_name,
         birth_date=birth_date,
         gender=gender,
         id_number=id_number,

@@ -36,6 +36,17 @@ class UnitRow:
 
 
 @dataclass
+class UnitsFile:
+    rows: list[UnitRow]
+    # Optional columns the file leaves out keep their current values on existing units.
+    has_parent: bool
+    has_headcount: bool
+    errors: list[tuple[int, str]]
+    # Codes of rows that had errors: a child naming one is not also an "unknown parent".
+    codes_with_errors: set[str]
+
+
+@dataclass
 class LoadReport:
     created: int = 0
     updated: int = 0
@@ -51,27 +62,65 @@ def load_units_csv(data: bytes, filename: str) -> LoadReport:
     loading the same file twice changes nothing. Raises ``UnitsFileError`` listing every
     bad row, before anything is written.
     """
-    rows = _parse(data, filename)
+    parsed = _parse(data, filename)
     existing = {unit.code: unit for unit in db.session.scalars(select(Unit))}
-    _check_parents(rows, existing, filename)
-    return _apply(rows, existing)
+    errors = parsed.errors + _check_parents(parsed, existing)
+    if errors:
+        raise UnitsFileError([f"{filename}:{line}: {message}" for line, message in sorted(errors)])
+    return _apply(parsed, existing)
 
 
-def _parse(data: bytes, filename: str) -> list[UnitRow]:
-    errors: list[str] = []
+BOM = b"\xef\xbb\xbf"
+MAX_HEADCOUNT = 100_000_000
+_HEADCOUNT = re.compile(r"[0-9]{1,9}")
+
+
+def _parse(data: bytes, filename: str) -> UnitsFile:
+    """Read the header and rows, collecting row errors as (line, message)."""
+    data = data.removeprefix(BOM)
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise UnitsFileError(
             [f"{filename}:{line}: tệp không ở mã UTF-8; hãy lưu lại tệp dạng 'CSV UTF-8'"]
         ) from None
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+    header_line = text.splitlines()[0] if text.strip() else ""
+    if not header_line.strip():
         raise UnitsFileError([f"{filename}:1: thiếu dòng tiêu đề {','.join(COLUMNS)}"])
-    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [column.strip().lower() for column in next(reader)]
+    _check_header(header, filename)
+
+    parsed = UnitsFile([], "parent_code" in header, "headcount" in header, [], set())
+    first_seen: dict[str, int] = {}
+    line = reader.line_num
+    for record in reader:
+        start, line = line + 1, reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        cells = dict(zip(header, record, strict=False))
+        row, row_errors = _row(start, cells, len(record), len(header))
+        parsed.errors.extend((start, message) for message in row_errors)
+        code = cells.get("code", "").strip()
+        if code in first_seen:
+            parsed.errors.append((start, f"mã đơn vị {code} trùng với dòng {first_seen[code]}"))
+            continue
+        if code:
+            first_seen[code] = start
+        if row is None:
+            if code:
+                parsed.codes_with_errors.add(code)
+        else:
+            parsed.rows.append(row)
+    if not first_seen and not parsed.errors:
+        parsed.errors.append((2, "tệp không có dòng dữ liệu nào"))
+    return parsed
+
+
+def _check_header(header: list[str], filename: str) -> None:
+    errors = []
     unknown = [column for column in header if column not in COLUMNS]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if unknown:
@@ -82,28 +131,6 @@ def _parse(data: bytes, filename: str) -> list[UnitRow]:
         errors.append(f"{filename}:1: tên cột bị lặp")
     if errors:
         raise UnitsFileError(errors)
-
-    rows: list[UnitRow] = []
-    first_line: dict[str, int] = {}
-    line = reader.line_num
-    for record in reader:
-        start, line = line + 1, reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue
-        row, row_errors = _row(start, dict(zip(header, record, strict=False)), len(record), len(header))
-        errors.extend(f"{filename}:{start}: {message}" for message in row_errors)
-        if row is None:
-            continue
-        if row.code in first_line:
-            errors.append(f"{filename}:{start}: mã đơn vị {row.code} trùng với dòng {first_line[row.code]}")
-            continue
-        first_line[row.code] = start
-        rows.append(row)
-    if not rows and not errors:
-        errors.append(f"{filename}:2: tệp không có dòng dữ liệu nào")
-    if errors:
-        raise UnitsFileError(errors)
-    return rows
 
 
 def _row(line: int, cells: dict[str, str], width: int, expected: int) -> tuple[UnitRow | None, list[str]]:
@@ -126,60 +153,69 @@ def _row(line: int, cells: dict[str, str], width: int, expected: int) -> tuple[U
         errors.append("đơn vị không thể là đơn vị cha của chính nó")
     headcount = None
     if headcount_text:
-        if headcount_text.isdigit():
-            headcount = int(headcount_text)
+        if not _HEADCOUNT.fullmatch(headcount_text):
+            errors.append(f"số người (headcount) {headcount_text!r} phải là số nguyên không âm, không quá 9 chữ số")
+        elif int(headcount_text) > MAX_HEADCOUNT:
+            errors.append(f"số người (headcount) {headcount_text} lớn quá mức cho phép ({MAX_HEADCOUNT:,})")
         else:
-            errors.append(f"số người (headcount) {headcount_text!r} phải là số nguyên không âm")
+            headcount = int(headcount_text)
     if errors:
         return None, errors
     return UnitRow(line, code, name, parent_code, headcount), []
 
 
-def _check_parents(rows: list[UnitRow], existing: dict[str, Unit], filename: str) -> None:
+def _check_parents(parsed: UnitsFile, existing: dict[str, Unit]) -> list[tuple[int, str]]:
     # The parent each code will have once the file is loaded.
     parent_of = {code: (unit.parent.code if unit.parent else None) for code, unit in existing.items()}
-    parent_of.update({row.code: row.parent_code for row in rows})
+    if parsed.has_parent:
+        parent_of.update({row.code: row.parent_code for row in parsed.rows})
+    else:
+        parent_of.update({row.code: parent_of.get(row.code) for row in parsed.rows})
+    known = parent_of.keys() | parsed.codes_with_errors
     errors = []
-    for row in rows:
-        if row.parent_code and row.parent_code not in parent_of:
-            errors.append(
-                f"{filename}:{row.line}: mã đơn vị cha {row.parent_code} không có trong tệp hoặc danh mục"
-            )
+    for row in parsed.rows:
+        if not parsed.has_parent:
+            continue
+        if row.parent_code and row.parent_code not in known:
+            errors.append((row.line, f"mã đơn vị cha {row.parent_code} không có trong tệp hoặc danh mục"))
             continue
         seen, code = {row.code}, row.parent_code
         while code is not None:
             if code in seen:
-                errors.append(f"{filename}:{row.line}: quan hệ cấp trên của {row.code} tạo thành vòng lặp")
+                errors.append((row.line, f"quan hệ cấp trên của {row.code} tạo thành vòng lặp"))
                 break
             seen.add(code)
             code = parent_of.get(code)
-    if errors:
-        raise UnitsFileError(errors)
+    return errors
 
 
-def _apply(rows: list[UnitRow], existing: dict[str, Unit]) -> LoadReport:
-    report = LoadReport(codes=[row.code for row in rows])
+def _apply(parsed: UnitsFile, existing: dict[str, Unit]) -> LoadReport:
+    report = LoadReport(codes=[row.code for row in parsed.rows])
     by_code = dict(existing)
     changed: set[str] = set()
-    for row in rows:
+    for row in parsed.rows:
         unit = by_code.get(row.code)
         if unit is None:
-            unit = by_code[row.code] = Unit(code=row.code, name=row.name, headcount=row.headcount)
-            db.session.add(unit)
+            by_code[row.code] = Unit(code=row.code, name=row.name, headcount=row.headcount)
+            db.session.add(by_code[row.code])
             report.created += 1
             continue
-        if (unit.name, unit.headcount) != (row.name, row.headcount):
-            unit.name, unit.headcount = row.name, row.headcount
+        if unit.name != row.name:
+            unit.name = row.name
             changed.add(row.code)
-    for row in rows:
-        unit = by_code[row.code]
-        parent = by_code[row.parent_code] if row.parent_code else None
-        if unit.parent is not parent:
-            unit.parent = parent
+        if parsed.has_headcount and unit.headcount != row.headcount:
+            unit.headcount = row.headcount
             changed.add(row.code)
-    created = report.created
-    report.updated = len(changed - {row.code for row in rows if row.code not in existing})
-    report.unchanged = len(rows) - created - report.updated
+    if parsed.has_parent:
+        for row in parsed.rows:
+            unit = by_code[row.code]
+            parent = by_code[row.parent_code] if row.parent_code else None
+            if unit.parent is not parent:
+                unit.parent = parent
+                if row.code in existing:
+                    changed.add(row.code)
+    report.updated = len(changed)
+    report.unchanged = len(parsed.rows) - report.created - report.updated
     db.session.flush()
     return report
 
