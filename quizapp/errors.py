@@ -94,7 +94,11 @@ def json_error(status: int, code: str, message: str, **extra: object):
 
 
 def error_page(status: int, title: str, message: str):
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    try:
+        return render_template("errors/error.html", status=status, title=title, message=message), status
+    except Exception:  # the layout itself failed (say, the database is down): plain text instead
+        current_app.logger.exception("Error page could not be rendered")
+        return f"{title}. {message}", status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def _http_error(error: HTTPException):

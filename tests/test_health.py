@@ -44,3 +44,15 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == app.config["SQLITE_BUSY_TIMEOUT_MS"]
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_database_down_gives_a_plain_vietnamese_500_page(make_app, auth, client):
+    auth.login_as("taker")
+    cookie = client.get_cookie("quizapp_session").value
+    broken = make_app(DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere")
+    broken.logger.disabled = True
+    other = broken.test_client()
+    other.set_cookie("quizapp_session", cookie)
+    response = other.get("/auth/profile")
+    assert response.status_code == 500
+    assert "Lỗi hệ thống" in response.get_data(as_text=True)

@@ -58,7 +58,7 @@ def group_choices() -> list[SelectChoice]:
     return _choices("— Chọn đối tượng —", current_app.config["PARTICIPANT_GROUPS"])
 
 
-class ProfileFields(Form):
+class ProfileForm(Form):
     """The personal details a taker gives at registration and may edit later."""
 
     full_name = StringField(
@@ -90,7 +90,7 @@ class ProfileFields(Form):
         self.participant_group.choices = group_choices()
 
 
-class RegisterForm(ProfileFields):
+class RegisterForm(ProfileForm):
     phone = StringField("Số điện thoại", validators=[DataRequired(REQUIRED), _phone])
     password = PasswordField("Mật khẩu", validators=[DataRequired(REQUIRED), _password_length])
 
@@ -105,10 +105,6 @@ class RegisterPageForm(RegisterForm):
 class LoginForm(Form):
     phone = StringField("Số điện thoại", validators=[DataRequired(REQUIRED)])
     password = PasswordField("Mật khẩu", validators=[DataRequired(REQUIRED)])
-
-
-class ProfileForm(ProfileFields):
-    pass
 
 
 class PasswordForm(Form):
