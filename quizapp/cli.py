@@ -14,6 +14,7 @@ from quizapp.extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts.")
 units_cli = AppGroup("units", help="Manage the units directory.")
+banks_cli = AppGroup("banks", help="Import and export question banks.")
 
 
 @users_cli.command("create")
@@ -67,6 +68,59 @@ def load_units(file: str) -> None:
     )
 
 
+@banks_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--bank", "slug", help="Slug of the bank to import into (default: from the file name).")
+@click.option("--title", help="Title of the bank when it is created (default: the slug).")
+@click.option("--dry-run", is_flag=True, help="Check the file and report; import nothing.")
+def import_bank(file: str, slug: str | None, title: str | None, dry_run: bool) -> None:
+    """Import FILE (.xlsx, .csv, Aiken .txt or .gift) into a bank; all or nothing."""
+    from quizapp.banks.services import BankFileInvalid, import_bank_file
+
+    with open(file, "rb") as handle:
+        data = handle.read()
+    try:
+        report = import_bank_file(file, data, slug=slug, title=title, dry_run=dry_run)
+    except BankFileInvalid as error:
+        db.session.rollback()
+        for line in error.errors:
+            click.echo(line, err=True)
+        click.echo(f"Không nhập câu hỏi nào: {len(error.errors)} lỗi.", err=True)
+        raise SystemExit(1) from None
+    except ValidationFailed as error:
+        db.session.rollback()
+        messages = " ".join(message for messages in error.fields.values() for message in messages)
+        raise click.ClickException(messages) from None
+    db.session.commit()
+    verb = "Kiểm tra xong (không nhập)" if dry_run else "Đã nhập"
+    click.echo(f"{verb} {report.created} câu hỏi mới vào ngân hàng {report.slug}"
+               f"{' (ngân hàng mới)' if report.bank_created else ''}.")
+    for topic, count in report.new_by_topic.items():
+        click.echo(f"  {topic}: {count} câu")
+    for line, text in report.skipped:
+        click.echo(f"{file}:{line}: đã có trong ngân hàng, bỏ qua: {text[:80]}")
+    if report.skipped:
+        click.echo(f"Bỏ qua {len(report.skipped)} câu đã có.")
+
+
+@banks_cli.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The .xlsx file to write.")
+def export_bank(slug: str, output: str) -> None:
+    """Write bank SLUG's active questions to an .xlsx file the importer reads back."""
+    from quizapp.banks.services import bank_by_slug, export_bank_xlsx
+
+    bank = bank_by_slug(slug)
+    if bank is None:
+        raise click.ClickException(f"không có ngân hàng {slug}")
+    if not output.casefold().endswith(".xlsx"):
+        raise click.ClickException("tệp xuất phải có đuôi .xlsx")
+    with open(output, "wb") as handle:
+        count = export_bank_xlsx(bank, handle)
+    click.echo(f"Đã xuất {count} câu hỏi của ngân hàng {slug} ra {output}.")
+
+
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
@@ -86,4 +140,5 @@ def demo() -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(units_cli)
+    app.cli.add_command(banks_cli)
     app.cli.add_command(demo)

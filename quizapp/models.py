@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and the shell see the whole schema."""
 
 from quizapp.auth.models import User
+from quizapp.banks.models import Bank, Option, Question, Topic
 from quizapp.units.models import Unit
 
-__all__ = ["Unit", "User"]
+__all__ = ["Bank", "Option", "Question", "Topic", "Unit", "User"]

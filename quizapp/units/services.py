@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from quizapp.extensions import db
+from quizapp.files import NotUtf8, decode_utf8, sniff_delimiter
 from quizapp.text import clean_text
 from quizapp.units.models import Unit
 
@@ -70,25 +71,20 @@ def load_units_csv(data: bytes, filename: str) -> LoadReport:
     return _apply(parsed, existing)
 
 
-BOM = b"\xef\xbb\xbf"
 MAX_HEADCOUNT = 100_000_000
 _HEADCOUNT = re.compile(r"[0-9]{1,9}")
 
 
 def _parse(data: bytes, filename: str) -> UnitsFile:
     """Read the header and rows, collecting row errors as (line, message)."""
-    data = data.removeprefix(BOM)
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise UnitsFileError(
-            [f"{filename}:{line}: tệp không ở mã UTF-8; hãy lưu lại tệp dạng 'CSV UTF-8'"]
-        ) from None
+        text = decode_utf8(data)
+    except NotUtf8 as error:
+        raise UnitsFileError([f"{filename}:{error.line}: {error.message}"]) from None
     header_line = text.splitlines()[0] if text.strip() else ""
     if not header_line.strip():
         raise UnitsFileError([f"{filename}:1: thiếu dòng tiêu đề {','.join(COLUMNS)}"])
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    delimiter = sniff_delimiter(header_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [column.strip().lower() for column in next(reader)]
     _check_header(header, filename)

@@ -1,0 +1,161 @@
+"""What every bank format parses into, and the rules every question must meet."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from quizapp.text import clean_text
+
+LETTERS = "ABCDEFGH"
+MIN_OPTIONS, MAX_OPTIONS = 2, 8
+MAX_QUESTION, MAX_OPTION, MAX_EXPLANATION, MAX_SOURCE, MAX_TOPIC = 2000, 500, 2000, 500, 200
+DEFAULT_TOPIC = "Chung"
+
+_DIFFICULTY = {
+    "1": 1, "de": 1, "dễ": 1, "easy": 1,
+    "2": 2, "trung binh": 2, "trung bình": 2, "tb": 2, "medium": 2,
+    "3": 3, "kho": 3, "khó": 3, "hard": 3,
+}
+
+
+class BankFileError(Exception):
+    """A file that cannot be read at all (wrong type, not UTF-8, not a spreadsheet)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass
+class ParsedQuestion:
+    line: int
+    topic: str
+    text: str
+    options: list[str]
+    correct: set[int]
+    multiple: bool
+    explanation: str | None = None
+    source: str | None = None
+    difficulty: int | None = None
+
+    @property
+    def answer_letters(self) -> str:
+        return ",".join(LETTERS[index] for index in sorted(self.correct))
+
+
+@dataclass
+class ParseResult:
+    questions: list[ParsedQuestion] = field(default_factory=list)
+    # (line, message), in the order found; sorted by line when reported.
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def error(self, line: int, message: str) -> None:
+        self.errors.append((line, message))
+
+
+def text_hash(text: str) -> str:
+    """The identity of a question's text: normalised, case-folded, hashed (fits an index)."""
+    return hashlib.sha256(clean_text(text).casefold().encode("utf-8")).hexdigest()
+
+
+def parse_difficulty(raw: str | None) -> tuple[int | None, str | None]:
+    """(difficulty, error message)."""
+    value = clean_text(raw).casefold()
+    if not value:
+        return None, None
+    if value.endswith(".0"):
+        value = value[:-2]
+    if value in _DIFFICULTY:
+        return _DIFFICULTY[value], None
+    return None, f"độ khó {raw!r} không hợp lệ: dùng 1, 2, 3 hoặc dễ, trung bình, khó"
+
+
+def optional_text(raw: str | None) -> str | None:
+    return clean_text(raw) or None
+
+
+def check_question(question: ParsedQuestion) -> list[str]:
+    """Every rule a question must meet, whatever format it came from."""
+    errors = []
+    if not question.text:
+        errors.append("thiếu nội dung câu hỏi")
+    elif len(question.text) > MAX_QUESTION:
+        errors.append(f"câu hỏi dài {len(question.text)} ký tự, tối đa {MAX_QUESTION}")
+    if len(question.topic) > MAX_TOPIC:
+        errors.append(f"tên chủ đề dài quá {MAX_TOPIC} ký tự")
+    count = len(question.options)
+    if count < MIN_OPTIONS:
+        errors.append(f"cần ít nhất {MIN_OPTIONS} phương án, có {count}")
+    elif count > MAX_OPTIONS:
+        errors.append(f"tối đa {MAX_OPTIONS} phương án, có {count}")
+    seen: dict[str, int] = {}
+    for index, option in enumerate(question.options):
+        letter = LETTERS[index] if index < len(LETTERS) else str(index + 1)
+        if not option:
+            errors.append(f"phương án {letter} trống")
+            continue
+        if len(option) > MAX_OPTION:
+            errors.append(f"phương án {letter} dài {len(option)} ký tự, tối đa {MAX_OPTION}")
+        key = option.casefold()
+        if key in seen:
+            errors.append(f"phương án {letter} trùng phương án {LETTERS[seen[key]]}")
+        else:
+            seen[key] = index
+    beyond = sorted(index for index in question.correct if index >= count)
+    if beyond:
+        letters = ", ".join(LETTERS[index] if index < len(LETTERS) else "?" for index in beyond)
+        errors.append(f"đáp án {letters} không có phương án tương ứng")
+    correct = len(question.correct)
+    if question.multiple and correct == 0:
+        errors.append("câu nhiều lựa chọn cần ít nhất một đáp án đúng")
+    if not question.multiple and correct != 1:
+        errors.append(
+            "câu một lựa chọn cần đúng một đáp án" + (f", có {correct}" if correct else "; thiếu đáp án")
+        )
+    if question.explanation and len(question.explanation) > MAX_EXPLANATION:
+        errors.append(f"giải thích dài quá {MAX_EXPLANATION} ký tự")
+    if question.source and len(question.source) > MAX_SOURCE:
+        errors.append(f"nguồn dài quá {MAX_SOURCE} ký tự")
+    return errors
+
+
+def check_all(result: ParseResult) -> ParseResult:
+    """Apply ``check_question`` to every question and flag duplicates inside the file."""
+    first_line: dict[str, int] = {}
+    valid = []
+    for question in result.questions:
+        errors = check_question(question)
+        for message in errors:
+            result.error(question.line, message)
+        key = text_hash(question.text) if question.text else None
+        if key and key in first_line:
+            result.error(question.line, f"câu hỏi trùng với câu ở dòng {first_line[key]}")
+            continue
+        if key:
+            first_line[key] = question.line
+        if not errors:
+            valid.append(question)
+    result.questions = valid
+    return result
+
+
+_LETTER_SPLIT = re.compile(r"[\s,;/]+")
+
+
+def parse_answer_letters(raw: str) -> tuple[set[int], str | None]:
+    """``A``, ``A,C``, ``B; D``, ``AC`` → option indexes, or an error message."""
+    value = clean_text(raw).upper()
+    if not value:
+        return set(), "thiếu đáp án"
+    parts = [part for part in _LETTER_SPLIT.split(value) if part]
+    if len(parts) == 1 and len(parts[0]) > 1 and parts[0].isalpha():
+        parts = list(parts[0])
+    indexes = set()
+    for part in parts:
+        if len(part) != 1 or part not in LETTERS:
+            return set(), f"đáp án {raw!r} không hợp lệ: ghi chữ cái A–H, ví dụ A hoặc A,C"
+        indexes.add(LETTERS.index(part))
+    return indexes, None

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from quizapp.auth.models import User
+from quizapp.clock import UTCDateTime, utcnow
+from quizapp.extensions import db
+
+
+class Bank(db.Model):
+    """A question bank, as an organiser keeps it: one file's worth of topics and questions."""
+
+    __tablename__ = "banks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[User | None] = relationship()
+    topics: Mapped[list[Topic]] = relationship(back_populates="bank", order_by="Topic.id")
+
+
+class Topic(db.Model):
+    __tablename__ = "topics"
+    __table_args__ = (UniqueConstraint("bank_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))
+    name: Mapped[str] = mapped_column(String(200))
+
+    bank: Mapped[Bank] = relationship(back_populates="topics")
+
+
+class Question(db.Model):
+    """A multiple-choice question. Never deleted once used: deactivating it stops new draws."""
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        # Duplicates are found by a hash of the normalised, case-folded text (see banks.normalise).
+        UniqueConstraint("bank_id", "text_hash"),
+        CheckConstraint("difficulty IS NULL OR difficulty BETWEEN 1 AND 3", name="difficulty_range"),
+        Index("ix_questions_draw", "bank_id", "topic_id", "is_active"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"))
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    multiple: Mapped[bool] = mapped_column(default=False)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(500))
+    difficulty: Mapped[int | None]
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    bank: Mapped[Bank] = relationship()
+    topic: Mapped[Topic] = relationship()
+    options: Mapped[list[Option]] = relationship(
+        back_populates="question", order_by="Option.position", cascade="all, delete-orphan"
+    )
+
+
+class Option(db.Model):
+    __tablename__ = "options"
+    __table_args__ = (UniqueConstraint("question_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    # 0 for A, 1 for B… as written in the bank; takers see them shuffled per attempt.
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(String(500))
+    is_correct: Mapped[bool] = mapped_column(default=False)
+
+    question: Mapped[Question] = relationship(back_populates="options")

@@ -1,0 +1,310 @@
+"""Question banks: import (all or nothing), export, search and edits. Never commits."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import BinaryIO
+
+from sqlalchemy import func, insert, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from quizapp.auth.models import User
+from quizapp.banks.formats import ParsedQuestion, parse_file
+from quizapp.banks.formats.common import LETTERS, check_question, text_hash
+from quizapp.banks.formats.spreadsheet import EXPORT_HEADER
+from quizapp.banks.models import Bank, Option, Question, Topic
+from quizapp.errors import DomainError, NotFound, ValidationFailed
+from quizapp.extensions import db
+from quizapp.text import clean_text
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+class BankFileInvalid(DomainError):
+    """A bank file with errors; ``errors`` lists each as ``FILE:LINE: message``, by line."""
+
+    status = 422
+    code = "bank_file_invalid"
+    message = "Tệp câu hỏi có lỗi; chưa có câu hỏi nào được nhập."
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__()
+        self.errors = errors
+
+
+@dataclass
+class ImportReport:
+    slug: str
+    bank_created: bool
+    dry_run: bool
+    new_by_topic: Counter[str] = field(default_factory=Counter)
+    # (line, question text) of questions already in the bank, reported and skipped.
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    preview: list[ParsedQuestion] = field(default_factory=list)
+
+    @property
+    def created(self) -> int:
+        return sum(self.new_by_topic.values())
+
+
+def slug_from_filename(filename: str) -> str:
+    stem = PurePath(filename).stem.replace("đ", "d").replace("Đ", "D")
+    ascii_only = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_only.casefold()).strip("-")[:64] or "ngan-hang"
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG.fullmatch(slug or "") or len(slug) > 64:
+        raise ValidationFailed({"slug": ["Mã ngân hàng chỉ gồm chữ thường không dấu, số và dấu gạch ngang."]})
+    return slug
+
+
+def bank_by_slug(slug: str) -> Bank | None:
+    return db.session.scalar(select(Bank).where(Bank.slug == slug))
+
+
+def import_bank_file(
+    filename: str,
+    data: bytes,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    owner: User | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Parse, check and (unless ``dry_run``) import a bank file into the bank ``slug``.
+
+    Nothing is written when any record is bad: ``BankFileInvalid`` lists every problem.
+    Questions already in the bank are skipped and reported.
+    """
+    result = parse_file(filename, data)
+    if result.errors:
+        raise BankFileInvalid([f"{filename}:{line}: {message}" for line, message in sorted(result.errors)])
+    slug = check_slug(slug or slug_from_filename(filename))
+    bank = bank_by_slug(slug)
+    known = set()
+    if bank is not None:
+        known = set(db.session.scalars(select(Question.text_hash).where(Question.bank_id == bank.id)))
+    report = ImportReport(slug=slug, bank_created=bank is None, dry_run=dry_run, preview=result.questions[:5])
+    new = []
+    for question in result.questions:
+        if text_hash(question.text) in known:
+            report.skipped.append((question.line, question.text))
+        else:
+            new.append(question)
+            report.new_by_topic[question.topic] += 1
+    if dry_run:
+        return report
+    if bank is None:
+        bank = Bank(slug=slug, title=clean_text(title) or slug, owner=owner)
+        db.session.add(bank)
+        db.session.flush()
+    _insert(bank, new)
+    return report
+
+
+def _insert(bank: Bank, questions: list[ParsedQuestion]) -> None:
+    """Bulk inserts: a 10,000-question file is a few statements, not 50,000 ORM objects."""
+    topics = {topic.name: topic.id for topic in db.session.scalars(select(Topic).where(Topic.bank_id == bank.id))}
+    for name in dict.fromkeys(question.topic for question in questions):
+        if name not in topics:
+            topic = Topic(bank_id=bank.id, name=name)
+            db.session.add(topic)
+            db.session.flush()
+            topics[name] = topic.id
+    if not questions:
+        return
+    rows = [
+        {
+            "bank_id": bank.id,
+            "topic_id": topics[question.topic],
+            "text": question.text,
+            "text_hash": text_hash(question.text),
+            "multiple": question.multiple,
+            "explanation": question.explanation,
+            "source": question.source,
+            "difficulty": question.difficulty,
+        }
+        for question in questions
+    ]
+    ids = db.session.scalars(insert(Question).returning(Question.id, sort_by_parameter_order=True), rows).all()
+    options = [
+        {"question_id": question_id, "position": position, "text": text, "is_correct": position in question.correct}
+        for question_id, question in zip(ids, questions, strict=True)
+        for position, text in enumerate(question.options)
+    ]
+    db.session.execute(insert(Option), options)
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+def export_bank_xlsx(bank: Bank, stream: BinaryIO) -> int:
+    """Write the bank's active questions in the layout the importer reads; returns the count."""
+    from openpyxl import Workbook
+
+    questions = active_questions(bank)
+    width = max([len(question.options) for question in questions] + [4])
+    header = _header(width)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(bank.slug[:31])
+    sheet.append(header)
+    for question in questions:
+        options = [option.text for option in question.options]
+        correct = {option.position for option in question.options if option.is_correct}
+        _append_text_row(sheet, [
+            question.topic.name,
+            question.text,
+            *options,
+            *[None] * (width - len(options)),
+            ",".join(LETTERS[index] for index in sorted(correct)),
+            "x" if question.multiple else None,
+            question.explanation,
+            question.source,
+            question.difficulty,
+        ])
+    workbook.save(stream)
+    return len(questions)
+
+
+def _append_text_row(sheet, values: list[object]) -> None:
+    """Append a row in which text starting with '=' stays text, never becomes a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cells = []
+    for value in values:
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cells.append(cell)
+        else:
+            cells.append(value)
+    sheet.append(cells)
+
+
+def _header(width: int) -> list[str]:
+    letters = [name for name in EXPORT_HEADER if name in LETTERS][:width]
+    return ["Chủ đề", "Câu hỏi", *letters, *EXPORT_HEADER[2 + len(LETTERS):]]
+
+
+def template_xlsx() -> bytes:
+    """An empty bank with the header and two example rows, for organisers to fill in."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Câu hỏi"
+    sheet.append(_header(4))
+    sheet.append([
+        "Cuộc đời và sự nghiệp", "Chủ tịch Hồ Chí Minh đọc Tuyên ngôn độc lập vào ngày nào?",
+        "19/8/1945", "2/9/1945", "23/9/1945", "6/1/1946", "B", None,
+        "Ngày 2/9/1945, tại Quảng trường Ba Đình, Hà Nội.", "Tuyên ngôn độc lập, 2/9/1945", 1,
+    ])
+    sheet.append([
+        "Chuyển đổi số", "Ba trụ cột của Chương trình Chuyển đổi số quốc gia là gì? (Chọn tất cả ý đúng)",
+        "Chính phủ số", "Kinh tế số", "Xã hội số", "Quốc phòng số", "A,B,C", "x",
+        "Quyết định 749/QĐ-TTg xác định ba trụ cột: chính phủ số, kinh tế số, xã hội số.",
+        "Quyết định số 749/QĐ-TTg ngày 3/6/2020 của Thủ tướng Chính phủ", 2,
+    ])
+    for column, width in zip("ABCDEFGHIJK", (24, 60, 20, 20, 20, 20, 10, 14, 40, 30, 8), strict=True):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- reading and editing -------------------------------------------------------------------
+
+
+def active_questions(bank: Bank) -> list[Question]:
+    return list(
+        db.session.scalars(
+            select(Question)
+            .where(Question.bank_id == bank.id, Question.is_active)
+            .options(selectinload(Question.options), joinedload(Question.topic))
+            .order_by(Question.topic_id, Question.id)
+        )
+    )
+
+
+def bank_summaries() -> list[tuple[Bank, int, int]]:
+    """(bank, active questions, topics) for every bank, newest first."""
+    counts = (
+        select(
+            Question.bank_id,
+            func.count().filter(Question.is_active).label("active"),
+            func.count(func.distinct(Question.topic_id)).label("topics"),
+        )
+        .group_by(Question.bank_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Bank, func.coalesce(counts.c.active, 0), func.coalesce(counts.c.topics, 0))
+        .outerjoin(counts, counts.c.bank_id == Bank.id)
+        .order_by(Bank.created_at.desc(), Bank.id.desc())
+    )
+    return [tuple(row) for row in rows]
+
+
+def search_questions(bank: Bank, query: str, page: int, page_size: int) -> tuple[list[Question], int]:
+    statement = select(Question).where(Question.bank_id == bank.id)
+    query = clean_text(query)
+    if query:
+        pattern = f"%{query}%"
+        matching_options = select(Option.question_id).where(Option.text.ilike(pattern))
+        statement = statement.where(
+            or_(Question.text.ilike(pattern), Question.source.ilike(pattern), Question.id.in_(matching_options))
+        )
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    rows = db.session.scalars(
+        statement.order_by(Question.topic_id, Question.id).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    return list(rows), total
+
+
+def get_question(bank: Bank, question_id: int) -> Question:
+    question = db.session.get(Question, question_id)
+    if question is None or question.bank_id != bank.id:
+        raise NotFound("Không tìm thấy câu hỏi.")
+    return question
+
+
+def update_question(question: Question, edited: ParsedQuestion) -> Question:
+    """Replace a question's text, options and answers after the same checks as an import."""
+    errors = check_question(edited)
+    new_hash = text_hash(edited.text) if edited.text else None
+    if new_hash and new_hash != question.text_hash:
+        clash = db.session.scalar(
+            select(Question.id).where(Question.bank_id == question.bank_id, Question.text_hash == new_hash)
+        )
+        if clash is not None:
+            errors.append(f"câu hỏi trùng với câu số {clash} trong ngân hàng")
+    if errors:
+        raise ValidationFailed({"question": errors})
+    topic = db.session.scalar(select(Topic).where(Topic.bank_id == question.bank_id, Topic.name == edited.topic))
+    if topic is None:
+        topic = Topic(bank_id=question.bank_id, name=edited.topic)
+        db.session.add(topic)
+    question.topic = topic
+    question.text, question.text_hash = edited.text, new_hash
+    question.multiple = edited.multiple
+    question.explanation, question.source, question.difficulty = edited.explanation, edited.source, edited.difficulty
+    # Options keep their ids where they keep their place, so past attempts still point at them.
+    for position, text in enumerate(edited.options):
+        if position < len(question.options):
+            option = question.options[position]
+            option.text, option.is_correct = text, position in edited.correct
+        else:
+            question.options.append(Option(position=position, text=text, is_correct=position in edited.correct))
+    del question.options[len(edited.options):]
+    return question
+
+
+def set_active(question: Question, active: bool) -> Question:
+    question.is_active = active
+    return question
