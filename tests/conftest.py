@@ -9,6 +9,7 @@ prefix instead of flushing anything.
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from collections.abc import Iterator
@@ -181,15 +182,16 @@ def csrf_token(client) -> str:
 class Accounts:
     """Make accounts and sign in as them, through the real pages."""
 
+    # Shared by every helper, so two clients in one test never pick the same phone.
+    _phones = itertools.count(912000001)
+
     def __init__(self, app: Flask, client) -> None:
         self.app = app
         self.client = client
-        self._next_phone = 912000000
 
     def create(self, role: str = "taker", phone: str | None = None, **fields) -> int:
         if phone is None:
-            self._next_phone += 1
-            phone = f"0{self._next_phone}"
+            phone = f"0{next(self._phones)}"
         with self.app.app_context():
             user = accounts.register_user(
                 phone=phone, password=fields.pop("password", PASSWORD),
@@ -205,8 +207,7 @@ class Accounts:
         )
 
     def login_as(self, role: str = "taker"):
-        self._next_phone += 1
-        phone = f"0{self._next_phone}"
+        phone = f"0{next(self._phones)}"
         self.create(role, phone)
         response = self.login(phone)
         assert response.status_code == 302, response.get_data(as_text=True)

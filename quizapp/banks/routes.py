@@ -1,0 +1,229 @@
+"""Organiser pages: bank list, upload with preview and confirmation, bank view, question edits."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import time
+from pathlib import Path, PurePath
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_login import current_user
+
+from quizapp.auth.decorators import role_required
+from quizapp.banks import services
+from quizapp.banks.formats.common import LETTERS, ParsedQuestion, parse_difficulty
+from quizapp.banks.forms import NEW_BANK, QuestionForm, UploadForm
+from quizapp.banks.models import Bank
+from quizapp.errors import ValidationFailed
+from quizapp.extensions import db
+from quizapp.security import safe_next_url
+from quizapp.text import clean_text
+
+bp = Blueprint("banks", __name__, url_prefix="/banks")
+PAGE_SIZE = 25
+STALE_UPLOAD_SECONDS = 24 * 3600
+MAX_PENDING_UPLOADS = 5
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _bank_or_404(slug: str) -> Bank:
+    bank = services.bank_by_slug(slug)
+    if bank is None:
+        abort(404)
+    return bank
+
+
+@bp.get("/")
+@role_required("organiser")
+def index():
+    return render_template("banks/index.html", banks=services.bank_summaries())
+
+
+@bp.get("/template.xlsx")
+@role_required("organiser")
+def template():
+    return send_file(io.BytesIO(services.template_xlsx()), mimetype=XLSX, as_attachment=True,
+                     download_name="mau-ngan-hang-cau-hoi.xlsx")
+
+
+# --- upload: check and preview first, import only on confirmation ------------------------
+
+
+def _uploads_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _pending() -> dict[str, dict[str, str]]:
+    """Uploads this browser session has previewed and may confirm, by token."""
+    return session.setdefault("bank_uploads", {})
+
+
+def _keep_upload(data: bytes, filename: str, slug: str, title: str | None) -> str:
+    """Store a previewed file until it is confirmed; forget what nobody confirmed in a day."""
+    directory = _uploads_dir()
+    now = time.time()
+    for path in directory.iterdir():
+        if path.is_file() and now - path.stat().st_mtime > STALE_UPLOAD_SECONDS:
+            path.unlink(missing_ok=True)
+    token = secrets.token_hex(16)
+    (directory / token).write_bytes(data)
+    pending = _pending()
+    # The session is a cookie: keep only the latest few previews.
+    for old in list(pending)[:-(MAX_PENDING_UPLOADS - 1)]:
+        pending.pop(old)
+        (directory / old).unlink(missing_ok=True)
+    pending[token] = {"filename": filename, "slug": slug, "title": title or ""}
+    session.modified = True
+    return token
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@role_required("organiser")
+def upload():
+    banks = [bank for bank, _count, _topics in services.bank_summaries()]
+    form = UploadForm(banks)
+    if not form.validate_on_submit():
+        return render_template("banks/upload.html", form=form), 422 if form.errors else 200
+    filename = PurePath(form.file.data.filename or "upload").name
+    data = form.file.data.read()
+    slug = form.bank.data or form.new_slug.data or services.slug_from_filename(filename)
+    title = form.new_title.data if form.bank.data == NEW_BANK else None
+    try:
+        report = services.import_bank_file(filename, data, slug=slug, title=title, dry_run=True)
+    except services.BankFileInvalid as error:
+        return render_template("banks/preview.html", filename=filename, errors=error.errors, report=None), 422
+    except ValidationFailed as error:
+        form.new_slug.errors = [*form.new_slug.errors, *error.fields.get("slug", [])]
+        return render_template("banks/upload.html", form=form), 422
+    token = _keep_upload(data, filename, slug, title)
+    return render_template("banks/preview.html", filename=filename, errors=[], report=report, token=token)
+
+
+@bp.post("/upload/confirm")
+@role_required("organiser")
+def confirm_upload():
+    token = request.form.get("token", "")
+    pending = _pending().pop(token, None)
+    session.modified = True
+    path = _uploads_dir() / token
+    if pending is None or not path.is_file():
+        flash("Tệp đã được nhập hoặc phiên xem trước đã hết hạn; vui lòng tải tệp lên lại.", "error")
+        return redirect(url_for("banks.upload"))
+    try:
+        report = services.import_bank_file(
+            pending["filename"], path.read_bytes(), slug=pending["slug"], title=pending["title"] or None,
+            owner=current_user._get_current_object(),
+        )
+    except services.BankFileInvalid as error:
+        db.session.rollback()
+        return render_template("banks/preview.html", filename=pending["filename"], errors=error.errors,
+                               report=None), 422
+    finally:
+        path.unlink(missing_ok=True)
+    db.session.commit()
+    flash(f"Đã nhập {report.created} câu hỏi mới"
+          + (f", bỏ qua {len(report.skipped)} câu đã có." if report.skipped else "."), "success")
+    return redirect(url_for("banks.show", slug=report.slug))
+
+
+# --- one bank --------------------------------------------------------------------------------
+
+
+@bp.get("/<slug>")
+@role_required("organiser")
+def show(slug: str):
+    bank = _bank_or_404(slug)
+    query = clean_text(request.args.get("q"))
+    page = max(request.args.get("page", 1, type=int), 1)
+    questions, total = services.search_questions(bank, query, page, PAGE_SIZE)
+    return render_template("banks/show.html", bank=bank, questions=questions, total=total, query=query,
+                           page=page, page_size=PAGE_SIZE, letters=LETTERS)
+
+
+@bp.get("/<slug>/export.xlsx")
+@role_required("organiser")
+def export(slug: str):
+    bank = _bank_or_404(slug)
+    buffer = io.BytesIO()
+    services.export_bank_xlsx(bank, buffer)
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"{bank.slug}.xlsx")
+
+
+def _form_for(question) -> QuestionForm:
+    data = {
+        "topic": question.topic.name,
+        "text": question.text,
+        "correct": [LETTERS[option.position] for option in question.options if option.is_correct],
+        "multiple": question.multiple,
+        "explanation": question.explanation or "",
+        "source": question.source or "",
+        "difficulty": str(question.difficulty or ""),
+    }
+    for option in question.options:
+        data[f"option_{LETTERS[option.position].lower()}"] = option.text
+    return QuestionForm(data=data) if request.method == "GET" else QuestionForm()
+
+
+def _edited(form: QuestionForm) -> ParsedQuestion:
+    options = [clean_text(form[f"option_{letter.lower()}"].data) for letter in LETTERS]
+    while options and not options[-1]:
+        options.pop()
+    difficulty, _error = parse_difficulty(form.difficulty.data)
+    return ParsedQuestion(
+        line=0,
+        topic=clean_text(form.topic.data),
+        text=clean_text(form.text.data),
+        options=options,
+        correct={LETTERS.index(letter) for letter in form.correct.data},
+        multiple=form.multiple.data,
+        explanation=clean_text(form.explanation.data) or None,
+        source=clean_text(form.source.data) or None,
+        difficulty=difficulty,
+    )
+
+
+@bp.route("/<slug>/questions/<int:question_id>", methods=["GET", "POST"])
+@role_required("organiser")
+def edit_question(slug: str, question_id: int):
+    bank = _bank_or_404(slug)
+    question = services.get_question(bank, question_id)
+    form = _form_for(question)
+    if form.validate_on_submit():
+        try:
+            services.update_question(question, _edited(form))
+        except ValidationFailed as error:
+            form.text.errors = [*form.text.errors, *error.fields["question"]]
+        else:
+            db.session.commit()
+            flash("Đã lưu câu hỏi.", "success")
+            return redirect(url_for("banks.show", slug=bank.slug))
+    return render_template("banks/question.html", bank=bank, question=question, form=form,
+                           letters=LETTERS), 422 if form.errors else 200
+
+
+@bp.post("/<slug>/questions/<int:question_id>/active")
+@role_required("organiser")
+def set_active(slug: str, question_id: int):
+    bank = _bank_or_404(slug)
+    question = services.get_question(bank, question_id)
+    active = request.form.get("active") == "1"
+    services.set_active(question, active)
+    db.session.commit()
+    flash("Đã mở lại câu hỏi." if active else "Đã ngừng dùng câu hỏi: câu này sẽ không được rút vào lượt thi mới.",
+          "success")
+    return redirect(safe_next_url(request.form.get("next")) or url_for("banks.show", slug=bank.slug))
