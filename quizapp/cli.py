@@ -125,12 +125,15 @@ def export_bank(slug: str, output: str) -> None:
 @with_appcontext
 def demo() -> None:
     """Load demo data for a first run (refused in production)."""
-    from quizapp.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+    from quizapp.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo, load_sample_banks
 
     if current_app.config.get("ENV") == "production":
         raise click.ClickException("demo data is never loaded in production (QUIZAPP_ENV=production)")
     report, created = load_demo()
+    banks = load_sample_banks()
     db.session.commit()
+    for bank in banks:
+        click.echo(f"Ngân hàng mẫu {bank.slug}: {bank.created} câu mới, {len(bank.skipped)} câu đã có.")
     click.echo(f"Đơn vị mẫu: {report.created} mới, {report.updated + report.unchanged} đã có.")
     click.echo(f"Tài khoản mẫu (mật khẩu {DEMO_PASSWORD}), {len(created)} mới:")
     for phone, name, role, _unit, _group in DEMO_ACCOUNTS:
