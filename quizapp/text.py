@@ -4,6 +4,9 @@ import re
 import unicodedata
 
 _SPACE = re.compile(r"\s+")
+# Control characters (NUL, the C0 and C1 ranges) break databases and Excel exports alike.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def clean_text(value: str | None) -> str:
@@ -14,4 +17,14 @@ def clean_text(value: str | None) -> str:
     """
     if not value:
         return ""
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", value))
+    return _SPACE.sub(" ", text).strip()
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as a text editor numbers them: only CR, LF and CRLF end a line.
+
+    ``str.splitlines`` also breaks at vertical tab, form feed and U+2028, which Word's soft
+    line breaks produce inside one line, and would shift every line number after them.
+    """
+    return _LINE_BREAK.split(text)

@@ -82,6 +82,9 @@ def import_bank_file(
     Nothing is written when any record is bad: ``BankFileInvalid`` lists every problem.
     Questions already in the bank are skipped and reported.
     """
+    title = clean_text(title)
+    if len(title) > 200:
+        raise ValidationFailed({"title": ["Tên ngân hàng tối đa 200 ký tự."]})
     result = parse_file(filename, data)
     if result.errors:
         raise BankFileInvalid([f"{filename}:{line}: {message}" for line, message in sorted(result.errors)])
@@ -101,7 +104,7 @@ def import_bank_file(
     if dry_run:
         return report
     if bank is None:
-        bank = Bank(slug=slug, title=clean_text(title) or slug, owner=owner)
+        bank = Bank(slug=slug, title=title or slug, owner=owner)
         db.session.add(bank)
         db.session.flush()
     _insert(bank, new)

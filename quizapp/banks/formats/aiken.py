@@ -5,6 +5,7 @@ or misread a question, plus this project's optional TOPIC/EXPLANATION/SOURCE/DIF
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from quizapp.banks.formats.common import (
@@ -17,7 +18,7 @@ from quizapp.banks.formats.common import (
     parse_difficulty,
 )
 from quizapp.files import NotUtf8, decode_utf8
-from quizapp.text import clean_text
+from quizapp.text import clean_text, split_lines
 
 _OPTION = re.compile(r"([A-Z])[.)][ \t]+(\S.*)")
 _OPTION_NO_SPACE = re.compile(r"[A-Z][.)]\S")
@@ -39,9 +40,11 @@ class _Draft:
     text: str
     topic: str
     options: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
     answer: str | None = None
     answer_line: int = 0
-    extras: dict[str, str] = field(default_factory=dict)
+    # name -> (line, value) of the optional lines after ANSWER:
+    extras: dict[str, tuple[int, str]] = field(default_factory=dict)
     broken: bool = False
 
 
@@ -77,9 +80,15 @@ class _Reader:
         if match := _TOPIC.fullmatch(line):
             self.topic = clean_text(match.group(2)) or DEFAULT_TOPIC
             return
-        if _OPTION.fullmatch(line) or _ANSWER.fullmatch(line):
+        option = _OPTION.fullmatch(line)
+        if option or _ANSWER.fullmatch(line):
             self.result.error(number, "phương án hoặc dòng ANSWER: không thuộc câu hỏi nào (thiếu dòng câu hỏi?)")
             self.draft = _Draft(number, "", self.topic, broken=True)
+            if option:
+                self.draft.labels.append(option.group(1))
+                self.draft.options.append(option.group(2))
+            else:
+                self.draft.answer = ""
             return
         self.draft = _Draft(number, line, self.topic)
 
@@ -89,10 +98,11 @@ class _Reader:
         if letter != expected:
             if expected is None:
                 self.error(number, f"tối đa {len(LETTERS)} phương án")
-            elif letter in LETTERS[: len(draft.options)]:
+            elif letter in draft.labels:
                 self.error(number, f"phương án {letter} bị lặp")
             else:
                 self.error(number, f"phương án {letter} sai thứ tự: cần {expected}")
+        draft.labels.append(letter)
         draft.options.append(clean_text(text))
 
     def answer(self, number: int, value: str) -> None:
@@ -123,11 +133,17 @@ class _Reader:
         match = _EXTRA.fullmatch(line)
         if match is None:
             self.error(number, "sau dòng ANSWER: cần một dòng trống trước câu hỏi tiếp theo")
+            # Read on as if a blank line were there, without reporting every line of what
+            # follows: it is a stray note or a question glued on, and one error says so.
+            self.finish(number)
+            self.start(number, line)
+            if self.draft is not None:
+                self.draft.broken = True
             return
         name = _EXTRA_FIELD[match.group(1).casefold()]
         if name in self.draft.extras:
             self.error(number, f"dòng {match.group(1).upper()}: bị lặp")
-        self.draft.extras[name] = match.group(2)
+        self.draft.extras[name] = (number, match.group(2))
 
     def finish(self, number: int) -> None:
         draft, self.draft = self.draft, None
@@ -141,9 +157,10 @@ class _Reader:
         if draft.answer not in LETTERS[: len(draft.options)]:
             self.result.error(draft.answer_line, f"đáp án {draft.answer} không có phương án tương ứng")
             return
-        difficulty, message = parse_difficulty(draft.extras.get("difficulty"))
+        difficulty_line, difficulty_text = draft.extras.get("difficulty", (0, None))
+        difficulty, message = parse_difficulty(difficulty_text)
         if message:
-            self.result.error(draft.answer_line, message)
+            self.result.error(difficulty_line, message)
             return
         self.result.questions.append(
             ParsedQuestion(
@@ -153,8 +170,8 @@ class _Reader:
                 options=draft.options,
                 correct={LETTERS.index(draft.answer)},
                 multiple=False,
-                explanation=optional_text(draft.extras.get("explanation")),
-                source=optional_text(draft.extras.get("source")),
+                explanation=optional_text(draft.extras.get("explanation", (0, None))[1]),
+                source=optional_text(draft.extras.get("source", (0, None))[1]),
                 difficulty=difficulty,
             )
         )
@@ -166,7 +183,8 @@ def parse_aiken(data: bytes) -> ParseResult:
     except NotUtf8 as error:
         raise BankFileError(error.line, error.message) from None
     reader = _Reader()
-    lines = text.splitlines()
+    # NFC first, so keywords typed with decomposed marks (CHỦ ĐỀ:, NGUỒN:) are recognised.
+    lines = split_lines(unicodedata.normalize("NFC", text))
     for number, raw in enumerate(lines, start=1):
         reader.feed(number, raw)
     reader.finish(len(lines) + 1)

@@ -35,15 +35,14 @@ class ParsedQuestion:
     topic: str
     text: str
     options: list[str]
-    correct: set[int]
+    # None when the answer could not be read (already reported); the answer checks are skipped.
+    correct: set[int] | None
     multiple: bool
     explanation: str | None = None
     source: str | None = None
     difficulty: int | None = None
-
-    @property
-    def answer_letters(self) -> str:
-        return ",".join(LETTERS[index] for index in sorted(self.correct))
+    # False when the parser reported a problem with this record; it is checked, never imported.
+    readable: bool = True
 
 
 @dataclass
@@ -104,6 +103,17 @@ def check_question(question: ParsedQuestion) -> list[str]:
             errors.append(f"phương án {letter} trùng phương án {LETTERS[seen[key]]}")
         else:
             seen[key] = index
+    if question.correct is not None:
+        errors.extend(_answer_errors(question, count))
+    if question.explanation and len(question.explanation) > MAX_EXPLANATION:
+        errors.append(f"giải thích dài quá {MAX_EXPLANATION} ký tự")
+    if question.source and len(question.source) > MAX_SOURCE:
+        errors.append(f"nguồn dài quá {MAX_SOURCE} ký tự")
+    return errors
+
+
+def _answer_errors(question: ParsedQuestion, count: int) -> list[str]:
+    errors = []
     beyond = sorted(index for index in question.correct if index >= count)
     if beyond:
         letters = ", ".join(LETTERS[index] if index < len(LETTERS) else "?" for index in beyond)
@@ -115,10 +125,6 @@ def check_question(question: ParsedQuestion) -> list[str]:
         errors.append(
             "câu một lựa chọn cần đúng một đáp án" + (f", có {correct}" if correct else "; thiếu đáp án")
         )
-    if question.explanation and len(question.explanation) > MAX_EXPLANATION:
-        errors.append(f"giải thích dài quá {MAX_EXPLANATION} ký tự")
-    if question.source and len(question.source) > MAX_SOURCE:
-        errors.append(f"nguồn dài quá {MAX_SOURCE} ký tự")
     return errors
 
 
@@ -136,7 +142,7 @@ def check_all(result: ParseResult) -> ParseResult:
             continue
         if key:
             first_line[key] = question.line
-        if not errors:
+        if not errors and question.readable:
             valid.append(question)
     result.questions = valid
     return result

@@ -5,6 +5,7 @@ refused with an error that names them, so nothing is imported as something it is
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from quizapp.banks.formats.common import (
@@ -16,7 +17,7 @@ from quizapp.banks.formats.common import (
     parse_difficulty,
 )
 from quizapp.files import NotUtf8, decode_utf8
-from quizapp.text import clean_text
+from quizapp.text import clean_text, split_lines
 
 # Escaped special characters become private-use characters while the structure is parsed.
 _ESCAPES = {"\\\\": "\ue000", "\\~": "\ue001", "\\=": "\ue002", "\\#": "\ue003",
@@ -45,7 +46,8 @@ class _Block:
     line: int
     lines: list[str]
     source: str | None
-    difficulty: str | None
+    # (line of the "// Độ khó:" comment, its value)
+    difficulty: tuple[int, str] | None
 
 
 class _QuestionError(Exception):
@@ -60,7 +62,7 @@ def _blocks(text: str, result: ParseResult) -> list[tuple[str, _Block | str]]:
     items: list[tuple[str, _Block | str]] = []
     block: _Block | None = None
     meta: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(split_lines(unicodedata.normalize("NFC", text)), start=1):
         line = raw.strip()
         if block is not None:
             comment = line.startswith("//")
@@ -76,9 +78,10 @@ def _blocks(text: str, result: ParseResult) -> list[tuple[str, _Block | str]]:
             continue
         if line.startswith("//"):
             match = _COMMENT_META.fullmatch(line)
-            if match:
-                key = "source" if match.group(1).casefold() in ("nguồn", "source") else "difficulty"
-                meta[key] = match.group(2)
+            if match and match.group(1).casefold() in ("nguồn", "source"):
+                meta["source"] = match.group(2)
+            elif match:
+                meta["difficulty"] = (number, match.group(2))
             continue
         category = _CATEGORY.fullmatch(line)
         if category:
@@ -178,9 +181,10 @@ def _question(block, topic, stem, answers, explanation, brace_line) -> ParsedQue
         elif marker == "=":
             correct.add(index)
         options.append(_unescape(text))
-    difficulty, message = parse_difficulty(block.difficulty)
+    difficulty_line, difficulty_text = block.difficulty or (block.line, None)
+    difficulty, message = parse_difficulty(difficulty_text)
     if message:
-        raise _QuestionError(-1, message)
+        raise _QuestionError(difficulty_line - block.line, message)
     return ParsedQuestion(
         line=block.line,
         topic=topic,
@@ -209,8 +213,7 @@ def parse_gift(data: bytes) -> ParseResult:
         try:
             result.questions.append(_parse_block(item, topic))
         except _QuestionError as error:
-            line = item.line - 1 if error.offset_line < 0 else item.line + error.offset_line
-            result.error(max(line, item.line), error.message)
+            result.error(item.line + error.offset_line, error.message)
     if not result.questions and not result.errors:
         result.error(1, "tệp không có câu hỏi nào")
     return result

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
@@ -71,14 +70,18 @@ def read_csv(data: bytes) -> Iterator[tuple[int, list[str]]]:
     except NotUtf8 as error:
         raise BankFileError(error.line, error.message) from None
     first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
+    # strict: an unclosed quote is an error, instead of every later row read into one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line), strict=True)
     line = 0
     try:
         for record in reader:
             start, line = line + 1, reader.line_num
             yield start, record
-    except csv.Error as error:
-        raise BankFileError(line + 1, f"dòng CSV không đọc được ({error}); kiểm tra dấu ngoặc kép") from None
+    except csv.Error:
+        raise BankFileError(
+            line + 1, "dấu ngoặc kép (\") không khớp: ô có dấu phẩy, chấm phẩy hoặc xuống dòng phải nằm "
+            "trọn trong một cặp ngoặc kép, dấu ngoặc kép bên trong viết hai lần (\"\")"
+        ) from None
 
 
 def read_xlsx(data: bytes) -> Iterator[tuple[int, list[str]]]:
@@ -87,11 +90,23 @@ def read_xlsx(data: bytes) -> Iterator[tuple[int, list[str]]]:
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001 - not a zip, not a workbook, damaged XML: all unreadable
         raise BankFileError(1, f"không đọc được tệp Excel .xlsx ({type(error).__name__}); lưu lại bằng Excel") from None
     try:
         sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        # Read-only mode trusts the file's recorded size, which some programs write wrong.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(values_only=True)
+        number = 0
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception as error:  # noqa: BLE001 - any damage inside the sheet's XML
+                raise BankFileError(number + 1, f"tệp Excel bị hỏng từ dòng này ({type(error).__name__}); "
+                                                "mở và lưu lại bằng Excel") from None
+            number += 1
             yield number, [_cell_text(value) for value in row]
     finally:
         workbook.close()
@@ -111,13 +126,13 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]]) -> ParseResult:
     for line, cells in rows:
         if not any(cell.strip() for cell in cells):
             continue
-        extra = [cell for index, cell in enumerate(cells) if index >= len(columns) and cell.strip()]
-        if extra:
-            result.error(line, f"có ô dữ liệu ngoài các cột của dòng tiêu đề: {extra[0][:40]!r}")
+        # Data under no header would be lost without a word: say where it is.
+        stray = [cell for index, cell in enumerate(cells)
+                 if cell.strip() and (index >= len(columns) or columns[index] is None)]
+        if stray:
+            result.error(line, f"có dữ liệu ở cột không có tiêu đề: {clean_text(stray[0])[:40]!r}")
         row = {key: cells[index] if index < len(cells) else "" for index, key in enumerate(columns) if key}
-        question = _question(line, row, "multiple" in columns, result)
-        if question is not None:
-            result.questions.append(question)
+        result.questions.append(_question(line, row, "multiple" in columns, result))
     if not result.questions and not result.errors:
         result.error(header_line + 1, "tệp không có câu hỏi nào")
     return result
@@ -141,14 +156,16 @@ def _map_header(line: int, cells: list[str], result: ParseResult) -> list[str | 
     for required, label in (("question", "Câu hỏi"), ("A", "A"), ("B", "B"), ("answer", "Đáp án")):
         if required not in seen:
             result.error(line, f"thiếu cột {label}")
-    letters = [key for key in columns if key in LETTERS]
+    letters = [key for key in columns if key is not None and len(key) == 1 and key in LETTERS]
     expected = list(LETTERS[: len(letters)])
     if sorted(letters) != expected:
         result.error(line, f"các cột phương án phải liên tục từ A: có {', '.join(sorted(letters))}")
     return None if len(result.errors) > errors_before else columns
 
 
-def _question(line: int, row: dict[str, str], has_multiple: bool, result: ParseResult) -> ParsedQuestion | None:
+def _question(line: int, row: dict[str, str], has_multiple: bool, result: ParseResult) -> ParsedQuestion:
+    """The row as a question; cells that cannot be read are reported and mark it invalid,
+    and ``check_all`` still reports the row's other problems."""
     errors_before = len(result.errors)
     options = [clean_text(row.get(letter)) for letter in LETTERS if letter in row]
     while options and not options[-1]:
@@ -156,7 +173,8 @@ def _question(line: int, row: dict[str, str], has_multiple: bool, result: ParseR
     correct, message = parse_answer_letters(row.get("answer", ""))
     if message:
         result.error(line, message)
-    multiple = len(correct) > 1
+        correct = None
+    multiple = correct is not None and len(correct) > 1
     if has_multiple:
         flag = clean_text(row.get("multiple")).casefold()
         if flag in _TRUE:
@@ -168,8 +186,6 @@ def _question(line: int, row: dict[str, str], has_multiple: bool, result: ParseR
     difficulty, message = parse_difficulty(row.get("difficulty"))
     if message:
         result.error(line, message)
-    if len(result.errors) > errors_before:
-        return None
     return ParsedQuestion(
         line=line,
         topic=clean_text(row.get("topic")) or DEFAULT_TOPIC,
@@ -180,6 +196,7 @@ def _question(line: int, row: dict[str, str], has_multiple: bool, result: ParseR
         explanation=optional_text(row.get("explanation")),
         source=optional_text(row.get("source")),
         difficulty=difficulty,
+        readable=len(result.errors) == errors_before,
     )
 
 
