@@ -131,14 +131,16 @@ def _sqlite_pragmas(busy_timeout_ms: int):
 
 def register_blueprints(app: Flask) -> None:
     from quizapp.admin.routes import bp as admin_bp
+    from quizapp.api import attempts as _attempt_routes  # noqa: F401 - adds its routes to the api blueprint
     from quizapp.api.routes import bp as api_bp
     from quizapp.auth.routes import bp as auth_bp
     from quizapp.banks.routes import bp as banks_bp
+    from quizapp.contests.blueprint import bp as contests_bp
     from quizapp.health import bp as health_bp
     from quizapp.main.routes import bp as main_bp
     from quizapp.units.routes import bp as units_bp
 
-    for blueprint in (main_bp, auth_bp, banks_bp, units_bp, admin_bp, api_bp, health_bp):
+    for blueprint in (main_bp, auth_bp, banks_bp, contests_bp, units_bp, admin_bp, api_bp, health_bp):
         app.register_blueprint(blueprint)
 
 

@@ -15,6 +15,7 @@ from quizapp.extensions import db
 users_cli = AppGroup("users", help="Manage accounts.")
 units_cli = AppGroup("units", help="Manage the units directory.")
 banks_cli = AppGroup("banks", help="Import and export question banks.")
+contests_cli = AppGroup("contests", help="Define contests and their rounds.")
 
 
 @users_cli.command("create")
@@ -121,19 +122,52 @@ def export_bank(slug: str, output: str) -> None:
     click.echo(f"Đã xuất {count} câu hỏi của ngân hàng {slug} ra {output}.")
 
 
+@contests_cli.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def load_contest(file: str) -> None:
+    """Create or update a contest and its rounds from FILE.json (docs/contest-format.md)."""
+    import json
+
+    from quizapp.contests.services import ContestInvalid, save_contest, validate_contest
+
+    try:
+        with open(file, encoding="utf-8-sig") as handle:
+            data = json.load(handle)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        line = getattr(error, "lineno", 1)
+        click.echo(f"{file}:{line}: không đọc được JSON ({error})", err=True)
+        raise SystemExit(1) from None
+    try:
+        contest = save_contest(validate_contest(data))
+    except ContestInvalid as error:
+        db.session.rollback()
+        for line in error.errors:
+            click.echo(f"{file}: {line}", err=True)
+        click.echo(f"Không lưu thay đổi nào: {len(error.errors)} lỗi.", err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo(f"Đã lưu cuộc thi {contest.slug}: {contest.title}")
+    for round_ in contest.rounds:
+        click.echo(f"  vòng {round_.number} ({round_.title}): id {round_.id}")
+
+
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
     """Load demo data for a first run (refused in production)."""
-    from quizapp.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo, load_sample_banks
+    from quizapp.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo, load_demo_contest, load_sample_banks
 
     if current_app.config.get("ENV") == "production":
         raise click.ClickException("demo data is never loaded in production (QUIZAPP_ENV=production)")
     report, created = load_demo()
     banks = load_sample_banks()
+    contest = load_demo_contest()
     db.session.commit()
     for bank in banks:
         click.echo(f"Ngân hàng mẫu {bank.slug}: {bank.created} câu mới, {len(bank.skipped)} câu đã có.")
+    if contest is not None:
+        click.echo(f"Cuộc thi mẫu {contest.slug}: " + ", ".join(
+            f"vòng {round_.number} (id {round_.id})" for round_ in contest.rounds))
     click.echo(f"Đơn vị mẫu: {report.created} mới, {report.updated + report.unchanged} đã có.")
     click.echo(f"Tài khoản mẫu (mật khẩu {DEMO_PASSWORD}), {len(created)} mới:")
     for phone, name, role, _unit, _group in DEMO_ACCOUNTS:
@@ -144,4 +178,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(units_cli)
     app.cli.add_command(banks_cli)
+    app.cli.add_command(contests_cli)
     app.cli.add_command(demo)

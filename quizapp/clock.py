@@ -38,3 +38,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def now() -> datetime:
+    """The server's time for the rules of contests; a test may set a clock on the app
+    (``app.extensions["quizapp.clock"] = lambda: …``) to move time without sleeping."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        override = current_app.extensions.get("quizapp.clock")
+        if override is not None:
+            return override()
+    return utcnow()

@@ -44,6 +44,8 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_REGISTER_PER_IP": "30 per hour",
     "RATELIMIT_KEY_PREFIX": "quizapp",
     "TIMEZONE": "Asia/Ho_Chi_Minh",
+    # Saves and submits are accepted this long after an attempt's deadline (network delay).
+    "ATTEMPT_GRACE_SECONDS": 5,
     # Who takes part, as registration asks it; contests report and award by group.
     "PARTICIPANT_GROUPS": [
         ["can_bo", "Cán bộ, đảng viên, công chức, viên chức, người lao động"],

@@ -6,14 +6,21 @@ Loading is create-if-missing, so running it again never resets what someone chan
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import select
 
+from quizapp import clock
 from quizapp.auth import services as accounts
 from quizapp.banks.formats import EXTENSIONS
 from quizapp.banks.services import ImportReport, import_bank_file
+from quizapp.contests.models import Contest
+from quizapp.contests.services import ContestInvalid, save_contest, validate_contest
+from quizapp.extensions import db
 from quizapp.units.services import LoadReport, load_units_csv
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - documented in the README; demo refuses production
@@ -48,6 +55,53 @@ def load_sample_banks() -> list[ImportReport]:
         reports.append(import_bank_file(path.name, path.read_bytes(), slug=slug,
                                         title=SAMPLE_BANK_TITLES.get(slug, slug)))
     return reports
+
+
+DEMO_CONTEST = "demo-hcm"
+
+
+def demo_contest_definition(now: datetime) -> dict:
+    """A contest like the real ones: a weekly round open now and an untimed practice round."""
+    local = ZoneInfo("Asia/Ho_Chi_Minh")
+    opens = (now - timedelta(days=1)).astimezone(local).replace(minute=0, second=0, microsecond=0)
+    closes = opens + timedelta(days=30)
+    common = {"opens_at": opens.isoformat(), "closes_at": closes.isoformat()}
+    return {
+        "slug": DEMO_CONTEST,
+        "title": "Tìm hiểu tư tưởng, đạo đức, phong cách Hồ Chí Minh (cuộc thi mẫu)",
+        "description": "Cuộc thi mẫu để dùng thử hệ thống. Mỗi lượt thi gồm 20 câu hỏi, làm trong 20 phút; "
+                       "mỗi người được thi tối đa 3 lượt, lượt có kết quả cao nhất được tính.",
+        "registration_fields": [],
+        "rounds": [
+            {"number": 1, "title": "Tuần 1", **common, "time_limit_seconds": 1200, "max_attempts": 3,
+             "counting_attempt": "best",
+             "draw": [{"bank": "tu-tuong-hcm", "topic": "Cuộc đời và sự nghiệp", "count": 5},
+                      {"bank": "tu-tuong-hcm", "topic": "Tư tưởng, đạo đức, phong cách", "count": 5},
+                      {"bank": "nghi-quyet", "count": 5}, {"bank": "ha-giang", "count": 5}],
+             "prediction": {"prompt": "Theo bạn, tuần này có bao nhiêu người trả lời đúng tất cả các câu hỏi?",
+                            "truth": "participants_all_correct", "locked": False},
+             "tie_breakers": ["correct_desc", "prediction_error_asc", "duration_asc", "submitted_at_asc"],
+             "awards": [{"name": "Giải Nhất", "count": 1}, {"name": "Giải Nhì", "count": 2},
+                        {"name": "Giải Ba", "count": 3}, {"name": "Giải Khuyến khích", "count": 10}],
+             "review": "after_submit"},
+            {"number": 2, "title": "Thi thử", **common, "time_limit_seconds": None, "max_attempts": None,
+             "practice": True, "draw": [{"bank": "chuyen-doi-so", "count": 5},
+                                        {"bank": "cai-cach-hanh-chinh", "count": 5}],
+             "tie_breakers": ["correct_desc"], "review": "after_submit"},
+        ],
+    }
+
+
+def load_demo_contest() -> Contest | None:
+    """The demo contest, unless it exists already or the sample banks are missing."""
+    if db.session.scalar(select(Contest).where(Contest.slug == DEMO_CONTEST)) is not None:
+        return None
+    try:
+        clean = validate_contest(demo_contest_definition(clock.now()))
+    except ContestInvalid as error:
+        current_app.logger.warning("Demo contest not loaded: %s", "; ".join(error.errors))
+        return None
+    return save_contest(clean)
 
 
 def load_demo() -> tuple[LoadReport, list[str]]:

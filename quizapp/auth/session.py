@@ -33,3 +33,16 @@ def unauthorized():
         code, _title, message = HTTP_ERRORS[401]
         return json_error(401, code, message)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def session_identity() -> tuple[int, int] | None:
+    """(user id, session version) from the signed session cookie, without a database read.
+
+    For the answer-save hot path, whose single UPDATE checks both against the users table.
+    """
+    from flask import session
+
+    user_id, _, version = str(session.get("_user_id", "")).partition(".")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    return int(user_id), int(version)

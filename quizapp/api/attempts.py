@@ -1,0 +1,191 @@
+"""JSON API for takers: contests, starting or resuming an attempt, answers, prediction, submit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import jsonify, request
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from quizapp import clock
+from quizapp.api.routes import bp, json_body
+from quizapp.auth.session import session_identity
+from quizapp.banks.models import Option
+from quizapp.contests import attempts as service
+from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
+from quizapp.contests.passwords import contest_unlocked, unlock_contest
+from quizapp.contests.tokens import option_tokens
+from quizapp.errors import HTTP_ERRORS, NotFound, ValidationFailed, json_error
+from quizapp.extensions import db
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def round_json(round_: Round, now: datetime, used: int) -> dict[str, object]:
+    return {
+        "id": round_.id,
+        "number": round_.number,
+        "title": round_.title,
+        "opens_at": iso(round_.opens_at),
+        "closes_at": iso(round_.closes_at),
+        "status": round_.status(now),
+        "time_limit_seconds": round_.time_limit_seconds,
+        "max_attempts": round_.max_attempts,
+        "attempts_used": used,
+        "question_count": round_.question_count,
+        "practice": round_.practice,
+    }
+
+
+@bp.get("/contests")
+def contests():
+    now = clock.now()
+    used: dict[int, int] = {}
+    if current_user.is_authenticated:
+        service.finalise_expired(user_id=current_user.id)
+        used = dict(db.session.execute(
+            select(Attempt.round_id, func.count()).where(Attempt.user_id == current_user.id).group_by(Attempt.round_id)
+        ).all())
+    rows = db.session.scalars(select(Contest).options(selectinload(Contest.rounds)).order_by(Contest.id.desc()))
+    db.session.commit()
+    return jsonify([
+        {
+            "slug": contest.slug,
+            "title": contest.title,
+            "password_required": contest.password_hash is not None,
+            "registration_fields": contest.registration_fields,
+            "rounds": [round_json(round_, now, used.get(round_.id, 0)) for round_ in contest.rounds],
+        }
+        for contest in rows
+    ])
+
+
+@bp.post("/rounds/<int:round_id>/attempts")
+@login_required
+def start(round_id: int):
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound("Không tìm thấy vòng thi.")
+    body = request.get_json(silent=True) or {}
+    password = body.get("password") if isinstance(body, dict) else None
+    contest = round_.contest
+    if isinstance(password, str) and contest.password_hash:
+        unlock_contest(contest, password)
+    started = service.start_attempt(round_, current_user, password_ok=contest_unlocked(contest))
+    db.session.commit()
+    return jsonify(attempt_json(started.attempt)), 201 if started.created else 200
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def get_attempt(attempt_id: int):
+    attempt = service.attempt_for(attempt_id, current_user.id)
+    db.session.commit()
+    return jsonify(attempt_json(attempt))
+
+
+@bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+def save_answer(attempt_id: int, question_id: int):
+    # The hot path: no user or attempt is loaded; the one UPDATE checks everything.
+    identity = session_identity()
+    if identity is None:
+        code, _title, message = HTTP_ERRORS[401]
+        return json_error(401, code, message)
+    body = json_body()
+    tokens, seq = body.get("option_ids"), body.get("seq")
+    if not isinstance(tokens, list) or len(tokens) > 8:
+        raise ValidationFailed({"option_ids": ["Cần danh sách mã phương án đã chọn."]})
+    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**62):
+        raise ValidationFailed({"seq": ["seq phải là số nguyên không âm."]})
+    user_id, version = identity
+    saved = service.save_answer(attempt_id, user_id, version, question_id, tokens, seq)
+    db.session.commit()
+    all_tokens = option_tokens(attempt_id, question_id, max(saved.indexes, default=-1) + 1)
+    return jsonify(
+        question_id=question_id,
+        option_ids=[all_tokens[index] for index in saved.indexes],
+        saved_at=iso(saved.saved_at),
+    )
+
+
+@bp.put("/attempts/<int:attempt_id>/prediction")
+@login_required
+def save_prediction(attempt_id: int):
+    value = json_body().get("value")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**9:
+        raise ValidationFailed({"value": ["Dự đoán phải là số nguyên từ 0 đến 1.000.000.000."]})
+    attempt = service.save_prediction(attempt_id, current_user.id, value)
+    db.session.commit()
+    return jsonify(attempt_id=attempt.id, prediction=attempt.prediction)
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int):
+    attempt = service.submit(attempt_id, current_user.id)
+    db.session.commit()
+    return jsonify(
+        status=attempt.status,
+        submitted_at=iso(attempt.submitted_at),
+        duration_ms=attempt.duration_ms,
+        correct_count=attempt.correct_count if service.score_allowed(attempt, clock.now()) else None,
+        question_count=attempt.question_count,
+    )
+
+
+def attempt_json(attempt: Attempt) -> dict[str, object]:
+    """The attempt as its taker sees it: never the answer key before the round's policy allows."""
+    now = clock.now()
+    items = db.session.scalars(
+        select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
+        .options(selectinload(AttemptItem.question)).order_by(AttemptItem.position)
+    ).all()
+    option_text = dict(db.session.execute(
+        select(Option.id, Option.text).where(Option.question_id.in_([item.question_id for item in items]))
+    ).all())
+    review = service.review_allowed(attempt, now)
+    round_ = attempt.round
+    questions = []
+    for item in items:
+        tokens = option_tokens(attempt.id, item.question_id, item.option_count)
+        chosen = [int(index) for index in item.chosen.split(",")] if item.chosen else []
+        question = {
+            "id": item.question_id,
+            "text": item.question.text,
+            "multiple": item.multiple,
+            "options": [{"id": tokens[index], "text": option_text[option_id]}
+                        for index, option_id in enumerate(item.option_ids)],
+            "selected": [tokens[index] for index in chosen],
+        }
+        if review:
+            question["correct"] = [tokens[int(index)] for index in item.correct_key.split(",")]
+            question["explanation"] = item.question.explanation
+            question["source"] = item.question.source
+        questions.append(question)
+    return {
+        "id": attempt.id,
+        "round_id": attempt.round_id,
+        "number": attempt.number,
+        "status": attempt.status,
+        "started_at": iso(attempt.started_at),
+        "deadline": iso(attempt.deadline),
+        "server_now": iso(now),
+        "time_limit_seconds": round_.time_limit_seconds,
+        "questions": questions,
+        "prediction": attempt.prediction,
+        "prediction_prompt": round_.prediction_prompt,
+        "prediction_locked": bool(round_.prediction_locked and attempt.prediction is not None),
+        "result": {
+            "correct_count": attempt.correct_count,
+            "question_count": attempt.question_count,
+            "duration_ms": attempt.duration_ms,
+            "submitted_at": iso(attempt.submitted_at),
+            "expired": attempt.expired,
+        } if service.score_allowed(attempt, now) else None,
+        "review_available": review,
+    }
+

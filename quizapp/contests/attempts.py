@@ -1,0 +1,380 @@
+"""The attempt lifecycle: start or resume, save answers, predict, submit, expire.
+
+The rules of DESIGN §3 live here. Time comes from the server (``clock.now``); limits come
+from database constraints; saving an answer is one conditional UPDATE. Never commits,
+except where a failed insert must be rolled back to learn who won a race.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from quizapp import clock
+from quizapp.auth.models import User
+from quizapp.banks.models import Bank, Option, Question, Topic
+from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
+from quizapp.contests.tokens import canonical, shown_indexes
+from quizapp.errors import DomainError, NotFound
+from quizapp.extensions import db
+
+_random = secrets.SystemRandom()
+
+
+class RoundNotOpen(DomainError):
+    status, code = 409, "round_not_open"
+    message = "Vòng thi chưa mở hoặc đã kết thúc."
+
+
+class AttemptLimitReached(DomainError):
+    status, code = 409, "attempt_limit_reached"
+    message = "Bạn đã dùng hết số lượt thi của vòng này."
+
+
+class AttemptClosed(DomainError):
+    status, code = 409, "attempt_closed"
+    message = "Lượt thi đã kết thúc; câu trả lời này không được ghi nhận."
+
+
+class InvalidOption(DomainError):
+    status, code = 422, "invalid_option"
+    message = "Phương án không thuộc câu hỏi này."
+
+
+class DrawUnavailable(DomainError):
+    status, code = 409, "draw_unavailable"
+    message = "Ngân hàng câu hỏi của vòng thi hiện không đủ câu; vui lòng báo Ban tổ chức."
+
+
+class RegistrationIncomplete(DomainError):
+    status, code = 422, "registration_incomplete"
+    message = "Vui lòng bổ sung thông tin cá nhân theo yêu cầu của cuộc thi trước khi làm bài."
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__()
+        self.missing = missing
+
+
+class ContestPasswordRequired(DomainError):
+    status, code = 403, "contest_password_required"
+    message = "Cuộc thi này cần mật khẩu do Ban tổ chức cung cấp."
+
+
+class PredictionRefused(DomainError):
+    status, code = 409, "prediction_locked"
+    message = "Dự đoán của bạn đã được ghi nhận ở lượt thi đầu tiên và không thay đổi được."
+
+
+def grace() -> timedelta:
+    return timedelta(seconds=int(current_app.config["ATTEMPT_GRACE_SECONDS"]))
+
+
+# --- expiry --------------------------------------------------------------------------------
+
+
+def finalise_expired(*, round_id: int | None = None, user_id: int | None = None) -> int:
+    """Close every open attempt past deadline + grace as submitted at its deadline, with the
+    answers saved so far. Called lazily before anything reads attempts, and before rankings."""
+    cutoff = clock.now() - grace()
+    conditions = [Attempt.status == "open", Attempt.deadline.is_not(None), Attempt.deadline < cutoff]
+    if round_id is not None:
+        conditions.append(Attempt.round_id == round_id)
+    if user_id is not None:
+        conditions.append(Attempt.user_id == user_id)
+    expired = db.session.execute(
+        update(Attempt).where(*conditions)
+        .values(status="submitted", submitted_at=Attempt.deadline, expired=True)
+        .returning(Attempt.id, Attempt.started_at, Attempt.deadline)
+    ).all()
+    for attempt_id, started_at, deadline in expired:
+        _score(attempt_id, started_at, deadline)
+    return len(expired)
+
+
+def _score(attempt_id: int, started_at: datetime, submitted_at: datetime) -> None:
+    correct = (
+        select(func.count())
+        .where(AttemptItem.attempt_id == attempt_id, AttemptItem.chosen == AttemptItem.correct_key)
+        .scalar_subquery()
+    )
+    duration = int((submitted_at - started_at).total_seconds() * 1000)
+    db.session.execute(
+        update(Attempt).where(Attempt.id == attempt_id).values(correct_count=correct, duration_ms=duration)
+    )
+
+
+# --- start or resume -----------------------------------------------------------------------
+
+
+@dataclass
+class Started:
+    attempt: Attempt
+    created: bool
+
+
+def open_attempt(round_id: int, user_id: int) -> Attempt | None:
+    return db.session.scalar(
+        select(Attempt).where(Attempt.round_id == round_id, Attempt.user_id == user_id, Attempt.status == "open")
+    )
+
+
+def attempts_used(round_id: int, user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Attempt).where(Attempt.round_id == round_id, Attempt.user_id == user_id)
+    )
+
+
+def check_entry(contest: Contest, user: User, password_ok: bool) -> None:
+    missing = [name for name in contest.registration_fields if not _has_field(user, name)]
+    if missing:
+        raise RegistrationIncomplete(missing)
+    if contest.password_hash and not password_ok:
+        raise ContestPasswordRequired()
+
+
+def _has_field(user: User, name: str) -> bool:
+    return (user.unit_id if name == "unit_code" else getattr(user, name, None)) is not None
+
+
+def start_attempt(round_: Round, user: User, *, password_ok: bool = False) -> Started:
+    """The caller's open attempt in the round (resume), or a new one.
+
+    Concurrent starts by one person race on the database's unique index: the loser rolls
+    back and gets the winner's attempt, so twenty taps on Start make one attempt.
+    """
+    now = clock.now()
+    finalise_expired(round_id=round_.id, user_id=user.id)
+    existing = open_attempt(round_.id, user.id)
+    if existing is not None:
+        return Started(existing, created=False)
+    if round_.status(now) != "open":
+        raise RoundNotOpen()
+    check_entry(round_.contest, user, password_ok)
+    questions = draw_questions(round_)
+    for _ in range(3):
+        used = attempts_used(round_.id, user.id)
+        if round_.max_attempts is not None and used >= round_.max_attempts:
+            raise AttemptLimitReached()
+        try:
+            with db.session.begin_nested():
+                attempt = _insert_attempt(round_, user, used + 1, now, questions)
+            return Started(attempt, created=True)
+        except IntegrityError:
+            existing = open_attempt(round_.id, user.id)
+            if existing is not None:
+                return Started(existing, created=False)
+    raise AttemptLimitReached()
+
+
+def draw_questions(round_: Round) -> list[Question]:
+    """Questions per the round's blueprint, each entry drawn at random without repeats."""
+    chosen: list[int] = []
+    for entry in round_.draw:
+        statement = select(Question.id).join(Bank, Question.bank_id == Bank.id).where(
+            Bank.slug == entry["bank"], Question.is_active
+        )
+        if entry.get("topic"):
+            statement = statement.join(Topic, Question.topic_id == Topic.id).where(Topic.name == entry["topic"])
+        pool = [question_id for question_id in db.session.scalars(statement) if question_id not in chosen]
+        if len(pool) < int(entry["count"]):
+            current_app.logger.error("Round %s cannot draw %s from %s", round_.id, entry["count"], entry)
+            raise DrawUnavailable()
+        chosen.extend(_random.sample(pool, int(entry["count"])))
+    _random.shuffle(chosen)
+    by_id = {question.id: question for question in db.session.scalars(select(Question).where(Question.id.in_(chosen)))}
+    return [by_id[question_id] for question_id in chosen]
+
+
+def _insert_attempt(round_: Round, user: User, number: int, now: datetime, questions: list[Question]) -> Attempt:
+    deadline = None
+    if round_.time_limit_seconds is not None:
+        deadline = min(now + timedelta(seconds=round_.time_limit_seconds), round_.closes_at)
+    attempt = Attempt(
+        round_id=round_.id, user_id=user.id, number=number, max_attempts=round_.max_attempts,
+        status="open", started_at=now, deadline=deadline, question_count=len(questions),
+        prediction=_locked_prediction(round_, user),
+    )
+    db.session.add(attempt)
+    db.session.flush()
+    options: dict[int, list[tuple[int, bool]]] = {}
+    for option_id, question_id, is_correct in db.session.execute(
+        select(Option.id, Option.question_id, Option.is_correct)
+        .where(Option.question_id.in_([question.id for question in questions]))
+        .order_by(Option.question_id, Option.position)
+    ):
+        options.setdefault(question_id, []).append((option_id, is_correct))
+    for position, question in enumerate(questions):
+        shown = list(options[question.id])
+        _random.shuffle(shown)
+        db.session.add(AttemptItem(
+            attempt_id=attempt.id, position=position, question_id=question.id, multiple=question.multiple,
+            option_count=len(shown), option_ids=[option_id for option_id, _ in shown],
+            correct_key=canonical(index for index, (_, correct) in enumerate(shown) if correct),
+        ))
+    db.session.flush()
+    return attempt
+
+
+def _locked_prediction(round_: Round, user: User) -> int | None:
+    if not (round_.prediction_prompt and round_.prediction_locked):
+        return None
+    return db.session.scalar(
+        select(Attempt.prediction)
+        .where(Attempt.round_id == round_.id, Attempt.user_id == user.id, Attempt.prediction.is_not(None))
+        .order_by(Attempt.number)
+        .limit(1)
+    )
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def attempt_for(attempt_id: int, user_id: int) -> Attempt:
+    """The caller's own attempt; anyone else's is a 404, as if it did not exist."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != user_id:
+        raise NotFound("Không tìm thấy lượt thi.")
+    if attempt.status == "open" and attempt.deadline is not None and attempt.deadline < clock.now() - grace():
+        finalise_expired(round_id=attempt.round_id, user_id=user_id)
+        db.session.refresh(attempt)
+    return attempt
+
+
+def review_allowed(attempt: Attempt, now: datetime) -> bool:
+    """May the taker see the answer key and explanations of this attempt now?"""
+    if attempt.status != "submitted":
+        return False
+    policy = attempt.round.review
+    return policy == "after_submit" or (policy == "after_close" and now >= attempt.round.closes_at)
+
+
+def score_allowed(attempt: Attempt, now: datetime) -> bool:
+    if attempt.status != "submitted":
+        return False
+    return attempt.round.review in ("after_submit", "score_only") or now >= attempt.round.closes_at
+
+
+# --- saving --------------------------------------------------------------------------------
+
+
+@dataclass
+class Saved:
+    question_id: int
+    indexes: list[int]
+    saved_at: datetime
+
+
+def save_answer(
+    attempt_id: int, user_id: int, session_version: int, question_id: int, tokens: list[str], seq: int | None
+) -> Saved:
+    """Store the whole choice for one question, in one conditional UPDATE.
+
+    The UPDATE itself checks everything: the attempt is the caller's, still open and within
+    deadline + grace, the question is in it, the option ids are this question's, a
+    single-select question gets at most one, and an older retry (lower ``seq``) never
+    overwrites a newer choice. Only when it changes nothing do we look at why.
+    """
+    indexes = shown_indexes(attempt_id, question_id, tokens)
+    if indexes is None:
+        _explain_refusal(attempt_id, user_id, question_id)
+        raise InvalidOption()
+    now = clock.now()
+    owner_open = (
+        select(Attempt.id)
+        .where(
+            Attempt.id == attempt_id, Attempt.user_id == user_id, Attempt.status == "open",
+            (Attempt.deadline.is_(None)) | (Attempt.deadline >= now - grace()),
+            # The session is still valid: the account is active and its password unchanged.
+            select(User.id)
+            .where(User.id == user_id, User.session_version == session_version, User.is_active)
+            .exists(),
+        )
+        # Holds off a concurrent submit until this answer is committed, so it is counted.
+        .with_for_update(read=True)
+        .scalar_subquery()
+    )
+    conditions = [
+        AttemptItem.attempt_id == owner_open,
+        AttemptItem.question_id == question_id,
+        AttemptItem.option_count > (max(indexes) if indexes else -1),
+    ]
+    if len(indexes) > 1:
+        conditions.append(AttemptItem.multiple)
+    if seq is not None:
+        conditions.append((AttemptItem.seq.is_(None)) | (AttemptItem.seq < seq))
+    changed = db.session.execute(
+        update(AttemptItem).where(and_(*conditions)).values(chosen=canonical(indexes) or None, seq=seq, answered_at=now)
+    ).rowcount
+    if changed == 1:
+        return Saved(question_id, indexes, now)
+    return _stale_or_refused(attempt_id, user_id, question_id, indexes, seq)
+
+
+def _explain_refusal(attempt_id: int, user_id: int, question_id: int) -> AttemptItem:
+    """Raise the error a refused save deserves; return the item if nothing is wrong with it."""
+    attempt = attempt_for(attempt_id, user_id)
+    if attempt.status != "open" or (attempt.deadline is not None and attempt.deadline < clock.now() - grace()):
+        raise AttemptClosed()
+    item = db.session.scalar(
+        select(AttemptItem).where(AttemptItem.attempt_id == attempt_id, AttemptItem.question_id == question_id)
+    )
+    if item is None:
+        raise NotFound("Câu hỏi không thuộc lượt thi này.")
+    return item
+
+
+def _stale_or_refused(attempt_id, user_id, question_id, indexes, seq) -> Saved:
+    item = _explain_refusal(attempt_id, user_id, question_id)
+    if indexes and max(indexes) >= item.option_count:
+        raise InvalidOption()
+    if len(indexes) > 1 and not item.multiple:
+        raise InvalidOption("Câu hỏi này chỉ chọn một phương án.")
+    if seq is not None and item.seq is not None and item.seq >= seq:
+        # A late retry of an older choice: the newer one stays, and the client is told so.
+        stored = [int(index) for index in item.chosen.split(",")] if item.chosen else []
+        return Saved(question_id, stored, item.answered_at)
+    raise AttemptClosed()
+
+
+def save_prediction(attempt_id: int, user_id: int, value: int) -> Attempt:
+    attempt = attempt_for(attempt_id, user_id)
+    if attempt.status != "open" or (attempt.deadline is not None and attempt.deadline < clock.now() - grace()):
+        raise AttemptClosed()
+    round_ = attempt.round
+    if not round_.prediction_prompt:
+        raise DomainError("Vòng thi này không có câu hỏi dự đoán.", code="no_prediction")
+    if round_.prediction_locked and _locked_prediction(round_, attempt.user) not in (None, value):
+        raise PredictionRefused()
+    attempt.prediction = value
+    return attempt
+
+
+# --- submitting ----------------------------------------------------------------------------
+
+
+def submit(attempt_id: int, user_id: int) -> Attempt:
+    """Submit once; a second submit (a double tap, a retry) returns the same result."""
+    attempt = attempt_for(attempt_id, user_id)
+    if attempt.status == "submitted":
+        return attempt
+    now = clock.now()
+    if attempt.deadline is not None and now > attempt.deadline + grace():
+        finalise_expired(round_id=attempt.round_id, user_id=user_id)
+        db.session.refresh(attempt)
+        return attempt
+    submitted_at = min(now, attempt.deadline) if attempt.deadline is not None else now
+    won = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.status == "open")
+        .values(status="submitted", submitted_at=submitted_at)
+    ).rowcount
+    if won:
+        # A new statement: it sees every answer committed before the status changed.
+        _score(attempt_id, attempt.started_at, submitted_at)
+    db.session.refresh(attempt)
+    return attempt

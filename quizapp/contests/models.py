@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from quizapp.auth.models import User
+from quizapp.banks.models import Question
+from quizapp.clock import UTCDateTime, utcnow
+from quizapp.extensions import db
+
+COUNTING = ("best", "first", "last")
+TRUTHS = ("participants", "attempts", "participants_all_correct")
+TIE_BREAKERS = ("correct_desc", "prediction_error_asc", "duration_asc", "submitted_at_asc", "attempts_used_asc")
+REVIEWS = ("after_submit", "score_only", "after_close")
+REGISTRATION_FIELDS = ("birth_date", "gender", "id_number", "unit_code", "participant_group")
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+class Contest(db.Model):
+    __tablename__ = "contests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    # Profile fields a taker must have filled in before starting (see REGISTRATION_FIELDS).
+    registration_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    one_award_per_person: Mapped[bool] = mapped_column(default=False)
+    # Optional contest password (Argon2 hash), for closed contests of one organisation.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[User | None] = relationship()
+    rounds: Mapped[list[Round]] = relationship(back_populates="contest", order_by="Round.number")
+
+
+class Round(db.Model):
+    __tablename__ = "rounds"
+    __table_args__ = (
+        UniqueConstraint("contest_id", "number"),
+        CheckConstraint("closes_at > opens_at", name="closes_after_opening"),
+        CheckConstraint("time_limit_seconds IS NULL OR time_limit_seconds > 0", name="time_limit_positive"),
+        CheckConstraint("time_limit_seconds IS NOT NULL OR practice", name="only_practice_untimed"),
+        CheckConstraint("max_attempts IS NULL OR max_attempts > 0", name="max_attempts_positive"),
+        CheckConstraint(_in("counting_attempt", COUNTING), name="counting_known"),
+        CheckConstraint(_in("review", REVIEWS), name="review_known"),
+        CheckConstraint(f"prediction_truth IS NULL OR {_in('prediction_truth', TRUTHS)}", name="truth_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # None only for an untimed practice round.
+    time_limit_seconds: Mapped[int | None]
+    # None: unlimited.
+    max_attempts: Mapped[int | None]
+    counting_attempt: Mapped[str] = mapped_column(String(8), default="best")
+    # [{"bank": slug, "topic": name or absent, "count": n}, …]
+    draw: Mapped[list[dict]] = mapped_column(JSON)
+    prediction_prompt: Mapped[str | None] = mapped_column(Text)
+    prediction_truth: Mapped[str | None] = mapped_column(String(32))
+    prediction_locked: Mapped[bool] = mapped_column(default=False)
+    tie_breakers: Mapped[list[str]] = mapped_column(JSON)
+    # [{"name": "Giải Nhất", "count": 1}, …]
+    awards: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    review: Mapped[str] = mapped_column(String(16), default="after_close")
+    practice: Mapped[bool] = mapped_column(default=False)
+
+    contest: Mapped[Contest] = relationship(back_populates="rounds")
+
+    @property
+    def question_count(self) -> int:
+        return sum(int(entry["count"]) for entry in self.draw)
+
+    def status(self, now: datetime) -> str:
+        if now < self.opens_at:
+            return "upcoming"
+        return "open" if now < self.closes_at else "closed"
+
+
+class Attempt(db.Model):
+    """One timed go at a round. Limits live in the schema, so no race can break them:
+    at most one open attempt per person per round (a partial unique index), attempt numbers
+    unique per person and round, and never above the round's limit (a check on a copy)."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        UniqueConstraint("round_id", "user_id", "number"),
+        CheckConstraint("number >= 1 AND (max_attempts IS NULL OR number <= max_attempts)", name="within_limit"),
+        CheckConstraint("status IN ('open', 'submitted')", name="status_known"),
+        Index(
+            "uq_attempts_one_open", "round_id", "user_id", unique=True,
+            sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_attempts_round_status", "round_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    number: Mapped[int]
+    # The round's limit when this attempt started, so the check constraint above can hold it.
+    max_attempts: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # started_at + time limit, or the round's close if sooner; None for untimed practice.
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # True when the server closed it at its deadline because nobody submitted.
+    expired: Mapped[bool] = mapped_column(default=False)
+    question_count: Mapped[int]
+    correct_count: Mapped[int | None]
+    duration_ms: Mapped[int | None]
+    prediction: Mapped[int | None]
+
+    round: Mapped[Round] = relationship()
+    user: Mapped[User] = relationship()
+    items: Mapped[list[AttemptItem]] = relationship(order_by="AttemptItem.position", back_populates="attempt")
+
+
+class AttemptItem(db.Model):
+    """One drawn question of an attempt, with its options in the order this taker sees them.
+
+    The taker sees option k of ``option_ids`` under an opaque token (contests.tokens); the
+    answer is stored as the shown indexes, canonically ("0,2"), next to the correct ones, so
+    scoring is a string comparison in SQL and saving needs no lookup.
+    """
+
+    __tablename__ = "attempt_items"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "position"),
+        UniqueConstraint("attempt_id", "question_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"))
+    position: Mapped[int]
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    multiple: Mapped[bool]
+    option_count: Mapped[int]
+    # Real option ids in the order shown.
+    option_ids: Mapped[list[int]] = mapped_column(JSON)
+    correct_key: Mapped[str] = mapped_column(String(32))
+    chosen: Mapped[str | None] = mapped_column(String(32))
+    # The client's sequence number of the stored choice: an older retry never overwrites it.
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="items")
+    question: Mapped[Question] = relationship()

@@ -1,0 +1,311 @@
+"""Contests and rounds: one validator for the JSON file and the organiser's pages. Never commits."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+
+from quizapp.auth.passwords import hash_password
+from quizapp.banks.models import Bank, Question, Topic
+from quizapp.contests.models import COUNTING, REGISTRATION_FIELDS, REVIEWS, TIE_BREAKERS, TRUTHS, Contest, Round
+from quizapp.errors import DomainError
+from quizapp.extensions import db
+from quizapp.text import clean_text
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+DEFAULT_TIE_BREAKERS = ["correct_desc", "prediction_error_asc", "duration_asc", "submitted_at_asc"]
+CONTEST_KEYS = {"slug", "title", "description", "timezone", "registration_fields", "one_award_per_person",
+                "password", "rounds"}
+ROUND_KEYS = {"number", "title", "opens_at", "closes_at", "time_limit_seconds", "max_attempts",
+              "counting_attempt", "draw", "prediction", "tie_breakers", "awards", "review", "practice"}
+
+
+class ContestInvalid(DomainError):
+    """A contest definition with errors; ``errors`` lists each as ``$.json.path: message``."""
+
+    status, code = 422, "contest_invalid"
+    message = "Thông tin cuộc thi có lỗi; chưa có thay đổi nào được lưu."
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__()
+        self.errors = errors
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.append(f"{path}: {message}")
+
+    def text(self, data: dict, key: str, path: str, *, required=True, limit=300) -> str | None:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.error(f"{path}.{key}", "thiếu (bắt buộc)")
+            return None
+        if not isinstance(value, str) or (required and not clean_text(value)):
+            self.error(f"{path}.{key}", "phải là chuỗi ký tự không rỗng")
+            return None
+        value = value.strip() if key == "description" else clean_text(value)
+        if len(value) > limit:
+            self.error(f"{path}.{key}", f"dài quá {limit} ký tự")
+        return value
+
+    def integer(self, data: dict, key: str, path: str, *, nullable=False, minimum=1, default=None):
+        if key not in data:
+            return default
+        value = data[key]
+        if value is None and nullable:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            self.error(f"{path}.{key}", f"phải là số nguyên từ {minimum} trở lên" + (" hoặc null" if nullable else ""))
+            return None
+        return value
+
+    def boolean(self, data: dict, key: str, path: str, default=False) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            self.error(f"{path}.{key}", "phải là true hoặc false")
+            return default
+        return value
+
+    def choice(self, data: dict, key: str, path: str, choices, default):
+        value = data.get(key, default)
+        if value not in choices:
+            self.error(f"{path}.{key}", f"phải là một trong: {', '.join(choices)}")
+            return default
+        return value
+
+    def unknown(self, data: dict, known: set[str], path: str) -> None:
+        for key in sorted(set(data) - known):
+            self.error(f"{path}.{key}", "khóa không xác định")
+
+
+def validate_contest(data: object) -> dict:
+    """Check a contest definition (DESIGN §5, docs/contest-format.md); return it cleaned.
+
+    Raises ``ContestInvalid`` with every problem and its JSON path.
+    """
+    check = _Checker()
+    if not isinstance(data, dict):
+        raise ContestInvalid(["$: phải là một đối tượng JSON"])
+    check.unknown(data, CONTEST_KEYS, "$")
+    clean: dict = {
+        "slug": data.get("slug"),
+        "title": check.text(data, "title", "$"),
+        "description": check.text(data, "description", "$", required=False, limit=20000),
+        "timezone": data.get("timezone", "Asia/Ho_Chi_Minh"),
+        "one_award_per_person": check.boolean(data, "one_award_per_person", "$"),
+    }
+    if not isinstance(clean["slug"], str) or not SLUG.fullmatch(clean["slug"]) or len(clean["slug"]) > 64:
+        check.error("$.slug", "chỉ gồm chữ thường không dấu, số và dấu gạch ngang (tối đa 64 ký tự)")
+    zone = None
+    try:
+        zone = ZoneInfo(str(clean["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        check.error("$.timezone", f"múi giờ không hợp lệ: {clean['timezone']!r}")
+    fields = data.get("registration_fields", [])
+    if not isinstance(fields, list) or any(field not in REGISTRATION_FIELDS for field in fields):
+        check.error("$.registration_fields", f"chỉ gồm: {', '.join(REGISTRATION_FIELDS)}")
+        fields = []
+    clean["registration_fields"] = list(dict.fromkeys(fields))
+    password = data.get("password")
+    if password is not None and (not isinstance(password, str) or len(password) < 4):
+        check.error("$.password", "mật khẩu cuộc thi có ít nhất 4 ký tự, hoặc null")
+    clean["password"] = password
+    rounds = data.get("rounds")
+    if not isinstance(rounds, list) or not rounds:
+        check.error("$.rounds", "cần danh sách có ít nhất một vòng thi")
+        rounds = []
+    clean["rounds"] = [_validate_round(check, item, f"$.rounds[{index}]", zone) for index, item in enumerate(rounds)]
+    numbers = Counter(item.get("number") for item in clean["rounds"] if item)
+    for index, item in enumerate(clean["rounds"]):
+        if item and numbers[item.get("number")] > 1:
+            check.error(f"$.rounds[{index}].number", f"số vòng {item.get('number')} bị lặp")
+    if check.errors:
+        raise ContestInvalid(check.errors)
+    return clean
+
+
+def _validate_round(check: _Checker, data: object, path: str, zone) -> dict:
+    if not isinstance(data, dict):
+        check.error(path, "phải là một đối tượng JSON")
+        return {}
+    check.unknown(data, ROUND_KEYS, path)
+    practice = check.boolean(data, "practice", path)
+    item = {
+        "number": check.integer(data, "number", path, default=None),
+        "title": check.text(data, "title", path, limit=200),
+        "opens_at": _moment(check, data, "opens_at", path, zone),
+        "closes_at": _moment(check, data, "closes_at", path, zone),
+        "time_limit_seconds": check.integer(data, "time_limit_seconds", path, nullable=True, default=None),
+        "max_attempts": check.integer(data, "max_attempts", path, nullable=True, default=None),
+        "counting_attempt": check.choice(data, "counting_attempt", path, COUNTING, "best"),
+        "review": check.choice(data, "review", path, REVIEWS, "after_close"),
+        "practice": practice,
+        "draw": _validate_draw(check, data.get("draw"), f"{path}.draw"),
+        "tie_breakers": data.get("tie_breakers", DEFAULT_TIE_BREAKERS),
+        "awards": _validate_awards(check, data.get("awards", []), f"{path}.awards"),
+    }
+    if item["number"] is None and "number" not in data:
+        check.error(f"{path}.number", "thiếu (bắt buộc)")
+    if item["opens_at"] and item["closes_at"] and item["closes_at"] <= item["opens_at"]:
+        check.error(f"{path}.closes_at", "phải sau opens_at")
+    if item["time_limit_seconds"] is None and not practice:
+        check.error(f"{path}.time_limit_seconds", "bắt buộc, trừ vòng thi thử (practice: true)")
+    breakers = item["tie_breakers"]
+    if (not isinstance(breakers, list) or any(key not in TIE_BREAKERS for key in breakers)
+            or len(set(breakers)) != len(breakers)):
+        check.error(f"{path}.tie_breakers", f"danh sách không lặp, chỉ gồm: {', '.join(TIE_BREAKERS)}")
+    prediction = data.get("prediction")
+    item["prediction"] = None
+    if prediction is not None:
+        ppath = f"{path}.prediction"
+        if not isinstance(prediction, dict):
+            check.error(ppath, "phải là đối tượng {prompt, truth, locked} hoặc null")
+        else:
+            check.unknown(prediction, {"prompt", "truth", "locked"}, ppath)
+            item["prediction"] = {
+                "prompt": check.text(prediction, "prompt", ppath, limit=1000),
+                "truth": check.choice(prediction, "truth", ppath, TRUTHS, None),
+                "locked": check.boolean(prediction, "locked", ppath),
+            }
+    if item["prediction"] is None and isinstance(breakers, list) and "prediction_error_asc" in breakers:
+        check.error(f"{path}.tie_breakers", "prediction_error_asc cần câu hỏi dự đoán (prediction)")
+    return item
+
+
+def _moment(check: _Checker, data: dict, key: str, path: str, zone) -> datetime | None:
+    value = data.get(key)
+    if not isinstance(value, str):
+        check.error(f"{path}.{key}", "thiếu thời điểm dạng 2024-05-06T10:00:00+07:00")
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        check.error(f"{path}.{key}", f"thời điểm không hợp lệ: {value!r} (dạng 2024-05-06T10:00:00+07:00)")
+        return None
+    if moment.tzinfo is None:
+        if zone is None:
+            return None
+        # A time written without an offset is the contest's local time.
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+def _validate_draw(check: _Checker, draw: object, path: str) -> list[dict]:
+    if not isinstance(draw, list) or not draw:
+        check.error(path, "cần ít nhất một mục {bank, topic?, count}")
+        return []
+    entries = []
+    for index, entry in enumerate(draw):
+        epath = f"{path}[{index}]"
+        if not isinstance(entry, dict):
+            check.error(epath, "phải là đối tượng {bank, topic?, count}")
+            continue
+        check.unknown(entry, {"bank", "topic", "count"}, epath)
+        bank = entry.get("bank")
+        topic = entry.get("topic")
+        count = check.integer(entry, "count", epath)
+        if "count" not in entry:
+            check.error(f"{epath}.count", "thiếu (bắt buộc)")
+        if not isinstance(bank, str) or not bank:
+            check.error(f"{epath}.bank", "thiếu mã ngân hàng câu hỏi")
+            continue
+        if topic is not None and (not isinstance(topic, str) or not clean_text(topic)):
+            check.error(f"{epath}.topic", "phải là tên chủ đề hoặc bỏ trống")
+            continue
+        if count is not None:
+            entries.append({"bank": bank, **({"topic": clean_text(topic)} if topic else {}), "count": count})
+    for message_path, message in draw_shortfalls(entries, path):
+        check.error(message_path, message)
+    return entries
+
+
+def draw_shortfalls(entries: list[dict], path: str = "$.draw") -> list[tuple[str, str]]:
+    """Where the banks cannot fill a draw blueprint: "chủ đề X: cần 10 câu, chỉ có 7"."""
+    problems = []
+    needed_per_bank: Counter[str] = Counter()
+    for index, entry in enumerate(entries):
+        bank = db.session.scalar(select(Bank).where(Bank.slug == entry["bank"]))
+        if bank is None:
+            problems.append((f"{path}[{index}].bank", f"không có ngân hàng {entry['bank']}"))
+            continue
+        needed_per_bank[bank.slug] += entry["count"]
+        statement = select(func.count()).select_from(Question).where(Question.bank_id == bank.id, Question.is_active)
+        if entry.get("topic"):
+            topic = db.session.scalar(select(Topic).where(Topic.bank_id == bank.id, Topic.name == entry["topic"]))
+            if topic is None:
+                problems.append((f"{path}[{index}].topic", f"ngân hàng {bank.slug} không có chủ đề {entry['topic']!r}"))
+                continue
+            available = db.session.scalar(statement.where(Question.topic_id == topic.id))
+            label = f"chủ đề {entry['topic']}"
+        else:
+            available = db.session.scalar(statement)
+            label = f"ngân hàng {bank.slug}"
+        if available < entry["count"]:
+            problems.append((f"{path}[{index}].count", f"{label}: cần {entry['count']} câu, chỉ có {available}"))
+    for slug, needed in needed_per_bank.items():
+        available = db.session.scalar(
+            select(func.count()).select_from(Question).join(Bank).where(Bank.slug == slug, Question.is_active)
+        )
+        if needed > available and not any(problem[0].endswith(".count") for problem in problems):
+            problems.append((path, f"ngân hàng {slug}: các mục cần tổng {needed} câu, chỉ có {available}"))
+    return problems
+
+
+def save_contest(clean: dict, owner=None) -> Contest:
+    """Create or update a contest and its rounds by slug and round number."""
+    contest = db.session.scalar(select(Contest).where(Contest.slug == clean["slug"]))
+    if contest is None:
+        contest = Contest(slug=clean["slug"], owner=owner)
+        db.session.add(contest)
+    contest.title = clean["title"]
+    contest.description = clean["description"]
+    contest.timezone = clean["timezone"]
+    contest.registration_fields = clean["registration_fields"]
+    contest.one_award_per_person = clean["one_award_per_person"]
+    if clean["password"] is not None:
+        contest.password_hash = hash_password(clean["password"])
+    db.session.flush()
+    rounds = {round_.number: round_ for round_ in contest.rounds}
+    for item in clean["rounds"]:
+        round_ = rounds.get(item["number"])
+        if round_ is None:
+            round_ = Round(contest=contest, number=item["number"])
+            db.session.add(round_)
+        prediction = item["prediction"] or {}
+        round_.title = item["title"]
+        round_.opens_at, round_.closes_at = item["opens_at"], item["closes_at"]
+        round_.time_limit_seconds, round_.max_attempts = item["time_limit_seconds"], item["max_attempts"]
+        round_.counting_attempt, round_.review, round_.practice = (
+            item["counting_attempt"], item["review"], item["practice"])
+        round_.draw, round_.tie_breakers, round_.awards = item["draw"], item["tie_breakers"], item["awards"]
+        round_.prediction_prompt = prediction.get("prompt")
+        round_.prediction_truth = prediction.get("truth")
+        round_.prediction_locked = bool(prediction.get("locked"))
+    db.session.flush()
+    return contest
+
+
+def _validate_awards(check: _Checker, awards: object, path: str) -> list[dict]:
+    if not isinstance(awards, list):
+        check.error(path, "phải là danh sách {name, count}")
+        return []
+    clean = []
+    for index, award in enumerate(awards):
+        apath = f"{path}[{index}]"
+        if not isinstance(award, dict):
+            check.error(apath, "phải là đối tượng {name, count}")
+            continue
+        check.unknown(award, {"name", "count"}, apath)
+        name = check.text(award, "name", apath, limit=100)
+        count = check.integer(award, "count", apath)
+        if name and count:
+            clean.append({"name": name, "count": count})
+    return clean
