@@ -37,7 +37,7 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['bank_id'], ['banks.id'], name=op.f('fk_topics_bank_id_banks')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_topics')),
-    sa.UniqueConstraint('bank_id', 'name', name=op.f('uq_topics_bank_id'))
+    sa.UniqueConstraint('bank_id', 'name', name=op.f('uq_topics_bank_id_name'))
     )
     op.create_table('questions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -56,7 +56,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['bank_id'], ['banks.id'], name=op.f('fk_questions_bank_id_banks')),
     sa.ForeignKeyConstraint(['topic_id'], ['topics.id'], name=op.f('fk_questions_topic_id_topics')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_questions')),
-    sa.UniqueConstraint('bank_id', 'text_hash', name=op.f('uq_questions_bank_id'))
+    sa.UniqueConstraint('bank_id', 'text_hash', name=op.f('uq_questions_bank_id_text_hash'))
     )
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.create_index('ix_questions_draw', ['bank_id', 'topic_id', 'is_active'], unique=False)
@@ -69,7 +69,7 @@ def upgrade():
     sa.Column('is_correct', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['question_id'], ['questions.id'], name=op.f('fk_options_question_id_questions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_options')),
-    sa.UniqueConstraint('question_id', 'position', name=op.f('uq_options_question_id'))
+    sa.UniqueConstraint('question_id', 'position', name=op.f('uq_options_question_id_position'))
     )
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-26 12:26:36.435451
+Create Date: 2026-11-26 12:28:46.397300
 
 """
 import sqlalchemy as sa
@@ -63,7 +63,7 @@ def upgrade():
     sa.CheckConstraint('time_limit_seconds IS NULL OR time_limit_seconds > 0', name=op.f('ck_rounds_time_limit_positive')),
     sa.ForeignKeyConstraint(['contest_id'], ['contests.id'], name=op.f('fk_rounds_contest_id_contests')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rounds')),
-    sa.UniqueConstraint('contest_id', 'number', name=op.f('uq_rounds_contest_id'))
+    sa.UniqueConstraint('contest_id', 'number', name=op.f('uq_rounds_contest_id_number'))
     )
     op.create_table('attempts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -85,7 +85,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_attempts_round_id_rounds')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_attempts_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attempts')),
-    sa.UniqueConstraint('round_id', 'user_id', 'number', name=op.f('uq_attempts_round_id'))
+    sa.UniqueConstraint('round_id', 'user_id', 'number', name=op.f('uq_attempts_round_id_user_id_number'))
     )
     with op.batch_alter_table('attempts', schema=None) as batch_op:
         batch_op.create_index('ix_attempts_round_status', ['round_id', 'status'], unique=False)
@@ -107,8 +107,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['attempt_id'], ['attempts.id'], name=op.f('fk_attempt_items_attempt_id_attempts')),
     sa.ForeignKeyConstraint(['question_id'], ['questions.id'], name=op.f('fk_attempt_items_question_id_questions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attempt_items')),
-    sa.UniqueConstraint('attempt_id', 'position', name=op.f('uq_attempt_items_attempt_id')),
-    sa.UniqueConstraint('attempt_id', 'question_id', name=op.f('uq_attempt_items_attempt_id'))
+    sa.UniqueConstraint('attempt_id', 'position', name=op.f('uq_attempt_items_attempt_id_position')),
+    sa.UniqueConstraint('attempt_id', 'question_id', name=op.f('uq_attempt_items_attempt_id_question_id'))
     )
     with op.batch_alter_table('attempt_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attempt_items_question_id'), ['question_id'], unique=False)
