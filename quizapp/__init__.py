@@ -135,6 +135,8 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.api.routes import bp as api_bp
     from quizapp.auth.routes import bp as auth_bp
     from quizapp.banks.routes import bp as banks_bp
+    from quizapp.contests import organiser as _organiser  # noqa: F401
+    from quizapp.contests import taker as _taker  # noqa: F401
     from quizapp.contests.blueprint import bp as contests_bp
     from quizapp.health import bp as health_bp
     from quizapp.main.routes import bp as main_bp

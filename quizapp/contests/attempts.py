@@ -155,6 +155,8 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False) -> St
     if round_.status(now) != "open":
         raise RoundNotOpen()
     check_entry(round_.contest, user, password_ok)
+    if round_.max_attempts is not None and attempts_used(round_.id, user.id) >= round_.max_attempts:
+        raise AttemptLimitReached()  # before the draw: a refused double tap costs one count
     questions = draw_questions(round_)
     for _ in range(3):
         used = attempts_used(round_.id, user.id)
@@ -172,9 +174,13 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False) -> St
 
 
 def draw_questions(round_: Round) -> list[Question]:
-    """Questions per the round's blueprint, each entry drawn at random without repeats."""
+    """Questions per the round's blueprint, each entry drawn at random without repeats.
+
+    Entries naming a topic are drawn before whole-bank entries, so a whole-bank draw never
+    takes the questions a topic entry needs: a blueprint whose totals fit always draws.
+    """
     chosen: list[int] = []
-    for entry in round_.draw:
+    for entry in sorted(round_.draw, key=lambda entry: not entry.get("topic")):
         statement = select(Question.id).join(Bank, Question.bank_id == Bank.id).where(
             Bank.slug == entry["bank"], Question.is_active
         )
@@ -191,7 +197,8 @@ def draw_questions(round_: Round) -> list[Question]:
 
 
 def _insert_attempt(round_: Round, user: User, number: int, now: datetime, questions: list[Question]) -> Attempt:
-    deadline = None
+    # An untimed practice attempt still ends with its round.
+    deadline = round_.closes_at
     if round_.time_limit_seconds is not None:
         deadline = min(now + timedelta(seconds=round_.time_limit_seconds), round_.closes_at)
     attempt = Attempt(
@@ -220,15 +227,20 @@ def _insert_attempt(round_: Round, user: User, number: int, now: datetime, quest
     return attempt
 
 
-def _locked_prediction(round_: Round, user: User) -> int | None:
+def _locked_prediction(round_: Round, user: User, before: int | None = None) -> int | None:
+    """The prediction a person made in their earliest attempt of a locked round that has one.
+
+    ``before``: only attempts numbered below it count, so within the attempt that makes it
+    the first prediction can still be corrected until that attempt ends.
+    """
     if not (round_.prediction_prompt and round_.prediction_locked):
         return None
-    return db.session.scalar(
-        select(Attempt.prediction)
-        .where(Attempt.round_id == round_.id, Attempt.user_id == user.id, Attempt.prediction.is_not(None))
-        .order_by(Attempt.number)
-        .limit(1)
+    statement = select(Attempt.prediction).where(
+        Attempt.round_id == round_.id, Attempt.user_id == user.id, Attempt.prediction.is_not(None)
     )
+    if before is not None:
+        statement = statement.where(Attempt.number < before)
+    return db.session.scalar(statement.order_by(Attempt.number).limit(1))
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -348,7 +360,8 @@ def save_prediction(attempt_id: int, user_id: int, value: int) -> Attempt:
     round_ = attempt.round
     if not round_.prediction_prompt:
         raise DomainError("Vòng thi này không có câu hỏi dự đoán.", code="no_prediction")
-    if round_.prediction_locked and _locked_prediction(round_, attempt.user) not in (None, value):
+    earlier = _locked_prediction(round_, attempt.user, before=attempt.number)
+    if round_.prediction_locked and earlier not in (None, value):
         raise PredictionRefused()
     attempt.prediction = value
     return attempt

@@ -18,6 +18,10 @@ from quizapp.text import clean_text
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 DEFAULT_TIE_BREAKERS = ["correct_desc", "prediction_error_asc", "duration_asc", "submitted_at_asc"]
+# Path segments the /contests pages use, so no contest may take them as its slug.
+RESERVED_SLUGS = {"manage", "attempts", "rounds"}
+# A contest file without "password" keeps the stored one; null removes it.
+KEEP = object()
 CONTEST_KEYS = {"slug", "title", "description", "timezone", "registration_fields", "one_award_per_person",
                 "password", "rounds"}
 ROUND_KEYS = {"number", "title", "opens_at", "closes_at", "time_limit_seconds", "max_attempts",
@@ -104,6 +108,8 @@ def validate_contest(data: object) -> dict:
     }
     if not isinstance(clean["slug"], str) or not SLUG.fullmatch(clean["slug"]) or len(clean["slug"]) > 64:
         check.error("$.slug", "chỉ gồm chữ thường không dấu, số và dấu gạch ngang (tối đa 64 ký tự)")
+    elif clean["slug"] in RESERVED_SLUGS:
+        check.error("$.slug", f"{clean['slug']!r} là từ dành riêng của hệ thống; chọn mã khác")
     zone = None
     try:
         zone = ZoneInfo(str(clean["timezone"]))
@@ -114,18 +120,18 @@ def validate_contest(data: object) -> dict:
         check.error("$.registration_fields", f"chỉ gồm: {', '.join(REGISTRATION_FIELDS)}")
         fields = []
     clean["registration_fields"] = list(dict.fromkeys(fields))
-    password = data.get("password")
-    if password is not None and (not isinstance(password, str) or len(password) < 4):
-        check.error("$.password", "mật khẩu cuộc thi có ít nhất 4 ký tự, hoặc null")
+    password = data.get("password", KEEP)
+    if password is not KEEP and password is not None and (not isinstance(password, str) or len(password) < 4):
+        check.error("$.password", "mật khẩu cuộc thi có ít nhất 4 ký tự, hoặc null để bỏ mật khẩu")
     clean["password"] = password
     rounds = data.get("rounds")
     if not isinstance(rounds, list) or not rounds:
         check.error("$.rounds", "cần danh sách có ít nhất một vòng thi")
         rounds = []
     clean["rounds"] = [_validate_round(check, item, f"$.rounds[{index}]", zone) for index, item in enumerate(rounds)]
-    numbers = Counter(item.get("number") for item in clean["rounds"] if item)
+    numbers = Counter(item.get("number") for item in clean["rounds"] if item and item.get("number") is not None)
     for index, item in enumerate(clean["rounds"]):
-        if item and numbers[item.get("number")] > 1:
+        if item and item.get("number") is not None and numbers[item.get("number")] > 1:
             check.error(f"$.rounds[{index}].number", f"số vòng {item.get('number')} bị lặp")
     if check.errors:
         raise ContestInvalid(check.errors)
@@ -149,7 +155,8 @@ def _validate_round(check: _Checker, data: object, path: str, zone) -> dict:
         "review": check.choice(data, "review", path, REVIEWS, "after_close"),
         "practice": practice,
         "draw": _validate_draw(check, data.get("draw"), f"{path}.draw"),
-        "tie_breakers": data.get("tie_breakers", DEFAULT_TIE_BREAKERS),
+        "tie_breakers": data.get("tie_breakers", DEFAULT_TIE_BREAKERS if data.get("prediction")
+                                 else [key for key in DEFAULT_TIE_BREAKERS if key != "prediction_error_asc"]),
         "awards": _validate_awards(check, data.get("awards", []), f"{path}.awards"),
     }
     if item["number"] is None and "number" not in data:
@@ -159,7 +166,7 @@ def _validate_round(check: _Checker, data: object, path: str, zone) -> dict:
     if item["time_limit_seconds"] is None and not practice:
         check.error(f"{path}.time_limit_seconds", "bắt buộc, trừ vòng thi thử (practice: true)")
     breakers = item["tie_breakers"]
-    if (not isinstance(breakers, list) or any(key not in TIE_BREAKERS for key in breakers)
+    if (not isinstance(breakers, list) or not breakers or any(key not in TIE_BREAKERS for key in breakers)
             or len(set(breakers)) != len(breakers)):
         check.error(f"{path}.tie_breakers", f"danh sách không lặp, chỉ gồm: {', '.join(TIE_BREAKERS)}")
     prediction = data.get("prediction")
@@ -202,61 +209,74 @@ def _validate_draw(check: _Checker, draw: object, path: str) -> list[dict]:
     if not isinstance(draw, list) or not draw:
         check.error(path, "cần ít nhất một mục {bank, topic?, count}")
         return []
-    entries = []
+    entries: list[tuple[int, dict]] = []
     for index, entry in enumerate(draw):
         epath = f"{path}[{index}]"
         if not isinstance(entry, dict):
             check.error(epath, "phải là đối tượng {bank, topic?, count}")
             continue
         check.unknown(entry, {"bank", "topic", "count"}, epath)
-        bank = entry.get("bank")
-        topic = entry.get("topic")
+        bank, topic = entry.get("bank"), entry.get("topic")
         count = check.integer(entry, "count", epath)
         if "count" not in entry:
             check.error(f"{epath}.count", "thiếu (bắt buộc)")
         if not isinstance(bank, str) or not bank:
             check.error(f"{epath}.bank", "thiếu mã ngân hàng câu hỏi")
             continue
-        if topic is not None and (not isinstance(topic, str) or not clean_text(topic)):
-            check.error(f"{epath}.topic", "phải là tên chủ đề hoặc bỏ trống")
+        if topic is not None and not isinstance(topic, str):
+            check.error(f"{epath}.topic", "phải là tên chủ đề, hoặc bỏ trống để rút từ cả ngân hàng")
             continue
         if count is not None:
-            entries.append({"bank": bank, **({"topic": clean_text(topic)} if topic else {}), "count": count})
+            entries.append((index, {"bank": bank, **({"topic": clean_text(topic)} if clean_text(topic) else {}),
+                                    "count": count}))
     for message_path, message in draw_shortfalls(entries, path):
         check.error(message_path, message)
-    return entries
+    return [entry for _index, entry in entries]
 
 
-def draw_shortfalls(entries: list[dict], path: str = "$.draw") -> list[tuple[str, str]]:
-    """Where the banks cannot fill a draw blueprint: "chủ đề X: cần 10 câu, chỉ có 7"."""
+def draw_shortfalls(entries: list[tuple[int, dict]], path: str = "$.draw") -> list[tuple[str, str]]:
+    """Where the banks cannot fill a draw blueprint: "chủ đề X: cần 10 câu, chỉ có 7".
+
+    ``entries`` are (position in the blueprint, entry). The draw takes topic entries first
+    (attempts.draw_questions), so a blueprint fits exactly when every topic's entries together
+    fit that topic and every bank's entries together fit that bank.
+    """
     problems = []
-    needed_per_bank: Counter[str] = Counter()
-    for index, entry in enumerate(entries):
+    topic_need: Counter[tuple[str, str]] = Counter()
+    bank_need: Counter[str] = Counter()
+    last_row: dict[object, int] = {}
+    for index, entry in entries:
         bank = db.session.scalar(select(Bank).where(Bank.slug == entry["bank"]))
         if bank is None:
             problems.append((f"{path}[{index}].bank", f"không có ngân hàng {entry['bank']}"))
             continue
-        needed_per_bank[bank.slug] += entry["count"]
-        statement = select(func.count()).select_from(Question).where(Question.bank_id == bank.id, Question.is_active)
         if entry.get("topic"):
-            topic = db.session.scalar(select(Topic).where(Topic.bank_id == bank.id, Topic.name == entry["topic"]))
-            if topic is None:
+            exists = db.session.scalar(select(Topic.id).where(Topic.bank_id == bank.id, Topic.name == entry["topic"]))
+            if exists is None:
                 problems.append((f"{path}[{index}].topic", f"ngân hàng {bank.slug} không có chủ đề {entry['topic']!r}"))
                 continue
-            available = db.session.scalar(statement.where(Question.topic_id == topic.id))
-            label = f"chủ đề {entry['topic']}"
-        else:
-            available = db.session.scalar(statement)
-            label = f"ngân hàng {bank.slug}"
-        if available < entry["count"]:
-            problems.append((f"{path}[{index}].count", f"{label}: cần {entry['count']} câu, chỉ có {available}"))
-    for slug, needed in needed_per_bank.items():
-        available = db.session.scalar(
-            select(func.count()).select_from(Question).join(Bank).where(Bank.slug == slug, Question.is_active)
-        )
-        if needed > available and not any(problem[0].endswith(".count") for problem in problems):
-            problems.append((path, f"ngân hàng {slug}: các mục cần tổng {needed} câu, chỉ có {available}"))
+            topic_need[(bank.slug, entry["topic"])] += entry["count"]
+            last_row[(bank.slug, entry["topic"])] = index
+        bank_need[bank.slug] += entry["count"]
+        last_row[bank.slug] = index
+    for (slug, topic), needed in topic_need.items():
+        available = _active_count(slug, topic)
+        if needed > available:
+            problems.append((f"{path}[{last_row[(slug, topic)]}].count",
+                             f"chủ đề {topic}: cần {needed} câu, chỉ có {available}"))
+    for slug, needed in bank_need.items():
+        available = _active_count(slug)
+        if needed > available:
+            problems.append((f"{path}[{last_row[slug]}].count",
+                             f"ngân hàng {slug}: cần {needed} câu, chỉ có {available}"))
     return problems
+
+
+def _active_count(slug: str, topic: str | None = None) -> int:
+    statement = select(func.count()).select_from(Question).join(Bank).where(Bank.slug == slug, Question.is_active)
+    if topic:
+        statement = statement.join(Topic, Question.topic_id == Topic.id).where(Topic.name == topic)
+    return db.session.scalar(statement)
 
 
 def save_contest(clean: dict, owner=None) -> Contest:
@@ -270,7 +290,9 @@ def save_contest(clean: dict, owner=None) -> Contest:
     contest.timezone = clean["timezone"]
     contest.registration_fields = clean["registration_fields"]
     contest.one_award_per_person = clean["one_award_per_person"]
-    if clean["password"] is not None:
+    if clean["password"] is None:
+        contest.password_hash = None
+    elif clean["password"] is not KEEP:
         contest.password_hash = hash_password(clean["password"])
     db.session.flush()
     rounds = {round_.number: round_ for round_ in contest.rounds}
@@ -306,6 +328,8 @@ def _validate_awards(check: _Checker, awards: object, path: str) -> list[dict]:
         check.unknown(award, {"name", "count"}, apath)
         name = check.text(award, "name", apath, limit=100)
         count = check.integer(award, "count", apath)
+        if "count" not in award:
+            check.error(f"{apath}.count", "thiếu (bắt buộc)")
         if name and count:
             clean.append({"name": name, "count": count})
     return clean

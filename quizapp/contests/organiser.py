@@ -1,0 +1,281 @@
+"""Organisers' pages for contests and rounds, under ``/contests/manage/``.
+
+Every save builds the definition a ``contests load`` JSON file holds and runs it through
+the one validator in ``contests.services``; nothing is written unless all of it is valid,
+and each error is shown next to the field its JSON path names.
+
+- ``GET  /contests/manage/``                           contests with their rounds
+- ``GET|POST /contests/manage/new``                    a new contest with its first round
+- ``GET|POST /contests/manage/<slug>/edit``            the contest's own settings
+- ``GET|POST /contests/manage/<slug>/rounds/new``      another round
+- ``GET|POST /contests/manage/<slug>/rounds/<n>/edit`` one round
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from quizapp import clock
+from quizapp.auth.decorators import role_required
+from quizapp.banks.models import Bank, Question
+from quizapp.contests.blueprint import bp
+from quizapp.contests.forms import (
+    REGISTRATION_LABELS,
+    ContestForm,
+    NewContestForm,
+    RoundForm,
+    place_errors,
+    round_form_data,
+)
+from quizapp.contests.models import Attempt, Contest, Round
+from quizapp.contests.services import DEFAULT_TIE_BREAKERS, ContestInvalid, save_contest, validate_contest
+from quizapp.extensions import db
+from quizapp.text import clean_text
+
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+STATUS_LABELS = {"upcoming": "Chưa mở", "open": "Đang mở", "closed": "Đã đóng"}
+DEFAULT_PREDICTION = "Theo bạn, có bao nhiêu người trả lời đúng tất cả các câu hỏi của vòng thi này?"
+ROUND_PATH = re.compile(r"^\$\.rounds\[(\d+)\]")
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _contest_or_404(slug: str) -> Contest:
+    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
+    if contest is None:
+        abort(404)
+    return contest
+
+
+def _round_or_404(contest: Contest, number: int) -> Round:
+    for round_ in contest.rounds:
+        if round_.number == number:
+            return round_
+    abort(404)
+
+
+def _banks() -> list[Bank]:
+    return list(db.session.scalars(select(Bank).options(selectinload(Bank.topics)).order_by(Bank.title, Bank.slug)))
+
+
+def _active_per_topic() -> dict[int, int]:
+    """Questions a draw can use, per topic, so the organiser sees what a blueprint may ask."""
+    return dict(db.session.execute(
+        select(Question.topic_id, func.count()).where(Question.is_active).group_by(Question.topic_id)
+    ).all())
+
+
+def _attempts_started(round_ids: list[int]) -> dict[int, int]:
+    if not round_ids:
+        return {}
+    return dict(db.session.execute(
+        select(Attempt.round_id, func.count()).where(Attempt.round_id.in_(round_ids)).group_by(Attempt.round_id)
+    ).all())
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
+
+
+# --- the definition a JSON file would hold --------------------------------------------------
+
+
+def _stored_round(round_: Round) -> dict:
+    return {
+        "number": round_.number,
+        "title": round_.title,
+        "opens_at": round_.opens_at.isoformat(),
+        "closes_at": round_.closes_at.isoformat(),
+        "time_limit_seconds": round_.time_limit_seconds,
+        "max_attempts": round_.max_attempts,
+        "counting_attempt": round_.counting_attempt,
+        "draw": [dict(entry) for entry in round_.draw],
+        "prediction": {"prompt": round_.prediction_prompt, "truth": round_.prediction_truth,
+                       "locked": round_.prediction_locked} if round_.prediction_prompt else None,
+        "tie_breakers": list(round_.tie_breakers),
+        "awards": [dict(award) for award in round_.awards],
+        "review": round_.review,
+        "practice": round_.practice,
+    }
+
+
+def _stored_contest(contest: Contest, rounds: list[dict]) -> dict:
+    """The contest's stored settings (its password unchanged) with ``rounds``."""
+    return {
+        "slug": contest.slug,
+        "title": contest.title,
+        "description": contest.description,
+        "timezone": contest.timezone,
+        "registration_fields": list(contest.registration_fields),
+        "one_award_per_person": contest.one_award_per_person,
+        "rounds": rounds,
+    }
+
+
+def _validated(definition: dict, targets: dict[str, object]) -> tuple[dict | None, list[str]]:
+    """The cleaned definition, or None with the errors left for the top of the page."""
+    try:
+        return validate_contest(definition), []
+    except ContestInvalid as error:
+        return None, place_errors(error.errors, targets)
+
+
+def _round_errors(contest: Contest, errors: list[str]) -> list[tuple[str, str | None]]:
+    """Errors of stored rounds, as (message naming the round, link to fix it)."""
+    rounds = contest.rounds
+    named = []
+    for error in errors:
+        match = ROUND_PATH.match(error)
+        if match and int(match.group(1)) < len(rounds):
+            round_ = rounds[int(match.group(1))]
+            message = error.partition(": ")[2]
+            named.append((f"Vòng {round_.number} ({round_.title}): {message}",
+                          url_for(".manage_edit_round", slug=contest.slug, number=round_.number)))
+        else:
+            named.append((error, None))
+    return named
+
+
+def _owner():
+    return current_user._get_current_object()
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@bp.get("/manage/")
+@role_required("organiser")
+def manage_index():
+    contests = list(db.session.scalars(
+        select(Contest).options(selectinload(Contest.rounds)).order_by(Contest.created_at.desc(), Contest.id.desc())
+    ))
+    started = _attempts_started([round_.id for contest in contests for round_ in contest.rounds])
+    return render_template("contests/manage/index.html", contests=contests, started=started, now=clock.now(),
+                           local_time=local_time, status_labels=STATUS_LABELS,
+                           registration_labels=REGISTRATION_LABELS)
+
+
+def _first_round_data() -> dict:
+    return {"number": 1, "prediction_prompt": DEFAULT_PREDICTION, "tie_breakers": DEFAULT_TIE_BREAKERS}
+
+
+@bp.route("/manage/new", methods=["GET", "POST"])
+@role_required("organiser")
+def manage_new():
+    """A contest needs a round to be valid, so the first round is entered with it."""
+    banks = _banks()
+    get = request.method == "GET"
+    form = NewContestForm()
+    round_form = RoundForm(prefix="round", banks=banks, meta={"csrf": False},
+                           data=_first_round_data() if get else None)
+    general: list = []
+    if not get and (form.validate_on_submit() & round_form.validate()):
+        slug = (form.slug.data or "").strip()
+        taken = db.session.scalar(select(Contest.id).where(Contest.slug == slug)) is not None
+        if taken:
+            form.slug.errors = [*form.slug.errors, f"Mã {slug} đã có cuộc thi khác dùng; chọn mã khác."]
+        definition = {**form.definition(slug, DEFAULT_TIMEZONE), "rounds": [round_form.definition()]}
+        clean, left = _validated(definition, {**form.error_targets(), **round_form.error_targets("$.rounds[0]")})
+        general = [(error, None) for error in left]
+        if clean is not None and not taken:
+            contest = save_contest(clean, owner=_owner())
+            db.session.commit()
+            flash(f"Đã tạo cuộc thi {contest.title}.", "success")
+            return redirect(url_for(".manage_index"))
+    round_form.add_spare_rows()
+    return render_template("contests/manage/contest_form.html", form=form, round_form=round_form, contest=None,
+                           banks=banks, active=_active_per_topic(), general=general, zone=DEFAULT_TIMEZONE,
+                           failed=not get), 200 if get else 422
+
+
+@bp.route("/manage/<slug>/edit", methods=["GET", "POST"])
+@role_required("organiser")
+def manage_edit(slug: str):
+    contest = _contest_or_404(slug)
+    get = request.method == "GET"
+    form = ContestForm(data={
+        "title": contest.title, "description": contest.description or "",
+        "registration_fields": list(contest.registration_fields),
+        "one_award_per_person": contest.one_award_per_person,
+    }) if get else ContestForm()
+    general: list = []
+    if form.validate_on_submit():
+        # The whole contest is checked, as a file holding it would be.
+        definition = {**form.definition(contest.slug, contest.timezone),
+                      "rounds": [_stored_round(round_) for round_ in contest.rounds]}
+        clean, left = _validated(definition, form.error_targets())
+        general = _round_errors(contest, left)
+        if clean is not None:
+            save_contest(clean)
+            db.session.commit()
+            flash(f"Đã lưu cuộc thi {contest.title}.", "success")
+            return redirect(url_for(".manage_index"))
+    return render_template("contests/manage/contest_form.html", form=form, round_form=None, contest=contest,
+                           banks=[], general=general, zone=contest.timezone, failed=not get), 200 if get else 422
+
+
+def _next_round_data(contest: Contest) -> dict:
+    """A new round starts as a copy of the last one, a week later (contests run weekly)."""
+    if not contest.rounds:
+        return _first_round_data()
+    last = contest.rounds[-1]
+    data = round_form_data(last, ZoneInfo(contest.timezone))
+    week = timedelta(days=7)
+    data.update(number=max(round_.number for round_ in contest.rounds) + 1, title="",
+                opens_at=data["opens_at"] + week, closes_at=data["closes_at"] + week)
+    return data
+
+
+@bp.route("/manage/<slug>/rounds/new", methods=["GET", "POST"])
+@role_required("organiser")
+def manage_new_round(slug: str):
+    contest = _contest_or_404(slug)
+    return _round_page(contest, None)
+
+
+@bp.route("/manage/<slug>/rounds/<int:number>/edit", methods=["GET", "POST"])
+@role_required("organiser")
+def manage_edit_round(slug: str, number: int):
+    contest = _contest_or_404(slug)
+    return _round_page(contest, _round_or_404(contest, number))
+
+
+def _round_page(contest: Contest, round_: Round | None):
+    """Create (``round_`` None) or edit one round; the other rounds are left as they are."""
+    banks = _banks()
+    get = request.method == "GET"
+    if get:
+        data = round_form_data(round_, ZoneInfo(contest.timezone)) if round_ else _next_round_data(contest)
+        form = RoundForm(banks=banks, data=data)
+    else:
+        form = RoundForm(banks=banks)
+    general: list = []
+    if form.validate_on_submit():
+        number = form.number.data
+        # A round is saved by its number: another round's number would overwrite that round.
+        taken = number != (round_.number if round_ else None) and any(
+            other.number == number for other in contest.rounds)
+        if taken:
+            form.number.errors = [*form.number.errors, f"Cuộc thi đã có vòng {number}; chọn số khác."]
+        clean, left = _validated(_stored_contest(contest, [form.definition()]), form.error_targets("$.rounds[0]"))
+        general = [(error, None) for error in left]
+        if clean is not None and not taken:
+            if round_ is not None:
+                round_.number = clean["rounds"][0]["number"]  # a renumbered round keeps its id
+            save_contest(clean)
+            db.session.commit()
+            flash(f"Đã lưu vòng {number} ({clean_text(form.title.data)}).", "success")
+            return redirect(url_for(".manage_index"))
+    form.add_spare_rows()
+    started = _attempts_started([round_.id]).get(round_.id, 0) if round_ else 0
+    return render_template("contests/manage/round_form.html", form=form, contest=contest, round_=round_,
+                           banks=banks, started=started, general=general, copied=get and not round_,
+                           active=_active_per_topic(), zone=contest.timezone, failed=not get), 200 if get else 422

@@ -1,0 +1,203 @@
+"""The attempt page in a real browser: Debian's chromium driven by Playwright, on a phone-sized
+screen (360×740), against the real app served from a thread on 127.0.0.1.
+
+A taker registers, starts the demo round, answers, loses the network, answers more, reloads,
+gets the network back, and every answer reaches the server; then submits and sees the result.
+Skipped where /usr/bin/chromium is missing, so `make test` passes on a machine with only Python.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is not installed (CI installs Debian's chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+from werkzeug.serving import make_server  # noqa: E402
+
+from quizapp.contests.services import save_contest, validate_contest  # noqa: E402
+from quizapp.demo import load_demo_contest, load_sample_banks  # noqa: E402
+from quizapp.extensions import db  # noqa: E402
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+PASSWORD = "matkhau-123"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(app):
+    """The app with the demo contest, served on a free port; yields its base URL."""
+    with app.app_context():
+        load_sample_banks()
+        load_demo_contest()
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN",
+                                  timezone_id="Asia/Ho_Chi_Minh")
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+
+
+def register(page, site: str, phone: str) -> None:
+    page.goto(f"{site}/auth/register?next=/contests/")
+    page.get_by_label("Số điện thoại").fill(phone)
+    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
+    page.get_by_label("Nhập lại mật khẩu").fill(PASSWORD)
+    page.get_by_label("Họ và tên").fill("Nguyễn Văn Thử")
+    page.get_by_role("button", name="Đăng ký").click()
+    page.wait_for_url(f"{site}/contests/")
+
+
+def server_answers(context, site: str, attempt_id: str) -> dict[int, list[str]]:
+    """The answers the server holds, through the JSON API (not subject to the page's offline mode)."""
+    attempt = context.request.get(f"{site}/api/v1/attempts/{attempt_id}").json()
+    return {question["id"]: question["selected"] for question in attempt["questions"] if question["selected"]}
+
+
+def wait_for_answers(page, context, site, attempt_id, expected: dict[int, list[str]]) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if server_answers(context, site, attempt_id) == expected:
+            return
+        page.wait_for_timeout(200)
+    assert server_answers(context, site, attempt_id) == expected
+
+
+def jump(page, number: int):
+    """The jump-list button of question ``number`` ("Câu 3" or "Câu 3, đã trả lời")."""
+    return page.get_by_role("button", name=re.compile(rf"^Câu {number}\b"))
+
+
+def choose(page, option: int) -> tuple[int, str]:
+    """Tap the option-th option of the question on screen; return (question id, option id)."""
+    label = page.locator("#options label").nth(option)
+    token = label.locator("input").get_attribute("value")
+    label.click()
+    return int(page.locator("#question-id").input_value()), token
+
+
+def test_answers_survive_offline_and_reload_then_submit(site, context):
+    expect = sync_api.expect
+    page = context.new_page()
+    register(page, site, "0987654321")
+
+    page.get_by_role("link", name=re.compile("cuộc thi mẫu")).first.click()
+    page.get_by_role("button", name="Bắt đầu thi").first.click()
+    page.wait_for_url(re.compile(r"/contests/attempts/\d+"))
+    attempt_id = re.search(r"/attempts/(\d+)", page.url).group(1)
+    attempt_url = f"{site}/contests/attempts/{attempt_id}"
+    expect(page.locator("#qnum")).to_have_text("Câu 1/20")
+    expect(page.locator("#timer")).to_have_text(re.compile(r"^Còn (20:00|19:[0-5]\d)$"))
+
+    answers: dict[int, list[str]] = {}
+    for _ in range(3):
+        question, token = choose(page, 0)
+        answers[question] = [token]
+        expect(page.locator("#qmark")).to_have_text("✓ Đã lưu câu trả lời")
+        page.get_by_role("button", name="Câu sau").click()
+    expect(page.locator("#sync")).to_have_text("✓ Đã lưu")
+    assert server_answers(context, site, attempt_id) == answers
+
+    # The signal drops: answers wait in the queue, marked unsaved.
+    context.set_offline(True)
+    expect(page.locator("#qnum")).to_have_text("Câu 4/20")
+    offline: dict[int, list[str]] = {}
+    for _ in range(2):
+        question, token = choose(page, 1)
+        offline[question] = [token]
+        page.get_by_role("button", name="Câu sau").click()
+    jump(page, 1).click()  # change a saved answer, offline
+    question, token = choose(page, 2)
+    offline[question] = [token]
+    expect(page.locator("#qmark")).to_contain_text("Chưa lưu")
+    expect(page.locator("#sync")).to_contain_text("3 câu chưa lưu")
+    expect(page.locator("#jump button.wait")).to_have_count(3)
+    assert server_answers(context, site, attempt_id) == answers
+
+    # A reload in a dead zone shows the browser's error page; the queue stays on the phone.
+    with pytest.raises(sync_api.Error):
+        page.reload()
+    context.set_offline(False)
+    page.goto(attempt_url + "?q=4")
+    expect(page.locator("#options input").nth(1)).to_be_checked()  # shown from the queue
+    answers.update(offline)
+    wait_for_answers(page, context, site, attempt_id, answers)
+    expect(page.locator("#sync")).to_have_text("✓ Đã lưu")
+    expect(page.locator("#jump button.done")).to_have_count(5)
+
+    # Offline again, then the `online` event alone (no reload) sends the queue.
+    context.set_offline(True)
+    jump(page, 6).click()
+    question, token = choose(page, 3)
+    answers[question] = [token]
+    expect(page.locator("#jump button.wait")).to_have_count(1)
+    context.set_offline(False)
+    wait_for_answers(page, context, site, attempt_id, answers)
+
+    page.get_by_label(re.compile("Câu hỏi dự đoán")).fill("1234")
+    page.get_by_label(re.compile("Câu hỏi dự đoán")).press("Enter")
+    expect(page.locator("#sync")).to_have_text("✓ Đã lưu")
+
+    page.locator("#finish").click()
+    expect(page.locator("#confirm")).to_be_visible()
+    expect(page.locator("#confirm-text")).to_contain_text("Bạn còn 14 câu chưa trả lời")
+    page.locator("#confirm-yes").click()
+    page.wait_for_url(f"{attempt_url}/result")
+    attempt = context.request.get(f"{site}/api/v1/attempts/{attempt_id}").json()
+    assert attempt["status"] == "submitted" and attempt["prediction"] == 1234
+    assert attempt["result"]["correct_count"] is not None
+    expect(page.locator("#score")).to_have_text(f"{attempt['result']['correct_count']}/20")
+    expect(page.get_by_role("heading", name="Đáp án và giải thích")).to_be_visible()
+    assert page.evaluate(f"localStorage.getItem('quizapp.attempt.{attempt_id}')") is None
+
+
+def test_countdown_follows_the_server_clock_and_submits_at_zero(app, site, context):
+    with app.app_context():
+        now = datetime.now(UTC)
+        save_contest(validate_contest({
+            "slug": "nhanh", "title": "Cuộc thi bốn giây",
+            "rounds": [{"number": 1, "title": "Vòng nhanh", "opens_at": (now - timedelta(hours=1)).isoformat(),
+                        "closes_at": (now + timedelta(hours=1)).isoformat(), "time_limit_seconds": 4,
+                        "draw": [{"bank": "nghi-quyet", "count": 3}], "tie_breakers": ["correct_desc"],
+                        "review": "after_submit"}],
+        }))
+        db.session.commit()
+    # The phone's clock is an hour fast: a countdown on it alone would be over before it began.
+    context.clock.install(time=datetime.now(UTC) + timedelta(hours=1))
+    page = context.new_page()
+    register(page, site, "0987654322")
+    page.goto(f"{site}/contests/nhanh")
+    page.get_by_role("button", name="Bắt đầu thi").click()
+    page.wait_for_url(re.compile(r"/contests/attempts/\d+"))
+    sync_api.expect(page.locator("#timer")).to_have_text(re.compile(r"^Còn 0:0[1-4]$"))
+    sync_api.expect(page.locator("#alert")).to_contain_text("Còn 1 phút")
+    choose(page, 0)
+    page.wait_for_url(re.compile(r"/result$"), timeout=15_000)
+    sync_api.expect(page.locator(".facts")).to_contain_text("1/3")
