@@ -118,7 +118,8 @@ def _http_error(error: HTTPException):
 
 def _domain_error(error: DomainError):
     if wants_json():
-        extra = {"fields": error.fields} if isinstance(error, ValidationFailed) else {}
+        fields = getattr(error, "fields", None)
+        extra = {"fields": fields} if fields else {}
         return json_error(error.status, error.code, error.message, **extra)
     title = HTTP_ERRORS.get(error.status, HTTP_ERRORS[400])[1]
     return error_page(error.status, title, error.message)

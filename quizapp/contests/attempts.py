@@ -58,6 +58,9 @@ class RegistrationIncomplete(DomainError):
     def __init__(self, missing: list[str]) -> None:
         super().__init__()
         self.missing = missing
+        # Reported like form errors, so a phone can point at what to fill in.
+        self.fields = {name: ["Cuộc thi yêu cầu thông tin này; vui lòng bổ sung trong hồ sơ cá nhân."]
+                       for name in missing}
 
 
 class ContestPasswordRequired(DomainError):
@@ -257,18 +260,23 @@ def attempt_for(attempt_id: int, user_id: int) -> Attempt:
     return attempt
 
 
+def round_finished(round_: Round, now: datetime) -> bool:
+    """Past the close and its grace: no attempt of the round can take another answer."""
+    return now > round_.closes_at + grace()
+
+
 def review_allowed(attempt: Attempt, now: datetime) -> bool:
     """May the taker see the answer key and explanations of this attempt now?"""
     if attempt.status != "submitted":
         return False
     policy = attempt.round.review
-    return policy == "after_submit" or (policy == "after_close" and now >= attempt.round.closes_at)
+    return policy == "after_submit" or (policy == "after_close" and round_finished(attempt.round, now))
 
 
 def score_allowed(attempt: Attempt, now: datetime) -> bool:
     if attempt.status != "submitted":
         return False
-    return attempt.round.review in ("after_submit", "score_only") or now >= attempt.round.closes_at
+    return attempt.round.review in ("after_submit", "score_only") or round_finished(attempt.round, now)
 
 
 # --- saving --------------------------------------------------------------------------------
@@ -293,7 +301,7 @@ def save_answer(
     """
     indexes = shown_indexes(attempt_id, question_id, tokens)
     if indexes is None:
-        _explain_refusal(attempt_id, user_id, question_id)
+        _explain_refusal(attempt_id, user_id, question_id, session_version)
         raise InvalidOption()
     now = clock.now()
     owner_open = (
@@ -324,11 +332,21 @@ def save_answer(
     ).rowcount
     if changed == 1:
         return Saved(question_id, indexes, now)
-    return _stale_or_refused(attempt_id, user_id, question_id, indexes, seq)
+    return _stale_or_refused(attempt_id, user_id, session_version, question_id, indexes, seq)
 
 
-def _explain_refusal(attempt_id: int, user_id: int, question_id: int) -> AttemptItem:
+class SessionEnded(DomainError):
+    status, code = 401, "login_required"
+    message = "Phiên đăng nhập đã hết hạn; vui lòng đăng nhập lại để tiếp tục lưu bài."
+
+
+def _explain_refusal(attempt_id: int, user_id: int, question_id: int,
+                     session_version: int | None = None) -> AttemptItem:
     """Raise the error a refused save deserves; return the item if nothing is wrong with it."""
+    if session_version is not None:
+        user = db.session.get(User, user_id)
+        if user is None or not user.is_active or user.session_version != session_version:
+            raise SessionEnded()
     attempt = attempt_for(attempt_id, user_id)
     if attempt.status != "open" or (attempt.deadline is not None and attempt.deadline < clock.now() - grace()):
         raise AttemptClosed()
@@ -340,8 +358,8 @@ def _explain_refusal(attempt_id: int, user_id: int, question_id: int) -> Attempt
     return item
 
 
-def _stale_or_refused(attempt_id, user_id, question_id, indexes, seq) -> Saved:
-    item = _explain_refusal(attempt_id, user_id, question_id)
+def _stale_or_refused(attempt_id, user_id, session_version, question_id, indexes, seq) -> Saved:
+    item = _explain_refusal(attempt_id, user_id, question_id, session_version)
     if indexes and max(indexes) >= item.option_count:
         raise InvalidOption()
     if len(indexes) > 1 and not item.multiple:
