@@ -40,7 +40,9 @@ def configure(app: Flask, test_config: Mapping[str, object] | None) -> None:
     database_url = database_url_for(settings.get("DATABASE_URL"), app.instance_path)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
     if database_url.startswith("postgresql"):
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        # No ping before every checkout (a round trip on each answer saved): a connection the
+        # server dropped fails once, SQLAlchemy then replaces the whole pool; recycle old ones.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_recycle": 1800})
 
     https = bool(settings.get("HTTPS"))
     app.config.update(
@@ -53,6 +55,8 @@ def configure(app: Flask, test_config: Mapping[str, object] | None) -> None:
         REMEMBER_COOKIE_SECURE=https,
         PREFERRED_URL_SCHEME="https" if https else "http",
         PERMANENT_SESSION_LIFETIME=timedelta(days=int(settings["SESSION_DAYS"])),
+        # The cookie is re-signed only when the session changes, not on every answer saved.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # A taker may keep a page open for a whole timed attempt: the token lives as long
         # as the signed session instead of expiring after an hour.
         WTF_CSRF_TIME_LIMIT=None,

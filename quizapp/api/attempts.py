@@ -102,12 +102,11 @@ def save_answer(attempt_id: int, question_id: int):
     if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**62):
         raise ValidationFailed({"seq": ["seq phải là số nguyên không âm."]})
     user_id, version = identity
+    # Committed by the service's own autocommit statement; nothing else to commit.
     saved = service.save_answer(attempt_id, user_id, version, question_id, tokens, seq)
-    db.session.commit()
-    all_tokens = option_tokens(attempt_id, question_id, max(saved.indexes, default=-1) + 1)
     return jsonify(
         question_id=question_id,
-        option_ids=[all_tokens[index] for index in saved.indexes],
+        option_ids=[saved.tokens[index] for index in saved.indexes],
         saved_at=iso(saved.saved_at),
     )
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+import hmac
+from functools import lru_cache
+
+from flask import Blueprint, current_app, jsonify, request, session
 from flask_login import current_user, logout_user
-from flask_wtf.csrf import generate_csrf
+from flask_wtf.csrf import CSRFError, generate_csrf
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 
 from quizapp.auth import services
@@ -13,10 +17,38 @@ from quizapp.auth.limits import login_per_ip, login_per_phone, register_per_ip
 from quizapp.auth.models import User
 from quizapp.auth.routes import PROFILE_FIELDS, sign_in
 from quizapp.errors import DomainError, ValidationFailed
-from quizapp.extensions import db
+from quizapp.extensions import csrf, db
 from quizapp.forms import Form
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# The API checks its X-CSRFToken header itself (below), with the same tokens as the forms.
+csrf.exempt(bp)
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@lru_cache(maxsize=16384)
+def _token_secret(secret_key: str, token: str) -> str | None:
+    """The session secret a signed CSRF token (Flask-WTF's) carries, or None if it is forged.
+
+    A phone sends the same token with every answer; unsigning it once per process instead of
+    on every request is a large part of what keeps the answer-save path cheap.
+    """
+    try:
+        value = URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token").loads(token)
+    except BadData:
+        return None
+    return value if isinstance(value, str) else None
+
+
+@bp.before_request
+def check_csrf_header() -> None:
+    if request.method not in UNSAFE_METHODS:
+        return
+    token = request.headers.get("X-CSRFToken", "")
+    stored = session.get("csrf_token")
+    secret = _token_secret(current_app.secret_key, token[:200]) if token and stored else None
+    if secret is None or not hmac.compare_digest(secret, stored):
+        raise CSRFError("The CSRF token is missing or invalid.")
 
 
 @bp.after_request

@@ -10,16 +10,19 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import BigInteger, Boolean, bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from quizapp import clock
 from quizapp.auth.models import User
+from quizapp.banks.formats.common import MAX_OPTIONS
 from quizapp.banks.models import Bank, Option, Question, Topic
+from quizapp.clock import UTCDateTime
 from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
-from quizapp.contests.tokens import canonical, shown_indexes
+from quizapp.contests.tokens import canonical, option_tokens, shown_indexes
 from quizapp.errors import DomainError, NotFound
 from quizapp.extensions import db
 
@@ -287,6 +290,58 @@ class Saved:
     question_id: int
     indexes: list[int]
     saved_at: datetime
+    # The question's option ids in this attempt, to answer with.
+    tokens: list[str]
+
+
+# Larger than any client sequence number: a save without one always wins.
+_NO_SEQ = 2**62
+
+
+def _autocommit_engine():
+    """The app's engine (same pool) with autocommit, for the single-statement answer save."""
+    engine = current_app.extensions.get("quizapp.autocommit_engine")
+    if engine is None:
+        engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        current_app.extensions["quizapp.autocommit_engine"] = engine
+    return engine
+
+
+_SAVE_SQL = """
+UPDATE attempt_items SET chosen = :b_chosen, seq = :b_seq, answered_at = :b_now
+WHERE attempt_id = (
+    SELECT attempts.id FROM attempts
+    WHERE attempts.id = :b_attempt AND attempts.user_id = :b_user AND attempts.status = 'open'
+      AND (attempts.deadline IS NULL OR attempts.deadline >= :b_cutoff)
+      AND EXISTS (SELECT 1 FROM users WHERE users.id = :b_user
+                  AND users.session_version = :b_version AND users.is_active)
+    {lock}
+)
+AND question_id = :b_question
+AND option_count > :b_max_index
+AND (multiple OR :b_at_most_one)
+AND (seq IS NULL OR seq < :b_seq_cmp)
+"""
+
+
+@lru_cache(maxsize=4)
+def _save_statement(dialect: str):
+    """The answer-save UPDATE as plain SQL with typed parameters.
+
+    It is the hot path of the whole platform: a text statement is compiled once and its cache
+    key is its string, where the same statement built from expressions costs more to look up
+    than PostgreSQL takes to run it. The subquery checks the attempt is the caller's, open and
+    in time, and the session valid; on PostgreSQL ``FOR SHARE`` holds off a concurrent submit
+    until this answer is committed, so it is counted (SQLite runs one writer at a time).
+    """
+    lock = "FOR SHARE" if dialect == "postgresql" else ""
+    return text(_SAVE_SQL.format(lock=lock)).bindparams(
+        bindparam("b_cutoff", type_=UTCDateTime),
+        bindparam("b_now", type_=UTCDateTime),
+        bindparam("b_at_most_one", type_=Boolean),
+        bindparam("b_seq", type_=BigInteger),
+        bindparam("b_seq_cmp", type_=BigInteger),
+    )
 
 
 def save_answer(
@@ -295,44 +350,28 @@ def save_answer(
     """Store the whole choice for one question, in one conditional UPDATE.
 
     The UPDATE itself checks everything: the attempt is the caller's, still open and within
-    deadline + grace, the question is in it, the option ids are this question's, a
-    single-select question gets at most one, and an older retry (lower ``seq``) never
-    overwrites a newer choice. Only when it changes nothing do we look at why.
+    deadline + grace, the session is valid, the question is in it, the option ids are this
+    question's, a single-select question gets at most one, and an older retry (lower ``seq``)
+    never overwrites a newer choice. Only when it changes nothing do we look at why.
     """
-    indexes = shown_indexes(attempt_id, question_id, tokens)
+    known = option_tokens(attempt_id, question_id, MAX_OPTIONS)
+    indexes = shown_indexes(known, tokens)
     if indexes is None:
         _explain_refusal(attempt_id, user_id, question_id, session_version)
         raise InvalidOption()
     now = clock.now()
-    owner_open = (
-        select(Attempt.id)
-        .where(
-            Attempt.id == attempt_id, Attempt.user_id == user_id, Attempt.status == "open",
-            (Attempt.deadline.is_(None)) | (Attempt.deadline >= now - grace()),
-            # The session is still valid: the account is active and its password unchanged.
-            select(User.id)
-            .where(User.id == user_id, User.session_version == session_version, User.is_active)
-            .exists(),
-        )
-        # Holds off a concurrent submit until this answer is committed, so it is counted.
-        .with_for_update(read=True)
-        .scalar_subquery()
-    )
-    conditions = [
-        AttemptItem.attempt_id == owner_open,
-        AttemptItem.question_id == question_id,
-        AttemptItem.option_count > (max(indexes) if indexes else -1),
-    ]
-    if len(indexes) > 1:
-        conditions.append(AttemptItem.multiple)
-    if seq is not None:
-        conditions.append((AttemptItem.seq.is_(None)) | (AttemptItem.seq < seq))
-    changed = db.session.execute(
-        update(AttemptItem).where(and_(*conditions)).values(chosen=canonical(indexes) or None, seq=seq, answered_at=now)
-    ).rowcount
+    # One statement is atomic on its own: run it in autocommit, with no BEGIN or COMMIT round trip.
+    with _autocommit_engine().connect() as connection:
+        changed = connection.execute(_save_statement(connection.dialect.name), {
+            "b_attempt": attempt_id, "b_user": user_id, "b_version": session_version,
+            "b_cutoff": now - grace(), "b_question": question_id,
+            "b_max_index": max(indexes) if indexes else -1, "b_at_most_one": len(indexes) <= 1,
+            "b_seq_cmp": _NO_SEQ if seq is None else seq,
+            "b_chosen": canonical(indexes) or None, "b_seq": seq, "b_now": now,
+        }).rowcount
     if changed == 1:
-        return Saved(question_id, indexes, now)
-    return _stale_or_refused(attempt_id, user_id, session_version, question_id, indexes, seq)
+        return Saved(question_id, indexes, now, known)
+    return _stale_or_refused(attempt_id, user_id, session_version, question_id, indexes, seq, known)
 
 
 class SessionEnded(DomainError):
@@ -358,7 +397,7 @@ def _explain_refusal(attempt_id: int, user_id: int, question_id: int,
     return item
 
 
-def _stale_or_refused(attempt_id, user_id, session_version, question_id, indexes, seq) -> Saved:
+def _stale_or_refused(attempt_id, user_id, session_version, question_id, indexes, seq, known) -> Saved:
     item = _explain_refusal(attempt_id, user_id, question_id, session_version)
     if indexes and max(indexes) >= item.option_count:
         raise InvalidOption()
@@ -367,7 +406,7 @@ def _stale_or_refused(attempt_id, user_id, session_version, question_id, indexes
     if seq is not None and item.seq is not None and item.seq >= seq:
         # A late retry of an older choice: the newer one stays, and the client is told so.
         stored = [int(index) for index in item.chosen.split(",")] if item.chosen else []
-        return Saved(question_id, stored, item.answered_at)
+        return Saved(question_id, stored, item.answered_at, known)
     raise AttemptClosed()
 
 
