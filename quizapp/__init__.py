@@ -92,6 +92,9 @@ def database_url_for(configured: object, instance_path: str) -> str:
 
 
 def register_extensions(app: Flask) -> None:
+    from quizapp.sessions import CachedCookieSessionInterface
+
+    app.session_interface = CachedCookieSessionInterface()
     db.init_app(app)
     migrate.init_app(
         app,

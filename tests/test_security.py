@@ -97,3 +97,35 @@ def test_api_needs_login_as_json(make_app):
     response = app.test_client().get("/api/v1/private")
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "login_required"
+
+
+def test_verified_session_cookies_are_cached_safely(make_app):
+    """The session cache never serves a forged cookie, nor one request's changes to another."""
+    from flask import session
+
+    app = make_app()
+
+    @app.post("/api/v1/remember")
+    def remember():
+        session["note"] = "changed in this request"
+        return {"ok": True}
+
+    @app.get("/api/v1/note")
+    def note():
+        return {"note": session.get("note")}
+
+    client = app.test_client()
+    token = client.get("/api/v1/session").get_json()["csrf_token"]
+    cookie = client.get_cookie("quizapp_session").value
+    other = app.test_client()
+    other.set_cookie("quizapp_session", cookie)
+    assert other.post("/api/v1/remember", headers={"X-CSRFToken": token}).status_code == 200
+    # The same original cookie, sent again, still holds no note: the cached copy was not changed.
+    replay = app.test_client()
+    replay.set_cookie("quizapp_session", cookie)
+    assert replay.get("/api/v1/note").get_json() == {"note": None}
+    # A forged cookie (one character changed) opens an empty session.
+    forged = app.test_client()
+    forged.set_cookie("quizapp_session", cookie[:-2] + ("A" if cookie[-2] != "A" else "B") + cookie[-1])
+    assert forged.get("/api/v1/session").get_json()["user"] is None
+    assert forged.post("/api/v1/remember", headers={"X-CSRFToken": token}).status_code == 400

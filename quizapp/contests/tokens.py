@@ -26,11 +26,12 @@ def _key() -> bytes:
 def option_tokens(attempt_id: int, question_id: int, count: int) -> list[str]:
     """The ids of a question's first ``count`` shown options in an attempt.
 
-    One keyed BLAKE2b (a MAC in its own right) gives 64 bytes: 8 bytes for each of up to eight
-    options. Every answer saved computes them, so this is one hash, not eight HMACs.
+    One keyed BLAKE2b (a MAC in its own right) gives 64 bytes, 102 base32 characters: twelve
+    for each of up to eight options. Every answer saved computes them: one hash, not eight HMACs.
     """
     digest = hashlib.blake2b(f"{attempt_id}.{question_id}".encode(), key=_key(), digest_size=64).digest()
-    return [base64.b32encode(digest[8 * index : 8 * index + 8]).decode().lower()[:12] for index in range(count)]
+    text = base64.b32encode(digest).decode().lower()
+    return [text[12 * index : 12 * index + 12] for index in range(count)]
 
 
 def option_token(attempt_id: int, question_id: int, index: int) -> str:

@@ -1,0 +1,44 @@
+"""Flask's signed-cookie sessions, remembering the cookies already verified.
+
+A taker's phone sends the same session cookie with every answer it saves; checking its
+signature and decoding it again each time was a sixth of the server's work on that path.
+The cache holds what a valid cookie decodes to and when it was signed, keyed by the exact
+cookie and secret, so a changed, forged or expired cookie is never served from it; each
+request gets its own copy to change.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import BadSignature
+
+CACHE_SIZE = 4096
+
+
+class CachedCookieSessionInterface(SecureCookieSessionInterface):
+    def __init__(self) -> None:
+        self._verified: dict[tuple[str, str], tuple[dict, float]] = {}
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if not app.secret_key:
+            return None
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie:
+            return self.session_class()
+        max_age = app.permanent_session_lifetime.total_seconds()
+        key = (app.secret_key, cookie)
+        known = self._verified.get(key)
+        if known is None or time.time() - known[1] > max_age:
+            serializer = self.get_signing_serializer(app)
+            try:
+                data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            if len(self._verified) >= CACHE_SIZE:
+                self._verified.clear()
+            known = self._verified[key] = (data, signed_at.timestamp())
+        return self.session_class(copy.deepcopy(known[0]))
