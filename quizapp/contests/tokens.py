@@ -27,7 +27,7 @@ def option_tokens(attempt_id: int, question_id: int, count: int) -> list[str]:
     """The ids of a question's first ``count`` shown options in an attempt.
 
     One keyed BLAKE2b (a MAC in its own right) gives 64 bytes, 102 base32 characters: twelve
-    for each of up to eight options. Every answer saved computes them: one hash, not eight HMACs.
+    for each of up to eight options. Every answer saved computes them: one hash per question.
     """
     digest = hashlib.blake2b(f"{attempt_id}.{question_id}".encode(), key=_key(), digest_size=64).digest()
     text = base64.b32encode(digest).decode().lower()
