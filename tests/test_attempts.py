@@ -767,3 +767,20 @@ def test_a_save_on_an_ended_session_asks_to_sign_in_again(app, tmp_path, clock):
     assert (read.status_code, error_code(read)) == (401, "login_required")
     assert (saved.status_code, error_code(saved)) == (401, "login_required")
 
+
+
+def test_an_acknowledged_answer_is_committed(app, tmp_path, clock, suite_engine):
+    """DESIGN §3 rule 3: once a save answers 200, another database connection sees it."""
+    from sqlalchemy import text
+
+    round_id = one_round(app, tmp_path, questions=simple_questions("ben", 4))
+    taker = sign_up(app)
+    attempt = taker.started(round_id)
+    question = attempt["questions"][1]
+    assert taker.save(attempt["id"], question["id"], [question["options"][2]["id"]]).status_code == 200
+    with suite_engine.connect() as other:
+        stored = other.execute(
+            text("SELECT chosen FROM attempt_items WHERE attempt_id = :a AND question_id = :q"),
+            {"a": attempt["id"], "q": question["id"]},
+        ).scalar_one()
+    assert stored == "2"

@@ -16,7 +16,7 @@ from quizapp.banks.models import Option
 from quizapp.contests import attempts as service
 from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
 from quizapp.contests.passwords import contest_unlocked, unlock_contest
-from quizapp.contests.tokens import option_tokens
+from quizapp.contests.tokens import option_tokens, parse_indexes
 from quizapp.errors import HTTP_ERRORS, NotFound, ValidationFailed, json_error
 from quizapp.extensions import db
 
@@ -99,7 +99,7 @@ def save_answer(attempt_id: int, question_id: int):
     tokens, seq = body.get("option_ids"), body.get("seq")
     if not isinstance(tokens, list) or len(tokens) > 8:
         raise ValidationFailed({"option_ids": ["Cần danh sách mã phương án đã chọn."]})
-    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**62):
+    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < service.NO_SEQ):
         raise ValidationFailed({"seq": ["seq phải là số nguyên không âm."]})
     user_id, version = identity
     # Committed by the service's own autocommit statement; nothing else to commit.
@@ -151,7 +151,7 @@ def attempt_json(attempt: Attempt) -> dict[str, object]:
     questions = []
     for item in items:
         tokens = option_tokens(attempt.id, item.question_id, item.option_count)
-        chosen = [int(index) for index in item.chosen.split(",")] if item.chosen else []
+        chosen = parse_indexes(item.chosen)
         question = {
             "id": item.question_id,
             "text": item.question.text,
@@ -161,7 +161,7 @@ def attempt_json(attempt: Attempt) -> dict[str, object]:
             "selected": [tokens[index] for index in chosen],
         }
         if review:
-            question["correct"] = [tokens[int(index)] for index in item.correct_key.split(",")]
+            question["correct"] = [tokens[index] for index in parse_indexes(item.correct_key)]
             question["explanation"] = item.question.explanation
             question["source"] = item.question.source
         questions.append(question)

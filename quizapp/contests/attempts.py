@@ -22,7 +22,7 @@ from quizapp.banks.formats.common import MAX_OPTIONS
 from quizapp.banks.models import Bank, Option, Question, Topic
 from quizapp.clock import UTCDateTime
 from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
-from quizapp.contests.tokens import canonical, option_tokens, shown_indexes
+from quizapp.contests.tokens import canonical, option_tokens, parse_indexes, shown_indexes
 from quizapp.errors import DomainError, NotFound
 from quizapp.extensions import db
 
@@ -78,6 +78,15 @@ class PredictionRefused(DomainError):
 
 def grace() -> timedelta:
     return timedelta(seconds=int(current_app.config["ATTEMPT_GRACE_SECONDS"]))
+
+
+def time_is_up(attempt: Attempt, now: datetime) -> bool:
+    """Past deadline + grace: no save or submit of this attempt is accepted any more."""
+    return attempt.deadline is not None and now > attempt.deadline + grace()
+
+
+def takes_answers(attempt: Attempt, now: datetime) -> bool:
+    return attempt.status == "open" and not time_is_up(attempt, now)
 
 
 # --- expiry --------------------------------------------------------------------------------
@@ -257,7 +266,7 @@ def attempt_for(attempt_id: int, user_id: int) -> Attempt:
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None or attempt.user_id != user_id:
         raise NotFound("Không tìm thấy lượt thi.")
-    if attempt.status == "open" and attempt.deadline is not None and attempt.deadline < clock.now() - grace():
+    if attempt.status == "open" and time_is_up(attempt, clock.now()):
         finalise_expired(round_id=attempt.round_id, user_id=user_id)
         db.session.refresh(attempt)
     return attempt
@@ -295,7 +304,7 @@ class Saved:
 
 
 # Larger than any client sequence number: a save without one always wins.
-_NO_SEQ = 2**62
+NO_SEQ = 2**62
 
 
 def _autocommit_engine():
@@ -366,7 +375,7 @@ def save_answer(
             "b_attempt": attempt_id, "b_user": user_id, "b_version": session_version,
             "b_cutoff": now - grace(), "b_question": question_id,
             "b_max_index": max(indexes) if indexes else -1, "b_at_most_one": len(indexes) <= 1,
-            "b_seq_cmp": _NO_SEQ if seq is None else seq,
+            "b_seq_cmp": NO_SEQ if seq is None else seq,
             "b_chosen": canonical(indexes) or None, "b_seq": seq, "b_now": now,
         }).rowcount
     if changed == 1:
@@ -387,7 +396,7 @@ def _explain_refusal(attempt_id: int, user_id: int, question_id: int,
         if user is None or not user.is_active or user.session_version != session_version:
             raise SessionEnded()
     attempt = attempt_for(attempt_id, user_id)
-    if attempt.status != "open" or (attempt.deadline is not None and attempt.deadline < clock.now() - grace()):
+    if not takes_answers(attempt, clock.now()):
         raise AttemptClosed()
     item = db.session.scalar(
         select(AttemptItem).where(AttemptItem.attempt_id == attempt_id, AttemptItem.question_id == question_id)
@@ -405,14 +414,13 @@ def _stale_or_refused(attempt_id, user_id, session_version, question_id, indexes
         raise InvalidOption("Câu hỏi này chỉ chọn một phương án.")
     if seq is not None and item.seq is not None and item.seq >= seq:
         # A late retry of an older choice: the newer one stays, and the client is told so.
-        stored = [int(index) for index in item.chosen.split(",")] if item.chosen else []
-        return Saved(question_id, stored, item.answered_at, known)
+        return Saved(question_id, parse_indexes(item.chosen), item.answered_at, known)
     raise AttemptClosed()
 
 
 def save_prediction(attempt_id: int, user_id: int, value: int) -> Attempt:
     attempt = attempt_for(attempt_id, user_id)
-    if attempt.status != "open" or (attempt.deadline is not None and attempt.deadline < clock.now() - grace()):
+    if not takes_answers(attempt, clock.now()):
         raise AttemptClosed()
     round_ = attempt.round
     if not round_.prediction_prompt:
@@ -429,14 +437,11 @@ def save_prediction(attempt_id: int, user_id: int, value: int) -> Attempt:
 
 def submit(attempt_id: int, user_id: int) -> Attempt:
     """Submit once; a second submit (a double tap, a retry) returns the same result."""
+    # attempt_for has already closed it at its deadline if its time is up.
     attempt = attempt_for(attempt_id, user_id)
     if attempt.status == "submitted":
         return attempt
     now = clock.now()
-    if attempt.deadline is not None and now > attempt.deadline + grace():
-        finalise_expired(round_id=attempt.round_id, user_id=user_id)
-        db.session.refresh(attempt)
-        return attempt
     submitted_at = min(now, attempt.deadline) if attempt.deadline is not None else now
     won = db.session.execute(
         update(Attempt)

@@ -51,4 +51,10 @@ def shown_indexes(known: list[str], tokens: list[str]) -> list[int] | None:
 
 
 def canonical(indexes) -> str:
+    """Shown indexes as stored in attempt_items ("0,2"), sorted, so equal choices compare equal."""
     return ",".join(str(index) for index in sorted(indexes))
+
+
+def parse_indexes(stored: str | None) -> list[int]:
+    """The shown indexes a ``canonical`` string holds; none for NULL (no answer)."""
+    return [int(index) for index in stored.split(",")] if stored else []
