@@ -1,8 +1,8 @@
 """Benchmark: answer-save throughput under gunicorn against a bare hello route (target: ratio >= 0.4).
 
     .venv/bin/python bench/answer_save.py [--database-url URL] [--redis-url URL] [--users 200]
-        [--questions 200] [--per-attempt 20] [--workers 2] [--threads 2] [--connections 32]
-        [--duration 15] [--warmup 3] [--repeat 1]
+        [--questions 200] [--per-attempt 20] [--workers 2] [--gunicorn "MORE OPTIONS"] [--threads 2]
+        [--connections 32] [--duration 15] [--warmup 3] [--repeat 1]
 
 It creates a throwaway PostgreSQL database on the server of --database-url, builds it with the
 migrations and loads a generated bank, a contest with an open round, and --users takers each with
@@ -146,13 +146,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(workdir: Path, env: dict[str, str], workers: int) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(workdir: Path, env: dict[str, str], workers: int, extra: list[str]) -> tuple[subprocess.Popen, int]:
     (workdir / "bench_wsgi.py").write_text(WSGI_MODULE)
     port = free_port()
     log = workdir / "gunicorn.log"
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-        "--pythonpath", f"{workdir},{ROOT}", "--log-level", "warning", "bench_wsgi:app",
+        "--pythonpath", f"{workdir},{ROOT}", "--log-level", "warning", *extra, "bench_wsgi:app",
     ]
     with log.open("wb") as output:
         # Its own process group, so stopping it stops its workers and nothing else.
@@ -481,6 +481,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--questions", type=int, default=200, help="questions in the bank")
     parser.add_argument("--per-attempt", type=int, default=20, help="questions drawn per attempt")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--gunicorn", default="", help="more gunicorn options, e.g. '--worker-class gthread --threads 4'")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
@@ -558,7 +559,7 @@ def main() -> int:
         app = create_app(from_environment(env))
         started = time.perf_counter()
         takers = load_data(app, args)
-        server, port = start_gunicorn(workdir, env, args.workers)
+        server, port = start_gunicorn(workdir, env, args.workers, args.gunicorn.split())
         signed_in = [sign_in(port, phone, attempt_id) for phone, attempt_id in takers]
         check_one_save(port, signed_in[0])
         print(f"set up {args.users} takers x {args.per_attempt} questions "

@@ -26,6 +26,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     register_security(app)
     register_commands(app)
     register_template_helpers(app)
+    register_middleware(app)
     return app
 
 
@@ -74,10 +75,6 @@ def configure(app: Flask, test_config: Mapping[str, object] | None) -> None:
         RATELIMIT_SWALLOW_ERRORS=True,
     )
     app.config.setdefault("RATELIMIT_ENABLED", True)
-
-    proxies = int(settings.get("TRUSTED_PROXIES") or 0)
-    if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 def database_url_for(configured: object, instance_path: str) -> str:
@@ -169,6 +166,16 @@ def register_commands(app: Flask) -> None:
     from quizapp.cli import init_app
 
     init_app(app)
+
+
+def register_middleware(app: Flask) -> None:
+    from quizapp.api.answer_lane import AnswerSaveLane
+
+    app.wsgi_app = AnswerSaveLane(app, app.wsgi_app)
+    # Outermost, so every layer inside sees the client's address and scheme.
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 def register_template_helpers(app: Flask) -> None:

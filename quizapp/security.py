@@ -23,19 +23,27 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def security_headers(https: bool) -> list[tuple[str, str]]:
+    """The headers every response carries (the answer-save lane sends them too)."""
+    headers = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if https:
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
+    return headers
+
+
 def init_app(app: Flask) -> None:
-    https = bool(app.config.get("HTTPS"))
+    every_response = security_headers(bool(app.config.get("HTTPS")))
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if https:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        for name, value in every_response:
+            response.headers.setdefault(name, value)
         return response
 
 

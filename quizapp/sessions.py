@@ -27,8 +27,15 @@ class CachedCookieSessionInterface(SecureCookieSessionInterface):
         if not app.secret_key:
             return None
         cookie = request.cookies.get(self.get_cookie_name(app))
-        if not cookie:
-            return self.session_class()
+        data = self.verified(app, cookie) if cookie else None
+        return self.session_class(copy.deepcopy(data) if data else None)
+
+    def verified(self, app: Flask, cookie: str) -> dict | None:
+        """What a valid, unexpired session cookie holds; None for a forged or expired one.
+
+        The dict is shared with later requests that send the same cookie: read it, never
+        change it.
+        """
         max_age = app.permanent_session_lifetime.total_seconds()
         key = (app.secret_key, cookie)
         known = self._verified.get(key)
@@ -37,8 +44,8 @@ class CachedCookieSessionInterface(SecureCookieSessionInterface):
             try:
                 data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
             except BadSignature:
-                return self.session_class()
+                return None
             if len(self._verified) >= CACHE_SIZE:
                 self._verified.clear()
             known = self._verified[key] = (data, signed_at.timestamp())
-        return self.session_class(copy.deepcopy(known[0]))
+        return known[0]

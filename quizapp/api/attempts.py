@@ -90,25 +90,43 @@ def get_attempt(attempt_id: int):
 
 @bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
 def save_answer(attempt_id: int, question_id: int):
-    # The hot path: no user or attempt is loaded; the one UPDATE checks everything.
+    # The hot path: no user or attempt is loaded; the one UPDATE checks everything. Most
+    # saves never get here: the answer-save lane (answer_lane.py) stores them first, and
+    # hands this view only what it did not store, to explain why.
     identity = session_identity()
     if identity is None:
         code, _title, message = HTTP_ERRORS[401]
         return json_error(401, code, message)
-    body = json_body()
+    tokens, seq = save_request(json_body())
+    user_id, version = identity
+    # Committed by the service's own autocommit statement; nothing else to commit.
+    if request.environ.get(REFUSED_BY_LANE):
+        saved = service.explain_unsaved(attempt_id, user_id, version, question_id, tokens, seq)
+    else:
+        saved = service.save_answer(attempt_id, user_id, version, question_id, tokens, seq)
+    return jsonify(save_response(saved))
+
+
+# Set on a request the answer-save lane ran the UPDATE for and saw refused.
+REFUSED_BY_LANE = "quizapp.answer_refused"
+
+
+def save_request(body: dict[str, object]) -> tuple[list, int | None]:
+    """The option ids and sequence number of an answer-save body, or ValidationFailed."""
     tokens, seq = body.get("option_ids"), body.get("seq")
     if not isinstance(tokens, list) or len(tokens) > 8:
         raise ValidationFailed({"option_ids": ["Cần danh sách mã phương án đã chọn."]})
     if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < service.NO_SEQ):
         raise ValidationFailed({"seq": ["seq phải là số nguyên không âm."]})
-    user_id, version = identity
-    # Committed by the service's own autocommit statement; nothing else to commit.
-    saved = service.save_answer(attempt_id, user_id, version, question_id, tokens, seq)
-    return jsonify(
-        question_id=question_id,
-        option_ids=[saved.tokens[index] for index in saved.indexes],
-        saved_at=iso(saved.saved_at),
-    )
+    return tokens, seq
+
+
+def save_response(saved: service.Saved) -> dict[str, object]:
+    return {
+        "question_id": saved.question_id,
+        "option_ids": [saved.tokens[index] for index in saved.indexes],
+        "saved_at": iso(saved.saved_at),
+    }
 
 
 @bp.put("/attempts/<int:attempt_id>/prediction")

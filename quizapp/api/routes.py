@@ -40,14 +40,19 @@ def _token_secret(secret_key: str, token: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def csrf_header_valid(secret_key: str, token: str | None, stored: object) -> bool:
+    """Does the ``X-CSRFToken`` header match the session's CSRF secret?"""
+    if not token or not isinstance(stored, str) or not stored:
+        return False
+    secret = _token_secret(secret_key, token[:200])
+    return secret is not None and hmac.compare_digest(secret, stored)
+
+
 @bp.before_request
 def check_csrf_header() -> None:
     if request.method not in UNSAFE_METHODS:
         return
-    token = request.headers.get("X-CSRFToken", "")
-    stored = session.get("csrf_token")
-    secret = _token_secret(current_app.secret_key, token[:200]) if token and stored else None
-    if secret is None or not hmac.compare_digest(secret, stored):
+    if not csrf_header_valid(current_app.secret_key, request.headers.get("X-CSRFToken"), session.get("csrf_token")):
         raise CSRFError("The CSRF token is missing or invalid.")
 
 

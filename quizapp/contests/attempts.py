@@ -10,10 +10,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import BigInteger, Boolean, bindparam, func, select, text, update
+from sqlalchemy import Boolean, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from quizapp import clock
@@ -23,6 +22,7 @@ from quizapp.banks.models import Bank, Option, Question, Topic
 from quizapp.clock import UTCDateTime
 from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
 from quizapp.contests.tokens import canonical, option_tokens, parse_indexes, shown_indexes
+from quizapp.dedicated import DedicatedConnections, driver_sql
 from quizapp.errors import DomainError, NotFound
 from quizapp.extensions import db
 
@@ -307,80 +307,110 @@ class Saved:
 NO_SEQ = 2**62
 
 
-def _autocommit_engine():
-    """The app's engine (same pool) with autocommit, for the single-statement answer save."""
-    engine = current_app.extensions.get("quizapp.autocommit_engine")
-    if engine is None:
-        engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-        current_app.extensions["quizapp.autocommit_engine"] = engine
-    return engine
-
-
 _SAVE_SQL = """
-UPDATE attempt_items SET chosen = :b_chosen, seq = :b_seq, answered_at = :b_now
+UPDATE attempt_items SET chosen = :chosen, seq = CAST(:seq AS BIGINT), answered_at = :now
 WHERE attempt_id = (
     SELECT attempts.id FROM attempts
-    WHERE attempts.id = :b_attempt AND attempts.user_id = :b_user AND attempts.status = 'open'
-      AND (attempts.deadline IS NULL OR attempts.deadline >= :b_cutoff)
-      AND EXISTS (SELECT 1 FROM users WHERE users.id = :b_user
-                  AND users.session_version = :b_version AND users.is_active)
+    WHERE attempts.id = :attempt AND attempts.user_id = :user AND attempts.status = 'open'
+      AND (attempts.deadline IS NULL OR attempts.deadline >= :cutoff)
+      AND EXISTS (SELECT 1 FROM users WHERE users.id = :user
+                  AND users.session_version = :version AND users.is_active)
     {lock}
 )
-AND question_id = :b_question
-AND option_count > :b_max_index
-AND (multiple OR :b_at_most_one)
-AND (seq IS NULL OR seq < :b_seq_cmp)
+AND question_id = :question
+AND option_count > :max_index
+AND (multiple OR :at_most_one)
+AND (seq IS NULL OR seq < CAST(:seq_cmp AS BIGINT))
 """
 
 
-@lru_cache(maxsize=4)
-def _save_statement(dialect: str):
-    """The answer-save UPDATE as plain SQL with typed parameters.
+class _SaveStatement:
+    """The answer-save UPDATE as the database driver takes it, on connections of its own.
 
-    It is the hot path of the whole platform: a text statement is compiled once and its cache
-    key is its string, where the same statement built from expressions costs more to look up
-    than PostgreSQL takes to run it. The subquery checks the attempt is the caller's, open and
-    in time, and the session valid; on PostgreSQL ``FOR SHARE`` holds off a concurrent submit
-    until this answer is committed, so it is counted (SQLite runs one writer at a time).
+    It is the hot path of the whole platform, so it skips SQLAlchemy's pool and execution
+    machinery (quizapp/dedicated.py) and converts its typed values with the processors
+    SQLAlchemy itself would use. The subquery checks the attempt is the caller's, open and
+    in time, and the session valid; on PostgreSQL ``FOR SHARE`` holds off a concurrent
+    submit until this answer is committed, so it is counted (SQLite runs one writer at a
+    time).
     """
-    lock = "FOR SHARE" if dialect == "postgresql" else ""
-    return text(_SAVE_SQL.format(lock=lock)).bindparams(
-        bindparam("b_cutoff", type_=UTCDateTime),
-        bindparam("b_now", type_=UTCDateTime),
-        bindparam("b_at_most_one", type_=Boolean),
-        bindparam("b_seq", type_=BigInteger),
-        bindparam("b_seq_cmp", type_=BigInteger),
-    )
+
+    def __init__(self, engine) -> None:
+        dialect = engine.dialect
+        recycle = current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("pool_recycle", 1800)
+        self.connections = DedicatedConnections(engine, recycle=recycle)
+        lock = "FOR SHARE" if dialect.name == "postgresql" else ""
+        self.sql = driver_sql(_SAVE_SQL.format(lock=lock), dialect)
+        self.time = _processor(UTCDateTime(), dialect)
+        self.boolean = _processor(Boolean(), dialect)
+
+    def run(self, **values) -> int:
+        values["now"], values["cutoff"] = self.time(values["now"]), self.time(values["cutoff"])
+        values["at_most_one"] = self.boolean(values["at_most_one"])
+        return self.connections.execute(self.sql, values)
+
+
+def _processor(type_, dialect):
+    return type_.dialect_impl(dialect).bind_processor(dialect) or (lambda value: value)
+
+
+def _save_statement() -> _SaveStatement:
+    statement = current_app.extensions.get("quizapp.save_statement")
+    if statement is None:
+        statement = current_app.extensions.setdefault("quizapp.save_statement", _SaveStatement(db.engine))
+    return statement
 
 
 def save_answer(
     attempt_id: int, user_id: int, session_version: int, question_id: int, tokens: list[str], seq: int | None
 ) -> Saved:
-    """Store the whole choice for one question, in one conditional UPDATE.
+    """Store the whole choice for one question, in one conditional UPDATE, or raise why not.
 
-    The UPDATE itself checks everything: the attempt is the caller's, still open and within
-    deadline + grace, the session is valid, the question is in it, the option ids are this
-    question's, a single-select question gets at most one, and an older retry (lower ``seq``)
-    never overwrites a newer choice. Only when it changes nothing do we look at why.
+    The UPDATE itself checks everything (see ``try_save_answer``); only when it changes
+    nothing do we look at why.
     """
+    saved = try_save_answer(attempt_id, user_id, session_version, question_id, tokens, seq)
+    if saved is not None:
+        return saved
+    return explain_unsaved(attempt_id, user_id, session_version, question_id, tokens, seq)
+
+
+def explain_unsaved(
+    attempt_id: int, user_id: int, session_version: int, question_id: int, tokens: list[str], seq: int | None
+) -> Saved:
+    """After ``try_save_answer`` stored nothing: raise the error the save deserves, or, for a
+    late retry of an older choice, return the newer choice that stays."""
     known = option_tokens(attempt_id, question_id, MAX_OPTIONS)
     indexes = shown_indexes(known, tokens)
     if indexes is None:
         _explain_refusal(attempt_id, user_id, question_id, session_version)
         raise InvalidOption()
-    now = clock.now()
-    # One statement is atomic on its own: run it in autocommit, with no BEGIN or COMMIT round trip.
-    with _autocommit_engine().connect() as connection:
-        changed = connection.execute(_save_statement(connection.dialect.name), {
-            "b_attempt": attempt_id, "b_user": user_id, "b_version": session_version,
-            "b_cutoff": now - grace(), "b_question": question_id,
-            "b_max_index": max(indexes) if indexes else -1, "b_at_most_one": len(indexes) <= 1,
-            "b_seq_cmp": NO_SEQ if seq is None else seq,
-            "b_chosen": canonical(indexes) or None, "b_seq": seq, "b_now": now,
-        }).rowcount
-    if changed == 1:
-        return Saved(question_id, indexes, now, known)
     return _stale_or_refused(attempt_id, user_id, session_version, question_id, indexes, seq, known)
+
+
+def try_save_answer(
+    attempt_id: int, user_id: int, session_version: int, question_id: int, tokens: list[str], seq: int | None
+) -> Saved | None:
+    """Store the choice if every rule allows it; None if it was not stored, for any reason.
+
+    The one UPDATE checks that the attempt is the caller's, still open and within deadline +
+    grace, the session is valid, the question is in it, the option ids are this question's,
+    a single-select question gets at most one, and an older retry (lower ``seq``) never
+    overwrites a newer choice. It reads nothing else, so the answer-save lane
+    (quizapp/api/answer_lane.py) can call it outside Flask's request handling.
+    """
+    known = option_tokens(attempt_id, question_id, MAX_OPTIONS)
+    indexes = shown_indexes(known, tokens)
+    if indexes is None:
+        return None
+    now = clock.now()
+    # One statement in autocommit: when it returns, the answer is committed.
+    changed = _save_statement().run(
+        attempt=attempt_id, user=user_id, version=session_version, cutoff=now - grace(), question=question_id,
+        max_index=max(indexes) if indexes else -1, at_most_one=len(indexes) <= 1,
+        seq_cmp=NO_SEQ if seq is None else seq, chosen=canonical(indexes) or None, seq=seq, now=now,
+    )
+    return Saved(question_id, indexes, now, known) if changed == 1 else None
 
 
 class SessionEnded(DomainError):

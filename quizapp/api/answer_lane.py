@@ -1,0 +1,110 @@
+"""The answer save, served in front of Flask's request handling.
+
+Saving an answer is most of a contest's traffic: every taker's phone saves every choice at
+once, and tens of thousands of takers do so in the same minutes. Through Flask, building
+the request and response objects and running every extension's hooks cost the app server
+more than the save itself. This WSGI layer serves the one request it knows,
+``PUT /api/v1/attempts/<id>/answers/<question id>``, when everything about it is ordinary:
+a session cookie and CSRF token this process has verified before, a small JSON body the
+view accepts, and an UPDATE that stored the answer. Anything else, and every error, goes
+on to the Flask view (``api/attempts.save_answer``), which answers as it always does; so
+the lane only ever answers 200, with the body and headers the view would have sent.
+
+The lane is made of the view's own parts: the session cache (``sessions.py``), the CSRF
+check (``api/routes.py``), the body check and the response (``api/attempts.py``), and the
+service (``contests/attempts.try_save_answer``). A rate limit on answer saves must be
+checked here too; while the app is configured with an application-wide default limit the
+lane stands aside, so that limit applies. ``tests/test_answer_lane.py`` compares its
+responses with the view's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable, Iterable
+
+from flask import Flask
+from werkzeug.http import parse_cookie
+
+from quizapp.api.attempts import REFUSED_BY_LANE, save_request, save_response
+from quizapp.api.routes import csrf_header_valid
+from quizapp.auth.session import session_identity
+from quizapp.contests.attempts import try_save_answer
+from quizapp.errors import ValidationFailed
+from quizapp.security import security_headers
+
+_PATH = re.compile(r"/api/v1/attempts/([1-9][0-9]{0,17})/answers/([1-9][0-9]{0,17})")
+# A save body is a few option ids; anything larger is the view's to judge.
+MAX_BODY = 4096
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+class AnswerSaveLane:
+    def __init__(self, app: Flask, wsgi_app: WSGIApp) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.cookie_name = app.config["SESSION_COOKIE_NAME"]
+        self.headers = [
+            ("Content-Type", "application/json"),
+            ("Cache-Control", "no-store"),
+            ("Vary", "Cookie"),
+            *security_headers(bool(app.config.get("HTTPS"))),
+        ]
+        self.enabled = not (app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"))
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "PUT" and self.enabled and not self.app.debug:
+            match = _PATH.fullmatch(environ.get("PATH_INFO", ""))
+            if match is not None:
+                body = self._saved(environ, int(match[1]), int(match[2]))
+                if body is not None:
+                    start_response("200 OK", [*self.headers, ("Content-Length", str(len(body)))])
+                    return [body]
+        return self.wsgi_app(environ, start_response)
+
+    def _saved(self, environ: dict, attempt_id: int, question_id: int) -> bytes | None:
+        """The response body if the answer is stored; None hands the request to the view."""
+        app = self.app
+        cookie = parse_cookie(environ.get("HTTP_COOKIE", "")).get(self.cookie_name)
+        session = app.session_interface.verified(app, cookie) if cookie and app.secret_key else None
+        if not session or not csrf_header_valid(app.secret_key, environ.get("HTTP_X_CSRFTOKEN"),
+                                                session.get("csrf_token")):
+            return None
+        identity = session_identity(session)
+        body = self._json_body(environ)
+        if identity is None or not isinstance(body, dict):
+            return None
+        try:
+            tokens, seq = save_request(body)
+        except ValidationFailed:
+            return None
+        user_id, version = identity
+        try:
+            with app.app_context():
+                saved = try_save_answer(attempt_id, user_id, version, question_id, tokens, seq)
+                if saved is None:
+                    environ[REFUSED_BY_LANE] = True
+                    return None
+                return (app.json.dumps(save_response(saved), separators=(",", ":")) + "\n").encode()
+        except Exception:
+            # The view runs the same save again and answers with the error, if it recurs.
+            app.logger.warning("The answer-save lane failed; the view takes over", exc_info=True)
+            return None
+
+    @staticmethod
+    def _json_body(environ: dict) -> object:
+        """The JSON body, read once and put back for the view; None if it is not plain JSON."""
+        if not environ.get("CONTENT_TYPE", "").startswith("application/json"):
+            return None
+        length = environ.get("CONTENT_LENGTH", "")
+        if not length.isdigit() or int(length) > MAX_BODY:
+            return None
+        data = environ["wsgi.input"].read(int(length))
+        environ["wsgi.input"] = io.BytesIO(data)
+        try:
+            return json.loads(data)
+        except ValueError:
+            return None
