@@ -481,7 +481,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--questions", type=int, default=200, help="questions in the bank")
     parser.add_argument("--per-attempt", type=int, default=20, help="questions drawn per attempt")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
-    parser.add_argument("--gunicorn", default="", help="more gunicorn options, e.g. '--worker-class gthread --threads 4'")
+    parser.add_argument("--gunicorn", default="",
+                        help="more gunicorn options, e.g. '--worker-class gthread --threads 4'")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
