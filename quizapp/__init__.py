@@ -68,8 +68,11 @@ def configure(app: Flask, test_config: Mapping[str, object] | None) -> None:
     redis_url = settings.get("REDIS_URL")
     app.config.update(
         RATELIMIT_STORAGE_URI=redis_url or "memory://",
+        # A Redis that stops answering must cost a request half a second, not hang it.
+        RATELIMIT_STORAGE_OPTIONS={"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if redis_url else {},
         RATELIMIT_STRATEGY="moving-window",
-        RATELIMIT_HEADERS_ENABLED=True,
+        # Only a 429 carries Retry-After (errors.py), not every limited response.
+        RATELIMIT_HEADERS_ENABLED=False,
         # If Redis goes away takers keep being served, limited per process meanwhile.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,

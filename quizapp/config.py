@@ -37,11 +37,14 @@ DEFAULTS: dict[str, object] = {
     "PASSWORD_PARALLELISM": 1,
     "PASSWORD_MIN_LENGTH": 8,
     "SESSION_DAYS": 14,
-    # Rate limits (Flask-Limiter syntax). Per account or phone first; per IP only as a
-    # flood guard, because many honest takers share one carrier or office IP.
+    # Rate limits (Flask-Limiter syntax; the table is in quizapp/limits.py). Per account or
+    # phone first; per IP only as a flood guard, because many honest takers share one IP.
     "RATELIMIT_LOGIN_PER_PHONE": "10 per minute",
     "RATELIMIT_LOGIN_PER_IP": "300 per minute",
     "RATELIMIT_REGISTER_PER_IP": "30 per hour",
+    "RATELIMIT_START_PER_ACCOUNT": "6 per minute",
+    "RATELIMIT_SAVE_PER_ACCOUNT": "120 per minute",
+    "RATELIMIT_SUBMIT_PER_ACCOUNT": "10 per minute",
     "RATELIMIT_KEY_PREFIX": "quizapp",
     "TIMEZONE": "Asia/Ho_Chi_Minh",
     # Saves and submits are accepted this long after an attempt's deadline (network delay).

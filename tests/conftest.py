@@ -27,6 +27,12 @@ from quizapp.localredis import LocalRedis
 
 PASSWORD = "matkhau-123"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+# For tests of other rules that make many requests as one person in a minute.
+GENEROUS_LIMITS = {
+    "RATELIMIT_START_PER_ACCOUNT": "1000 per minute",
+    "RATELIMIT_SAVE_PER_ACCOUNT": "10000 per minute",
+    "RATELIMIT_SUBMIT_PER_ACCOUNT": "1000 per minute",
+}
 
 
 # --- databases --------------------------------------------------------------------------

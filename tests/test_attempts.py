@@ -36,7 +36,14 @@ from tests.attempt_support import (
     sign_up,
     simple_questions,
 )
-from tests.conftest import PASSWORD
+from tests.conftest import GENEROUS_LIMITS, PASSWORD
+
+
+@pytest.fixture
+def app(make_app):
+    # These tests are about the database's rules, with many requests by one person at once;
+    # the per-account rate limits (tests/test_rate_limits.py) would answer most with 429.
+    return make_app(**GENEROUS_LIMITS)
 
 
 @pytest.fixture

@@ -495,6 +495,33 @@ def _tour_security(app, contract: Contract, phone: Phone, ids: dict[str, int]) -
                 signed_out.error(method.upper(), path, body, expect=401, code="login_required")
 
 
+def _tour_taker_limits(make_app, contract: Contract, world: World, now) -> None:
+    """Starting, saving (answers and the prediction share a bucket) and submitting are limited
+    per account, and a 429 says when to try again."""
+    tight = make_app(RATELIMIT_START_PER_ACCOUNT="1 per minute", RATELIMIT_SAVE_PER_ACCOUNT="1 per minute",
+                     RATELIMIT_SUBMIT_PER_ACCOUNT="1 per minute")
+    install_clock(tight, now)
+    phone = Phone(tight, contract)
+    phone.session()
+    phone.call("POST", "/register", {"phone": "0977 000 111", "password": PASSWORD, "full_name": "Người Vội"},
+               expect=201)
+    phone.session()
+    start = f"/rounds/{world.open_round}/attempts"
+    attempt = phone.call("POST", start, expect=201)
+    answers = f"/attempts/{attempt['id']}/answers/{attempt['questions'][0]['id']}"
+    phone.call("PUT", answers, {"option_ids": []}, expect=200)
+    phone.call("POST", f"/attempts/{attempt['id']}/submit", expect=200)
+    for method, path, body in [("POST", start, _NO_BODY), ("PUT", answers, {"option_ids": []}),
+                               ("PUT", f"/attempts/{attempt['id']}/prediction", {"value": 5}),
+                               ("POST", f"/attempts/{attempt['id']}/submit", _NO_BODY)]:
+        response = phone.client.open(contract.server + path, method=method, headers={"X-CSRFToken": phone.csrf},
+                                     **({} if body is _NO_BODY else {"json": body}))
+        contract.check(method, contract.server + path, response)
+        assert response.status_code == 429, (method, path, response.get_json())
+        assert response.get_json()["error"]["code"] == "rate_limited"
+        assert 0 < int(response.headers["Retry-After"]) <= 61  # a minute, rounded up
+
+
 def _tour_rate_limits(app, contract: Contract) -> None:
     for _ in range(30):
         answer = Phone(app, contract)
@@ -521,7 +548,10 @@ def _tour_rate_limits(app, contract: Contract) -> None:
 
 
 def test_every_documented_answer_is_served_as_documented(make_app, tmp_path, contract):
-    app = make_app(RATELIMIT_LOGIN_PER_PHONE="3 per minute", RATELIMIT_REGISTER_PER_IP="12 per hour")
+    # The tour's one taker starts more attempts than a minute's limit allows; the limits on
+    # takers' actions are toured by another app, with limits of one.
+    app = make_app(RATELIMIT_LOGIN_PER_PHONE="3 per minute", RATELIMIT_REGISTER_PER_IP="12 per hour",
+                   RATELIMIT_START_PER_ACCOUNT="100 per minute")
     clock = install_clock(app)
     world = _world(app, tmp_path)
     contract.seen.clear()
@@ -533,6 +563,7 @@ def test_every_documented_answer_is_served_as_documented(make_app, tmp_path, con
     _tour_someone_else(app, contract, attempt)
     _tour_security(app, contract, phone, {"round_id": world.open_round, "attempt_id": attempt["id"],
                                          "question_id": attempt["questions"][0]["id"]})
+    _tour_taker_limits(make_app, contract, world, clock())
     _tour_rate_limits(app, contract)
 
     missing = sorted(contract.documented() - contract.seen, key=str)

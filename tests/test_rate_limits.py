@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
-from tests.conftest import PASSWORD, csrf_token
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from contextlib import closing, contextmanager
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import redis
+
+from quizapp.auth import services as accounts
+from quizapp.extensions import db
+from quizapp.localredis import LocalRedis, free_port
+from tests.attempt_support import error_code, install_clock, one_round, sign_up
+from tests.conftest import PASSWORD, TEST_SECRET, csrf_token
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def api_login(client, phone, password):
-    return client.post(
-        "/api/v1/login", json={"phone": phone, "password": password}, headers={"X-CSRFToken": csrf_token(client)}
-    )
+def api_login(client, phone, password, *, forwarded: str | None = None):
+    headers = {"X-CSRFToken": csrf_token(client)}
+    if forwarded:
+        headers["X-Forwarded-For"] = forwarded
+    return client.post("/api/v1/login", json={"phone": phone, "password": password}, headers=headers)
 
 
 def test_eleventh_login_attempt_for_one_phone_gets_429(client, auth):
@@ -48,3 +70,207 @@ def test_counts_live_in_the_shared_redis(client, auth, redis_url):
     api_login(client, "0912345678", "wrong-password")
     keys = [key.decode() for key in redis.Redis.from_url(redis_url).scan_iter("LIMITS*")]
     assert any("login-phone" in key and "phone:0912345678" in key for key in keys), keys
+
+
+# --- takers' actions, per account -----------------------------------------------------------
+
+
+def test_two_hundred_accounts_behind_one_ip_each_sign_in_and_start(app, tmp_path):
+    """An office or a carrier's NAT: one IP, hundreds of honest takers on the deadline day."""
+    install_clock(app)
+    round_id = one_round(app, tmp_path, "van-phong")
+    with app.app_context():
+        phones = [f"0933{number:06d}" for number in range(200)]
+        for phone in phones:
+            accounts.register_user(phone=phone, password=PASSWORD, full_name="Cán bộ")
+        db.session.commit()
+
+    statuses = []
+    for phone in phones:
+        client = app.test_client()
+        signed_in = api_login(client, phone, PASSWORD)
+        started = client.post(f"/api/v1/rounds/{round_id}/attempts", headers={"X-CSRFToken": csrf_token(client)})
+        statuses.append((signed_in.status_code, started.status_code))
+
+    assert Counter(statuses) == {(200, 201): 200}
+
+
+def test_answer_saves_are_limited_per_account_lane_and_pages_alike(make_app, tmp_path):
+    app = make_app(RATELIMIT_SAVE_PER_ACCOUNT="4 per minute")
+    install_clock(app)
+    round_id = one_round(app, tmp_path, "luu-bai")
+    taker, neighbour = sign_up(app), sign_up(app)  # two accounts, one IP
+    attempt = taker.started(round_id)
+    question = attempt["questions"][0]
+    option = question["options"][0]["id"]
+
+    lane = [taker.save(attempt["id"], question["id"], [option]).status_code for _ in range(3)]
+    # The page without JavaScript posts to another route; it draws from the same bucket.
+    page = taker.client.post(f"/contests/attempts/{attempt['id']}/answer", data={
+        "csrf_token": taker.csrf, "question": question["id"], "option": option, "q": 0})
+    over = taker.save(attempt["id"], question["id"], [option])
+    theirs = neighbour.started(round_id)
+    other = neighbour.save(theirs["id"], theirs["questions"][0]["id"], [theirs["questions"][0]["options"][1]["id"]])
+
+    assert lane == [200, 200, 200] and page.status_code in (200, 302)
+    assert (over.status_code, error_code(over)) == (429, "rate_limited")
+    assert 0 < int(over.headers["Retry-After"]) <= 61
+    assert "thử lại" in over.get_json()["error"]["message"]
+    assert other.status_code == 200
+
+
+def test_starts_and_submits_are_limited_per_account(make_app, tmp_path):
+    app = make_app(RATELIMIT_START_PER_ACCOUNT="2 per minute", RATELIMIT_SUBMIT_PER_ACCOUNT="2 per minute")
+    install_clock(app)
+    round_id = one_round(app, tmp_path, "bat-dau", max_attempts=None)
+    taker = sign_up(app)
+
+    starts = [taker.start(round_id).status_code for _ in range(3)]
+    attempt_id = taker.log[0][3]["id"]
+    submits = [taker.submit(attempt_id).status_code for _ in range(3)]
+
+    assert starts == [201, 200, 429]
+    assert submits == [200, 200, 429]
+
+
+# --- shared by every worker and host ----------------------------------------------------------
+
+
+def test_a_limit_holds_across_two_app_instances_sharing_one_redis(make_app, auth):
+    first, second = make_app(), make_app()
+    auth.create(phone="0912345670")
+    clients = [first.test_client(), second.test_client()]
+
+    answers = [api_login(clients[number % 2], "0912345670", "sai-mat-khau").status_code for number in range(11)]
+
+    assert answers == [401] * 10 + [429]
+
+
+def test_a_limit_holds_across_two_gunicorn_workers(app, auth, database_url, redis_url, tmp_path):
+    auth.create(phone="0912345671")
+    log = tmp_path / "access.log"
+    answers: list[int] = []
+    with running_gunicorn(database_url, redis_url, tmp_path, workers=2) as port:
+        # Which worker accepts a connection is the kernel's choice: go on until both have
+        # answered sign-ins (each sync worker writes its access log line as it answers).
+        while len(answers) < 24 or (len(workers_that_answered(log, "/api/v1/login")) < 2 and len(answers) < 200):
+            answers.append(gunicorn_login(port, "0912345671", "sai-mat-khau"))
+
+    assert len(workers_that_answered(log, "/api/v1/login")) == 2
+    # Counted per process, each worker would have let about ten more through.
+    assert answers == [401] * 10 + [429] * (len(answers) - 10)
+
+
+# --- Redis going away and coming back -------------------------------------------------------
+
+
+def test_takers_are_served_while_redis_is_away_and_limits_come_back_with_it(make_app, auth, tmp_path):
+    server = LocalRedis(directory=str(tmp_path / "redis"))
+    server.start()
+    try:
+        app = make_app(REDIS_URL=server.url)
+        app.logger.disabled = True
+        client = app.test_client()
+        auth.create(phone="0912345672")
+        assert api_login(client, "0912345672", "sai-mat-khau").status_code == 401
+
+        server.stop()
+        during = [api_login(client, "0912345672", PASSWORD).status_code for _ in range(3)]
+        health = client.get("/healthz")
+
+        server.start()
+        recovered = wait_for(lambda: client.get("/healthz").get_json()["status"] == "ok", seconds=10)
+        # Flask-Limiter tries Redis again after 1, 2, 4 … seconds; the count starts afresh there.
+        counted = wait_for(lambda: api_login(app.test_client(), "0912345672", "sai").status_code == 401
+                           and any(redis.Redis.from_url(server.url).scan_iter("LIMITS*")), seconds=40)
+        after = [api_login(app.test_client(), "0912345672", "sai").status_code for _ in range(11)]
+    finally:
+        server.stop()
+
+    assert during == [200, 200, 200]
+    assert (health.status_code, health.get_json()["status"], health.get_json()["redis"]) == (200, "degraded", "down")
+    assert recovered and counted
+    assert after[-1] == 429
+
+
+def wait_for(condition, *, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+# --- the client's address ---------------------------------------------------------------------
+
+
+def test_x_forwarded_for_is_ignored_without_trusted_proxies(make_app, auth):
+    app = make_app(RATELIMIT_LOGIN_PER_IP="3 per minute")
+    answers = [api_login(app.test_client(), f"091234560{number}", "sai", forwarded=f"10.0.0.{number}").status_code
+               for number in range(4)]
+    assert answers == [401, 401, 401, 429]
+
+
+def test_x_forwarded_for_names_the_client_behind_a_trusted_proxy(make_app, auth):
+    app = make_app(RATELIMIT_LOGIN_PER_IP="3 per minute", TRUSTED_PROXIES=1)
+    answers = [api_login(app.test_client(), f"091234560{number}", "sai", forwarded=f"10.0.0.{number}").status_code
+               for number in range(4)]
+    assert answers == [401, 401, 401, 401]
+
+
+# --- a real gunicorn ------------------------------------------------------------------------
+
+
+@contextmanager
+def running_gunicorn(database_url: str, redis_url: str, tmp_path: Path, *, workers: int):
+    """The project's wsgi:app under gunicorn on the suite's database and Redis; yields its port.
+    The access log names the worker (process id) that answered each request."""
+    port = free_port()
+    env = {**os.environ, "QUIZAPP_DATABASE_URL": database_url, "QUIZAPP_REDIS_URL": redis_url,
+           "QUIZAPP_SECRET_KEY": TEST_SECRET, "QUIZAPP_PASSWORD_TIME_COST": "1",
+           "QUIZAPP_PASSWORD_MEMORY_COST_KIB": "8"}
+    log = tmp_path / "access.log"
+    command = [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(workers), "--bind",
+               f"127.0.0.1:{port}", "--access-logfile", str(log), "--access-logformat", "%(p)s %(r)s %(s)s",
+               "wsgi:app"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,  # noqa: S603
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            try:
+                probe.request("GET", "/healthz")
+                probe.getresponse().read()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+            finally:
+                probe.close()
+        yield port
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def gunicorn_login(port: int, phone: str, password: str) -> int:
+    """Sign in as a phone would, over HTTP: fetch the session and CSRF token, then POST."""
+    with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=10)) as connection:
+        connection.request("GET", "/api/v1/session")
+        answer = connection.getresponse()
+        token = json.loads(answer.read())["csrf_token"]
+        cookie = SimpleCookie(answer.headers["Set-Cookie"])["quizapp_session"].value
+    # Sync workers close the connection after each answer: a new one, maybe another worker.
+    with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=10)) as connection:
+        connection.request("POST", "/api/v1/login", json.dumps({"phone": phone, "password": password}),
+                           {"Content-Type": "application/json", "X-CSRFToken": token,
+                            "Cookie": f"quizapp_session={cookie}"})
+        answer = connection.getresponse()
+        answer.read()
+        return answer.status
+
+
+def workers_that_answered(log: Path, path: str) -> set[str]:
+    return {match[1] for match in re.finditer(rf"^<(\d+)> POST {re.escape(path)} ", log.read_text(), re.M)}

@@ -12,9 +12,12 @@ the lane only ever answers 200, with the body and headers the view would have se
 
 The lane is made of the view's own parts: the session cache (``sessions.py``), the CSRF
 check (``api/routes.py``), the body check and the response (``api/attempts.py``), and the
-service (``contests/attempts.try_save_answer``). A rate limit on answer saves must be
-checked here too; while the app is configured with an application-wide default limit the
-lane stands aside, so that limit applies. ``tests/test_answer_lane.py`` compares its
+service (``contests/attempts.try_save_answer``). It counts the save in the account's
+answer-save rate limit (``limits.hit_answer_save``: same bucket and storage as the view's);
+a save over the limit, or one whose count failed (Redis away), goes to the view, whose
+Flask-Limiter hook answers 429 or falls back to per-process memory. While the app is
+configured with an application-wide default limit the lane stands aside, so that limit
+applies. ``tests/test_answer_lane.py`` compares its
 responses with the view's.
 """
 
@@ -33,6 +36,7 @@ from quizapp.api.routes import csrf_header_valid
 from quizapp.auth.session import session_identity
 from quizapp.contests.attempts import try_save_answer
 from quizapp.errors import ValidationFailed
+from quizapp.limits import SAVE_COUNTED, hit_answer_save
 from quizapp.security import security_headers
 
 _PATH = re.compile(r"/api/v1/attempts/([1-9][0-9]{0,17})/answers/([1-9][0-9]{0,17})")
@@ -83,6 +87,10 @@ class AnswerSaveLane:
             return None
         user_id, version = identity
         try:
+            # Over the limit: the view counts it again, still over, and answers 429.
+            if not hit_answer_save(app, user_id):
+                return None
+            environ[SAVE_COUNTED] = True
             with app.app_context():
                 saved = try_save_answer(attempt_id, user_id, version, question_id, tokens, seq)
                 if saved is None:

@@ -19,6 +19,7 @@ from quizapp.contests.passwords import contest_unlocked, unlock_contest
 from quizapp.contests.tokens import option_tokens, parse_indexes
 from quizapp.errors import HTTP_ERRORS, NotFound, ValidationFailed, json_error
 from quizapp.extensions import db
+from quizapp.limits import save_per_account, start_per_account, submit_per_account
 
 
 def iso(value: datetime | None) -> str | None:
@@ -66,6 +67,7 @@ def contests():
 
 @bp.post("/rounds/<int:round_id>/attempts")
 @login_required
+@start_per_account
 def start(round_id: int):
     round_ = db.session.get(Round, round_id)
     if round_ is None:
@@ -89,6 +91,7 @@ def get_attempt(attempt_id: int):
 
 
 @bp.put("/attempts/<int:attempt_id>/answers/<int:question_id>")
+@save_per_account
 def save_answer(attempt_id: int, question_id: int):
     # The hot path: no user or attempt is loaded; the one UPDATE checks everything. Most
     # saves never get here: the answer-save lane (answer_lane.py) stores them first, and
@@ -131,6 +134,7 @@ def save_response(saved: service.Saved) -> dict[str, object]:
 
 @bp.put("/attempts/<int:attempt_id>/prediction")
 @login_required
+@save_per_account
 def save_prediction(attempt_id: int):
     value = json_body().get("value")
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**9:
@@ -142,6 +146,7 @@ def save_prediction(attempt_id: int):
 
 @bp.post("/attempts/<int:attempt_id>/submit")
 @login_required
+@submit_per_account
 def submit(attempt_id: int):
     attempt = service.submit(attempt_id, current_user.id)
     db.session.commit()

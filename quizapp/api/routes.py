@@ -13,12 +13,12 @@ from werkzeug.datastructures import MultiDict
 
 from quizapp.auth import services
 from quizapp.auth.forms import RegisterForm
-from quizapp.auth.limits import login_per_ip, login_per_phone, register_per_ip
 from quizapp.auth.models import User
 from quizapp.auth.routes import PROFILE_FIELDS, sign_in
 from quizapp.errors import DomainError, ValidationFailed
 from quizapp.extensions import csrf, db
 from quizapp.forms import Form
+from quizapp.limits import login_per_ip, login_per_phone, register_per_ip
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # The API checks its X-CSRFToken header itself (below), with the same tokens as the forms.

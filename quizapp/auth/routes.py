@@ -5,10 +5,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from quizapp.auth import services
 from quizapp.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterPageForm
-from quizapp.auth.limits import login_per_ip, login_per_phone, register_per_ip
 from quizapp.errors import InvalidCredentials, ValidationFailed
 from quizapp.extensions import db
 from quizapp.forms import Form
+from quizapp.limits import login_per_ip, login_per_phone, register_per_ip
 from quizapp.security import safe_next_url
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")

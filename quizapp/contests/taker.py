@@ -24,6 +24,7 @@ from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.contests.passwords import ContestPasswordWrong, contest_unlocked, unlock_contest
 from quizapp.errors import DomainError
 from quizapp.extensions import db, limiter
+from quizapp.limits import save_per_account, start_per_account, submit_per_account
 
 ROUND_STATES = {"upcoming": "Chưa mở", "open": "Đang mở", "closed": "Đã đóng"}
 # The profile fields a contest may require, as the profile page labels them.
@@ -148,6 +149,7 @@ def unlock(slug: str):
 
 @bp.post("/rounds/<int:round_id>/start")
 @login_required
+@start_per_account
 def start(round_id: int):
     round_ = db.session.get(Round, round_id)
     if round_ is None:
@@ -196,6 +198,7 @@ def attempt(attempt_id: int):
 
 @bp.post("/attempts/<int:attempt_id>/answer")
 @login_required
+@save_per_account
 def answer(attempt_id: int):
     """The no-script path: save the shown question's choice (and the prediction), then move on."""
     question_id = request.form.get("question", type=int)
@@ -251,6 +254,7 @@ def confirm_submit(attempt_id: int):
 
 @bp.post("/attempts/<int:attempt_id>/submit")
 @login_required
+@submit_per_account
 def submit(attempt_id: int):
     attempt = service.submit(attempt_id, current_user.id)
     db.session.commit()

@@ -1,0 +1,99 @@
+"""Every rate limit of the platform, shared by the pages and the JSON API.
+
+Per account or phone first: an office of 300 cadres, or a carrier's NAT with thousands of
+takers, shares one IP, so limits keyed by IP would lock honest people out on the deadline
+day. Limits keyed by IP are generous flood guards, on signing in and registering only.
+Each limit is a shared limit: the page and the API route of one action draw from the same
+bucket. The numbers come from the config (``RATELIMIT_*``), so an installation can change
+them; docs/architecture.md has the table of defaults.
+
+| scope           | key                    | config key                    | default          |
+|-----------------|------------------------|-------------------------------|------------------|
+| login-phone     | the phone, normalised  | RATELIMIT_LOGIN_PER_PHONE     | 10 per minute    |
+| login-ip        | client IP              | RATELIMIT_LOGIN_PER_IP        | 300 per minute   |
+| register-ip     | client IP              | RATELIMIT_REGISTER_PER_IP     | 30 per hour      |
+| attempt-start   | the account            | RATELIMIT_START_PER_ACCOUNT   | 6 per minute     |
+| answer-save     | the account            | RATELIMIT_SAVE_PER_ACCOUNT    | 120 per minute   |
+| attempt-submit  | the account            | RATELIMIT_SUBMIT_PER_ACCOUNT  | 10 per minute    |
+
+Answer saves are also counted by the answer-save lane (api/answer_lane.py), through
+``hit_answer_save``, in the same bucket.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+
+from quizapp.auth.phone import normalise_phone
+from quizapp.auth.session import session_identity
+from quizapp.extensions import limiter
+
+SAVE_SCOPE = "answer-save"
+# Set by the answer-save lane on a request it has already counted.
+SAVE_COUNTED = "quizapp.answer_save_counted"
+
+
+def _submitted_phone() -> str:
+    data = request.get_json(silent=True) if request.is_json else request.form
+    raw = str((data or {}).get("phone", ""))[:40]
+    return "phone:" + (normalise_phone(raw) or raw.strip().lower())
+
+
+def account_key() -> str:
+    """The signed-in account, read from the session cookie without a database query; the
+    IP for a visitor who is not signed in (who is then refused by the view anyway)."""
+    identity = session_identity()
+    return f"user:{identity[0]}" if identity else f"ip:{get_remote_address()}"
+
+
+def _config(key: str):
+    return lambda: current_app.config[key]
+
+
+login_per_phone = limiter.shared_limit(
+    _config("RATELIMIT_LOGIN_PER_PHONE"), scope="login-phone", key_func=_submitted_phone, methods=["POST"]
+)
+login_per_ip = limiter.shared_limit(
+    _config("RATELIMIT_LOGIN_PER_IP"), scope="login-ip", key_func=get_remote_address, methods=["POST"]
+)
+register_per_ip = limiter.shared_limit(
+    _config("RATELIMIT_REGISTER_PER_IP"), scope="register-ip", key_func=get_remote_address, methods=["POST"]
+)
+start_per_account = limiter.shared_limit(
+    _config("RATELIMIT_START_PER_ACCOUNT"), scope="attempt-start", key_func=account_key, methods=["POST"]
+)
+save_per_account = limiter.shared_limit(
+    _config("RATELIMIT_SAVE_PER_ACCOUNT"), scope=SAVE_SCOPE, key_func=account_key, methods=["PUT", "POST"],
+    exempt_when=lambda: bool(request.environ.get(SAVE_COUNTED)),
+)
+submit_per_account = limiter.shared_limit(
+    _config("RATELIMIT_SUBMIT_PER_ACCOUNT"), scope="attempt-submit", key_func=account_key, methods=["POST"]
+)
+
+
+def hit_answer_save(app: Flask, user_id: int) -> bool:
+    """Count one answer save of an account, outside a request (the answer-save lane).
+
+    The same limits, bucket and storage as ``save_per_account``; False when the account is
+    over its limit. Storage errors propagate: the lane then hands the request to the view,
+    whose Flask-Limiter hook falls back to per-process memory while Redis is away.
+    """
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    items = _parsed(app.config["RATELIMIT_SAVE_PER_ACCOUNT"])
+    prefix = app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    identifiers = [prefix, f"user:{user_id}", SAVE_SCOPE] if prefix else [f"user:{user_id}", SAVE_SCOPE]
+    strategy = limiter.limiter
+    return all(strategy.hit(item, *identifiers) for item in items)
+
+
+_parsed_limits: dict[str, list] = {}
+
+
+def _parsed(value: str) -> list:
+    items = _parsed_limits.get(value)
+    if items is None:
+        items = _parsed_limits[value] = parse_many(value)
+    return items
