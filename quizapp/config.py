@@ -45,6 +45,8 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_START_PER_ACCOUNT": "6 per minute",
     "RATELIMIT_SAVE_PER_ACCOUNT": "120 per minute",
     "RATELIMIT_SUBMIT_PER_ACCOUNT": "10 per minute",
+    # The answer-save lane reports an account's saves to Redis this many at a time (1: each).
+    "RATELIMIT_SAVE_BATCH": 4,
     "RATELIMIT_KEY_PREFIX": "quizapp",
     "TIMEZONE": "Asia/Ho_Chi_Minh",
     # Saves and submits are accepted this long after an attempt's deadline (network delay).

@@ -16,8 +16,8 @@ them; docs/architecture.md has the table of defaults.
 | answer-save     | the account            | RATELIMIT_SAVE_PER_ACCOUNT    | 120 per minute   |
 | attempt-submit  | the account            | RATELIMIT_SUBMIT_PER_ACCOUNT  | 10 per minute    |
 
-Answer saves are also counted by the answer-save lane (api/answer_lane.py), through
-``hit_answer_save``, in the same bucket.
+Answer saves are also counted by the answer-save lane (api/answer_lane.py), in the same
+bucket, in batches (``LaneSaveCount``).
 """
 
 from __future__ import annotations
@@ -73,20 +73,54 @@ submit_per_account = limiter.shared_limit(
 )
 
 
-def hit_answer_save(app: Flask, user_id: int) -> bool:
-    """Count one answer save of an account, outside a request (the answer-save lane).
+class LaneSaveCount:
+    """How the answer-save lane counts saves in the account's shared ``answer-save`` limit.
 
-    The same limits, bucket and storage as ``save_per_account``; False when the account is
-    over its limit. Storage errors propagate: the lane then hands the request to the view,
-    whose Flask-Limiter hook falls back to per-process memory while Redis is away.
+    A Redis round trip through redis-py costs the app server about as much CPU as the save
+    itself, so the lane reports an account's saves to the shared bucket in batches: every
+    ``batch``-th save of the account in this process adds ``batch`` at once (the same limits,
+    bucket and storage as ``save_per_account``, through Flask-Limiter's own strategy). So an
+    account may get at most ``batch - 1`` saves past its limit in each process, and one that
+    is over the limit is sent to the view on every save, where Flask-Limiter counts exactly
+    and answers 429. ``RATELIMIT_SAVE_BATCH`` = 1 counts every save.
+
+    Storage errors propagate: the lane then hands the request to the view, whose
+    Flask-Limiter hook falls back to per-process memory while Redis is away.
     """
-    if not app.config.get("RATELIMIT_ENABLED", True):
-        return True
+
+    # Saves not yet reported, per account; forgotten wholesale past this many accounts (at
+    # worst ``batch - 1`` uncounted saves each).
+    MAX_ACCOUNTS = 100_000
+
+    def __init__(self, batch: int) -> None:
+        self.batch = max(1, int(batch))
+        self._pending: dict[int, int] = {}
+
+    def hit(self, app: Flask, user_id: int) -> bool:
+        """Count one save; False when the shared bucket is full (the view decides then)."""
+        if not app.config.get("RATELIMIT_ENABLED", True):
+            return True
+        count = self._pending.get(user_id, 0) + 1
+        if count < self.batch:
+            if len(self._pending) >= self.MAX_ACCOUNTS:
+                self._pending.clear()
+            self._pending[user_id] = count
+            return True
+        allowed = _hit_shared(app, user_id, cost=count)
+        if allowed:
+            self._pending.pop(user_id, None)
+        else:
+            # Over the limit: check again on the account's next save, not ``batch`` saves later.
+            self._pending[user_id] = self.batch - 1
+        return allowed
+
+
+def _hit_shared(app: Flask, user_id: int, *, cost: int) -> bool:
     items = _parsed(app.config["RATELIMIT_SAVE_PER_ACCOUNT"])
     prefix = app.config.get("RATELIMIT_KEY_PREFIX") or ""
     identifiers = [prefix, f"user:{user_id}", SAVE_SCOPE] if prefix else [f"user:{user_id}", SAVE_SCOPE]
     strategy = limiter.limiter
-    return all(strategy.hit(item, *identifiers) for item in items)
+    return all(strategy.hit(item, *identifiers, cost=cost) for item in items)
 
 
 _parsed_limits: dict[str, list] = {}

@@ -261,3 +261,24 @@ def test_the_save_statement_runs_on_the_apps_engine(app, opened):
     taker.save(attempt["id"], question["id"], [question["options"][0]["id"]])
     with app.app_context():
         assert held_connections(app).engine is db.engine
+
+
+def test_the_lane_finds_the_session_cookie_among_others(app, view_calls, opened):
+    taker, attempt = opened
+    question = attempt["questions"][0]
+    taker.client.set_cookie("quizapp_device", "thiet-bi-1")
+    taker.client.set_cookie("zz_analytics", "x")
+
+    saved = taker.save(attempt["id"], question["id"], [question["options"][1]["id"]])
+
+    assert saved.status_code == 200 and view_calls == []
+
+
+def test_session_cookie_parsing():
+    from quizapp.api.answer_lane import session_cookie
+
+    assert session_cookie("a=1; quizapp_session=abc.def; b=2", "quizapp_session") == "abc.def"
+    assert session_cookie("quizapp_session=first; quizapp_session=second", "quizapp_session") == "first"
+    assert session_cookie('quizapp_session="quoted"', "quizapp_session") is None
+    assert session_cookie("xquizapp_session=abc", "quizapp_session") is None
+    assert session_cookie("", "quizapp_session") is None

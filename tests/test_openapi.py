@@ -499,6 +499,7 @@ def _tour_taker_limits(make_app, contract: Contract, world: World, now) -> None:
     """Starting, saving (answers and the prediction share a bucket) and submitting are limited
     per account, and a 429 says when to try again."""
     tight = make_app(RATELIMIT_START_PER_ACCOUNT="1 per minute", RATELIMIT_SAVE_PER_ACCOUNT="1 per minute",
+                     RATELIMIT_SAVE_BATCH=1,
                      RATELIMIT_SUBMIT_PER_ACCOUNT="1 per minute")
     install_clock(tight, now)
     phone = Phone(tight, contract)

@@ -96,7 +96,8 @@ def test_two_hundred_accounts_behind_one_ip_each_sign_in_and_start(app, tmp_path
 
 
 def test_answer_saves_are_limited_per_account_lane_and_pages_alike(make_app, tmp_path):
-    app = make_app(RATELIMIT_SAVE_PER_ACCOUNT="4 per minute")
+    # Every save counted at once in Redis (no batches): the limit is exact.
+    app = make_app(RATELIMIT_SAVE_PER_ACCOUNT="4 per minute", RATELIMIT_SAVE_BATCH=1)
     install_clock(app)
     round_id = one_round(app, tmp_path, "luu-bai")
     taker, neighbour = sign_up(app), sign_up(app)  # two accounts, one IP
@@ -117,6 +118,30 @@ def test_answer_saves_are_limited_per_account_lane_and_pages_alike(make_app, tmp
     assert 0 < int(over.headers["Retry-After"]) <= 61
     assert "thử lại" in over.get_json()["error"]["message"]
     assert other.status_code == 200
+
+
+def test_the_lane_counts_saves_in_the_shared_limit_in_batches(make_app, tmp_path):
+    """Two app processes, one account, a limit of 8 counted 4 at a time: never a refusal
+    under the limit, at most 3 saves past it per process, and refused from then on."""
+    first = make_app(RATELIMIT_SAVE_PER_ACCOUNT="8 per minute", RATELIMIT_SAVE_BATCH=4)
+    second = make_app(RATELIMIT_SAVE_PER_ACCOUNT="8 per minute", RATELIMIT_SAVE_BATCH=4)
+    install_clock(first)
+    install_clock(second)
+    round_id = one_round(first, tmp_path, "lo")
+    taker = sign_up(first)
+    attempt = taker.started(round_id)
+    elsewhere = taker.twin()
+    elsewhere.app, elsewhere.client = second, second.test_client()
+    elsewhere.client.set_cookie("quizapp_session", taker.client.get_cookie("quizapp_session").value)
+    question = attempt["questions"][0]
+
+    statuses = [(taker if number % 2 == 0 else elsewhere).save(
+        attempt["id"], question["id"], [question["options"][number % 2]["id"]]).status_code for number in range(24)]
+
+    first_refusal = statuses.index(429)
+    assert statuses[:8] == [200] * 8
+    assert first_refusal <= 8 + 2 * 3
+    assert set(statuses[first_refusal:]) == {429}
 
 
 def test_starts_and_submits_are_limited_per_account(make_app, tmp_path):

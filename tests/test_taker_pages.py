@@ -25,7 +25,7 @@ from quizapp.extensions import db
 from tests.conftest import csrf_token
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
-OPTION = re.compile(r'name="option" value="([a-z2-7]{12})"( checked)?')
+OPTION = re.compile(r'name="option" value="([A-Za-z0-9_-]{10})"( checked)?')
 MULTIPLE_CSV = (
     "Chủ đề,Câu hỏi,A,B,C,D,Đáp án,Giải thích\n"
     'Chung,Những thành phố nào trực thuộc Trung ương?,Hà Nội,Vinh,Huế,Nha Trang,"A,C",Hà Nội và Huế.\n'

@@ -13,9 +13,9 @@ the lane only ever answers 200, with the body and headers the view would have se
 The lane is made of the view's own parts: the session cache (``sessions.py``), the CSRF
 check (``api/routes.py``), the body check and the response (``api/attempts.py``), and the
 service (``contests/attempts.try_save_answer``). It counts the save in the account's
-answer-save rate limit (``limits.hit_answer_save``: same bucket and storage as the view's);
-a save over the limit, or one whose count failed (Redis away), goes to the view, whose
-Flask-Limiter hook answers 429 or falls back to per-process memory. While the app is
+answer-save rate limit (``limits.LaneSaveCount``: same bucket and storage as the view's,
+reported in batches); a save over the limit, or one whose count failed (Redis away), goes to
+the view, whose Flask-Limiter hook answers 429 or falls back to per-process memory. While the app is
 configured with an application-wide default limit the lane stands aside, so that limit
 applies. ``tests/test_answer_lane.py`` compares its
 responses with the view's.
@@ -29,14 +29,13 @@ import re
 from collections.abc import Callable, Iterable
 
 from flask import Flask
-from werkzeug.http import parse_cookie
 
 from quizapp.api.attempts import REFUSED_BY_LANE, save_request, save_response
 from quizapp.api.routes import csrf_header_valid
 from quizapp.auth.session import session_identity
 from quizapp.contests.attempts import try_save_answer
 from quizapp.errors import ValidationFailed
-from quizapp.limits import SAVE_COUNTED, hit_answer_save
+from quizapp.limits import SAVE_COUNTED, LaneSaveCount
 from quizapp.security import security_headers
 
 _PATH = re.compile(r"/api/v1/attempts/([1-9][0-9]{0,17})/answers/([1-9][0-9]{0,17})")
@@ -57,6 +56,7 @@ class AnswerSaveLane:
             ("Vary", "Cookie"),
             *security_headers(bool(app.config.get("HTTPS"))),
         ]
+        self.save_count = LaneSaveCount(app.config["RATELIMIT_SAVE_BATCH"])
         self.enabled = not (app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"))
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -72,7 +72,7 @@ class AnswerSaveLane:
     def _saved(self, environ: dict, attempt_id: int, question_id: int) -> bytes | None:
         """The response body if the answer is stored; None hands the request to the view."""
         app = self.app
-        cookie = parse_cookie(environ.get("HTTP_COOKIE", "")).get(self.cookie_name)
+        cookie = session_cookie(environ.get("HTTP_COOKIE", ""), self.cookie_name)
         session = app.session_interface.verified(app, cookie) if cookie and app.secret_key else None
         if not session or not csrf_header_valid(app.secret_key, environ.get("HTTP_X_CSRFTOKEN"),
                                                 session.get("csrf_token")):
@@ -88,7 +88,7 @@ class AnswerSaveLane:
         user_id, version = identity
         try:
             # Over the limit: the view counts it again, still over, and answers 429.
-            if not hit_answer_save(app, user_id):
+            if not self.save_count.hit(app, user_id):
                 return None
             environ[SAVE_COUNTED] = True
             with app.app_context():
@@ -116,3 +116,13 @@ class AnswerSaveLane:
             return json.loads(data)
         except ValueError:
             return None
+
+
+def session_cookie(header: str, name: str) -> str | None:
+    """The first ``name`` cookie of a Cookie header, as Flask would read it; None (the view
+    then reads it itself) for a quoted value, which a signed session cookie never has."""
+    for part in header.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            return None if '"' in value or "\\" in value else value
+    return None

@@ -3,7 +3,7 @@
 A taker never sees an option's database id: the same question's options would carry the
 same ids in every attempt, so one review (or one leaked answer) would mark the right id for
 everyone. Instead option k as shown in attempt A, question Q is called
-part k of a keyed hash of (A, Q), cut to 12 characters. The server recomputes the ids of a question
+part k of a keyed hash of (A, Q), cut to 10 characters. The server recomputes the ids of a question
 without reading anything, and ids from another question or attempt match nothing.
 """
 
@@ -26,12 +26,13 @@ def _key() -> bytes:
 def option_tokens(attempt_id: int, question_id: int, count: int) -> list[str]:
     """The ids of a question's first ``count`` shown options in an attempt.
 
-    One keyed BLAKE2b (a MAC in its own right) gives 64 bytes, 102 base32 characters: twelve
-    for each of up to eight options. Every answer saved computes them: one hash per question.
+    One keyed BLAKE2b (a MAC in its own right) gives 64 bytes, 86 characters of URL-safe
+    base64 (its encoder is C, base32's is Python): ten, 60 bits, for each of up to eight
+    options. Every answer saved computes them: one hash per question.
     """
     digest = hashlib.blake2b(f"{attempt_id}.{question_id}".encode(), key=_key(), digest_size=64).digest()
-    text = base64.b32encode(digest).decode().lower()
-    return [text[12 * index : 12 * index + 12] for index in range(count)]
+    text = base64.urlsafe_b64encode(digest).decode()
+    return [text[10 * index : 10 * index + 10] for index in range(count)]
 
 
 def option_token(attempt_id: int, question_id: int, index: int) -> str:
