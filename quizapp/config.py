@@ -48,6 +48,9 @@ DEFAULTS: dict[str, object] = {
     # The answer-save lane reports an account's saves to Redis this many at a time (1: each).
     "RATELIMIT_SAVE_BATCH": 4,
     "RATELIMIT_KEY_PREFIX": "quizapp",
+    # New attempts per second across every worker and host (0: no cap); beyond it a start
+    # gets 503 with Retry-After and the phone waits and tries again.
+    "ADMISSION_STARTS_PER_SECOND": 100,
     "TIMEZONE": "Asia/Ho_Chi_Minh",
     # Saves and submits are accepted this long after an attempt's deadline (network delay).
     "ATTEMPT_GRACE_SECONDS": 5,

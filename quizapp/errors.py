@@ -143,9 +143,14 @@ def _domain_error(error: DomainError):
     if wants_json():
         fields = getattr(error, "fields", None)
         extra = {"fields": fields} if fields else {}
-        return json_error(error.status, error.code, error.message, **extra)
-    title = HTTP_ERRORS.get(error.status, HTTP_ERRORS[400])[1]
-    return error_page(error.status, title, error.message)
+        response = make_response(json_error(error.status, error.code, error.message, **extra))
+    else:
+        title = HTTP_ERRORS.get(error.status, HTTP_ERRORS[400])[1]
+        response = make_response(error_page(error.status, title, error.message))
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _unexpected_error(error: Exception):

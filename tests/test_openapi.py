@@ -497,9 +497,9 @@ def _tour_security(app, contract: Contract, phone: Phone, ids: dict[str, int]) -
 
 def _tour_taker_limits(make_app, contract: Contract, world: World, now) -> None:
     """Starting, saving (answers and the prediction share a bucket) and submitting are limited
-    per account, and a 429 says when to try again."""
+    per account, and a 429 says when to try again; new attempts are admitted a few a second."""
     tight = make_app(RATELIMIT_START_PER_ACCOUNT="1 per minute", RATELIMIT_SAVE_PER_ACCOUNT="1 per minute",
-                     RATELIMIT_SAVE_BATCH=1,
+                     RATELIMIT_SAVE_BATCH=1, ADMISSION_STARTS_PER_SECOND=1,
                      RATELIMIT_SUBMIT_PER_ACCOUNT="1 per minute")
     install_clock(tight, now)
     phone = Phone(tight, contract)
@@ -507,8 +507,18 @@ def _tour_taker_limits(make_app, contract: Contract, world: World, now) -> None:
     phone.call("POST", "/register", {"phone": "0977 000 111", "password": PASSWORD, "full_name": "Người Vội"},
                expect=201)
     phone.session()
+    latecomer = Phone(tight, contract)
+    latecomer.session()
+    latecomer.call("POST", "/register", {"phone": "0977 000 222", "password": PASSWORD, "full_name": "Người Sau"},
+                   expect=201)
+    latecomer.session()
     start = f"/rounds/{world.open_round}/attempts"
     attempt = phone.call("POST", start, expect=201)
+    # The one new attempt this second is taken: admission control asks the next to wait.
+    response = latecomer.client.post(contract.server + start, headers={"X-CSRFToken": latecomer.csrf})
+    contract.check("POST", contract.server + start, response)
+    assert (response.status_code, response.get_json()["error"]["code"]) == (503, "busy")
+    assert int(response.headers["Retry-After"]) >= 1
     answers = f"/attempts/{attempt['id']}/answers/{attempt['questions'][0]['id']}"
     phone.call("PUT", answers, {"option_ids": []}, expect=200)
     phone.call("POST", f"/attempts/{attempt['id']}/submit", expect=200)

@@ -20,6 +20,7 @@ from quizapp.auth.models import User
 from quizapp.banks.formats.common import MAX_OPTIONS
 from quizapp.banks.models import Bank, Option, Question, Topic
 from quizapp.clock import UTCDateTime
+from quizapp.contests.admission import admit_start
 from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
 from quizapp.contests.tokens import canonical, option_tokens, parse_indexes, shown_indexes
 from quizapp.dedicated import DedicatedConnections, driver_sql
@@ -172,6 +173,7 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False) -> St
     check_entry(round_.contest, user, password_ok)
     if round_.max_attempts is not None and attempts_used(round_.id, user.id) >= round_.max_attempts:
         raise AttemptLimitReached()  # before the draw: a refused double tap costs one count
+    admit_start()  # may refuse with 503 before anything is written
     questions = draw_questions(round_)
     for _ in range(3):
         used = attempts_used(round_.id, user.id)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from quizapp import clock
 from quizapp.api.attempts import attempt_json
 from quizapp.contests import attempts as service
+from quizapp.contests.admission import StartsBusy
 from quizapp.contests.blueprint import bp
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.contests.passwords import ContestPasswordWrong, contest_unlocked, unlock_contest
@@ -157,6 +158,10 @@ def start(round_id: int):
     contest = round_.contest
     try:
         started = service.start_attempt(round_, current_user, password_ok=contest_unlocked(contest))
+    except StartsBusy as busy:
+        db.session.rollback()
+        page = render_template("contests/waiting.html", round=round_, contest=contest, retry_after=busy.retry_after)
+        return page, 503, {"Retry-After": str(busy.retry_after), "Cache-Control": "no-store"}
     except DomainError as error:
         db.session.rollback()
         message = error.message
