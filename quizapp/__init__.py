@@ -146,10 +146,11 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.contests import taker as _taker  # noqa: F401
     from quizapp.contests.blueprint import bp as contests_bp
     from quizapp.health import bp as health_bp
+    from quizapp.judging.routes import bp as judging_bp
     from quizapp.main.routes import bp as main_bp
     from quizapp.units.routes import bp as units_bp
 
-    for blueprint in (main_bp, auth_bp, banks_bp, contests_bp, units_bp, admin_bp, api_bp, health_bp):
+    for blueprint in (main_bp, auth_bp, banks_bp, contests_bp, judging_bp, units_bp, admin_bp, api_bp, health_bp):
         app.register_blueprint(blueprint)
 
 
@@ -160,9 +161,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
+    from quizapp import devices
     from quizapp.security import init_app
 
     init_app(app)
+    devices.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

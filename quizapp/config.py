@@ -52,6 +52,14 @@ DEFAULTS: dict[str, object] = {
     # gets 503 with Retry-After and the phone waits and tries again.
     "ADMISSION_STARTS_PER_SECOND": 100,
     "TIMEZONE": "Asia/Ho_Chi_Minh",
+    # Suspicion flags (judging/services.py): floors for too_fast, and thresholds for
+    # shared_device and burst_ip.
+    "FLAG_MIN_ANSWERED": 5,
+    "FLAG_MIN_SECONDS_PER_ANSWER": 3,
+    "FLAG_MIN_ATTEMPT_SECONDS": 60,
+    "FLAG_SHARED_DEVICE_ACCOUNTS": 3,
+    "FLAG_BURST_ACCOUNTS": 10,
+    "FLAG_BURST_SECONDS": 10,
     # Saves and submits are accepted this long after an attempt's deadline (network delay).
     "ATTEMPT_GRACE_SECONDS": 5,
     # Who takes part, as registration asks it; contests report and award by group.

@@ -1,8 +1,11 @@
 """Every model, imported in one place so Alembic and the shell see the whole schema."""
 
+from quizapp.audit import AuditEvent
 from quizapp.auth.models import User
 from quizapp.banks.models import Bank, Option, Question, Topic
 from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
+from quizapp.judging.models import Flag
 from quizapp.units.models import Unit
 
-__all__ = ["Attempt", "AttemptItem", "Bank", "Contest", "Option", "Question", "Round", "Topic", "Unit", "User"]
+__all__ = ["Attempt", "AttemptItem", "AuditEvent", "Bank", "Contest", "Flag", "Option", "Question", "Round", "Topic",
+           "Unit", "User"]

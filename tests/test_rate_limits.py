@@ -286,7 +286,10 @@ def gunicorn_login(port: int, phone: str, password: str) -> int:
         connection.request("GET", "/api/v1/session")
         answer = connection.getresponse()
         token = json.loads(answer.read())["csrf_token"]
-        cookie = SimpleCookie(answer.headers["Set-Cookie"])["quizapp_session"].value
+        cookies = SimpleCookie()
+        for header in answer.headers.get_all("Set-Cookie"):
+            cookies.load(header)
+        cookie = cookies["quizapp_session"].value
     # Sync workers close the connection after each answer: a new one, maybe another worker.
     with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=10)) as connection:
         connection.request("POST", "/api/v1/login", json.dumps({"phone": phone, "password": password}),

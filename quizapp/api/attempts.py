@@ -17,6 +17,7 @@ from quizapp.contests import attempts as service
 from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
 from quizapp.contests.passwords import contest_unlocked, unlock_contest
 from quizapp.contests.tokens import option_tokens, parse_indexes
+from quizapp.devices import device_id
 from quizapp.errors import HTTP_ERRORS, NotFound, ValidationFailed, json_error
 from quizapp.extensions import db
 from quizapp.limits import save_per_account, start_per_account, submit_per_account
@@ -77,7 +78,8 @@ def start(round_id: int):
     contest = round_.contest
     if isinstance(password, str) and contest.password_hash:
         unlock_contest(contest, password)
-    started = service.start_attempt(round_, current_user, password_ok=contest_unlocked(contest))
+    started = service.start_attempt(round_, current_user, password_ok=contest_unlocked(contest),
+                                        origin=service.Origin(device_id(request), request.remote_addr))
     db.session.commit()
     return jsonify(attempt_json(started.attempt)), 201 if started.created else 200
 

@@ -157,7 +157,15 @@ def _has_field(user: User, name: str) -> bool:
     return (user.unit_id if name == "unit_code" else getattr(user, name, None)) is not None
 
 
-def start_attempt(round_: Round, user: User, *, password_ok: bool = False) -> Started:
+@dataclass(frozen=True)
+class Origin:
+    """Where a start came from: the device cookie and the client's IP (for flags)."""
+
+    device_id: str | None = None
+    ip: str | None = None
+
+
+def start_attempt(round_: Round, user: User, *, password_ok: bool = False, origin: Origin | None = None) -> Started:
     """The caller's open attempt in the round (resume), or a new one.
 
     Concurrent starts by one person race on the database's unique index: the loser rolls
@@ -181,7 +189,7 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False) -> St
             raise AttemptLimitReached()
         try:
             with db.session.begin_nested():
-                attempt = _insert_attempt(round_, user, used + 1, now, questions)
+                attempt = _insert_attempt(round_, user, used + 1, now, questions, origin or Origin())
             return Started(attempt, created=True)
         except IntegrityError:
             existing = open_attempt(round_.id, user.id)
@@ -213,7 +221,8 @@ def draw_questions(round_: Round) -> list[Question]:
     return [by_id[question_id] for question_id in chosen]
 
 
-def _insert_attempt(round_: Round, user: User, number: int, now: datetime, questions: list[Question]) -> Attempt:
+def _insert_attempt(round_: Round, user: User, number: int, now: datetime, questions: list[Question],
+                    origin: Origin) -> Attempt:
     # An untimed practice attempt still ends with its round.
     deadline = round_.closes_at
     if round_.time_limit_seconds is not None:
@@ -221,7 +230,7 @@ def _insert_attempt(round_: Round, user: User, number: int, now: datetime, quest
     attempt = Attempt(
         round_id=round_.id, user_id=user.id, number=number, max_attempts=round_.max_attempts,
         status="open", started_at=now, deadline=deadline, question_count=len(questions),
-        prediction=_locked_prediction(round_, user),
+        prediction=_locked_prediction(round_, user), device_id=origin.device_id, start_ip=origin.ip,
     )
     db.session.add(attempt)
     db.session.flush()
@@ -484,4 +493,18 @@ def submit(attempt_id: int, user_id: int) -> Attempt:
         # A new statement: it sees every answer committed before the status changed.
         _score(attempt_id, attempt.started_at, submitted_at)
     db.session.refresh(attempt)
+    if won:
+        _raise_flags(attempt)
     return attempt
+
+
+def _raise_flags(attempt: Attempt) -> None:
+    """Suspicion flags at submit; a failure to compute them never costs the taker the submit
+    (a judge's scan computes them again)."""
+    from quizapp.judging.services import flag_attempt
+
+    try:
+        with db.session.begin_nested():
+            flag_attempt(attempt)
+    except Exception:
+        current_app.logger.exception("Flags of attempt %s could not be computed at submit", attempt.id)

@@ -122,6 +122,13 @@ class Attempt(db.Model):
     correct_count: Mapped[int | None]
     duration_ms: Mapped[int | None]
     prediction: Mapped[int | None]
+    # Where it was started from, for the shared_device and burst_ip flags: the long-lived
+    # random device cookie and the client's IP.
+    device_id: Mapped[str | None] = mapped_column(String(32))
+    start_ip: Mapped[str | None] = mapped_column(String(45))
+    # Set by a judge (judging/services.decide); a disqualified attempt leaves rankings and awards.
+    disqualified: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    disqualify_reason: Mapped[str | None] = mapped_column(Text)
 
     round: Mapped[Round] = relationship()
     user: Mapped[User] = relationship()

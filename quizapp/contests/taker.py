@@ -23,6 +23,7 @@ from quizapp.contests.admission import StartsBusy
 from quizapp.contests.blueprint import bp
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.contests.passwords import ContestPasswordWrong, contest_unlocked, unlock_contest
+from quizapp.devices import device_id
 from quizapp.errors import DomainError
 from quizapp.extensions import db, limiter
 from quizapp.limits import save_per_account, start_per_account, submit_per_account
@@ -157,7 +158,8 @@ def start(round_id: int):
         abort(404)
     contest = round_.contest
     try:
-        started = service.start_attempt(round_, current_user, password_ok=contest_unlocked(contest))
+        started = service.start_attempt(round_, current_user, password_ok=contest_unlocked(contest),
+                                            origin=service.Origin(device_id(request), request.remote_addr))
     except StartsBusy as busy:
         db.session.rollback()
         page = render_template("contests/waiting.html", round=round_, contest=contest, retry_after=busy.retry_after)

@@ -1,0 +1,47 @@
+"""The audit log: who did what to what, when, with the value before and after.
+
+Organisers', judges' and admins' actions call ``record`` in the same transaction as the
+change itself, so a change and its record are committed, or rolled back, together.
+Commands run from the shell record no actor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from quizapp.auth.models import User
+from quizapp.clock import UTCDateTime, utcnow
+from quizapp.extensions import db
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    actor: Mapped[User | None] = relationship()
+
+
+def record(action: str, target_type: str, target_id: object, *, before: dict | None = None,
+           after: dict | None = None) -> AuditEvent:
+    """Add an audit event for the signed-in user (none from the command line); never commits."""
+    actor = current_user.id if has_request_context() and current_user.is_authenticated else None
+    event = AuditEvent(
+        actor_id=actor, action=action, target_type=target_type, target_id=str(target_id),
+        before=before, after=after, ip=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(event)
+    return event
