@@ -6,6 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from quizapp import audit
 from quizapp.auth import services as accounts
 from quizapp.auth.models import ROLES
 from quizapp.auth.phone import normalise_phone
@@ -42,6 +43,7 @@ def create_user(phone: str, full_name: str, role: str, password: str | None, uni
         db.session.rollback()
         messages = [f"{name}: {' '.join(texts)}" for name, texts in error.fields.items()]
         raise click.ClickException("; ".join(messages)) from None
+    audit.record("user.created", "user", user.id, after={"phone": user.phone, "role": role})
     db.session.commit()
     click.echo(f"Đã tạo tài khoản {user.phone} ({role}), id {user.id}.")
 

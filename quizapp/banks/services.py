@@ -13,6 +13,7 @@ from typing import BinaryIO
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from quizapp import audit
 from quizapp.auth.models import User
 from quizapp.banks.formats import ParsedQuestion, parse_file
 from quizapp.banks.formats.common import LETTERS, check_question, text_hash
@@ -108,6 +109,9 @@ def import_bank_file(
         db.session.add(bank)
         db.session.flush()
     _insert(bank, new)
+    audit.record("bank.imported", "bank", slug, after={
+        "file": filename, "new_questions": len(new), "skipped": len(report.skipped),
+        "bank_created": report.bank_created})
     return report
 
 
@@ -277,8 +281,16 @@ def get_question(bank: Bank, question_id: int) -> Question:
     return question
 
 
+def question_summary(question: Question) -> dict:
+    return {"topic": question.topic.name if question.topic else None, "text": question.text,
+            "multiple": question.multiple, "active": question.is_active,
+            "options": [option.text for option in question.options],
+            "correct": [option.position for option in question.options if option.is_correct]}
+
+
 def update_question(question: Question, edited: ParsedQuestion) -> Question:
     """Replace a question's text, options and answers after the same checks as an import."""
+    before = question_summary(question)
     errors = check_question(edited)
     new_hash = text_hash(edited.text) if edited.text else None
     if new_hash and new_hash != question.text_hash:
@@ -305,9 +317,14 @@ def update_question(question: Question, edited: ParsedQuestion) -> Question:
         else:
             question.options.append(Option(position=position, text=text, is_correct=position in edited.correct))
     del question.options[len(edited.options):]
+    db.session.flush()
+    audit.record("question.edited", "question", question.id, before=before, after=question_summary(question))
     return question
 
 
 def set_active(question: Question, active: bool) -> Question:
+    if question.is_active != active:
+        audit.record("question.activated" if active else "question.deactivated", "question", question.id,
+                     before={"active": question.is_active}, after={"active": active})
     question.is_active = active
     return question

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
+from quizapp import audit
 from quizapp.auth.passwords import hash_password
 from quizapp.banks.models import Bank, Question, Topic
 from quizapp.contests.models import COUNTING, REGISTRATION_FIELDS, REVIEWS, TIE_BREAKERS, TRUTHS, Contest, Round
@@ -280,8 +281,9 @@ def _active_count(slug: str, topic: str | None = None) -> int:
 
 
 def save_contest(clean: dict, owner=None) -> Contest:
-    """Create or update a contest and its rounds by slug and round number."""
+    """Create or update a contest and its rounds by slug and round number (audit-logged)."""
     contest = db.session.scalar(select(Contest).where(Contest.slug == clean["slug"]))
+    before = contest_summary(contest) if contest is not None else None
     if contest is None:
         contest = Contest(slug=clean["slug"], owner=owner)
         db.session.add(contest)
@@ -312,7 +314,25 @@ def save_contest(clean: dict, owner=None) -> Contest:
         round_.prediction_truth = prediction.get("truth")
         round_.prediction_locked = bool(prediction.get("locked"))
     db.session.flush()
+    db.session.refresh(contest)
+    audit.record("contest.created" if before is None else "contest.saved", "contest", contest.slug,
+                 before=before, after=contest_summary(contest))
     return contest
+
+
+def contest_summary(contest: Contest) -> dict:
+    """What an organiser set on a contest and its rounds, as the audit log keeps it."""
+    return {
+        "title": contest.title, "registration_fields": list(contest.registration_fields),
+        "one_award_per_person": contest.one_award_per_person, "password": contest.password_hash is not None,
+        "rounds": {str(round_.number): {
+            "title": round_.title, "opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat(),
+            "time_limit_seconds": round_.time_limit_seconds, "max_attempts": round_.max_attempts,
+            "counting_attempt": round_.counting_attempt, "draw": list(round_.draw),
+            "tie_breakers": list(round_.tie_breakers), "awards": list(round_.awards), "review": round_.review,
+            "practice": round_.practice, "prediction": round_.prediction_prompt,
+        } for round_ in contest.rounds},
+    }
 
 
 def _validate_awards(check: _Checker, awards: object, path: str) -> list[dict]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from quizapp import audit
 from quizapp.extensions import db
 from quizapp.files import NotUtf8, decode_utf8, sniff_delimiter
 from quizapp.text import clean_text
@@ -68,7 +69,10 @@ def load_units_csv(data: bytes, filename: str) -> LoadReport:
     errors = parsed.errors + _check_parents(parsed, existing)
     if errors:
         raise UnitsFileError([f"{filename}:{line}: {message}" for line, message in sorted(errors)])
-    return _apply(parsed, existing)
+    report = _apply(parsed, existing)
+    audit.record("units.loaded", "units", filename[:64], after={
+        "created": report.created, "updated": report.updated, "unchanged": report.unchanged})
+    return report
 
 
 MAX_HEADCOUNT = 100_000_000
