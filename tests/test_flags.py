@@ -105,7 +105,7 @@ def test_burst_ip_is_shown_and_never_enough_to_disqualify(make_app, tmp_path, au
 
 
 def test_a_disqualified_attempt_leaves_the_ranking_and_the_decision_is_audited(app, tmp_path, clock, auth):
-    round_id = one_round(app, tmp_path, "loai", questions=simple_questions("loai", 8))
+    round_id = one_round(app, tmp_path, "loai", questions=simple_questions("loai", 8), review="after_submit")
     cheat_taker, honest_taker = sign_up(app), sign_up(app)
     cheat = take(cheat_taker, round_id, clock, seconds_per_answer=1)
     take(honest_taker, round_id, clock, seconds_per_answer=20, right=False)
@@ -121,6 +121,8 @@ def test_a_disqualified_attempt_leaves_the_ranking_and_the_decision_is_audited(a
     assert decided.status_code == 302
     assert ranking_rows(before)[0] == cheat_taker.phone and ranking_rows(after) == [honest_taker.phone]
     assert "không đủ điều kiện xét giải" in result
+    assert cheat_taker.attempt(cheat["id"]).get_json()["result"]["eligible"] is False
+    assert honest_taker.attempt(honest_taker.log[0][3]["id"]).get_json()["result"]["eligible"] is True
     assert "too_fast" not in result and "quá nhanh" not in result  # never how it was found
     with app.app_context():
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "attempt.disqualified")).one()

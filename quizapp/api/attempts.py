@@ -209,6 +209,7 @@ def attempt_json(attempt: Attempt) -> dict[str, object]:
             "duration_ms": attempt.duration_ms,
             "submitted_at": iso(attempt.submitted_at),
             "expired": attempt.expired,
+            "eligible": not attempt.disqualified,
         } if service.score_allowed(attempt, now) else None,
         "review_available": review,
     }
