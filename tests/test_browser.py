@@ -201,3 +201,31 @@ def test_countdown_follows_the_server_clock_and_submits_at_zero(app, site, conte
     choose(page, 0)
     page.wait_for_url(re.compile(r"/result$"), timeout=15_000)
     sync_api.expect(page.locator(".facts")).to_contain_text("1/3")
+
+
+def test_a_busy_start_waits_and_tries_again_by_itself(site, context, monkeypatch):
+    """Admission control refuses the first two tries; the waiting screen posts again, with jitter,
+    until the attempt starts, and nothing was written by the refused tries."""
+    from quizapp.contests import attempts as service
+    from quizapp.contests.admission import StartsBusy
+
+    refusals = iter([StartsBusy(retry_after=1), StartsBusy(retry_after=1)])
+
+    def busy_then_free():
+        refusal = next(refusals, None)
+        if refusal is not None:
+            raise refusal
+
+    monkeypatch.setattr(service, "admit_start", busy_then_free)
+    expect = sync_api.expect
+    page = context.new_page()
+    register(page, site, "0987654322")
+    page.get_by_role("link", name=re.compile("cuộc thi mẫu")).first.click()
+
+    page.get_by_role("button", name="Bắt đầu thi").first.click()
+
+    expect(page.get_by_role("heading", name="Rất đông người đang vào thi")).to_be_visible()
+    expect(page.locator("#wait-seconds")).to_have_text(re.compile(r"^[1-4]$"))
+    page.wait_for_url(re.compile(r"/contests/attempts/\d+"), timeout=15_000)
+    expect(page.locator("#qnum")).to_have_text("Câu 1/20")
+    assert next(refusals, None) is None  # both refusals were used: it waited twice
