@@ -62,11 +62,15 @@ def upgrade():
         batch_op.add_column(sa.Column('start_ip', sa.String(length=45), nullable=True))
         batch_op.add_column(sa.Column('disqualified', sa.Boolean(), server_default=sa.text('false'), nullable=False))
         batch_op.add_column(sa.Column('disqualify_reason', sa.Text(), nullable=True))
+        batch_op.create_index('ix_attempts_round_device', ['round_id', 'device_id'], unique=False)
+        batch_op.create_index('ix_attempts_round_ip_started', ['round_id', 'start_ip', 'started_at'], unique=False)
 
 
 
 def downgrade():
     with op.batch_alter_table('attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_attempts_round_ip_started')
+        batch_op.drop_index('ix_attempts_round_device')
         batch_op.drop_column('disqualify_reason')
         batch_op.drop_column('disqualified')
         batch_op.drop_column('start_ip')

@@ -103,6 +103,9 @@ class Attempt(db.Model):
             sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
         ),
         Index("ix_attempts_round_status", "round_id", "status"),
+        # For the shared_device and burst_ip flags, computed at every submit.
+        Index("ix_attempts_round_device", "round_id", "device_id"),
+        Index("ix_attempts_round_ip_started", "round_id", "start_ip", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
