@@ -186,25 +186,15 @@ def decide(attempt_id: int, decision: str, reason: str, judge: User) -> Attempt:
     return attempt
 
 
-# --- ranking (the basic order; the round's own tie-breaks come with rankings) --------------
+# --- ranking ---------------------------------------------------------------------------
 
 
 def ranking(round_id: int, limit: int = 100) -> list[tuple[int, Attempt]]:
-    """(place, attempt) for each person's best eligible attempt: submitted, not disqualified;
-    by correct answers, then duration, then submission time, then attempt id. In SQL."""
-    best = (
-        select(
-            Attempt.id,
-            func.row_number().over(
-                partition_by=Attempt.user_id,
-                order_by=(Attempt.correct_count.desc(), Attempt.duration_ms, Attempt.submitted_at, Attempt.id),
-            ).label("pick"),
-        )
-        .where(Attempt.round_id == round_id, Attempt.status == "submitted", Attempt.disqualified.is_(False))
-        .subquery()
-    )
-    attempts = db.session.scalars(
-        select(Attempt).join(best, best.c.id == Attempt.id).where(best.c.pick == 1)
-        .order_by(Attempt.correct_count.desc(), Attempt.duration_ms, Attempt.submitted_at, Attempt.id).limit(limit)
-    ).all()
-    return list(enumerate(attempts, start=1))
+    """(place, attempt) for the top of the round's ranking by its own rules (judging/ranking.py);
+    disqualified attempts are not in it."""
+    from quizapp.judging.ranking import rank
+
+    rows = rank(round_id, limit=limit)
+    attempts = {attempt.id: attempt for attempt in db.session.scalars(
+        select(Attempt).where(Attempt.id.in_([row.attempt_id for row in rows])))}
+    return [(row.place, attempts[row.attempt_id]) for row in rows]
