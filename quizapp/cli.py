@@ -17,6 +17,7 @@ users_cli = AppGroup("users", help="Manage accounts.")
 units_cli = AppGroup("units", help="Manage the units directory.")
 banks_cli = AppGroup("banks", help="Import and export question banks.")
 contests_cli = AppGroup("contests", help="Define contests and their rounds.")
+rankings_cli = AppGroup("rankings", help="Rankings for the award committee.")
 
 
 @users_cli.command("create")
@@ -176,9 +177,33 @@ def demo() -> None:
         click.echo(f"  {phone}  {role:<9}  {name}")
 
 
+@rankings_cli.command("export")
+@click.argument("round_id", type=int)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The .csv or .xlsx file to write.")
+def export_ranking(round_id: int, output: str) -> None:
+    """Write round ROUND_ID's ranking, as judges receive it, to a .csv or .xlsx file."""
+    from quizapp.contests.attempts import finalise_expired
+    from quizapp.contests.models import Round
+    from quizapp.judging.exports import export_ranking as export
+
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise click.ClickException(f"không có vòng thi {round_id}")
+    kind = output.casefold().rsplit(".", 1)[-1]
+    if kind not in ("csv", "xlsx"):
+        raise click.ClickException("tệp xuất phải có đuôi .csv hoặc .xlsx")
+    finalise_expired(round_id=round_id)
+    db.session.commit()
+    with open(output, "wb") as handle:
+        count = export(round_, handle, kind)
+    click.echo(f"Đã xuất {count} dòng xếp hạng của vòng {round_id} ra {output}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(units_cli)
     app.cli.add_command(banks_cli)
     app.cli.add_command(contests_cli)
+    app.cli.add_command(rankings_cli)
     app.cli.add_command(demo)
