@@ -110,6 +110,11 @@ def register_extensions(app: Flask) -> None:
     # Imported for its user loader and unauthorised handler.
     from quizapp.auth import session as _session  # noqa: F401
 
+    # A locked round's attempts never change, whatever code tries (a guard on every flush).
+    from quizapp.judging import locking
+
+    locking.init_app(app)
+
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas(app.config["SQLITE_BUSY_TIMEOUT_MS"]))

@@ -54,9 +54,9 @@ def _local(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M:%S.%f")[:-3]
 
 
-def write_csv(rows: Iterator[list[object]], stream: BinaryIO) -> int:
-    """Write the header and rows as UTF-8 CSV with a BOM; return the number of rows."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+def write_csv(rows: Iterator[list[object]], stream: BinaryIO, *, bom: bool = True) -> int:
+    """Write the header and rows as UTF-8 CSV (with a BOM for Excel); return the number of rows."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig" if bom else "utf-8", newline="")
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(HEADER)
     count = 0
@@ -81,7 +81,13 @@ def write_xlsx(rows: Iterator[list[object]], stream: BinaryIO, title: str = "Xáº
 
 
 def export_ranking(round_: Round, stream: BinaryIO, kind: str) -> int:
-    """Write the round's ranking as ``csv`` or ``xlsx``; return the number of rows."""
+    """Write the round's ranking as ``csv`` or ``xlsx`` (its locked snapshot, once locked);
+    return the number of rows."""
+    from quizapp.judging.locking import export_locked, locked_result
+
+    result = locked_result(round_.id)
+    if result is not None:
+        return export_locked(result, stream, kind)
     rows = ranking_rows(round_)
     if kind == "csv":
         return write_csv(rows, stream)

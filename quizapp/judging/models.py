@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizapp.clock import UTCDateTime, utcnow
@@ -39,3 +39,19 @@ class Flag(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     attempt: Mapped[Attempt] = relationship()
+
+
+class RoundResult(db.Model):
+    """A round's locked ranking: the canonical CSV (header and rows, UTF-8, CRLF, no BOM) and
+    its SHA-256. From the lock on, pages and exports show this snapshot and the round's
+    attempts cannot change."""
+
+    __tablename__ = "round_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), unique=True)
+    locked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rows: Mapped[int]
+    checksum: Mapped[str] = mapped_column(String(64))
+    canonical_csv: Mapped[bytes] = mapped_column(LargeBinary)

@@ -8,12 +8,14 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from quizapp import clock
 from quizapp.auth.decorators import role_required
-from quizapp.contests.attempts import finalise_expired
+from quizapp.contests.attempts import finalise_expired, round_finished
 from quizapp.contests.models import Contest, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.judging import services
+from quizapp.judging.locking import lock_round, locked_result, snapshot_rows
 from quizapp.judging.models import INFORMATIONAL, Flag
 
 bp = Blueprint("judging", __name__, url_prefix="/judging")
@@ -50,11 +52,28 @@ def round_review(round_id: int):
     round_ = _round_or_404(round_id)
     finalise_expired(round_id=round_id)
     db.session.commit()
+    result = locked_result(round_id)
     return render_template(
         "judging/round.html", round=round_, flagged=services.flagged_attempts(round_id),
-        ranking=services.ranking(round_id), labels=KIND_LABELS, informational=INFORMATIONAL,
-        mask_phone=services.mask_phone,
+        ranking=None if result else services.ranking(round_id), result=result,
+        snapshot=snapshot_rows(result)[:100] if result else None, labels=KIND_LABELS,
+        informational=INFORMATIONAL, finished=round_finished(round_, clock.now()),
     )
+
+
+@bp.post("/rounds/<int:round_id>/lock")
+@role_required("judge")
+def lock(round_id: int):
+    round_ = _round_or_404(round_id)
+    try:
+        result = lock_round(round_, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"Đã khóa kết quả: {result.rows} dòng, mã kiểm tra SHA-256 {result.checksum}.", "success")
+    return redirect(url_for(".round_review", round_id=round_id))
 
 
 @bp.post("/rounds/<int:round_id>/scan")

@@ -158,9 +158,13 @@ def flagged_attempts(round_id: int) -> list[tuple[Attempt, list[Flag]]]:
 
 def decide(attempt_id: int, decision: str, reason: str, judge: User) -> Attempt:
     """Clear an attempt's flags, or disqualify it with a reason. Audit-logged; never commits."""
+    from quizapp.judging.locking import RoundLocked, locked_result
+
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
         raise NotFound("Không tìm thấy lượt thi.")
+    if locked_result(attempt.round_id) is not None:
+        raise RoundLocked()
     reason = clean_text(reason)
     flags = db.session.scalars(select(Flag).where(Flag.attempt_id == attempt_id)).all()
     before = {"disqualified": attempt.disqualified, "reason": attempt.disqualify_reason,

@@ -1,0 +1,112 @@
+"""Locking a round's results: the ranking becomes a stored snapshot with a SHA-256.
+
+A judge locks a closed round. Its ranking is written once as the canonical CSV (the export's
+header and rows, UTF-8, CRLF line ends, no BOM) and stored with the SHA-256 of those bytes.
+From then on pages and exports show the snapshot, every export carries the checksum on its
+last line (so anyone can recompute it from the file), and changes to the round's attempts
+are refused, by the services and by a guard on every flush.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from typing import BinaryIO
+
+from openpyxl import Workbook
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from quizapp import audit, clock
+from quizapp.auth.models import User
+from quizapp.contests.attempts import finalise_expired, round_finished
+from quizapp.contests.models import Attempt, Round
+from quizapp.errors import DomainError
+from quizapp.extensions import db
+from quizapp.judging.exports import HEADER, ranking_rows, write_csv
+from quizapp.judging.models import RoundResult
+
+CHECKSUM_LABEL = "SHA-256 của bảng xếp hạng đã khóa"
+
+
+class RoundLocked(DomainError):
+    status, code = 409, "round_locked"
+    message = "Kết quả vòng thi đã khóa; không thể thay đổi các lượt thi của vòng này."
+
+
+class LockRefused(DomainError):
+    status, code = 409, "lock_refused"
+
+
+def locked_result(round_id: int) -> RoundResult | None:
+    return db.session.scalar(select(RoundResult).where(RoundResult.round_id == round_id))
+
+
+def lock_round(round_: Round, judge: User | None) -> RoundResult:
+    """Store the round's ranking as its locked result. Audit-logged; never commits."""
+    if locked_result(round_.id) is not None:
+        raise LockRefused("Kết quả vòng thi này đã được khóa trước đó.")
+    if not round_finished(round_, clock.now()):
+        raise LockRefused("Chỉ khóa được kết quả khi vòng thi đã kết thúc.")
+    finalise_expired(round_id=round_.id)
+    canonical = io.BytesIO()
+    rows = write_csv(ranking_rows(round_), canonical, bom=False)
+    data = canonical.getvalue()
+    result = RoundResult(round_id=round_.id, locked_by=judge.id if judge else None, rows=rows,
+                         checksum=hashlib.sha256(data).hexdigest(), canonical_csv=data)
+    db.session.add(result)
+    audit.record("round.locked", "round", round_.id, after={"rows": rows, "checksum": result.checksum})
+    db.session.flush()
+    return result
+
+
+def snapshot_rows(result: RoundResult) -> list[list[str]]:
+    """The locked rows, without the header, as the canonical CSV holds them."""
+    return list(csv.reader(io.StringIO(result.canonical_csv.decode("utf-8"))))[1:]
+
+
+def export_locked(result: RoundResult, stream: BinaryIO, kind: str) -> int:
+    """The snapshot as an export, with the checksum on its last line."""
+    if kind == "csv":
+        stream.write("\ufeff".encode())
+        stream.write(result.canonical_csv)
+        line = io.StringIO()
+        csv.writer(line, lineterminator="\r\n").writerow([CHECKSUM_LABEL, result.checksum])
+        stream.write(line.getvalue().encode("utf-8"))
+        return result.rows
+    if kind == "xlsx":
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("Xếp hạng")
+        sheet.append(HEADER)
+        for row in snapshot_rows(result):
+            sheet.append([_cell(value) for value in row])
+        sheet.append([CHECKSUM_LABEL, result.checksum])
+        workbook.save(stream)
+        return result.rows
+    raise ValueError(f"unknown export kind {kind!r}")
+
+
+def _cell(value: str) -> object:
+    if value == "":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def refuse_changes_to_locked_rounds(session: Session, _context, _instances) -> None:
+    """Before any flush: an attempt of a locked round may not change or go away."""
+    touched = {obj.round_id for obj in (*session.dirty, *session.deleted)
+               if isinstance(obj, Attempt) and session.is_modified(obj)}
+    touched |= {obj.round_id for obj in session.deleted if isinstance(obj, Attempt)}
+    if touched and session.scalar(select(RoundResult.id).where(RoundResult.round_id.in_(touched)).limit(1)):
+        raise RoundLocked()
+
+
+def init_app(_app) -> None:
+    if not event.contains(Session, "before_flush", refuse_changes_to_locked_rounds):
+        event.listen(Session, "before_flush", refuse_changes_to_locked_rounds)
