@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from quizapp.auth import services as accounts
 from quizapp.extensions import db
 from tests.attempt_support import API, attempt_rows, count_attempts, install_clock, one_round, sign_up
-from tests.conftest import GENEROUS_LIMITS, PASSWORD, csrf_token
+from tests.conftest import GENEROUS_LIMITS, PASSWORD, Accounts, csrf_token
 
 
 def signed_in_clients(app, count: int, prefix: str) -> list[tuple[int, object, str]]:
@@ -107,7 +107,7 @@ def test_the_start_page_shows_a_waiting_screen_that_tries_again(make_app, tmp_pa
     round_id = one_round(app, tmp_path, "cho")
     sign_up(app).started(round_id)
     client = app.test_client()
-    page_auth = type(auth)(app, client)
+    page_auth = Accounts(app, client)
     phone = page_auth.login_as("taker")
 
     page = client.post(f"/contests/rounds/{round_id}/start", data={"csrf_token": csrf_token(client)})

@@ -12,7 +12,7 @@ from quizapp.extensions import db
 from quizapp.judging.models import Flag
 from quizapp.units.models import Unit
 from tests.attempt_support import install_clock, one_round, sign_up, simple_questions
-from tests.conftest import GENEROUS_LIMITS, csrf_token
+from tests.conftest import GENEROUS_LIMITS, Accounts, csrf_token
 
 
 @pytest.fixture
@@ -186,7 +186,7 @@ def _date(text: str):
 
 def judge_client(app, auth):
     client = app.test_client()
-    type(auth)(app, client).login_as("judge")
+    Accounts(app, client).login_as("judge")
     return client
 
 

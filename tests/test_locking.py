@@ -17,14 +17,14 @@ from quizapp.extensions import db
 from quizapp.judging.locking import CHECKSUM_LABEL, RoundLocked
 from quizapp.judging.models import RoundResult
 from tests.attempt_support import CLOSES
-from tests.conftest import csrf_token
+from tests.conftest import Accounts, csrf_token
 from tests.ranking_support import generate_round
 
 
 @pytest.fixture
 def judge(app, auth):
     client = app.test_client()
-    type(auth)(app, client).login_as("judge")
+    Accounts(app, client).login_as("judge")
     return client
 
 

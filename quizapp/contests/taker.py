@@ -185,6 +185,21 @@ def _position(questions: list[dict], requested: int | None) -> int:
     return next((index for index, question in enumerate(questions, 1) if not question["selected"]), 1)
 
 
+@bp.get("/<slug>/rounds/<int:number>/results")
+def public_results(slug: str, number: int):
+    """A locked round's published results, for everyone; nothing before the lock."""
+    from quizapp.judging.locking import locked_result
+    from quizapp.judging.public import published
+
+    contest = _contest_or_404(slug)
+    round_ = next((item for item in contest.rounds if item.number == number), None)
+    result = locked_result(round_.id) if round_ is not None else None
+    if result is None:
+        abort(404)
+    return render_template("contests/public_results.html", contest=contest, round=round_, result=result,
+                           published=published(round_, result))
+
+
 @bp.get("/attempts/<int:attempt_id>")
 @login_required
 def attempt(attempt_id: int):

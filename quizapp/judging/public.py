@@ -1,0 +1,67 @@
+"""What a locked round publishes, for everyone, without signing in: the winners with masked
+phone numbers, the answer key, and participation by unit (DESIGN §3 rule 7: no full phone
+number, no birth date, no ID number)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import distinct, func, select
+
+from quizapp.auth.models import User
+from quizapp.banks.models import Option, Question
+from quizapp.contests.models import Attempt, AttemptItem, Round
+from quizapp.extensions import db
+from quizapp.judging.locking import snapshot_rows
+from quizapp.judging.models import RoundResult
+from quizapp.judging.services import mask_phone
+from quizapp.units.models import Unit
+
+DEFAULT_WINNERS = 10
+TOP_UNITS = 10
+
+
+@dataclass
+class Published:
+    winners: list[dict]
+    answer_key: list[tuple[str, list[str]]]
+    people: int
+    attempts: int
+    units_by_people: list[tuple[str, int]]
+    units_by_attempts: list[tuple[str, int]]
+
+
+def published(round_: Round, result: RoundResult) -> Published:
+    awarded = sum(int(tier.get("count", 0)) for tier in round_.awards) or DEFAULT_WINNERS
+    winners = [
+        {"place": row[0], "name": row[1], "phone": mask_phone(row[2]), "unit": row[3], "correct": row[4],
+         "seconds": row[7]}
+        for row in snapshot_rows(result)[:awarded]
+    ]
+    submitted = (Attempt.round_id == round_.id, Attempt.status == "submitted", Attempt.disqualified.is_(False))
+    people = db.session.scalar(select(func.count(distinct(Attempt.user_id))).where(*submitted))
+    attempts = db.session.scalar(select(func.count()).select_from(Attempt).where(*submitted))
+    by_unit = (select(Unit.name, func.count(distinct(Attempt.user_id)).label("people"),
+                      func.count(Attempt.id).label("attempts"))
+               .join(User, User.id == Attempt.user_id).join(Unit, Unit.id == User.unit_id)
+               .where(*submitted).group_by(Unit.id, Unit.name))
+    units = db.session.execute(by_unit).all()
+    return Published(
+        winners=winners, answer_key=_answer_key(round_.id), people=people, attempts=attempts,
+        units_by_people=[(name, count) for name, count, _ in sorted(units, key=lambda u: (-u[1], u[0]))][:TOP_UNITS],
+        units_by_attempts=[(name, count) for name, _, count in sorted(units, key=lambda u: (-u[2], u[0]))][:TOP_UNITS],
+    )
+
+
+def _answer_key(round_id: int) -> list[tuple[str, list[str]]]:
+    """Every question drawn in the round, with the texts of its correct options."""
+    used = select(distinct(AttemptItem.question_id)).join(Attempt, Attempt.id == AttemptItem.attempt_id).where(
+        Attempt.round_id == round_id)
+    questions = db.session.execute(select(Question.id, Question.text).where(Question.id.in_(used))
+                                   .order_by(Question.id)).all()
+    correct: dict[int, list[str]] = {}
+    for question_id, text in db.session.execute(
+            select(Option.question_id, Option.text).where(Option.question_id.in_(used), Option.is_correct)
+            .order_by(Option.question_id, Option.position)):
+        correct.setdefault(question_id, []).append(text)
+    return [(text, correct.get(question_id, [])) for question_id, text in questions]
