@@ -20,6 +20,7 @@ from sqlalchemy import select
 from quizapp.auth.models import User
 from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
+from quizapp.judging.awards import AwardGiver
 from quizapp.judging.ranking import Rules, prediction_truth, ranking_query
 from quizapp.units.models import Unit
 
@@ -34,18 +35,23 @@ def ranking_rows(round_: Round) -> Iterator[list[object]]:
     ranked = ranking_query(round_.id, rules, prediction_truth(round_.id, rules)).subquery()
     statement = (
         select(ranked.c.place, User.full_name, User.phone, Unit.name, ranked.c.correct_count, ranked.c.prediction,
-               ranked.c.error, ranked.c.duration_ms, ranked.c.submitted_at, Attempt.number, ranked.c.attempt_id)
+               ranked.c.error, ranked.c.duration_ms, ranked.c.submitted_at, Attempt.number, ranked.c.attempt_id,
+               ranked.c.user_id, User.birth_date, User.gender, User.id_number, User.unit_id, User.participant_group)
         .join(User, User.id == ranked.c.user_id)
         .outerjoin(Unit, Unit.id == User.unit_id)
         .join(Attempt, Attempt.id == ranked.c.attempt_id)
         .order_by(ranked.c.place)
     )
     zone = ZoneInfo(round_.contest.timezone)
+    awards = AwardGiver(round_)
     result = db.session.execute(statement, execution_options={"yield_per": CHUNK})
-    for place, name, phone, unit, correct, prediction, error, duration, submitted, number, attempt_id in result:
+    for (place, name, phone, unit, correct, prediction, error, duration, submitted, number, attempt_id,
+         user_id, birth_date, gender, id_number, unit_id, group) in result:
+        award = awards.award(user_id, {"birth_date": birth_date, "gender": gender, "id_number": id_number,
+                                       "unit_code": unit_id, "participant_group": group})
         yield [place, name, phone, unit or "", correct, prediction if prediction is not None else "",
                error if error is not None else "", round(duration / 1000, 3),
-               _local(submitted, zone), "", number, attempt_id]
+               _local(submitted, zone), award, number, attempt_id]
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> str:

@@ -32,11 +32,13 @@ class Published:
 
 
 def published(round_: Round, result: RoundResult) -> Published:
-    awarded = sum(int(tier.get("count", 0)) for tier in round_.awards) or DEFAULT_WINNERS
+    rows = snapshot_rows(result)
+    # The award winners when the round has tiers, else the top of the ranking.
+    chosen = [row for row in rows if row[9]] if round_.awards else rows[:DEFAULT_WINNERS]
     winners = [
         {"place": row[0], "name": row[1], "phone": mask_phone(row[2]), "unit": row[3], "correct": row[4],
-         "seconds": row[7]}
-        for row in snapshot_rows(result)[:awarded]
+         "seconds": row[7], "award": row[9]}
+        for row in chosen
     ]
     submitted = (Attempt.round_id == round_.id, Attempt.status == "submitted", Attempt.disqualified.is_(False))
     people = db.session.scalar(select(func.count(distinct(Attempt.user_id))).where(*submitted))
