@@ -200,6 +200,6 @@ def attempt_disqualified(app, attempt_id: int) -> bool:
 def ranking_rows(html: str) -> list[str]:
     import re
 
-    section = html[html.index("Xếp hạng tạm"):]
+    section = html[html.index("Xếp hạng theo thể lệ"):]
     return re.findall(r"<tr><td>\d+</td><td>[^<]*</td><td>(0\d{9})</td>", section)
 

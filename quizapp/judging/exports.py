@@ -61,17 +61,8 @@ def _local(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def write_csv(rows: Iterator[list[object]], stream: BinaryIO, *, bom: bool = True) -> int:
-    """Write the header and rows as UTF-8 CSV (with a BOM for Excel); return the number of rows."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig" if bom else "utf-8", newline="")
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    text.flush()
-    text.detach()
-    return count
+    """Write the ranking's header and rows as UTF-8 CSV (with a BOM for Excel); return the number of rows."""
+    return write_table_csv(HEADER, rows, stream, bom=bom)
 
 
 def write_xlsx(rows: Iterator[list[object]], stream: BinaryIO, title: str = "Xếp hạng") -> int:
@@ -100,3 +91,47 @@ def export_ranking(round_: Round, stream: BinaryIO, kind: str) -> int:
     if kind == "xlsx":
         return write_xlsx(rows, stream)
     raise ValueError(f"unknown export kind {kind!r}")
+
+
+ATTEMPTS_HEADER = ["Mã lượt thi", "Họ và tên", "Số điện thoại", "Đơn vị", "Lượt thi", "Trạng thái", "Bắt đầu",
+                   "Hạn nộp", "Nộp bài", "Hết giờ tự nộp", "Số câu đúng", "Số câu", "Thời gian làm bài (giây)",
+                   "Dự đoán", "Bị loại", "Lý do loại", "Thiết bị", "Địa chỉ IP"]
+
+
+def attempts_log_rows(round_: Round) -> Iterator[list[object]]:
+    """Every attempt of the round, in id order, as the audit of a contest needs them."""
+    zone = ZoneInfo(round_.contest.timezone)
+    statement = (
+        select(Attempt.id, User.full_name, User.phone, Unit.name, Attempt.number, Attempt.status, Attempt.started_at,
+               Attempt.deadline, Attempt.submitted_at, Attempt.expired, Attempt.correct_count, Attempt.question_count,
+               Attempt.duration_ms, Attempt.prediction, Attempt.disqualified, Attempt.disqualify_reason,
+               Attempt.device_id, Attempt.start_ip)
+        .join(User, User.id == Attempt.user_id).outerjoin(Unit, Unit.id == User.unit_id)
+        .where(Attempt.round_id == round_.id).order_by(Attempt.id)
+    )
+    for row in db.session.execute(statement, execution_options={"yield_per": CHUNK}):
+        (attempt_id, name, phone, unit, number, status, started, deadline, submitted, expired, correct, count,
+         duration, prediction, disqualified, reason, device, ip) = row
+        yield [attempt_id, name, phone, unit or "", number, "đã nộp" if status == "submitted" else "đang làm",
+               _local(started, zone), _local(deadline, zone) if deadline else "",
+               _local(submitted, zone) if submitted else "", "có" if expired else "", _blank(correct), count,
+               round(duration / 1000, 3) if duration is not None else "", _blank(prediction),
+               "có" if disqualified else "", reason or "", device or "", ip or ""]
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
+
+
+def write_table_csv(header: list[str], rows: Iterator[list[object]], stream: BinaryIO, *, bom: bool = True) -> int:
+    """Write a header and rows as CSV (UTF-8, CRLF, with a BOM for Excel); return the number of rows."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig" if bom else "utf-8", newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(header)
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    text.flush()
+    text.detach()
+    return count

@@ -3,20 +3,31 @@ and the round's ranking without disqualified attempts."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import tempfile
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from quizapp import clock
+from quizapp import audit, clock
 from quizapp.auth.decorators import role_required
 from quizapp.contests.attempts import finalise_expired, round_finished
 from quizapp.contests.models import Contest, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.judging import services
+from quizapp.judging.exports import (
+    ATTEMPTS_HEADER,
+    HEADER,
+    attempts_log_rows,
+    export_ranking,
+    ranking_rows,
+    write_table_csv,
+)
 from quizapp.judging.locking import lock_round, locked_result, snapshot_rows
 from quizapp.judging.models import INFORMATIONAL, Flag
+from quizapp.text import clean_text
 
 bp = Blueprint("judging", __name__, url_prefix="/judging")
 
@@ -59,6 +70,80 @@ def round_review(round_id: int):
         snapshot=snapshot_rows(result)[:100] if result else None, labels=KIND_LABELS,
         informational=INFORMATIONAL, finished=round_finished(round_, clock.now()),
     )
+
+
+RANKING_PAGE = 50
+KINDS = {"csv": "text/csv; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@bp.get("/rounds/<int:round_id>/ranking")
+@role_required("judge")
+def ranking_page(round_id: int):
+    """The whole ranking (or its locked snapshot), a page at a time, searchable by name or phone."""
+    round_ = _round_or_404(round_id)
+    finalise_expired(round_id=round_id)
+    db.session.commit()
+    query = clean_text(request.args.get("q")).casefold()
+    page = max(request.args.get("page", 1, type=int), 1)
+    result = locked_result(round_id)
+    rows = snapshot_rows(result) if result else ranking_rows(round_)
+    if query:
+        rows = [row for row in rows if query in str(row[1]).casefold() or query in str(row[2])]
+    rows = list(rows)
+    total = len(rows)
+    shown = rows[(page - 1) * RANKING_PAGE: page * RANKING_PAGE]
+    return render_template("judging/ranking.html", round=round_, rows=shown, total=total, page=page,
+                           page_size=RANKING_PAGE, query=request.args.get("q", ""), result=result)
+
+
+@bp.get("/rounds/<int:round_id>/export.<kind>")
+@role_required("judge")
+def export(round_id: int, kind: str):
+    """The ranking as judges receive it (the snapshot once locked), as a download."""
+    if kind not in KINDS:
+        abort(404)
+    round_ = _round_or_404(round_id)
+    finalise_expired(round_id=round_id)
+    audit.record("ranking.exported", "round", round_id, after={"kind": kind})
+    db.session.commit()
+    return _download(lambda stream: export_ranking(round_, stream, kind), f"xep-hang-vong-{round_.number}.{kind}",
+                     KINDS[kind])
+
+
+@bp.get("/rounds/<int:round_id>/awards.csv")
+@role_required("judge")
+def awards_export(round_id: int):
+    round_ = _round_or_404(round_id)
+    result = locked_result(round_id)
+    rows = snapshot_rows(result) if result else ranking_rows(round_)
+    audit.record("awards.exported", "round", round_id)
+    db.session.commit()
+    awarded = (row for row in rows if row[9])
+    return _download(lambda stream: write_table_csv(HEADER, awarded, stream),
+                     f"danh-sach-giai-vong-{round_.number}.csv", KINDS["csv"])
+
+
+@bp.get("/rounds/<int:round_id>/attempts.csv")
+@role_required("judge")
+def attempts_export(round_id: int):
+    """Every attempt of the round, for an audit of the contest."""
+    round_ = _round_or_404(round_id)
+    finalise_expired(round_id=round_id)
+    audit.record("attempts.exported", "round", round_id)
+    db.session.commit()
+    return _download(lambda stream: write_table_csv(ATTEMPTS_HEADER, attempts_log_rows(round_), stream),
+                     f"nhat-ky-luot-thi-vong-{round_.number}.csv", KINDS["csv"])
+
+
+def _download(write, name: str, mimetype: str):
+    # Spooled: a large round goes to a temporary file, never wholly into memory.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - send_file closes it
+    write(spool)
+    spool.seek(0)
+    response = send_file(spool, mimetype=mimetype, as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/rounds/<int:round_id>/lock")
