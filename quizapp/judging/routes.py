@@ -17,6 +17,7 @@ from quizapp.contests.models import Contest, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.judging import services
+from quizapp.judging.collective import unit_standings
 from quizapp.judging.exports import (
     ATTEMPTS_HEADER,
     HEADER,
@@ -134,6 +135,33 @@ def attempts_export(round_id: int):
     db.session.commit()
     return _download(lambda stream: write_table_csv(ATTEMPTS_HEADER, attempts_log_rows(round_), stream),
                      f"nhat-ky-luot-thi-vong-{round_.number}.csv", KINDS["csv"])
+
+
+@bp.get("/rounds/<int:round_id>/collective")
+@role_required("judge")
+def collective(round_id: int):
+    """Units ranked by participation: by people, attempts or rate against headcount."""
+    round_ = _round_or_404(round_id)
+    by = request.args.get("by", "participants")
+    raw_rate = request.args.get("min_rate", "").strip().replace(",", ".")
+    try:
+        min_rate = float(raw_rate) / 100 if raw_rate else None
+        standings = unit_standings(round_id, by, min_rate)
+    except (ValueError, DomainError):
+        flash("Cách xếp hạng hoặc tỷ lệ tối thiểu (0–100 %) không hợp lệ.", "error")
+        by, raw_rate, standings = "participants", "", unit_standings(round_id)
+    if request.args.get("format") == "csv":
+        audit.record("collective.exported", "round", round_id, after={"by": by, "min_rate": raw_rate})
+        db.session.commit()
+        rows = ([s.place, s.code, s.name, s.participants, s.attempts, s.headcount or "",
+                 "" if s.rate is None else round(s.rate * 100, 2)] for s in standings)
+        return _download(lambda stream: write_table_csv(COLLECTIVE_HEADER, rows, stream),
+                         f"giai-tap-the-vong-{round_.number}.csv", KINDS["csv"])
+    return render_template("judging/collective.html", round=round_, standings=standings, by=by, min_rate=raw_rate)
+
+
+COLLECTIVE_HEADER = ["Hạng", "Mã đơn vị", "Đơn vị", "Số người tham gia", "Số lượt thi", "Số người (biên chế)",
+                     "Tỷ lệ tham gia (%)"]
 
 
 def _download(write, name: str, mimetype: str):

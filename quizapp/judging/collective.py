@@ -1,0 +1,57 @@
+"""Collective prizes: units ranked by their people's participation in a round (DESIGN §4).
+
+``by`` is ``participants`` (people with an eligible attempt), ``attempts`` (eligible attempts)
+or ``rate`` (participants over the unit's headcount; units without a headcount are left out);
+``min_rate`` leaves out units below a participation rate. Ties go to more participants, then
+more attempts, then the unit's code, so the order is the same every time. People count for
+the unit on their profile; eligible attempts are submitted and not disqualified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import distinct, func, select
+
+from quizapp.auth.models import User
+from quizapp.contests.models import Attempt
+from quizapp.errors import ValidationFailed
+from quizapp.extensions import db
+from quizapp.units.models import Unit
+
+BY = ("participants", "attempts", "rate")
+
+
+@dataclass(frozen=True)
+class UnitStanding:
+    place: int
+    code: str
+    name: str
+    participants: int
+    attempts: int
+    headcount: int | None
+    rate: float | None
+
+
+def unit_standings(round_id: int, by: str = "participants", min_rate: float | None = None) -> list[UnitStanding]:
+    if by not in BY:
+        raise ValidationFailed({"by": [f"Cách xếp hạng phải là một trong: {', '.join(BY)}."]})
+    if min_rate is not None and not 0 <= min_rate <= 1:
+        raise ValidationFailed({"min_rate": ["Tỷ lệ tối thiểu từ 0 đến 1."]})
+    rows = db.session.execute(
+        select(Unit.code, Unit.name, Unit.headcount, func.count(distinct(Attempt.user_id)), func.count(Attempt.id))
+        .join(User, User.unit_id == Unit.id).join(Attempt, Attempt.user_id == User.id)
+        .where(Attempt.round_id == round_id, Attempt.status == "submitted", Attempt.disqualified.is_(False))
+        .group_by(Unit.id, Unit.code, Unit.name, Unit.headcount)
+    ).all()
+    standings = []
+    for code, name, headcount, participants, attempts in rows:
+        rate = participants / headcount if headcount else None
+        if (by == "rate" or min_rate is not None) and rate is None:
+            continue
+        if min_rate is not None and rate < min_rate:
+            continue
+        standings.append((code, name, participants, attempts, headcount, rate))
+    primary = {"participants": lambda s: -s[2], "attempts": lambda s: -s[3], "rate": lambda s: -s[5]}[by]
+    standings.sort(key=lambda s: (primary(s), -s[2], -s[3], s[0]))
+    return [UnitStanding(place, *standing) for place, standing in enumerate(standings, start=1)]
