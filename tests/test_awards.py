@@ -78,3 +78,32 @@ def test_one_award_per_person_passes_over_earlier_winners(app, runner, tmp_path)
     (winner_attempt,) = first_awards
     assert list(second_awards) == [ranked[1].attempt_id]  # round 1's winner is passed over
     assert second_awards[ranked[1].attempt_id] == "Giải Nhất" and winner_attempt != ranked[1].attempt_id
+
+
+def test_a_judges_override_stands_above_the_rules_and_is_audited(app, runner, tmp_path):
+    from quizapp.audit import AuditEvent
+    from tests.conftest import Accounts, csrf_token
+
+    round_id, _rows = generate_round(app, tmp_path, people=30)
+    with app.app_context():
+        db.session.get(Round, round_id).awards = [{"name": "Giải Nhất", "count": 1}, {"name": "Giải Nhì", "count": 2}]
+        db.session.commit()
+        ranked = rank(round_id)
+        phones = {user.id: user.phone for user in db.session.scalars(select(User))}
+    judge = app.test_client()
+    Accounts(app, judge).login_as("judge")
+    url = f"/judging/rounds/{round_id}/awards/override"
+    decide = lambda phone, award, reason: judge.post(url, data={  # noqa: E731
+        "csrf_token": csrf_token(judge), "phone": phone, "award": award, "reason": reason}, follow_redirects=True)
+
+    assert "Cần ghi lý do" in decide(phones[ranked[0].user_id], "", "").get_data(as_text=True)
+    assert "Giải phải là một trong" in decide(phones[ranked[0].user_id], "Giải Vàng", "x").get_data(as_text=True)
+    decide(phones[ranked[0].user_id], "", "Không đúng đối tượng dự thi")
+    decide(phones[ranked[9].user_id], "Giải Nhì", "Hội đồng quyết định")
+    awards = exported_awards(runner, round_id, tmp_path / "sua.csv")
+
+    assert awards == {ranked[1].attempt_id: "Giải Nhất", ranked[2].attempt_id: "Giải Nhì",
+                      ranked[9].attempt_id: "Giải Nhì"}
+    with app.app_context():
+        events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "award.overridden")))
+    assert [event.after["reason"] for event in events] == ["Không đúng đối tượng dự thi", "Hội đồng quyết định"]

@@ -55,3 +55,20 @@ class RoundResult(db.Model):
     rows: Mapped[int]
     checksum: Mapped[str] = mapped_column(String(64))
     canonical_csv: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AwardOverride(db.Model):
+    """A judge's decision on one person's award in a round, with the reason: ``award`` names
+    the tier they get, or is None to pass them over. Applied before the tiers go down the
+    ranking, so the next eligible person takes a withdrawn award."""
+
+    __tablename__ = "award_overrides"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    award: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(500))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,11 +12,14 @@ from sqlalchemy.orm import selectinload
 
 from quizapp import audit, clock
 from quizapp.auth.decorators import role_required
+from quizapp.auth.models import User
+from quizapp.auth.phone import normalise_phone
 from quizapp.contests.attempts import finalise_expired, round_finished
 from quizapp.contests.models import Contest, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.judging import services
+from quizapp.judging.awards import override_award
 from quizapp.judging.collective import unit_standings
 from quizapp.judging.exports import (
     ATTEMPTS_HEADER,
@@ -135,6 +138,28 @@ def attempts_export(round_id: int):
     db.session.commit()
     return _download(lambda stream: write_table_csv(ATTEMPTS_HEADER, attempts_log_rows(round_), stream),
                      f"nhat-ky-luot-thi-vong-{round_.number}.csv", KINDS["csv"])
+
+
+@bp.post("/rounds/<int:round_id>/awards/override")
+@role_required("judge")
+def award_override(round_id: int):
+    """A judge gives one person a tier, or withdraws their award, with a reason."""
+    round_ = _round_or_404(round_id)
+    phone = normalise_phone(request.form.get("phone", "")) or ""
+    user = db.session.scalar(select(User).where(User.phone == phone))
+    try:
+        if user is None:
+            raise DomainError("Không tìm thấy người dự thi có số điện thoại này.")
+        award = request.form.get("award", "").strip() or None
+        override_award(round_, user.id, award, request.form.get("reason", ""), current_user)
+    except DomainError as error:
+        db.session.rollback()
+        fields = getattr(error, "fields", None) or {}
+        flash(" ".join([error.message, *(message for messages in fields.values() for message in messages)]), "error")
+    else:
+        db.session.commit()
+        flash(f"Đã ghi quyết định về giải của {user.full_name}.", "success")
+    return redirect(url_for(".ranking_page", round_id=round_id))
 
 
 @bp.get("/rounds/<int:round_id>/collective")
