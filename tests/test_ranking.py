@@ -64,3 +64,15 @@ def _first_difference(got, expected):
         if left != right:
             return index, left, right
     return len(got), len(expected)
+
+
+def test_every_order_of_the_five_keys_matches_the_oracle(app, generated):
+    """All 120 orders of the tie-break keys, for each counting rule (with the truth that depends
+    on the counting attempt, and a locked prediction)."""
+    round_id, rows = generated
+    with app.app_context():
+        for order in itertools.permutations(KEYS):
+            for counting in ("best", "first", "last"):
+                rules = Rules(order, counting, "participants_all_correct", True)
+                ranked = [(row.place, row.attempt_id) for row in rank(round_id, rules)]
+                assert ranked == oracle_rank(rows, list(order), counting, "participants_all_correct", True), rules
