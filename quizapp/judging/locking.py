@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from openpyxl import Workbook
@@ -61,9 +62,12 @@ def lock_round(round_: Round, judge: User | None) -> RoundResult:
     return result
 
 
-def snapshot_rows(result: RoundResult) -> list[list[str]]:
-    """The locked rows, without the header, as the canonical CSV holds them."""
-    return list(csv.reader(io.StringIO(result.canonical_csv.decode("utf-8"))))[1:]
+def snapshot_rows(result: RoundResult) -> Iterator[list[str]]:
+    """The locked rows, without the header, as the canonical CSV holds them, read as needed
+    (a page that shows the first rows does not parse a hundred thousand)."""
+    rows = csv.reader(io.StringIO(result.canonical_csv.decode("utf-8")))
+    next(rows, None)
+    yield from rows
 
 
 def export_locked(result: RoundResult, stream: BinaryIO, kind: str) -> int:

@@ -5,6 +5,7 @@ number, no birth date, no ID number)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 
 from sqlalchemy import distinct, func, select
 
@@ -13,7 +14,7 @@ from quizapp.banks.models import Option, Question
 from quizapp.contests.models import Attempt, AttemptItem, Round
 from quizapp.extensions import db
 from quizapp.judging.locking import snapshot_rows
-from quizapp.judging.models import RoundResult
+from quizapp.judging.models import AwardOverride, RoundResult
 from quizapp.judging.services import mask_phone
 from quizapp.units.models import Unit
 
@@ -33,8 +34,16 @@ class Published:
 
 def published(round_: Round, result: RoundResult) -> Published:
     rows = snapshot_rows(result)
-    # The award winners when the round has tiers, else the top of the ranking.
-    chosen = [row for row in rows if row[9]] if round_.awards else rows[:DEFAULT_WINNERS]
+    # The award winners when the round has tiers (read until every award is found), else the
+    # top of the ranking.
+    if round_.awards:
+        # A judge may have given an award beyond a tier's count: those winners are listed too.
+        awarded = sum(int(tier.get("count", 0)) for tier in round_.awards) + db.session.scalar(
+            select(func.count()).select_from(AwardOverride)
+            .where(AwardOverride.round_id == round_.id, AwardOverride.award.is_not(None)))
+        chosen = list(islice((row for row in rows if row[9]), awarded))
+    else:
+        chosen = list(islice(rows, DEFAULT_WINNERS))
     winners = [
         {"place": row[0], "name": row[1], "phone": mask_phone(row[2]), "unit": row[3], "correct": row[4],
          "seconds": row[7], "award": row[9]}

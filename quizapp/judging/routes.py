@@ -4,6 +4,7 @@ and the round's ranking without disqualified attempts."""
 from __future__ import annotations
 
 import tempfile
+from itertools import islice
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -71,7 +72,7 @@ def round_review(round_id: int):
     return render_template(
         "judging/round.html", round=round_, flagged=services.flagged_attempts(round_id),
         ranking=None if result else services.ranking(round_id), result=result,
-        snapshot=snapshot_rows(result)[:100] if result else None, labels=KIND_LABELS,
+        snapshot=list(islice(snapshot_rows(result), 100)) if result else None, labels=KIND_LABELS,
         informational=INFORMATIONAL, finished=round_finished(round_, clock.now()),
     )
 
