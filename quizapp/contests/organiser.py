@@ -17,6 +17,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import segno
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -279,3 +280,27 @@ def _round_page(contest: Contest, round_: Round | None):
     return render_template("contests/manage/round_form.html", form=form, contest=contest, round_=round_,
                            banks=banks, started=started, general=general, copied=get and not round_,
                            active=_active_per_topic(), zone=contest.timezone, failed=not get), 200 if get else 422
+
+
+@bp.get("/manage/<slug>/share")
+@role_required("organiser")
+def share(slug: str):
+    """The contest's link and its QR code, for posters and group chats."""
+    contest = _contest_or_404(slug)
+    link = url_for(".contest", slug=contest.slug, _external=True)
+    return render_template("contests/manage/share.html", contest=contest, link=link, qr_svg=share_qr_svg(link))
+
+
+@bp.get("/manage/<slug>/qr.svg")
+@role_required("organiser")
+def share_qr(slug: str):
+    contest = _contest_or_404(slug)
+    link = url_for(".contest", slug=contest.slug, _external=True)
+    svg = segno.make(link, error="m").svg_inline(scale=10, border=4, dark="#000", light="#fff")
+    return svg, 200, {"Content-Type": "image/svg+xml",
+                      "Content-Disposition": f'attachment; filename="qr-{contest.slug}.svg"'}
+
+
+def share_qr_svg(link: str) -> str:
+    """The QR code of ``link`` as inline SVG (no image request, prints sharply)."""
+    return segno.make(link, error="m").svg_inline(scale=6, border=4, dark="#000", light="#fff")
