@@ -18,6 +18,7 @@ Parameters are passed as the driver takes them: callers convert values themselve
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -112,16 +113,14 @@ class DedicatedConnections:
             self._local.held = None
         self._close(held)
 
-    @staticmethod
-    def _close(held: _Held) -> None:
+    def _close(self, held: _Held) -> None:
         if held.pid != os.getpid():
             return
         # A connection the database already dropped may fail to close; it is gone either way.
-        for close in (held.cursor.close, held.driver.close):
-            try:
-                close()
-            except Exception:  # noqa: S110
-                pass
+        with contextlib.suppress(self.engine.dialect.loaded_dbapi.Error):
+            held.cursor.close()
+        with contextlib.suppress(self.engine.dialect.loaded_dbapi.Error):
+            held.driver.close()
 
     def _on_dispose(self, _engine: Engine) -> None:
         self.close()

@@ -78,6 +78,8 @@ def test_the_locked_export_carries_a_checksum_anyone_can_recompute(app, tmp_path
     sheet = [["" if value is None else str(value) for value in row] for row in sheet_rows]
     workbook.close()
     assert len(sheet) == len(table) and sheet[-1] == [CHECKSUM_LABEL, checksum]
+    # Phone numbers stay text with their leading zero, not numbers.
+    assert [row[2] for row in sheet[1:-1]] == [row[2] for row in table[1:-1]]
     assert [[_same(value) for value in row] for row in sheet] == [[_same(value) for value in row] for row in table]
 
 

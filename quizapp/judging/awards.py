@@ -11,9 +11,6 @@ a reason (``override_award``, audit-logged); that decision stands above the rule
 
 from __future__ import annotations
 
-import csv
-import io
-
 from sqlalchemy import select
 
 from quizapp.contests.models import Attempt, Round
@@ -55,12 +52,8 @@ def earlier_winners(round_: Round) -> set[int]:
         select(RoundResult).join(Round, Round.id == RoundResult.round_id)
         .where(Round.contest_id == round_.contest_id, Round.id != round_.id)
     )
-    attempt_ids = [
-        int(row[ATTEMPT_COLUMN])
-        for result in snapshots
-        for row in list(csv.reader(io.StringIO(result.canonical_csv.decode("utf-8"))))[1:]
-        if row[AWARD_COLUMN]
-    ]
+    attempt_ids = [int(row[ATTEMPT_COLUMN]) for result in snapshots for row in result.snapshot_rows()
+                   if row[AWARD_COLUMN]]
     if not attempt_ids:
         return set()
     return set(db.session.scalars(select(Attempt.user_id).where(Attempt.id.in_(attempt_ids))))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -62,12 +63,11 @@ def lock_round(round_: Round, judge: User | None) -> RoundResult:
     return result
 
 
-def snapshot_rows(result: RoundResult) -> Iterator[list[str]]:
-    """The locked rows, without the header, as the canonical CSV holds them, read as needed
-    (a page that shows the first rows does not parse a hundred thousand)."""
-    rows = csv.reader(io.StringIO(result.canonical_csv.decode("utf-8")))
-    next(rows, None)
-    yield from rows
+def current_rows(round_: Round) -> Iterator[list[object]]:
+    """The round's ranking rows as pages and exports show them: the locked snapshot once the
+    round is locked, the live ranking before."""
+    result = locked_result(round_.id)
+    return result.snapshot_rows() if result is not None else ranking_rows(round_)
 
 
 def export_locked(result: RoundResult, stream: BinaryIO, kind: str) -> int:
@@ -83,7 +83,7 @@ def export_locked(result: RoundResult, stream: BinaryIO, kind: str) -> int:
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Xếp hạng")
         sheet.append(HEADER)
-        for row in snapshot_rows(result):
+        for row in result.snapshot_rows():
             sheet.append([_cell(value) for value in row])
         sheet.append([CHECKSUM_LABEL, result.checksum])
         workbook.save(stream)
@@ -92,13 +92,14 @@ def export_locked(result: RoundResult, stream: BinaryIO, kind: str) -> int:
 
 
 def _cell(value: str) -> object:
+    """A CSV cell as xlsx keeps it: numbers as numbers, an empty cell as no value."""
     if value == "":
         return None
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
+    # A leading zero means text: phone numbers keep theirs.
+    if re.fullmatch(r"-?(0|[1-9][0-9]*)", value):
+        return int(value)
+    if re.fullmatch(r"-?(0|[1-9][0-9]*)\.[0-9]+", value):
+        return float(value)
     return value
 
 

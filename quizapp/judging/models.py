@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
@@ -55,6 +58,13 @@ class RoundResult(db.Model):
     rows: Mapped[int]
     checksum: Mapped[str] = mapped_column(String(64))
     canonical_csv: Mapped[bytes] = mapped_column(LargeBinary)
+
+    def snapshot_rows(self) -> Iterator[list[str]]:
+        """The locked rows, without the header, read as needed (a page that shows the first
+        rows does not parse a hundred thousand)."""
+        rows = csv.reader(io.StringIO(self.canonical_csv.decode("utf-8")))
+        next(rows, None)
+        yield from rows
 
 
 class AwardOverride(db.Model):

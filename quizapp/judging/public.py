@@ -13,7 +13,6 @@ from quizapp.auth.models import User
 from quizapp.banks.models import Option, Question
 from quizapp.contests.models import Attempt, AttemptItem, Round
 from quizapp.extensions import db
-from quizapp.judging.locking import snapshot_rows
 from quizapp.judging.models import AwardOverride, RoundResult
 from quizapp.judging.services import mask_phone
 from quizapp.units.models import Unit
@@ -33,7 +32,7 @@ class Published:
 
 
 def published(round_: Round, result: RoundResult) -> Published:
-    rows = snapshot_rows(result)
+    rows = result.snapshot_rows()
     # The award winners when the round has tiers (read until every award is found), else the
     # top of the ranking.
     if round_.awards:

@@ -27,10 +27,9 @@ from quizapp.judging.exports import (
     HEADER,
     attempts_log_rows,
     export_ranking,
-    ranking_rows,
     write_table_csv,
 )
-from quizapp.judging.locking import lock_round, locked_result, snapshot_rows
+from quizapp.judging.locking import current_rows, lock_round, locked_result
 from quizapp.judging.models import INFORMATIONAL, Flag
 from quizapp.text import clean_text
 
@@ -72,7 +71,7 @@ def round_review(round_id: int):
     return render_template(
         "judging/round.html", round=round_, flagged=services.flagged_attempts(round_id),
         ranking=None if result else services.ranking(round_id), result=result,
-        snapshot=list(islice(snapshot_rows(result), 100)) if result else None, labels=KIND_LABELS,
+        snapshot=list(islice(result.snapshot_rows(), 100)) if result else None, labels=KIND_LABELS,
         informational=INFORMATIONAL, finished=round_finished(round_, clock.now()),
     )
 
@@ -92,7 +91,7 @@ def ranking_page(round_id: int):
     query = clean_text(request.args.get("q")).casefold()
     page = max(request.args.get("page", 1, type=int), 1)
     result = locked_result(round_id)
-    rows = snapshot_rows(result) if result else ranking_rows(round_)
+    rows = current_rows(round_)
     if query:
         rows = [row for row in rows if query in str(row[1]).casefold() or query in str(row[2])]
     rows = list(rows)
@@ -108,10 +107,7 @@ def export(round_id: int, kind: str):
     """The ranking as judges receive it (the snapshot once locked), as a download."""
     if kind not in KINDS:
         abort(404)
-    round_ = _round_or_404(round_id)
-    finalise_expired(round_id=round_id)
-    audit.record("ranking.exported", "round", round_id, after={"kind": kind})
-    db.session.commit()
+    round_ = _exported(round_id, "ranking.exported", {"kind": kind})
     return _download(lambda stream: export_ranking(round_, stream, kind), f"xep-hang-vong-{round_.number}.{kind}",
                      KINDS[kind])
 
@@ -119,12 +115,8 @@ def export(round_id: int, kind: str):
 @bp.get("/rounds/<int:round_id>/awards.csv")
 @role_required("judge")
 def awards_export(round_id: int):
-    round_ = _round_or_404(round_id)
-    result = locked_result(round_id)
-    rows = snapshot_rows(result) if result else ranking_rows(round_)
-    audit.record("awards.exported", "round", round_id)
-    db.session.commit()
-    awarded = (row for row in rows if row[9])
+    round_ = _exported(round_id, "awards.exported")
+    awarded = (row for row in current_rows(round_) if row[9])
     return _download(lambda stream: write_table_csv(HEADER, awarded, stream),
                      f"danh-sach-giai-vong-{round_.number}.csv", KINDS["csv"])
 
@@ -133,10 +125,7 @@ def awards_export(round_id: int):
 @role_required("judge")
 def attempts_export(round_id: int):
     """Every attempt of the round, for an audit of the contest."""
-    round_ = _round_or_404(round_id)
-    finalise_expired(round_id=round_id)
-    audit.record("attempts.exported", "round", round_id)
-    db.session.commit()
+    round_ = _exported(round_id, "attempts.exported")
     return _download(lambda stream: write_table_csv(ATTEMPTS_HEADER, attempts_log_rows(round_), stream),
                      f"nhat-ky-luot-thi-vong-{round_.number}.csv", KINDS["csv"])
 
@@ -188,6 +177,15 @@ def collective(round_id: int):
 
 COLLECTIVE_HEADER = ["Hạng", "Mã đơn vị", "Đơn vị", "Số người tham gia", "Số lượt thi", "Số người (biên chế)",
                      "Tỷ lệ tham gia (%)"]
+
+
+def _exported(round_id: int, action: str, after: dict | None = None) -> Round:
+    """The round a download is about, its expired attempts closed first, the download audit-logged."""
+    round_ = _round_or_404(round_id)
+    finalise_expired(round_id=round_id)
+    audit.record(action, "round", round_id, after=after)
+    db.session.commit()
+    return round_
 
 
 def _download(write, name: str, mimetype: str):
