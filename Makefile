@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint install install-dev clean
+.PHONY: run test lint install install-dev clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: $(VENV)/.installed-dev
 # it starts a throwaway Redis server of its own.
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The README's pictures (docs/screenshots/), from the demo data, with Debian's chromium.
+screenshots: $(VENV)/.installed-dev
+	$(BIN)/python docs/screenshots/render.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

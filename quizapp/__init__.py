@@ -147,10 +147,12 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.api.routes import bp as api_bp
     from quizapp.auth.routes import bp as auth_bp
     from quizapp.banks.routes import bp as banks_bp
+    from quizapp.contests import dashboard_routes as _dashboard  # noqa: F401
     from quizapp.contests import organiser as _organiser  # noqa: F401
     from quizapp.contests import taker as _taker  # noqa: F401
     from quizapp.contests.blueprint import bp as contests_bp
     from quizapp.health import bp as health_bp
+    from quizapp.judging import summary as _summary  # noqa: F401 - adds its route to the judging blueprint
     from quizapp.judging.routes import bp as judging_bp
     from quizapp.main.routes import bp as main_bp
     from quizapp.units.routes import bp as units_bp
@@ -190,9 +192,12 @@ def register_middleware(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from quizapp import formatting
     from quizapp.auth.models import ROLE_LABELS
 
     # Compact HTML: takers pay for every byte over 3G.
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS)
+    # Numbers as Vietnamese write them: 1.234 and 12,5 %.
+    app.jinja_env.filters.update(number=formatting.number, percent=formatting.percent)

@@ -77,14 +77,22 @@ def load_units(file: str) -> None:
 @click.option("--bank", "slug", help="Slug of the bank to import into (default: from the file name).")
 @click.option("--title", help="Title of the bank when it is created (default: the slug).")
 @click.option("--dry-run", is_flag=True, help="Check the file and report; import nothing.")
-def import_bank(file: str, slug: str | None, title: str | None, dry_run: bool) -> None:
+@click.option("--owner", "owner_phone", metavar="PHONE",
+              help="Organiser who owns a new bank: only they and their contests' organisers see it. "
+                   "Without it a new bank is shared with every organiser.")
+def import_bank(file: str, slug: str | None, title: str | None, dry_run: bool, owner_phone: str | None) -> None:
     """Import FILE (.xlsx, .csv, Aiken .txt or .gift) into a bank; all or nothing."""
     from quizapp.banks.services import BankFileInvalid, import_bank_file
 
+    owner = None
+    if owner_phone is not None:
+        owner = accounts.find_by_phone(normalise_phone(owner_phone) or owner_phone)
+        if owner is None or owner.role not in ("organiser", "admin"):
+            raise click.ClickException(f"không có tài khoản ban tổ chức {owner_phone}")
     with open(file, "rb") as handle:
         data = handle.read()
     try:
-        report = import_bank_file(file, data, slug=slug, title=title, dry_run=dry_run)
+        report = import_bank_file(file, data, slug=slug, title=title, dry_run=dry_run, owner=owner)
     except BankFileInvalid as error:
         db.session.rollback()
         for line in error.errors:
@@ -152,6 +160,43 @@ def load_contest(file: str) -> None:
     click.echo(f"Đã lưu cuộc thi {contest.slug}: {contest.title}")
     for round_ in contest.rounds:
         click.echo(f"  vòng {round_.number} ({round_.title}): id {round_.id}")
+
+
+@contests_cli.command("staff")
+@click.argument("slug")
+@click.argument("phone")
+@click.option("--role", type=click.Choice(["organiser", "judge"]), required=True,
+              help="organiser: edits the contest and adds people; judge: ranks, decides and locks.")
+@click.option("--remove", is_flag=True, help="Take the role away instead.")
+def contest_staff(slug: str, phone: str, role: str, remove: bool) -> None:
+    """Give PHONE's account ROLE in the contest SLUG (or take it away), audit-logged."""
+    from sqlalchemy import select
+
+    from quizapp.contests import access
+    from quizapp.contests.models import Contest, ContestStaff
+
+    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
+    if contest is None:
+        raise click.ClickException(f"không có cuộc thi {slug}")
+    user = accounts.find_by_phone(normalise_phone(phone) or phone)
+    if user is None:
+        raise click.ClickException(f"không có tài khoản {phone}")
+    try:
+        if remove:
+            held = [row for row in contest.staff if row.user_id == user.id and row.role == role]
+            if not held:
+                raise click.ClickException(f"{user.phone} không có vai trò {role} trong cuộc thi {slug}")
+            access.remove_staff(contest, held[0].id, by=None)
+        else:
+            access.add_staff(contest, user, role, by=None)
+    except access.StaffInvalid as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    people = db.session.scalars(select(ContestStaff).where(ContestStaff.contest_id == contest.id)
+                                .order_by(ContestStaff.role, ContestStaff.id)).all()
+    for row in people:
+        click.echo(f"{row.role}\t{row.user.phone}\t{row.user.full_name}")
 
 
 @click.command("demo")

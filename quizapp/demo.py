@@ -18,7 +18,7 @@ from quizapp import clock
 from quizapp.auth import services as accounts
 from quizapp.banks.formats import EXTENSIONS
 from quizapp.banks.services import ImportReport, import_bank_file
-from quizapp.contests.models import Contest
+from quizapp.contests.models import Contest, ContestStaff
 from quizapp.contests.services import ContestInvalid, save_contest, validate_contest
 from quizapp.extensions import db
 from quizapp.units.services import LoadReport, load_units_csv
@@ -31,6 +31,8 @@ DEMO_ACCOUNTS = [
     ("0900000003", "Giám khảo Demo", "judge", "BTGDV", "can_bo"),
     ("0900000004", "Nguyễn Thị Demo", "taker", "XA-01", "nhan_dan"),
 ]
+# The demo contest's organiser and judge (contests.access): the others see nothing of it.
+DEMO_ORGANISER, DEMO_JUDGE = "0900000002", "0900000003"
 
 
 SAMPLE_BANK_TITLES = {
@@ -101,7 +103,12 @@ def load_demo_contest() -> Contest | None:
     except ContestInvalid as error:
         current_app.logger.warning("Demo contest not loaded: %s", "; ".join(error.errors))
         return None
-    return save_contest(clean)
+    organiser = accounts.find_by_phone(DEMO_ORGANISER)
+    contest = save_contest(clean, owner=organiser)
+    judge = accounts.find_by_phone(DEMO_JUDGE)
+    if judge is not None:
+        contest.staff.append(ContestStaff(user=judge, role="judge", added_by_id=organiser.id if organiser else None))
+    return contest
 
 
 def load_demo() -> tuple[LoadReport, list[str]]:

@@ -3,9 +3,9 @@
 from quizapp.audit import AuditEvent
 from quizapp.auth.models import User
 from quizapp.banks.models import Bank, Option, Question, Topic
-from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
+from quizapp.contests.models import Attempt, AttemptItem, Contest, ContestStaff, Round
 from quizapp.judging.models import AwardOverride, Flag, RoundResult
 from quizapp.units.models import Unit
 
-__all__ = ["Attempt", "AttemptItem", "AuditEvent", "AwardOverride", "Bank", "Contest", "Flag", "Option", "Question",
-           "Round", "RoundResult", "Topic", "Unit", "User"]
+__all__ = ["Attempt", "AttemptItem", "AuditEvent", "AwardOverride", "Bank", "Contest", "ContestStaff", "Flag", "Option",
+           "Question", "Round", "RoundResult", "Topic", "Unit", "User"]

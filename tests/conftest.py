@@ -219,12 +219,32 @@ class Accounts:
             data={"phone": phone, "password": password, "csrf_token": csrf_token(self.client)},
         )
 
-    def login_as(self, role: str = "taker"):
+    def login_as(self, role: str = "taker", *, contest: int | str | None = None, round_id: int | None = None):
+        """Sign in as a new account with ``role``; with ``contest`` (id or slug) or ``round_id``,
+        that account also holds ``role`` in that contest (contests.access)."""
         phone = f"0{next(self._phones)}"
-        self.create(role, phone)
+        user_id = self.create(role, phone)
+        if contest is not None or round_id is not None:
+            self.assign(user_id, role, contest=contest, round_id=round_id)
         response = self.login(phone)
         assert response.status_code == 302, response.get_data(as_text=True)
         return phone
+
+    def assign(self, user_id: int, role: str, *, contest: int | str | None = None, round_id: int | None = None):
+        """Give an account a role in a contest, as one of its organisers would."""
+        from sqlalchemy import select
+
+        from quizapp.contests.models import Contest, ContestStaff, Round
+
+        with self.app.app_context():
+            if round_id is not None:
+                contest_id = db.session.get(Round, round_id).contest_id
+            elif isinstance(contest, str):
+                contest_id = db.session.scalar(select(Contest.id).where(Contest.slug == contest))
+            else:
+                contest_id = contest
+            db.session.add(ContestStaff(contest_id=contest_id, user_id=user_id, role=role))
+            db.session.commit()
 
     def logout(self):
         return self.client.post("/auth/logout", data={"csrf_token": csrf_token(self.client)})

@@ -91,7 +91,7 @@ def test_a_judges_override_stands_above_the_rules_and_is_audited(app, runner, tm
         ranked = rank(round_id)
         phones = {user.id: user.phone for user in db.session.scalars(select(User))}
     judge = app.test_client()
-    Accounts(app, judge).login_as("judge")
+    Accounts(app, judge).login_as("judge", round_id=round_id)
     url = f"/judging/rounds/{round_id}/awards/override"
     decide = lambda phone, award, reason: judge.post(url, data={  # noqa: E731
         "csrf_token": csrf_token(judge), "phone": phone, "award": award, "reason": reason}, follow_redirects=True)

@@ -229,3 +229,26 @@ def test_a_busy_start_waits_and_tries_again_by_itself(site, context, monkeypatch
     page.wait_for_url(re.compile(r"/contests/attempts/\d+"), timeout=15_000)
     expect(page.locator("#qnum")).to_have_text("Câu 1/20")
     assert next(refusals, None) is None  # both refusals were used: it waited twice
+
+
+def test_the_readme_screenshots_render(tmp_path):
+    """docs/screenshots/render.py still drives the real pages (it runs in a process of its own:
+    it builds its own app and database)."""
+    import struct
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "render.py"
+    done = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True,  # noqa: S603
+                          timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    def size(name: str) -> tuple[int, int]:
+        data = (tmp_path / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        return struct.unpack(">II", data[16:24])
+
+    assert size("attempt-phone.png") == (720, 1480)  # 360x740 at the phone's pixel ratio of 2
+    assert size("dashboard.png")[0] == 1280 and size("dashboard.png")[1] > 900
+    assert size("judge-ranking.png") == (1280, 900)

@@ -72,7 +72,7 @@ def test_units_by_people_attempts_and_rate_match_direct_counts(app, tmp_path):
 def test_the_collective_page_and_its_download(app, tmp_path):
     round_id = setup_units(app, tmp_path)
     judge = app.test_client()
-    Accounts(app, judge).login_as("judge")
+    Accounts(app, judge).login_as("judge", round_id=round_id)
 
     page = judge.get(f"/judging/rounds/{round_id}/collective?by=rate&min_rate=50").get_data(as_text=True)
     bad = judge.get(f"/judging/rounds/{round_id}/collective?by=sai&min_rate=abc", follow_redirects=True)

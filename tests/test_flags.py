@@ -96,7 +96,7 @@ def test_burst_ip_is_shown_and_never_enough_to_disqualify(make_app, tmp_path, au
 
     assert flags_of(app, burst[-1]["id"])["burst_ip"]["accounts_starting"] == 5
     assert "burst_ip" not in flags_of(app, early["id"])
-    judge = judge_client(app, auth)
+    judge = judge_client(app, round_id)
     refused = judge.post(f"/judging/attempts/{burst[-1]['id']}/decision", data={
         "csrf_token": csrf_token(judge), "decision": "disqualify", "reason": "Nghi vấn", "round_id": round_id},
         follow_redirects=True)
@@ -109,7 +109,7 @@ def test_a_disqualified_attempt_leaves_the_ranking_and_the_decision_is_audited(a
     cheat_taker, honest_taker = sign_up(app), sign_up(app)
     cheat = take(cheat_taker, round_id, clock, seconds_per_answer=1)
     take(honest_taker, round_id, clock, seconds_per_answer=20, right=False)
-    judge = judge_client(app, auth)
+    judge = judge_client(app, round_id)
     before = judge.get(f"/judging/rounds/{round_id}").get_data(as_text=True)
 
     decided = judge.post(f"/judging/attempts/{cheat['id']}/decision", data={
@@ -136,7 +136,7 @@ def test_a_disqualified_attempt_leaves_the_ranking_and_the_decision_is_audited(a
 def test_disqualifying_needs_a_reason_and_clearing_reinstates(app, tmp_path, clock, auth):
     round_id = one_round(app, tmp_path, "xet", questions=simple_questions("xet", 8))
     cheat = take(sign_up(app), round_id, clock, seconds_per_answer=1)
-    judge = judge_client(app, auth)
+    judge = judge_client(app, round_id)
     decide = lambda decision, reason="": judge.post(f"/judging/attempts/{cheat['id']}/decision", data={  # noqa: E731
         "csrf_token": csrf_token(judge), "decision": decision, "reason": reason, "round_id": round_id},
         follow_redirects=True)
@@ -151,10 +151,11 @@ def test_disqualifying_needs_a_reason_and_clearing_reinstates(app, tmp_path, clo
 
 def test_only_judges_and_admins_see_the_review(app, tmp_path, clock, auth, client):
     round_id = one_round(app, tmp_path, "quyen", questions=simple_questions("quyen", 4))
-    for role, status in (("taker", 403), ("organiser", 403), ("judge", 200), ("admin", 200)):
-        auth.login_as(role)
-        assert client.get(f"/judging/rounds/{round_id}").status_code == status, role
-        assert client.get("/judging/").status_code == status, role
+    # tests/test_access.py holds the whole matrix; here: who sees the flagged attempts' evidence.
+    for role, assigned, status in (("taker", False, 403), ("organiser", False, 403), ("judge", False, 403),
+                                   ("judge", True, 200), ("admin", False, 200)):
+        auth.login_as(role, round_id=round_id if assigned else None)
+        assert client.get(f"/judging/rounds/{round_id}").status_code == status, (role, assigned)
         auth.logout()
     auth.login_as("admin")
     assert client.get("/admin/audit").status_code == 200
@@ -168,7 +169,7 @@ def test_a_scan_raises_flags_on_attempts_closed_at_their_deadline(app, tmp_path,
         clock.advance(seconds=1)
         taker.save(attempt["id"], question["id"], [question["options"][0]["id"]])
     clock.advance(seconds=120)  # never submitted: closed at its deadline when next read
-    judge = judge_client(app, auth)
+    judge = judge_client(app, round_id)
 
     judge.post(f"/judging/rounds/{round_id}/scan", data={"csrf_token": csrf_token(judge)})
 
@@ -184,9 +185,10 @@ def _date(text: str):
     return date.fromisoformat(text)
 
 
-def judge_client(app, auth):
+def judge_client(app, round_id: int):
+    """A client signed in as a judge of the round's contest."""
     client = app.test_client()
-    Accounts(app, client).login_as("judge")
+    Accounts(app, client).login_as("judge", round_id=round_id)
     return client
 
 

@@ -17,9 +17,10 @@ from tests.conftest import Accounts
 from tests.ranking_support import generate_round
 
 
-def judge_client(app):
+def judge_client(app, round_id: int):
+    """A client signed in as a judge of the round's contest."""
     client = app.test_client()
-    Accounts(app, client).login_as("judge")
+    Accounts(app, client).login_as("judge", round_id=round_id)
     return client
 
 
@@ -30,7 +31,7 @@ def test_judges_download_the_ranking_the_awards_and_the_attempts_log(app, tmp_pa
             awards=[{"name": "Giải Nhất", "count": 1}, {"name": "Giải Nhì", "count": 2}]))
         db.session.commit()
         attempts = db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.round_id == round_id))
-    judge = judge_client(app)
+    judge = judge_client(app, round_id)
     base = f"/judging/rounds/{round_id}"
 
     ranking_csv, ranking_xlsx, awards, log = (
@@ -72,7 +73,7 @@ def download(client, url: str) -> Download:
 
 def test_the_ranking_page_pages_and_searches(app, tmp_path):
     round_id, _rows = generate_round(app, tmp_path, people=120)
-    judge = judge_client(app)
+    judge = judge_client(app, round_id)
 
     first = judge.get(f"/judging/rounds/{round_id}/ranking").get_data(as_text=True)
     second = judge.get(f"/judging/rounds/{round_id}/ranking?page=2").get_data(as_text=True)

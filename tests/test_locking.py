@@ -21,10 +21,10 @@ from tests.conftest import Accounts, csrf_token
 from tests.ranking_support import generate_round
 
 
-@pytest.fixture
-def judge(app, auth):
+def judge_of(app, round_id: int):
+    """A client signed in as a judge of the round's contest."""
     client = app.test_client()
-    Accounts(app, client).login_as("judge")
+    Accounts(app, client).login_as("judge", round_id=round_id)
     return client
 
 
@@ -43,8 +43,9 @@ def export(runner, round_id: int, path) -> bytes:
     return path.read_bytes()
 
 
-def test_an_open_round_cannot_be_locked(app, tmp_path, judge):
+def test_an_open_round_cannot_be_locked(app, tmp_path):
     round_id, _rows = generate_round(app, tmp_path, people=20)
+    judge = judge_of(app, round_id)
 
     page = lock(judge, round_id).get_data(as_text=True)
 
@@ -53,8 +54,9 @@ def test_an_open_round_cannot_be_locked(app, tmp_path, judge):
         assert db.session.scalar(select(RoundResult)) is None
 
 
-def test_the_locked_export_carries_a_checksum_anyone_can_recompute(app, tmp_path, judge, runner):
+def test_the_locked_export_carries_a_checksum_anyone_can_recompute(app, tmp_path, runner):
     round_id, _rows = generate_round(app, tmp_path, people=200)
+    judge = judge_of(app, round_id)
     after_close(app)
     live = export(runner, round_id, tmp_path / "truoc.csv")
 
@@ -83,8 +85,9 @@ def test_the_locked_export_carries_a_checksum_anyone_can_recompute(app, tmp_path
     assert [[_same(value) for value in row] for row in sheet] == [[_same(value) for value in row] for row in table]
 
 
-def test_after_locking_the_rounds_attempts_cannot_change(app, tmp_path, judge, runner):
+def test_after_locking_the_rounds_attempts_cannot_change(app, tmp_path, runner):
     round_id, _rows = generate_round(app, tmp_path, people=50)
+    judge = judge_of(app, round_id)
     after_close(app)
     lock(judge, round_id)
     before = export(runner, round_id, tmp_path / "a.csv")

@@ -9,7 +9,7 @@ from tests.attempt_support import one_round, simple_questions
 
 def test_the_share_page_shows_the_link_and_its_qr_code(app, tmp_path, client, auth):
     one_round(app, tmp_path, "chia-se", questions=simple_questions("cs", 2))
-    auth.login_as("organiser")
+    auth.login_as("organiser", contest="chia-se")
 
     page = client.get("/contests/manage/chia-se/share")
     svg = client.get("/contests/manage/chia-se/qr.svg")

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from quizapp.audit import AuditEvent
+from quizapp.auth import services as accounts
 from quizapp.auth.decorators import role_required
-from quizapp.auth.models import User
+from quizapp.auth.models import ROLE_LABELS, User
+from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
 from quizapp.text import clean_text
 
@@ -27,6 +30,24 @@ def users():
     return render_template(
         "admin/users.html", users=rows, total=total, page=page, page_size=PAGE_SIZE, query=query
     )
+
+
+@bp.post("/users/<int:user_id>/role")
+@role_required("admin")
+def set_role(user_id: int):
+    """Make an account a taker, an organiser, a judge or an admin (audit-logged)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    try:
+        accounts.set_role(user, request.form.get("role", ""), by=current_user._get_current_object())
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(" ".join(error.fields["role"]), "error")
+    else:
+        db.session.commit()
+        flash(f"{user.full_name} ({user.phone}): {ROLE_LABELS[user.role]}.", "success")
+    return redirect(url_for(".users", q=request.args.get("q") or None, page=request.args.get("page", type=int)))
 
 
 @bp.get("/audit")

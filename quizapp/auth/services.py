@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from quizapp import audit
 from quizapp.auth.models import ROLES, User
 from quizapp.auth.passwords import hash_password, needs_rehash, verify_password
 from quizapp.auth.phone import normalise_phone
@@ -106,3 +107,16 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
     # Ends every other session of this account (see auth.session.load_user).
     user.session_version += 1
     return user
+
+
+def set_role(user: User, role: str, *, by: User) -> None:
+    """Change an account's role (audit-logged). An admin cannot take away their own admin role,
+    so an installation never loses its last way in."""
+    if role not in ROLES:
+        raise ValidationFailed({"role": [f"Vai trò phải là một trong: {', '.join(ROLES)}."]})
+    if user.id == by.id and role != user.role:
+        raise ValidationFailed({"role": ["Không thể tự đổi vai trò của chính mình; nhờ quản trị viên khác."]})
+    if role == user.role:
+        return
+    audit.record("user.role_changed", "user", user.id, before={"role": user.role}, after={"role": role})
+    user.role = role

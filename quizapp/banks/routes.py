@@ -9,7 +9,6 @@ from pathlib import Path, PurePath
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -25,7 +24,7 @@ from quizapp.auth.decorators import role_required
 from quizapp.banks import services
 from quizapp.banks.formats.common import LETTERS, ParsedQuestion, parse_difficulty
 from quizapp.banks.forms import NEW_BANK, QuestionForm, UploadForm
-from quizapp.banks.models import Bank
+from quizapp.contests import access
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
 from quizapp.security import safe_next_url
@@ -38,17 +37,10 @@ MAX_PENDING_UPLOADS = 5
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _bank_or_404(slug: str) -> Bank:
-    bank = services.bank_by_slug(slug)
-    if bank is None:
-        abort(404)
-    return bank
-
-
 @bp.get("/")
 @role_required("organiser")
 def index():
-    return render_template("banks/index.html", banks=services.bank_summaries())
+    return render_template("banks/index.html", banks=services.bank_summaries(access.bank_filter(current_user)))
 
 
 @bp.get("/template.xlsx")
@@ -94,13 +86,18 @@ def _keep_upload(data: bytes, filename: str, slug: str, title: str | None) -> st
 @bp.route("/upload", methods=["GET", "POST"])
 @role_required("organiser")
 def upload():
-    banks = [bank for bank, _count, _topics in services.bank_summaries()]
+    banks = [bank for bank, _count, _topics in services.bank_summaries(access.bank_filter(current_user))]
     form = UploadForm(banks)
     if not form.validate_on_submit():
         return render_template("banks/upload.html", form=form), 422 if form.errors else 200
     filename = PurePath(form.file.data.filename or "upload").name
     data = form.file.data.read()
     slug = form.bank.data or form.new_slug.data or services.slug_from_filename(filename)
+    existing = services.bank_by_slug(slug)
+    if existing is not None and existing not in banks:
+        # Another organisation's bank: adding to it (or saying what is in it) is not ours to do.
+        form.new_slug.errors = [*form.new_slug.errors, f"Mã {slug} đã có ngân hàng khác dùng; chọn mã khác."]
+        return render_template("banks/upload.html", form=form), 422
     title = form.new_title.data if form.bank.data == NEW_BANK else None
     try:
         report = services.import_bank_file(filename, data, slug=slug, title=title, dry_run=True)
@@ -146,7 +143,7 @@ def confirm_upload():
 @bp.get("/<slug>")
 @role_required("organiser")
 def show(slug: str):
-    bank = _bank_or_404(slug)
+    bank = access.bank_or_abort(slug)
     query = clean_text(request.args.get("q"))
     page = max(request.args.get("page", 1, type=int), 1)
     questions, total = services.search_questions(bank, query, page, PAGE_SIZE)
@@ -157,7 +154,7 @@ def show(slug: str):
 @bp.get("/<slug>/export.xlsx")
 @role_required("organiser")
 def export(slug: str):
-    bank = _bank_or_404(slug)
+    bank = access.bank_or_abort(slug)
     buffer = io.BytesIO()
     services.export_bank_xlsx(bank, buffer)
     buffer.seek(0)
@@ -200,7 +197,7 @@ def _edited(form: QuestionForm) -> ParsedQuestion:
 @bp.route("/<slug>/questions/<int:question_id>", methods=["GET", "POST"])
 @role_required("organiser")
 def edit_question(slug: str, question_id: int):
-    bank = _bank_or_404(slug)
+    bank = access.bank_or_abort(slug)
     question = services.get_question(bank, question_id)
     form = _form_for(question)
     if form.validate_on_submit():
@@ -219,7 +216,7 @@ def edit_question(slug: str, question_id: int):
 @bp.post("/<slug>/questions/<int:question_id>/active")
 @role_required("organiser")
 def set_active(slug: str, question_id: int):
-    bank = _bank_or_404(slug)
+    bank = access.bank_or_abort(slug)
     question = services.get_question(bank, question_id)
     active = request.form.get("active") == "1"
     services.set_active(question, active)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import BinaryIO
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from quizapp import audit
@@ -239,8 +239,8 @@ def active_questions(bank: Bank) -> list[Question]:
     )
 
 
-def bank_summaries() -> list[tuple[Bank, int, int]]:
-    """(bank, active questions, topics) for every bank, newest first."""
+def bank_summaries(where=None) -> list[tuple[Bank, int, int]]:
+    """(bank, active questions, topics) for every bank ``where`` keeps, newest first."""
     counts = (
         select(
             Question.bank_id,
@@ -253,6 +253,7 @@ def bank_summaries() -> list[tuple[Bank, int, int]]:
     rows = db.session.execute(
         select(Bank, func.coalesce(counts.c.active, 0), func.coalesce(counts.c.topics, 0))
         .outerjoin(counts, counts.c.bank_id == Bank.id)
+        .where(true() if where is None else where)
         .order_by(Bank.created_at.desc(), Bank.id.desc())
     )
     return [tuple(row) for row in rows]

@@ -27,7 +27,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from quizapp.contests.models import COUNTING, REGISTRATION_FIELDS, REVIEWS, TIE_BREAKERS, TRUTHS, Round
@@ -350,3 +350,12 @@ def place_errors(errors: list[str], targets: dict[str, object]) -> list[str]:
         else:
             target.errors = [*target.errors, message]
     return left
+
+
+class StaffForm(Form):
+    """Add a co-organiser or a judge to a contest by the phone of their account."""
+
+    phone = StringField("Số điện thoại của tài khoản", validators=[
+        DataRequired("Vui lòng nhập số điện thoại.")])
+    role = SelectField("Vai trò", choices=[SelectChoice("judge", "Ban giám khảo"),
+                                           SelectChoice("organiser", "Ban tổ chức (đồng tổ chức)")])

@@ -9,6 +9,10 @@ and each error is shown next to the field its JSON path names.
 - ``GET|POST /contests/manage/<slug>/edit``            the contest's own settings
 - ``GET|POST /contests/manage/<slug>/rounds/new``      another round
 - ``GET|POST /contests/manage/<slug>/rounds/<n>/edit`` one round
+- ``GET  /contests/manage/<slug>/share``               the link and its QR code
+- ``GET|POST /contests/manage/<slug>/staff``           organisers and judges of the contest
+
+Only the contest's own organisers (contests.access) reach the pages of one contest.
 """
 
 from __future__ import annotations
@@ -24,14 +28,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from quizapp import clock
+from quizapp.auth import services as accounts
 from quizapp.auth.decorators import role_required
+from quizapp.auth.phone import normalise_phone
 from quizapp.banks.models import Bank, Question
+from quizapp.contests import access
 from quizapp.contests.blueprint import bp
 from quizapp.contests.forms import (
     REGISTRATION_LABELS,
     ContestForm,
     NewContestForm,
     RoundForm,
+    StaffForm,
     place_errors,
     round_form_data,
 )
@@ -49,11 +57,8 @@ ROUND_PATH = re.compile(r"^\$\.rounds\[(\d+)\]")
 # --- reading -------------------------------------------------------------------------------
 
 
-def _contest_or_404(slug: str) -> Contest:
-    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
-    if contest is None:
-        abort(404)
-    return contest
+def _contest_or_abort(slug: str) -> Contest:
+    return access.contest_or_abort(slug, "organiser")
 
 
 def _round_or_404(contest: Contest, number: int) -> Round:
@@ -64,7 +69,11 @@ def _round_or_404(contest: Contest, number: int) -> Round:
 
 
 def _banks() -> list[Bank]:
-    return list(db.session.scalars(select(Bank).options(selectinload(Bank.topics)).order_by(Bank.title, Bank.slug)))
+    """The banks this organiser may draw from (contests.access)."""
+    return list(db.session.scalars(
+        select(Bank).where(access.bank_filter(current_user)).options(selectinload(Bank.topics))
+        .order_by(Bank.title, Bank.slug)
+    ))
 
 
 def _active_per_topic() -> dict[int, int]:
@@ -121,12 +130,25 @@ def _stored_contest(contest: Contest, rounds: list[dict]) -> dict:
     }
 
 
-def _validated(definition: dict, targets: dict[str, object]) -> tuple[dict | None, list[str]]:
-    """The cleaned definition, or None with the errors left for the top of the page."""
+def _validated(definition: dict, targets: dict[str, object],
+               banks: list[Bank] | None = None) -> tuple[dict | None, list[str]]:
+    """The cleaned definition, or None with the errors left for the top of the page.
+
+    With ``banks``, a round may draw only from those: another organisation's bank is
+    reported as the validator reports a bank that does not exist.
+    """
     try:
-        return validate_contest(definition), []
+        clean = validate_contest(definition)
     except ContestInvalid as error:
         return None, place_errors(error.errors, targets)
+    if banks is not None:
+        visible = {bank.slug for bank in banks}
+        foreign = [f"$.rounds[{index}].draw[{position}].bank: không có ngân hàng {entry['bank']}"
+                   for index, round_ in enumerate(clean["rounds"])
+                   for position, entry in enumerate(round_["draw"]) if entry["bank"] not in visible]
+        if foreign:
+            return None, place_errors(foreign, targets)
+    return clean, []
 
 
 def _round_errors(contest: Contest, errors: list[str]) -> list[tuple[str, str | None]]:
@@ -156,7 +178,8 @@ def _owner():
 @role_required("organiser")
 def manage_index():
     contests = list(db.session.scalars(
-        select(Contest).options(selectinload(Contest.rounds)).order_by(Contest.created_at.desc(), Contest.id.desc())
+        select(Contest).where(access.contest_filter(current_user, "organiser")).options(selectinload(Contest.rounds))
+        .order_by(Contest.created_at.desc(), Contest.id.desc())
     ))
     started = _attempts_started([round_.id for contest in contests for round_ in contest.rounds])
     return render_template("contests/manage/index.html", contests=contests, started=started, now=clock.now(),
@@ -184,7 +207,8 @@ def manage_new():
         if taken:
             form.slug.errors = [*form.slug.errors, f"Mã {slug} đã có cuộc thi khác dùng; chọn mã khác."]
         definition = {**form.definition(slug, DEFAULT_TIMEZONE), "rounds": [round_form.definition()]}
-        clean, left = _validated(definition, {**form.error_targets(), **round_form.error_targets("$.rounds[0]")})
+        clean, left = _validated(definition, {**form.error_targets(), **round_form.error_targets("$.rounds[0]")},
+                                 banks)
         general = [(error, None) for error in left]
         if clean is not None and not taken:
             contest = save_contest(clean, owner=_owner())
@@ -200,7 +224,7 @@ def manage_new():
 @bp.route("/manage/<slug>/edit", methods=["GET", "POST"])
 @role_required("organiser")
 def manage_edit(slug: str):
-    contest = _contest_or_404(slug)
+    contest = _contest_or_abort(slug)
     get = request.method == "GET"
     form = ContestForm(data={
         "title": contest.title, "description": contest.description or "",
@@ -238,14 +262,14 @@ def _next_round_data(contest: Contest) -> dict:
 @bp.route("/manage/<slug>/rounds/new", methods=["GET", "POST"])
 @role_required("organiser")
 def manage_new_round(slug: str):
-    contest = _contest_or_404(slug)
+    contest = _contest_or_abort(slug)
     return _round_page(contest, None)
 
 
 @bp.route("/manage/<slug>/rounds/<int:number>/edit", methods=["GET", "POST"])
 @role_required("organiser")
 def manage_edit_round(slug: str, number: int):
-    contest = _contest_or_404(slug)
+    contest = _contest_or_abort(slug)
     return _round_page(contest, _round_or_404(contest, number))
 
 
@@ -266,7 +290,8 @@ def _round_page(contest: Contest, round_: Round | None):
             other.number == number for other in contest.rounds)
         if taken:
             form.number.errors = [*form.number.errors, f"Cuộc thi đã có vòng {number}; chọn số khác."]
-        clean, left = _validated(_stored_contest(contest, [form.definition()]), form.error_targets("$.rounds[0]"))
+        clean, left = _validated(_stored_contest(contest, [form.definition()]), form.error_targets("$.rounds[0]"),
+                                 banks)
         general = [(error, None) for error in left]
         if clean is not None and not taken:
             if round_ is not None:
@@ -286,7 +311,7 @@ def _round_page(contest: Contest, round_: Round | None):
 @role_required("organiser")
 def share(slug: str):
     """The contest's link and its QR code, for posters and group chats."""
-    contest = _contest_or_404(slug)
+    contest = _contest_or_abort(slug)
     link = url_for(".contest", slug=contest.slug, _external=True)
     return render_template("contests/manage/share.html", contest=contest, link=link, qr_svg=share_qr_svg(link))
 
@@ -294,7 +319,7 @@ def share(slug: str):
 @bp.get("/manage/<slug>/qr.svg")
 @role_required("organiser")
 def share_qr(slug: str):
-    contest = _contest_or_404(slug)
+    contest = _contest_or_abort(slug)
     link = url_for(".contest", slug=contest.slug, _external=True)
     svg = segno.make(link, error="m").svg_inline(scale=10, border=4, dark="#000", light="#fff")
     return svg, 200, {"Content-Type": "image/svg+xml",
@@ -304,3 +329,44 @@ def share_qr(slug: str):
 def share_qr_svg(link: str) -> str:
     """The QR code of ``link`` as inline SVG (no image request, prints sharply)."""
     return segno.make(link, error="m").svg_inline(scale=6, border=4, dark="#000", light="#fff")
+
+
+# --- who runs the contest ------------------------------------------------------------------
+
+
+@bp.route("/manage/<slug>/staff", methods=["GET", "POST"])
+@role_required("organiser")
+def staff(slug: str):
+    """The contest's organisers and judges; an organiser adds people by their account's phone."""
+    contest = _contest_or_abort(slug)
+    form = StaffForm()
+    if form.validate_on_submit():
+        user = accounts.find_by_phone(normalise_phone(form.phone.data) or "")
+        if user is None:
+            form.phone.errors = [*form.phone.errors,
+                                 "Không có tài khoản nào với số này; người đó cần đăng ký trước."]
+        else:
+            try:
+                access.add_staff(contest, user, form.role.data, by=current_user._get_current_object())
+            except access.StaffInvalid as error:
+                form.phone.errors = [*form.phone.errors, error.message]
+            else:
+                db.session.commit()
+                flash(f"Đã thêm {user.full_name} vào {access.ROLE_LABELS[form.role.data].lower()}.", "success")
+                return redirect(url_for(".staff", slug=contest.slug))
+    return render_template("contests/manage/staff.html", contest=contest, form=form,
+                           labels=access.ROLE_LABELS), 422 if form.errors else 200
+
+
+@bp.post("/manage/<slug>/staff/<int:staff_id>/remove")
+@role_required("organiser")
+def remove_staff(slug: str, staff_id: int):
+    contest = _contest_or_abort(slug)
+    try:
+        access.remove_staff(contest, staff_id, by=current_user._get_current_object())
+    except access.StaffInvalid as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Đã bỏ vai trò.", "success")
+    return redirect(url_for(".staff", slug=contest.slug))

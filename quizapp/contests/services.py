@@ -12,7 +12,16 @@ from sqlalchemy import func, select
 from quizapp import audit
 from quizapp.auth.passwords import hash_password
 from quizapp.banks.models import Bank, Question, Topic
-from quizapp.contests.models import COUNTING, REGISTRATION_FIELDS, REVIEWS, TIE_BREAKERS, TRUTHS, Contest, Round
+from quizapp.contests.models import (
+    COUNTING,
+    REGISTRATION_FIELDS,
+    REVIEWS,
+    TIE_BREAKERS,
+    TRUTHS,
+    Contest,
+    ContestStaff,
+    Round,
+)
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.text import clean_text
@@ -287,6 +296,9 @@ def save_contest(clean: dict, owner=None) -> Contest:
     if contest is None:
         contest = Contest(slug=clean["slug"], owner=owner)
         db.session.add(contest)
+        if owner is not None:
+            # The creator is its first organiser; they add co-organisers and judges.
+            contest.staff.append(ContestStaff(user=owner, role="organiser", added_by_id=owner.id))
     contest.title = clean["title"]
     contest.description = clean["description"]
     contest.timezone = clean["timezone"]

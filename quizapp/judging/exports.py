@@ -44,14 +44,16 @@ def ranking_rows(round_: Round) -> Iterator[list[object]]:
     )
     zone = ZoneInfo(round_.contest.timezone)
     awards = AwardGiver(round_)
-    result = db.session.execute(statement, execution_options={"yield_per": CHUNK})
-    for (place, name, phone, unit, correct, prediction, error, duration, submitted, number, attempt_id,
-         user_id, birth_date, gender, id_number, unit_id, group) in result:
-        award = awards.award(user_id, {"birth_date": birth_date, "gender": gender, "id_number": id_number,
-                                       "unit_code": unit_id, "participant_group": group})
-        yield [place, name, phone, unit or "", correct, prediction if prediction is not None else "",
-               error if error is not None else "", round(duration / 1000, 3),
-               _local(submitted, zone), award, number, attempt_id]
+    # A reader may stop early (the winners are the top rows): closing the generator then closes
+    # the server-side cursor that yield_per opens on PostgreSQL.
+    with db.session.execute(statement, execution_options={"yield_per": CHUNK}) as result:
+        for (place, name, phone, unit, correct, prediction, error, duration, submitted, number, attempt_id,
+             user_id, birth_date, gender, id_number, unit_id, group) in result:
+            award = awards.award(user_id, {"birth_date": birth_date, "gender": gender, "id_number": id_number,
+                                           "unit_code": unit_id, "participant_group": group})
+            yield [place, name, phone, unit or "", correct, prediction if prediction is not None else "",
+                   error if error is not None else "", round(duration / 1000, 3),
+                   _local(submitted, zone), award, number, attempt_id]
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> str:

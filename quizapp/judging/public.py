@@ -1,9 +1,14 @@
 """What a locked round publishes, for everyone, without signing in: the winners with masked
 phone numbers, the answer key, and participation by unit (DESIGN §3 rule 7: no full phone
-number, no birth date, no ID number)."""
+number, no birth date, no ID number).
+
+The pieces are also the round summary's (``summary.py``), which staff print for their
+department's report, locked or not yet.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 
@@ -22,19 +27,31 @@ TOP_UNITS = 10
 
 
 @dataclass
-class Published:
-    winners: list[dict]
-    answer_key: list[tuple[str, list[str]]]
+class Participation:
+    """Counted over the valid attempts: submitted and not disqualified."""
+
     people: int
     attempts: int
     units_by_people: list[tuple[str, int]]
     units_by_attempts: list[tuple[str, int]]
 
 
+@dataclass
+class Published(Participation):
+    winners: list[dict]
+    answer_key: list[tuple[str, list[str]]]
+
+
 def published(round_: Round, result: RoundResult) -> Published:
-    rows = result.snapshot_rows()
-    # The award winners when the round has tiers (read until every award is found), else the
-    # top of the ranking.
+    figures = participation(round_.id)
+    return Published(**vars(figures), winners=winners(round_, result.snapshot_rows()),
+                     answer_key=answer_key(round_.id))
+
+
+def winners(round_: Round, rows: Iterable[list[object]]) -> list[dict]:
+    """From ranking rows (a locked snapshot's or the live ones), best first: the award winners
+    when the round has tiers (read until every award is found), else the top of the ranking.
+    Phones come masked."""
     if round_.awards:
         # A judge may have given an award beyond a tier's count: those winners are listed too.
         awarded = sum(int(tier.get("count", 0)) for tier in round_.awards) + db.session.scalar(
@@ -43,12 +60,15 @@ def published(round_: Round, result: RoundResult) -> Published:
         chosen = list(islice((row for row in rows if row[9]), awarded))
     else:
         chosen = list(islice(rows, DEFAULT_WINNERS))
-    winners = [
+    return [
         {"place": row[0], "name": row[1], "phone": mask_phone(row[2]), "unit": row[3], "correct": row[4],
-         "seconds": row[7], "award": row[9]}
+         "seconds": row[7], "submitted": row[8], "award": row[9]}
         for row in chosen
     ]
-    submitted = (Attempt.round_id == round_.id, Attempt.status == "submitted", Attempt.disqualified.is_(False))
+
+
+def participation(round_id: int) -> Participation:
+    submitted = (Attempt.round_id == round_id, Attempt.status == "submitted", Attempt.disqualified.is_(False))
     people = db.session.scalar(select(func.count(distinct(Attempt.user_id))).where(*submitted))
     attempts = db.session.scalar(select(func.count()).select_from(Attempt).where(*submitted))
     by_unit = (select(Unit.name, func.count(distinct(Attempt.user_id)).label("people"),
@@ -56,14 +76,14 @@ def published(round_: Round, result: RoundResult) -> Published:
                .join(User, User.id == Attempt.user_id).join(Unit, Unit.id == User.unit_id)
                .where(*submitted).group_by(Unit.id, Unit.name))
     units = db.session.execute(by_unit).all()
-    return Published(
-        winners=winners, answer_key=_answer_key(round_.id), people=people, attempts=attempts,
+    return Participation(
+        people=people, attempts=attempts,
         units_by_people=[(name, count) for name, count, _ in sorted(units, key=lambda u: (-u[1], u[0]))][:TOP_UNITS],
         units_by_attempts=[(name, count) for name, _, count in sorted(units, key=lambda u: (-u[2], u[0]))][:TOP_UNITS],
     )
 
 
-def _answer_key(round_id: int) -> list[tuple[str, list[str]]]:
+def answer_key(round_id: int) -> list[tuple[str, list[str]]]:
     """Every question drawn in the round, with the texts of its correct options."""
     used = select(distinct(AttemptItem.question_id)).join(Attempt, Attempt.id == AttemptItem.attempt_id).where(
         Attempt.round_id == round_id)

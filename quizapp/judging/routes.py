@@ -15,8 +15,9 @@ from quizapp import audit, clock
 from quizapp.auth.decorators import role_required
 from quizapp.auth.models import User
 from quizapp.auth.phone import normalise_phone
+from quizapp.contests import access
 from quizapp.contests.attempts import finalise_expired, round_finished
-from quizapp.contests.models import Contest, Round
+from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.judging import services
@@ -43,28 +44,33 @@ KIND_LABELS = {
 }
 
 
-def _round_or_404(round_id: int) -> Round:
-    round_ = db.session.get(Round, round_id)
-    if round_ is None:
-        abort(404)
-    return round_
+def _round_or_abort(round_id: int) -> Round:
+    """The round, if the signed-in user judges its contest (contests.access): else 404 or 403."""
+    return access.round_or_abort(round_id, "judge")
+
+
+# A judge is assigned per contest; an organiser's account may be assigned as a judge too.
+judge_required = role_required("judge", "organiser")
 
 
 @bp.get("/")
-@role_required("judge")
+@judge_required
 def index():
     undecided = dict(db.session.execute(
         select(Flag.round_id, func.count()).where(Flag.decision.is_(None), Flag.kind.not_in(INFORMATIONAL))
         .group_by(Flag.round_id)
     ).all())
-    contests = db.session.scalars(select(Contest).options(selectinload(Contest.rounds)).order_by(Contest.id.desc()))
+    contests = db.session.scalars(
+        select(Contest).where(access.contest_filter(current_user, "judge")).options(selectinload(Contest.rounds))
+        .order_by(Contest.id.desc())
+    )
     return render_template("judging/index.html", contests=contests, undecided=undecided)
 
 
 @bp.get("/rounds/<int:round_id>")
-@role_required("judge")
+@judge_required
 def round_review(round_id: int):
-    round_ = _round_or_404(round_id)
+    round_ = _round_or_abort(round_id)
     finalise_expired(round_id=round_id)
     db.session.commit()
     result = locked_result(round_id)
@@ -82,10 +88,10 @@ KINDS = {"csv": "text/csv; charset=utf-8",
 
 
 @bp.get("/rounds/<int:round_id>/ranking")
-@role_required("judge")
+@judge_required
 def ranking_page(round_id: int):
     """The whole ranking (or its locked snapshot), a page at a time, searchable by name or phone."""
-    round_ = _round_or_404(round_id)
+    round_ = _round_or_abort(round_id)
     finalise_expired(round_id=round_id)
     db.session.commit()
     query = clean_text(request.args.get("q")).casefold()
@@ -102,7 +108,7 @@ def ranking_page(round_id: int):
 
 
 @bp.get("/rounds/<int:round_id>/export.<kind>")
-@role_required("judge")
+@judge_required
 def export(round_id: int, kind: str):
     """The ranking as judges receive it (the snapshot once locked), as a download."""
     if kind not in KINDS:
@@ -113,7 +119,7 @@ def export(round_id: int, kind: str):
 
 
 @bp.get("/rounds/<int:round_id>/awards.csv")
-@role_required("judge")
+@judge_required
 def awards_export(round_id: int):
     round_ = _exported(round_id, "awards.exported")
     awarded = (row for row in current_rows(round_) if row[9])
@@ -122,7 +128,7 @@ def awards_export(round_id: int):
 
 
 @bp.get("/rounds/<int:round_id>/attempts.csv")
-@role_required("judge")
+@judge_required
 def attempts_export(round_id: int):
     """Every attempt of the round, for an audit of the contest."""
     round_ = _exported(round_id, "attempts.exported")
@@ -131,10 +137,10 @@ def attempts_export(round_id: int):
 
 
 @bp.post("/rounds/<int:round_id>/awards/override")
-@role_required("judge")
+@judge_required
 def award_override(round_id: int):
     """A judge gives one person a tier, or withdraws their award, with a reason."""
-    round_ = _round_or_404(round_id)
+    round_ = _round_or_abort(round_id)
     phone = normalise_phone(request.form.get("phone", "")) or ""
     user = db.session.scalar(select(User).where(User.phone == phone))
     try:
@@ -153,10 +159,10 @@ def award_override(round_id: int):
 
 
 @bp.get("/rounds/<int:round_id>/collective")
-@role_required("judge")
+@judge_required
 def collective(round_id: int):
     """Units ranked by participation: by people, attempts or rate against headcount."""
-    round_ = _round_or_404(round_id)
+    round_ = _round_or_abort(round_id)
     by = request.args.get("by", "participants")
     raw_rate = request.args.get("min_rate", "").strip().replace(",", ".")
     try:
@@ -181,7 +187,7 @@ COLLECTIVE_HEADER = ["Hạng", "Mã đơn vị", "Đơn vị", "Số người th
 
 def _exported(round_id: int, action: str, after: dict | None = None) -> Round:
     """The round a download is about, its expired attempts closed first, the download audit-logged."""
-    round_ = _round_or_404(round_id)
+    round_ = _round_or_abort(round_id)
     finalise_expired(round_id=round_id)
     audit.record(action, "round", round_id, after=after)
     db.session.commit()
@@ -199,9 +205,9 @@ def _download(write, name: str, mimetype: str):
 
 
 @bp.post("/rounds/<int:round_id>/lock")
-@role_required("judge")
+@judge_required
 def lock(round_id: int):
-    round_ = _round_or_404(round_id)
+    round_ = _round_or_abort(round_id)
     try:
         result = lock_round(round_, current_user)
     except DomainError as error:
@@ -214,9 +220,9 @@ def lock(round_id: int):
 
 
 @bp.post("/rounds/<int:round_id>/scan")
-@role_required("judge")
+@judge_required
 def scan(round_id: int):
-    _round_or_404(round_id)
+    _round_or_abort(round_id)
     finalise_expired(round_id=round_id)
     count = services.flag_round(round_id)
     db.session.commit()
@@ -225,8 +231,12 @@ def scan(round_id: int):
 
 
 @bp.post("/attempts/<int:attempt_id>/decision")
-@role_required("judge")
+@judge_required
 def decision(attempt_id: int):
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    _round_or_abort(attempt.round_id)
     try:
         attempt = services.decide(attempt_id, request.form.get("decision", ""), request.form.get("reason", ""),
                                   current_user)

@@ -1,0 +1,248 @@
+"""Benchmark: the organisers' dashboard of a contest of 500,000 attempts on PostgreSQL
+(target: about 1 s a load).
+
+    .venv/bin/python bench/dashboard.py [--database-url URL] [--people 200000] [--attempts 500000]
+        [--rounds 4] [--repeat 7] [--no-vacuum] [--keep]
+
+It creates a throwaway database on the server of --database-url, builds it with the
+migrations, loads a small bank, a units directory of a province with 20 districts of 10
+communes each (headcounts on the communes), and a contest of --rounds weekly rounds, the last
+one open now. It then inserts the people (5 % without a unit, some at a district) and their
+attempts with ``generate_series``: every person takes part, two attempts in one round and one
+in the next, until --attempts; start times spread over each round's week; a few attempts open
+now, a few open past their deadline; then VACUUM ANALYZE, as autovacuum would have done
+(``--no-vacuum``: ANALYZE only, so index-only scans must visit the table too).
+
+It times the dashboard service (``contests.dashboard.dashboard``) for all rounds and for the
+last round, and the full page ``GET /contests/manage/<slug>/dashboard`` through the Flask test
+client signed in as an organiser of the contest, --repeat times each after one warm-up, and
+prints the median and the maximum, the slowest SQL statements of one load, and the machine.
+The database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import secrets
+import statistics
+import sys
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import event, select, text  # noqa: E402
+
+from quizapp import create_app  # noqa: E402
+from quizapp.auth.services import register_user  # noqa: E402
+from quizapp.banks.services import import_bank_file  # noqa: E402
+from quizapp.contests.dashboard import dashboard  # noqa: E402
+from quizapp.contests.models import Contest, ContestStaff  # noqa: E402
+from quizapp.contests.services import save_contest, validate_contest  # noqa: E402
+from quizapp.extensions import db  # noqa: E402
+from quizapp.units.services import load_units_csv  # noqa: E402
+
+SECRET = secrets.token_urlsafe(32)
+SLUG = "bench-bang-tin"
+ORGANISER_PHONE = "0899999999"
+# A random password for the organiser this run signs in as.
+PASSWORD = secrets.token_urlsafe(12)
+
+
+def contest(now: datetime, rounds: int) -> dict:
+    first = now - timedelta(days=7 * (rounds - 1) + 3)
+    return {
+        "slug": SLUG, "title": "Cuộc thi đo tốc độ trang theo dõi",
+        "rounds": [{
+            "number": number, "title": f"Tuần {number}",
+            "opens_at": (first + timedelta(days=7 * (number - 1))).isoformat(),
+            "closes_at": (first + timedelta(days=7 * number, hours=-1)).isoformat(),
+            "time_limit_seconds": 1200, "max_attempts": None, "counting_attempt": "best",
+            "draw": [{"bank": "bench", "count": 20}], "prediction": None,
+            "tie_breakers": ["correct_desc", "duration_asc", "submitted_at_asc"], "review": "after_close",
+        } for number in range(1, rounds + 1)],
+    }
+
+
+def bank_csv(count: int = 40) -> bytes:
+    lines = ["Chủ đề,Câu hỏi,A,B,C,D,Đáp án"]
+    lines += [f"Chung,Câu hỏi số {number} về nghị quyết?,Một,Hai,Ba,Bốn,A" for number in range(1, count + 1)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def units_csv(districts: int = 20, communes: int = 10) -> bytes:
+    lines = ["code,name,parent_code,headcount", "T,Tỉnh Thử Nghiệm,,"]
+    for d in range(1, districts + 1):
+        lines.append(f"H{d:02d},Huyện số {d},T,")
+        lines += [f"X{d:02d}{c:02d},Xã {c} huyện {d},H{d:02d},{1000 + 37 * c * d}" for c in range(1, communes + 1)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def load(app, people: int, attempts: int, rounds: int, vacuum: bool = True) -> None:
+    now = datetime.now(UTC)
+    with app.app_context():
+        upgrade()
+        import_bank_file("bench.csv", bank_csv(), slug="bench")
+        load_units_csv(units_csv(), "units.csv")
+        save_contest(validate_contest(contest(now, rounds)))
+        organiser = register_user(phone=ORGANISER_PHONE, password=PASSWORD, full_name="Ban tổ chức", role="organiser")
+        db.session.flush()
+        contest_id = db.session.scalar(select(Contest.id).where(Contest.slug == SLUG))
+        db.session.add(ContestStaff(contest_id=contest_id, user_id=organiser.id, role="organiser"))
+        db.session.commit()
+        # Units: 5 % none, 3 % a district, the rest a commune.
+        db.session.execute(text("""
+            WITH communes AS (SELECT id, row_number() OVER (ORDER BY code) - 1 AS k FROM units WHERE code LIKE 'X%'),
+                 districts AS (SELECT id, row_number() OVER (ORDER BY code) - 1 AS k FROM units WHERE code LIKE 'H%')
+            INSERT INTO users (phone, password_hash, full_name, role, is_active, session_version, created_at, unit_id)
+            SELECT '09' || lpad(g::text, 8, '0'), 'x', 'Người dự thi ' || g, 'taker', true, 1, now(),
+                   CASE WHEN g % 20 = 0 THEN NULL
+                        WHEN g % 33 = 0 THEN (SELECT id FROM districts WHERE k = g % 20)
+                        ELSE (SELECT id FROM communes WHERE k = (g * 7919) % 200) END
+            FROM generate_series(1, :people) AS g"""), {"people": people})
+        # Attempt i is person u = i % people's q-th, q = i / people: two in round (u + q/2) % R,
+        # numbers 1 and 2, then the next round; (round, person, number) never repeats.
+        db.session.execute(text("""
+            WITH takers AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS u FROM users WHERE role = 'taker'),
+                 rounds AS (SELECT id, opens_at, LEAST(closes_at, now()) AS until,
+                                   row_number() OVER (ORDER BY number) - 1 AS r FROM rounds),
+                 planned AS (SELECT i % :people AS u, i / :people AS q FROM generate_series(0, :attempts - 1) AS i)
+            INSERT INTO attempts (round_id, user_id, number, max_attempts, status, started_at, deadline,
+                                  submitted_at, expired, question_count, correct_count, duration_ms, disqualified)
+            SELECT rounds.id, takers.id, 1 + p.q % 2, NULL, s.status, s.start, s.start + interval '20 minutes',
+                   CASE WHEN s.status = 'submitted' THEN s.start + s.duration * interval '1 millisecond' END,
+                   false, 20, CASE WHEN s.status = 'submitted' THEN (random() * 20)::int END,
+                   CASE WHEN s.status = 'submitted' THEN s.duration END, false
+            FROM planned p JOIN takers ON takers.u = p.u
+            JOIN rounds ON rounds.r = (p.u + p.q / 2) % :rounds
+            CROSS JOIN LATERAL (
+                SELECT rounds.opens_at + random() * (rounds.until - rounds.opens_at - interval '20 minutes') AS start,
+                       (60 + (random() * 1140)::int) * 1000 AS duration,
+                       CASE WHEN p.q % 2 = 1 AND random() < 0.02 THEN 'open' ELSE 'submitted' END AS status
+            ) AS s"""), {"people": people, "attempts": attempts, "rounds": rounds})
+        # The open ones of the open round: some still running now.
+        db.session.execute(text("""
+            UPDATE attempts SET started_at = now() - interval '5 minutes', deadline = now() + interval '15 minutes'
+            WHERE status = 'open' AND round_id = (SELECT max(id) FROM rounds) AND id % 3 = 0"""))
+        db.session.commit()
+        db.session.remove()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE" if vacuum else "ANALYZE"))
+        db.engine.dispose()
+
+
+def timed(action, repeat: int) -> tuple[float, float]:
+    action()  # warm-up: first connections, compiled statements, templates
+    seconds = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        action()
+        seconds.append(time.perf_counter() - began)
+    return statistics.median(seconds), max(seconds)
+
+
+def statement_times(app, action) -> list[tuple[float, str]]:
+    """Seconds of each SQL statement one run of ``action`` sends, slowest first."""
+    spent: dict[str, float] = defaultdict(float)
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_began"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        spent[" ".join(statement.split())[:150]] += time.perf_counter() - conn.info.pop("bench_began")
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    return sorted(((seconds, sql) for sql, seconds in spent.items()), reverse=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--people", type=int, default=200_000)
+    parser.add_argument("--attempts", type=int, default=500_000)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--no-vacuum", action="store_true",
+                        help="ANALYZE only: the visibility map is empty, as right after a burst of attempts")
+    parser.add_argument("--keep", action="store_true", help="keep the database (its URL is printed) to study plans")
+    args = parser.parse_args()
+    if args.attempts > args.people * 2 * args.rounds:
+        parser.error("at most two attempts per person per round")
+    from conftest import create_postgres_database, drop_postgres_database
+
+    url = create_postgres_database(args.database_url)
+    try:
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "REDIS_URL": None,
+                          "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST_KIB": 8})
+        started = time.perf_counter()
+        load(app, args.people, args.attempts, args.rounds, vacuum=not args.no_vacuum)
+        print(f"loaded {args.people:,} people, {args.attempts:,} attempts in {args.rounds} rounds, "
+              f"a directory of 221 units, in {time.perf_counter() - started:.1f} s")
+
+        def service(last_round_only: bool = False):
+            with app.app_context():
+                shown = db.session.scalar(select(Contest).where(Contest.slug == SLUG))
+                data = dashboard(shown, shown.rounds[-1] if last_round_only else None)
+                db.session.remove()
+                return data
+
+        data = service()
+        print(f"the dashboard counts {data.participants:,} participants, {data.attempts:,} attempts "
+              f"({data.open_now:,} open now, {data.past_deadline:,} past their deadline), {len(data.days)} days, "
+              f"{len(data.units) - 1} units, {len(data.districts) - 1} district rows")
+        median, worst = timed(service, args.repeat)
+        print(f"service, all rounds:      median {median:.3f} s, max {worst:.3f} s over {args.repeat} runs "
+              "(target about 1 s)")
+        median, worst = timed(lambda: service(True), args.repeat)
+        print(f"service, last round only: median {median:.3f} s, max {worst:.3f} s over {args.repeat} runs")
+
+        client = app.test_client()
+        csrf = client.get("/api/v1/session").get_json()["csrf_token"]
+        login = client.post("/auth/login", data={"phone": ORGANISER_PHONE, "password": PASSWORD, "csrf_token": csrf})
+        assert login.status_code == 302, login.get_data(as_text=True)[:500]
+
+        def page(query: str = ""):
+            response = client.get(f"/contests/manage/{SLUG}/dashboard{query}")
+            assert response.status_code == 200, response.status_code
+            return response
+
+        size = len(page().get_data())
+        median, worst = timed(page, args.repeat)
+        print(f"page GET, all rounds:      median {median:.3f} s, max {worst:.3f} s ({size / 1024:.0f} KiB of HTML)")
+        median, worst = timed(lambda: page("?round=" + str(args.rounds)), args.repeat)
+        print(f"page GET, last round only: median {median:.3f} s, max {worst:.3f} s")
+
+        print("slowest statements of one load (all rounds):")
+        for seconds, sql in statement_times(app, service)[:6]:
+            print(f"  {seconds:.3f} s  {sql}")
+        with app.app_context():
+            server = db.session.execute(text("SHOW server_version")).scalar()
+            db.session.remove()
+            db.engine.dispose()
+        print(f"machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
+              f"Python {platform.python_version()}, PostgreSQL {server} on the same machine")
+        return 0
+    finally:
+        if args.keep:
+            print(f"kept: {url}")
+        else:
+            drop_postgres_database(url)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

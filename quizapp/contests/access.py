@@ -1,0 +1,157 @@
+"""Who may see and change which contest.
+
+One installation serves several organisations, so a staff role is held per contest
+(``ContestStaff``): the organisers of a contest edit it, watch its participation and add
+co-organisers and judges; its judges rank, decide flags, give awards and lock results. The
+account's own role (``User.role``) only says what a person may be at all: an organiser may
+create contests and be added as a co-organiser, a judge may be assigned to contests, an admin
+manages accounts and may see and do everything. Every page and export that shows one contest
+asks this module first; anyone else gets 403.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from quizapp import audit
+from quizapp.auth.models import User
+from quizapp.banks.models import Bank
+from quizapp.contests.models import STAFF_ROLES, Contest, ContestStaff, Round
+from quizapp.errors import DomainError
+from quizapp.extensions import db
+
+# Which account roles may hold a contest role. Only an admin turns a taker into staff.
+ELIGIBLE = {"organiser": ("organiser", "admin"), "judge": ("judge", "organiser", "admin")}
+ROLE_LABELS = {"organiser": "Ban tổ chức", "judge": "Ban giám khảo"}
+
+
+class StaffInvalid(DomainError):
+    status = 422
+    code = "staff_invalid"
+
+
+def _is_admin(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.role == "admin"
+
+
+def roles_in(user, contest: Contest) -> frozenset[str]:
+    """The contest roles ``user`` holds in ``contest`` (an admin holds them all)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if _is_admin(user):
+        return frozenset(STAFF_ROLES)
+    return frozenset(db.session.scalars(
+        select(ContestStaff.role).where(ContestStaff.contest_id == contest.id, ContestStaff.user_id == user.id)
+    ))
+
+
+def may(user, contest: Contest, *roles: str) -> bool:
+    """Whether ``user`` holds one of ``roles`` in ``contest`` and their account still allows it."""
+    held = roles_in(user, contest) & set(roles)
+    return any(user.role in ELIGIBLE[role] for role in held)
+
+
+def contest_filter(user, *roles: str) -> ColumnElement[bool]:
+    """A WHERE clause on ``Contest`` keeping the contests ``user`` holds one of ``roles`` in."""
+    if _is_admin(user):
+        return true()
+    allowed = [role for role in roles if user.role in ELIGIBLE[role]]
+    return Contest.id.in_(
+        select(ContestStaff.contest_id).where(ContestStaff.user_id == user.id, ContestStaff.role.in_(allowed))
+    )
+
+
+def contest_or_abort(slug: str, *roles: str) -> Contest:
+    """The contest named ``slug`` if the signed-in user holds one of ``roles`` in it: else 404 or 403."""
+    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
+    if contest is None:
+        abort(404)
+    if not may(current_user, contest, *roles):
+        abort(403)
+    return contest
+
+
+def round_or_abort(round_id: int, *roles: str) -> Round:
+    """The round with ``round_id`` if the signed-in user holds one of ``roles`` in its contest."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        abort(404)
+    if not may(current_user, round_.contest, *roles):
+        abort(403)
+    return round_
+
+
+# --- changing who holds a role ------------------------------------------------------------
+
+
+def add_staff(contest: Contest, user: User, role: str, *, by: User | None) -> ContestStaff:
+    """Give ``user`` ``role`` in ``contest`` (audit-logged); refuse accounts that cannot hold it."""
+    if role not in STAFF_ROLES:
+        raise StaffInvalid(f"Vai trò không hợp lệ: {role}.")
+    if user.role not in ELIGIBLE[role]:
+        raise StaffInvalid(
+            f"Tài khoản {user.phone} ({user.full_name}) chưa được quản trị viên cấp quyền để làm "
+            f"{ROLE_LABELS[role].lower()}."
+        )
+    existing = db.session.scalar(select(ContestStaff).where(
+        ContestStaff.contest_id == contest.id, ContestStaff.user_id == user.id, ContestStaff.role == role
+    ))
+    if existing is not None:
+        return existing
+    staff = ContestStaff(contest=contest, user=user, role=role, added_by_id=by.id if by else None)
+    db.session.add(staff)
+    db.session.flush()
+    audit.record("contest.staff_added", "contest", contest.id,
+                 after={"contest": contest.slug, "phone": user.phone, "role": role})
+    return staff
+
+
+def remove_staff(contest: Contest, staff_id: int, *, by: User | None) -> None:
+    """Take a role away (audit-logged); a contest always keeps at least one organiser."""
+    staff = db.session.get(ContestStaff, staff_id)
+    if staff is None or staff.contest_id != contest.id:
+        raise StaffInvalid("Không tìm thấy người này trong cuộc thi.")
+    if staff.role == "organiser":
+        organisers = [row for row in contest.staff if row.role == "organiser"]
+        if len(organisers) <= 1:
+            raise StaffInvalid("Cuộc thi phải còn ít nhất một người trong ban tổ chức.")
+    audit.record("contest.staff_removed", "contest", contest.id,
+                 before={"contest": contest.slug, "phone": staff.user.phone, "role": staff.role})
+    contest.staff.remove(staff)
+    db.session.flush()
+
+
+# --- question banks -------------------------------------------------------------------------
+# A bank holds answer keys, so it is need-to-know too. A bank uploaded through the pages (or
+# imported with ``banks import --owner PHONE``) is seen by its owner, the organisers of any
+# contest that draws from it, and admins. A bank the server's admin imported without an owner
+# (the sample banks, an official bank for every district) is shared with every organiser.
+
+
+def bank_filter(user) -> ColumnElement[bool]:
+    """A WHERE clause on ``Bank`` keeping the banks ``user`` may see and draw from."""
+    if _is_admin(user):
+        return true()
+    if user.role not in ELIGIBLE["organiser"]:
+        return false()
+    rounds = db.session.scalars(
+        select(Round.draw).join(Contest).where(contest_filter(user, "organiser"))
+    )
+    drawn = {entry.get("bank") for draw in rounds for entry in draw or () if isinstance(entry, dict)}
+    return or_(Bank.owner_id.is_(None), Bank.owner_id == user.id, Bank.slug.in_(sorted(slug for slug in drawn if slug)))
+
+
+def may_see_bank(user, bank: Bank) -> bool:
+    return db.session.scalar(select(Bank.id).where(Bank.id == bank.id, bank_filter(user))) is not None
+
+
+def bank_or_abort(slug: str) -> Bank:
+    """The bank named ``slug`` if the signed-in user may see it: else 404 or 403."""
+    bank = db.session.scalar(select(Bank).where(Bank.slug == slug))
+    if bank is None:
+        abort(404)
+    if not may_see_bank(current_user, bank):
+        abort(403)
+    return bank
