@@ -354,8 +354,8 @@ def staff(slug: str):
                 db.session.commit()
                 flash(f"Đã thêm {user.full_name} vào {access.ROLE_LABELS[form.role.data].lower()}.", "success")
                 return redirect(url_for(".staff", slug=contest.slug))
-    return render_template("contests/manage/staff.html", contest=contest, form=form,
-                           labels=access.ROLE_LABELS), 422 if form.errors else 200
+    return render_template("contests/manage/staff.html", contest=contest, form=form, labels=access.ROLE_LABELS,
+                           local_time=local_time), 422 if form.errors else 200
 
 
 @bp.post("/manage/<slug>/staff/<int:staff_id>/remove")
