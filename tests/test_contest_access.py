@@ -83,6 +83,8 @@ def requests_of(world: World) -> list[tuple[str, str, str, dict]]:
         ("judge", "GET", f"{judging}/attempts.csv", {}),
         ("judge", "GET", f"{judging}/collective", {}),
         ("judge", "GET", f"{judging}/collective?format=csv", {}),
+        ("judge", "GET", f"/judging/contests/{MINE}/standings", {}),
+        ("judge", "GET", f"/judging/contests/{MINE}/standings.csv", {}),
         ("judge", "POST", f"{judging}/scan", {}),
         ("judge", "POST", f"{judging}/awards/override",
          {"phone": world.helper_phone, "award": "Giải Nhất", "reason": "Quyết định của hội đồng"}),

@@ -21,6 +21,7 @@ from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.judging import services
+from quizapp.judging import standings as overall
 from quizapp.judging.awards import override_award
 from quizapp.judging.collective import unit_standings
 from quizapp.judging.exports import (
@@ -248,3 +249,37 @@ def decision(attempt_id: int):
     db.session.commit()
     flash("Đã ghi quyết định.", "success")
     return redirect(url_for(".round_review", round_id=attempt.round_id))
+
+
+# --- overall standings of a contest ---------------------------------------------------------
+
+
+def _standings_contest(slug: str) -> Contest:
+    """The contest, if the signed-in user judges it, its expired attempts closed first."""
+    contest = access.contest_or_abort(slug, "judge")
+    for round_ in overall.counted_rounds(contest):
+        finalise_expired(round_id=round_.id)
+    db.session.commit()
+    return contest
+
+
+@bp.get("/contests/<slug>/standings")
+@judge_required
+def standings_page(slug: str):
+    """Every person's counting attempts of the contest's rounds added up, a page at a time."""
+    contest = _standings_contest(slug)
+    page = max(request.args.get("page", 1, type=int), 1)
+    shown = list(overall.standings(contest, limit=RANKING_PAGE, offset=(page - 1) * RANKING_PAGE))
+    return render_template("judging/standings.html", contest=contest, rounds=overall.counted_rounds(contest),
+                           rows=shown, total=overall.count(contest), page=page, page_size=RANKING_PAGE)
+
+
+@bp.get("/contests/<slug>/standings.csv")
+@judge_required
+def standings_export(slug: str):
+    contest = _standings_contest(slug)
+    audit.record("standings.exported", "contest", contest.id)
+    db.session.commit()
+    header = overall.header(overall.counted_rounds(contest))
+    return _download(lambda stream: write_table_csv(header, overall.rows(contest), stream),
+                     f"xep-hang-chung-{contest.slug}.csv", KINDS["csv"])
