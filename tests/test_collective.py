@@ -76,11 +76,47 @@ def test_the_collective_page_and_its_download(app, tmp_path):
 
     page = judge.get(f"/judging/rounds/{round_id}/collective?by=rate&min_rate=50").get_data(as_text=True)
     bad = judge.get(f"/judging/rounds/{round_id}/collective?by=sai&min_rate=abc", follow_redirects=True)
+    bad_level = judge.get(f"/judging/rounds/{round_id}/collective?level=tinh").get_data(as_text=True)
     response = judge.get(f"/judging/rounds/{round_id}/collective?by=attempts&format=csv")
     data = response.get_data()
     response.close()
 
     assert "Xã Một" in page and "Xã Ba" not in page
     assert bad.status_code == 200 and "không hợp lệ" in bad.get_data(as_text=True)
+    assert "Cấp đơn vị, cách xếp hạng" in bad_level and 'value="unit" selected' in bad_level
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0][0] == "Hạng" and [row[1] for row in rows[1:]][0] in {"X1", "X2"}
+
+
+def test_districts_gather_their_units_people_and_headcounts(app, tmp_path):
+    """Prizes for districts: a province P, district D1 (no headcount of its own: its communes'
+    10 + 40), district D2 (its own 30, though its commune X3 has none) with X3 and X4."""
+    round_id = setup_units(app, tmp_path)
+    with app.app_context():
+        province = Unit(code="P", name="Tỉnh")
+        first, second = Unit(code="D1", name="Huyện Một", parent=province), Unit(code="D2", name="Huyện Hai",
+                                                                               parent=province, headcount=30)
+        db.session.add_all([province, first, second])
+        db.session.flush()
+        for code, parent in (("X1", first), ("X2", first), ("X3", second), ("X4", second)):
+            db.session.scalar(select(Unit).where(Unit.code == code)).parent_id = parent.id
+        # Someone who chose the district itself counts for it too; someone at the province for neither.
+        chosen = list(db.session.scalars(select(User).where(User.phone.like("0966%")).order_by(User.id)))
+        chosen[0].unit_id, chosen[1].unit_id = second.id, province.id
+        db.session.commit()
+    counts = direct_counts(app, round_id)
+
+    with app.app_context():
+        by_people = unit_standings(round_id, "participants", level="district")
+        by_rate = unit_standings(round_id, "rate", min_rate=0.1, level="district")
+        communes = unit_standings(round_id, level="unit")
+
+    def gathered(*codes):
+        return tuple(sum(counts.get(code, (0, 0))[index] for code in codes) for index in (0, 1))
+
+    expected = {"D1": gathered("X1", "X2"), "D2": gathered("D2", "X3", "X4")}
+    assert {s.code: (s.participants, s.attempts) for s in by_people} == expected
+    assert {s.code: s.headcount for s in by_people} == {"D1": 50, "D2": 30}
+    assert [s.code for s in by_people] == sorted(expected, key=lambda code: (-expected[code][0], -expected[code][1]))
+    assert all(s.rate == s.participants / s.headcount for s in by_rate)
+    assert {s.code for s in communes} >= {"X1", "X2", "X4", "D2", "P"}  # the unit level is unchanged

@@ -37,7 +37,7 @@ from quizapp.auth.models import User
 from quizapp.contests.attempts import grace
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.extensions import db
-from quizapp.units.models import Unit
+from quizapp.units.tree import Directory
 
 NO_UNIT = "Chưa chọn đơn vị"
 SECONDS_PER_DAY = 86_400
@@ -288,65 +288,20 @@ def local_day(moment, segments: list[tuple[int | None, int]]):
 # --- units -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Node:
-    id: int
-    code: str
-    name: str
-    parent_id: int | None
-    headcount: int | None
-
-
 def _units(counted: dict[int | None, tuple[int, int]]) -> tuple[list[UnitCount], list[UnitCount], str | None]:
-    """Every unit of the directory with its people's counts, then the same rolled up to districts.
-
-    The directory (a few hundred rows, not the attempts) is walked here, since its depth
-    differs from one installation to the next.
-    """
-    nodes = {row.id: _Node(*row) for row in db.session.execute(
-        select(Unit.id, Unit.code, Unit.name, Unit.parent_id, Unit.headcount))}
+    """Every unit of the directory with its people's counts, then the same rolled up to districts."""
+    directory = Directory.load()
+    nodes = directory.nodes
     units = [UnitCount(node.code, node.name, *counted.get(node.id, (0, 0)), node.headcount) for node in nodes.values()]
-    districts, parent = _districts(nodes, counted)
-    no_unit = UnitCount(None, NO_UNIT, *counted.get(None, (0, 0)), None)
-    return _ordered(units) + [no_unit], _ordered(districts) + [no_unit], parent
-
-
-def _districts(nodes: dict[int, _Node], counted: dict[int | None, tuple[int, int]],
-               ) -> tuple[list[UnitCount], str | None]:
-    children: dict[int | None, list[int]] = {}
-    for node in nodes.values():
-        children.setdefault(node.parent_id, []).append(node.id)
-    roots = children.get(None, [])
-    root = nodes[roots[0]] if len(roots) == 1 and roots[0] in children else None
-    tops = set(children[root.id] if root else roots)
-
-    totals: dict[int, tuple[int, int]] = {}
-    for unit_id, (people, attempts) in counted.items():
-        if unit_id is not None:
-            top = _top_of(unit_id, nodes, tops)
-            before = totals.get(top, (0, 0))
-            totals[top] = (before[0] + people, before[1] + attempts)
-    rows = [UnitCount(nodes[top].code, nodes[top].name, *totals.get(top, (0, 0)), _headcount(top, nodes, children))
-            for top in tops]
+    totals = directory.roll_up(counted)
+    districts = [UnitCount(nodes[top].code, nodes[top].name, *totals.get(top, (0, 0)), directory.headcount(top))
+                 for top in directory.districts]
+    root = directory.root
     if root and root.id in totals:
         # People who chose the province itself; its headcount is the whole province's, not theirs.
-        rows.append(UnitCount(root.code, f"{root.name} (không chọn đơn vị cấp dưới)", *totals[root.id], None))
-    return rows, root.name if root else None
-
-
-def _top_of(unit_id: int, nodes: dict[int, _Node], tops: set[int]) -> int:
-    """The district ``unit_id`` is in (the loader refuses cycles), or the single root above them."""
-    while unit_id not in tops and nodes[unit_id].parent_id is not None:
-        unit_id = nodes[unit_id].parent_id
-    return unit_id
-
-
-def _headcount(unit_id: int, nodes: dict[int, _Node], children: dict[int | None, list[int]]) -> int | None:
-    """A unit's own headcount, else the sum of its children's when every one of them is known."""
-    if nodes[unit_id].headcount is not None:
-        return nodes[unit_id].headcount
-    below = [_headcount(child, nodes, children) for child in children.get(unit_id, [])]
-    return sum(below) if below and None not in below else None
+        districts.append(UnitCount(root.code, f"{root.name} (không chọn đơn vị cấp dưới)", *totals[root.id], None))
+    no_unit = UnitCount(None, NO_UNIT, *counted.get(None, (0, 0)), None)
+    return _ordered(units) + [no_unit], _ordered(districts) + [no_unit], root.name if root else None
 
 
 def _ordered(rows: list[UnitCount]) -> list[UnitCount]:

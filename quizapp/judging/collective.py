@@ -5,6 +5,10 @@ or ``rate`` (participants over the unit's headcount; units without a headcount a
 ``min_rate`` leaves out units below a participation rate. Ties go to more participants, then
 more attempts, then the unit's code, so the order is the same every time. People count for
 the unit on their profile; eligible attempts are submitted and not disqualified.
+
+``level`` ``district`` ranks the districts instead (units.tree: the top of the directory, or
+the level below a single root), each with the people of every unit inside it and its headcount
+(its own, else the sum of its units' when all are known).
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from quizapp.auth.models import User
 from quizapp.contests.models import Attempt
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
-from quizapp.units.models import Unit
+from quizapp.units.tree import Directory
 
 BY = ("participants", "attempts", "rate")
+LEVELS = ("unit", "district")
 
 
 @dataclass(frozen=True)
@@ -33,17 +38,27 @@ class UnitStanding:
     rate: float | None
 
 
-def unit_standings(round_id: int, by: str = "participants", min_rate: float | None = None) -> list[UnitStanding]:
+def unit_standings(round_id: int, by: str = "participants", min_rate: float | None = None,
+                   level: str = "unit") -> list[UnitStanding]:
     if by not in BY:
         raise ValidationFailed({"by": [f"Cách xếp hạng phải là một trong: {', '.join(BY)}."]})
+    if level not in LEVELS:
+        raise ValidationFailed({"level": [f"Cấp đơn vị phải là một trong: {', '.join(LEVELS)}."]})
     if min_rate is not None and not 0 <= min_rate <= 1:
         raise ValidationFailed({"min_rate": ["Tỷ lệ tối thiểu từ 0 đến 1."]})
-    rows = db.session.execute(
-        select(Unit.code, Unit.name, Unit.headcount, func.count(distinct(Attempt.user_id)), func.count(Attempt.id))
-        .join(User, User.unit_id == Unit.id).join(Attempt, Attempt.user_id == User.id)
-        .where(Attempt.round_id == round_id, Attempt.status == "submitted", Attempt.disqualified.is_(False))
-        .group_by(Unit.id, Unit.code, Unit.name, Unit.headcount)
-    ).all()
+    counted = {unit_id: (participants, attempts) for unit_id, participants, attempts in db.session.execute(
+        select(User.unit_id, func.count(distinct(Attempt.user_id)), func.count(Attempt.id))
+        .join(Attempt, Attempt.user_id == User.id)
+        .where(Attempt.round_id == round_id, Attempt.status == "submitted", Attempt.disqualified.is_(False),
+               User.unit_id.is_not(None))
+        .group_by(User.unit_id)
+    )}
+    directory = Directory.load()
+    if level == "district":
+        counted = {top: counts for top, counts in directory.roll_up(counted).items() if top in directory.districts}
+    rows = [(directory.nodes[unit_id].code, directory.nodes[unit_id].name,
+             directory.nodes[unit_id].headcount if level == "unit" else directory.headcount(unit_id),
+             participants, attempts) for unit_id, (participants, attempts) in counted.items()]
     standings = []
     for code, name, headcount, participants, attempts in rows:
         rate = participants / headcount if headcount else None

@@ -165,21 +165,24 @@ def collective(round_id: int):
     """Units ranked by participation: by people, attempts or rate against headcount."""
     round_ = _round_or_abort(round_id)
     by = request.args.get("by", "participants")
+    level = request.args.get("level", "unit")
     raw_rate = request.args.get("min_rate", "").strip().replace(",", ".")
     try:
         min_rate = float(raw_rate) / 100 if raw_rate else None
-        standings = unit_standings(round_id, by, min_rate)
+        standings = unit_standings(round_id, by, min_rate, level)
     except (ValueError, DomainError):
-        flash("Cách xếp hạng hoặc tỷ lệ tối thiểu (0–100 %) không hợp lệ.", "error")
-        by, raw_rate, standings = "participants", "", unit_standings(round_id)
+        flash("Cấp đơn vị, cách xếp hạng hoặc tỷ lệ tối thiểu (0–100 %) không hợp lệ.", "error")
+        by, level, raw_rate, standings = "participants", "unit", "", unit_standings(round_id)
     if request.args.get("format") == "csv":
-        audit.record("collective.exported", "round", round_id, after={"by": by, "min_rate": raw_rate})
+        audit.record("collective.exported", "round", round_id, after={"by": by, "min_rate": raw_rate, "level": level})
         db.session.commit()
         rows = ([s.place, s.code, s.name, s.participants, s.attempts, s.headcount or "",
                  "" if s.rate is None else round(s.rate * 100, 2)] for s in standings)
         return _download(lambda stream: write_table_csv(COLLECTIVE_HEADER, rows, stream),
-                         f"giai-tap-the-vong-{round_.number}.csv", KINDS["csv"])
-    return render_template("judging/collective.html", round=round_, standings=standings, by=by, min_rate=raw_rate)
+                         f"giai-tap-the-{'cap-tren-' if level == 'district' else ''}vong-{round_.number}.csv",
+                         KINDS["csv"])
+    return render_template("judging/collective.html", round=round_, standings=standings, by=by, min_rate=raw_rate,
+                           level=level)
 
 
 COLLECTIVE_HEADER = ["Hạng", "Mã đơn vị", "Đơn vị", "Số người tham gia", "Số lượt thi", "Số người (biên chế)",
