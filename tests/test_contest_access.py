@@ -176,6 +176,9 @@ def test_lists_show_only_the_contests_and_banks_a_person_is_on(app, tmp_path):
     assert f"<code>{MINE}</code>" in contests and f"<code>{THEIRS}</code>" not in contests
     assert f"bank-{MINE}" in banks and f"bank-{THEIRS}" not in banks
     assert organiser.get(f"/banks/bank-{THEIRS}").status_code == 403
+    # A bank's page links to the rounds of the organiser's contests that draw from it.
+    bank_page = organiser.get(f"/banks/bank-{MINE}").get_data(as_text=True)
+    assert f'/contests/manage/{MINE}/rounds/1/edit' in bank_page and f"/contests/manage/{THEIRS}/" not in bank_page
     response = organiser.get(f"/banks/bank-{THEIRS}/export.xlsx")
     assert response.status_code == 403
     response.close()

@@ -148,7 +148,8 @@ def show(slug: str):
     page = max(request.args.get("page", 1, type=int), 1)
     questions, total = services.search_questions(bank, query, page, PAGE_SIZE)
     return render_template("banks/show.html", bank=bank, questions=questions, total=total, query=query,
-                           page=page, page_size=PAGE_SIZE, letters=LETTERS)
+                           page=page, page_size=PAGE_SIZE, letters=LETTERS,
+                           contests=access.contests_drawing_from(current_user, bank))
 
 
 @bp.get("/<slug>/export.xlsx")

@@ -155,3 +155,10 @@ def bank_or_abort(slug: str) -> Bank:
     if not may_see_bank(current_user, bank):
         abort(403)
     return bank
+
+
+def contests_drawing_from(user, bank: Bank) -> list[Contest]:
+    """The contests ``user`` organises whose rounds draw from ``bank``, for the bank's page."""
+    contests = db.session.scalars(select(Contest).where(contest_filter(user, "organiser")).order_by(Contest.id.desc()))
+    return [contest for contest in contests
+            if any(entry.get("bank") == bank.slug for round_ in contest.rounds for entry in round_.draw or ())]
