@@ -47,6 +47,8 @@ from quizapp.contests.dashboard import dashboard  # noqa: E402
 from quizapp.contests.models import Contest, ContestStaff  # noqa: E402
 from quizapp.contests.services import save_contest, validate_contest  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
+from quizapp.judging.standings import count as standings_count  # noqa: E402
+from quizapp.judging.standings import standings  # noqa: E402
 from quizapp.units.services import load_units_csv  # noqa: E402
 
 SECRET = secrets.token_urlsafe(32)
@@ -226,6 +228,20 @@ def main() -> int:
         print(f"page GET, all rounds:      median {median:.3f} s, max {worst:.3f} s ({size / 1024:.0f} KiB of HTML)")
         median, worst = timed(lambda: page("?round=" + str(args.rounds)), args.repeat)
         print(f"page GET, last round only: median {median:.3f} s, max {worst:.3f} s")
+
+        # The same contest's overall standings (judging.standings): every round ranked, added up.
+        def overall(pages: bool = True):
+            with app.app_context():
+                shown = db.session.scalar(select(Contest).where(Contest.slug == SLUG))
+                rows = sum(1 for _ in standings(shown, limit=50 if pages else None))
+                total = standings_count(shown) if pages else rows
+                db.session.remove()
+                return total
+
+        median, worst = timed(overall, args.repeat)
+        print(f"standings, first page and count: median {median:.3f} s, max {worst:.3f} s ({overall():,} people)")
+        median, worst = timed(lambda: overall(False), args.repeat)
+        print(f"standings, every row (the CSV): median {median:.3f} s, max {worst:.3f} s")
 
         print("slowest statements of one load (all rounds):")
         for seconds, sql in statement_times(app, service)[:6]:
