@@ -1,3 +1,10 @@
+"""``/admin``: accounts and their roles, and the audit log, for admins.
+
+- ``GET  /admin/users``                  accounts, searchable by phone or name
+- ``POST /admin/users/<id>/role``        change an account's role (audit-logged)
+- ``GET  /admin/audit``                  organisers', judges' and admins' actions, newest first
+"""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for

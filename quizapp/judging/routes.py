@@ -1,5 +1,21 @@
 """``/judging``: the award committee's pages: flagged attempts with their evidence, decisions,
-and the round's ranking without disqualified attempts."""
+and the round's ranking without disqualified attempts. Only the judges of a round's contest
+(contests.access) reach its pages; the summary (judging.summary) is for its organisers too.
+
+- ``GET  /judging/``                                   the contests the judge is assigned
+- ``GET  /judging/rounds/<id>``                        flags, decisions, the top of the ranking, locking
+- ``GET  /judging/rounds/<id>/ranking``                the whole ranking, paged and searchable
+- ``GET  /judging/rounds/<id>/export.csv|.xlsx``       the ranking as judges receive it
+- ``GET  /judging/rounds/<id>/awards.csv``             the award list
+- ``GET  /judging/rounds/<id>/attempts.csv``           every attempt, for audits
+- ``POST /judging/rounds/<id>/awards/override``        a judge's award decision with a reason
+- ``GET  /judging/rounds/<id>/collective``             collective prizes (``format=csv`` to download)
+- ``POST /judging/rounds/<id>/lock``                   lock the round's results
+- ``POST /judging/rounds/<id>/scan``                   raise the flags again
+- ``POST /judging/attempts/<id>/decision``             clear or disqualify an attempt
+- ``GET  /judging/contests/<slug>/standings[.csv]``    overall standings across the rounds
+- ``GET  /judging/rounds/<id>/summary``                the printable round report (judging.summary)
+"""
 
 from __future__ import annotations
 
