@@ -13,6 +13,7 @@ from quizapp.audit import AuditEvent
 from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
 from quizapp.judging.exports import ATTEMPTS_HEADER, HEADER
+from quizapp.judging.ranking import rank
 from tests.conftest import Accounts
 from tests.ranking_support import generate_round
 
@@ -81,6 +82,11 @@ def test_the_ranking_page_pages_and_searches(app, tmp_path):
 
     assert first.count("<tr><td>") == 50 and "<tr><td>1</td>" in first and "<tr><td>51</td>" in second
     assert found.count("<tr><td>") == 1 and "0966000042" in found
+    with app.app_context():
+        ranked = len(rank(round_id))
+    last_page = judge.get(f"/judging/rounds/{round_id}/ranking?page=3").get_data(as_text=True)
+    assert f"({ranked})</h1>" in first and "(1)</h1>" in found
+    assert last_page.count("<tr><td>") == ranked - 100 and f"<tr><td>{ranked}</td>" in last_page
 
 
 def test_only_judges_get_the_downloads(app, tmp_path, auth, client):

@@ -62,6 +62,11 @@ def _eligible(round_id: int):
     return and_(Attempt.round_id == round_id, Attempt.status == "submitted", Attempt.disqualified.is_(False))
 
 
+def ranked_people(round_id: int) -> int:
+    """How many rows the round's ranking has: one per person with an eligible attempt."""
+    return db.session.scalar(select(func.count(distinct(Attempt.user_id))).where(_eligible(round_id)))
+
+
 def prediction_truth(round_id: int, rules: Rules) -> int | None:
     """The number the round's prediction question asks about, from the data."""
     if rules.truth is None:

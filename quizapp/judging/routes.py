@@ -20,6 +20,7 @@ and the round's ranking without disqualified attempts. Only the judges of a roun
 from __future__ import annotations
 
 import tempfile
+from contextlib import closing
 from itertools import islice
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -49,6 +50,7 @@ from quizapp.judging.exports import (
 )
 from quizapp.judging.locking import current_rows, lock_round, locked_result
 from quizapp.judging.models import INFORMATIONAL, Flag
+from quizapp.judging.ranking import ranked_people
 from quizapp.text import clean_text
 
 bp = Blueprint("judging", __name__, url_prefix="/judging")
@@ -114,12 +116,19 @@ def ranking_page(round_id: int):
     query = clean_text(request.args.get("q")).casefold()
     page = max(request.args.get("page", 1, type=int), 1)
     result = locked_result(round_id)
-    rows = current_rows(round_)
-    if query:
-        rows = [row for row in rows if query in str(row[1]).casefold() or query in str(row[2])]
-    rows = list(rows)
-    total = len(rows)
-    shown = rows[(page - 1) * RANKING_PAGE: page * RANKING_PAGE]
+    start = (page - 1) * RANKING_PAGE
+    # Rows stream from the snapshot or the database and only one page is kept: the first pages
+    # of a national round read a few rows, not the hundred thousand below them.
+    with closing(current_rows(round_)) as rows:
+        if query:
+            matching = (row for row in rows if query in str(row[1]).casefold() or query in str(row[2]))
+            shown, total = [], 0
+            for total, row in enumerate(matching, start=1):
+                if start < total <= start + RANKING_PAGE:
+                    shown.append(row)
+        else:
+            shown = list(islice(rows, start, start + RANKING_PAGE))
+            total = result.rows if result is not None else ranked_people(round_id)
     return render_template("judging/ranking.html", round=round_, rows=shown, total=total, page=page,
                            page_size=RANKING_PAGE, query=request.args.get("q", ""), result=result)
 
