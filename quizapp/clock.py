@@ -7,6 +7,7 @@ tests can replace one function instead of patching ``datetime`` everywhere.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -14,6 +15,11 @@ from sqlalchemy.types import TypeDecorator
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def local_time(value: datetime | None, zone: str, pattern: str = "%H:%M %d/%m/%Y") -> str:
+    """``value`` as the clocks of ``zone`` show it (a contest's zone); "" for no time."""
+    return value.astimezone(ZoneInfo(zone)).strftime(pattern) if value else ""
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -306,3 +306,29 @@ def test_a_bank_imported_for_an_organiser_is_theirs_alone(app, tmp_path, runner)
     assert other.get("/banks/rieng").status_code == 403
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Bank).where(Bank.slug == "khac")) == 0
+
+
+def test_another_organisations_bank_is_neither_drawn_from_nor_added_to(app, tmp_path):
+    """Forged requests: a round drawing from, or an upload into, a bank the organiser cannot see."""
+    from tests.test_bank_pages import GOOD_CSV, counts, upload
+    from tests.test_contest_manage import round_form
+
+    build(app, tmp_path)
+    with app.app_context():
+        theirs = db.session.scalar(select(Bank).where(Bank.slug == f"bank-{THEIRS}"))
+        theirs.owner_id = db.session.scalar(select(User.id).where(User.phone == "0977000001"))
+        db.session.commit()
+        rounds_before = db.session.scalar(select(func.count()).select_from(Round))
+    organiser = app.test_client()
+    Accounts(app, organiser).login_as("organiser", contest=MINE)
+    before = counts(app)
+
+    drawn = organiser.post(f"/contests/manage/{MINE}/rounds/new", data={
+        **round_form(number="2", draw=[(f"bank-{THEIRS}", "", "1")]), "csrf_token": csrf_token(organiser)})
+    added = upload(organiser, GOOD_CSV, "them.csv", new_slug=f"bank-{THEIRS}")
+
+    assert drawn.status_code == 422 and f"không có ngân hàng bank-{THEIRS}" in drawn.get_data(as_text=True)
+    assert added.status_code == 422 and "đã có ngân hàng khác dùng" in added.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Round)) == rounds_before
+    assert counts(app) == before

@@ -136,11 +136,9 @@ def bank_filter(user) -> ColumnElement[bool]:
         return true()
     if user.role not in ELIGIBLE["organiser"]:
         return false()
-    rounds = db.session.scalars(
-        select(Round.draw).join(Contest).where(contest_filter(user, "organiser"))
-    )
-    drawn = {entry.get("bank") for draw in rounds for entry in draw or () if isinstance(entry, dict)}
-    return or_(Bank.owner_id.is_(None), Bank.owner_id == user.id, Bank.slug.in_(sorted(slug for slug in drawn if slug)))
+    organised = db.session.scalars(select(Round).join(Contest).where(contest_filter(user, "organiser")))
+    drawn = {slug for round_ in organised for slug in round_.bank_slugs}
+    return or_(Bank.owner_id.is_(None), Bank.owner_id == user.id, Bank.slug.in_(sorted(drawn)))
 
 
 def may_see_bank(user, bank: Bank) -> bool:
@@ -160,5 +158,4 @@ def bank_or_abort(slug: str) -> Bank:
 def contests_drawing_from(user, bank: Bank) -> list[Contest]:
     """The contests ``user`` organises whose rounds draw from ``bank``, for the bank's page."""
     contests = db.session.scalars(select(Contest).where(contest_filter(user, "organiser")).order_by(Contest.id.desc()))
-    return [contest for contest in contests
-            if any(entry.get("bank") == bank.slug for round_ in contest.rounds for entry in round_.draw or ())]
+    return [contest for contest in contests if any(bank.slug in round_.bank_slugs for round_ in contest.rounds)]

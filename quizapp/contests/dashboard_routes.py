@@ -8,13 +8,14 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from markupsafe import Markup
 
+from quizapp import clock
 from quizapp.auth.decorators import role_required
 from quizapp.charts import bar_chart, column_chart
 from quizapp.contests import access
 from quizapp.contests.blueprint import bp
 from quizapp.contests.dashboard import Dashboard, UnitCount, dashboard
 from quizapp.contests.models import Contest, Round
-from quizapp.contests.taker import duration_text, local_time
+from quizapp.contests.taker import duration_text
 from quizapp.formatting import percent
 
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
@@ -28,7 +29,7 @@ def manage_dashboard(slug: str):
     contest = access.contest_or_abort(slug, "organiser", "judge")
     data = dashboard(contest, _chosen_round(contest))
     return render_template("contests/manage/dashboard.html", contest=contest, data=data, charts=_charts(data),
-                           weekdays=WEEKDAYS, duration_text=duration_text, local_time=local_time)
+                           weekdays=WEEKDAYS, duration_text=duration_text, local_time=clock.local_time)
 
 
 def _chosen_round(contest: Contest) -> Round | None:

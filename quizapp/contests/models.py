@@ -109,6 +109,11 @@ class Round(db.Model):
     def question_count(self) -> int:
         return sum(int(entry["count"]) for entry in self.draw)
 
+    @property
+    def bank_slugs(self) -> list[str]:
+        """The banks the draw takes from, each once, in the blueprint's order."""
+        return list(dict.fromkeys(entry["bank"] for entry in self.draw or ()))
+
     def status(self, now: datetime) -> str:
         if now < self.opens_at:
             return "upcoming"

@@ -92,7 +92,8 @@ def _attempts_started(round_ids: list[int]) -> dict[int, int]:
 
 
 def local_time(moment: datetime, zone: str) -> str:
-    return moment.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y %H:%M")
+    """Organisers' pages write the date first, as their forms read it."""
+    return clock.local_time(moment, zone, "%d/%m/%Y %H:%M")
 
 
 # --- the definition a JSON file would hold --------------------------------------------------

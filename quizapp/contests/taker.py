@@ -7,9 +7,6 @@ enhances the same markup with autosave, a retry queue and a countdown, using the
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -46,10 +43,6 @@ def _no_store(body: str):
     return response
 
 
-def local_time(value: datetime | None, timezone: str, pattern: str = "%H:%M %d/%m/%Y") -> str:
-    return value.astimezone(ZoneInfo(timezone)).strftime(pattern) if value else ""
-
-
 def duration_text(milliseconds: int | None) -> str:
     if milliseconds is None:
         return ""
@@ -60,7 +53,7 @@ def duration_text(milliseconds: int | None) -> str:
 
 
 def _render(template: str, **context):
-    return render_template(template, local_time=local_time, duration_text=duration_text,
+    return render_template(template, local_time=clock.local_time, duration_text=duration_text,
                            ROUND_STATES=ROUND_STATES, now=clock.now(), **context)
 
 

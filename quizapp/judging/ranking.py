@@ -71,9 +71,9 @@ def prediction_truth(round_id: int, rules: Rules) -> int | None:
     """The number the round's prediction question asks about, from the data."""
     if rules.truth is None:
         return None
-    eligible = _eligible(round_id)
     if rules.truth == "participants":
-        return db.session.scalar(select(func.count(distinct(Attempt.user_id))).where(eligible))
+        return ranked_people(round_id)
+    eligible = _eligible(round_id)
     if rules.truth == "attempts":
         return db.session.scalar(select(func.count()).select_from(Attempt).where(eligible))
     if rules.counting == "best":

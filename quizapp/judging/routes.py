@@ -20,8 +20,10 @@ and the round's ranking without disqualified attempts. Only the judges of a roun
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from contextlib import closing
 from itertools import islice
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -54,6 +56,7 @@ from quizapp.judging.ranking import ranked_people
 from quizapp.text import clean_text
 
 bp = Blueprint("judging", __name__, url_prefix="/judging")
+T = TypeVar("T")
 
 KIND_LABELS = {
     "too_fast": "Làm bài quá nhanh",
@@ -169,18 +172,14 @@ def award_override(round_id: int):
     round_ = _round_or_abort(round_id)
     phone = normalise_phone(request.form.get("phone", "")) or ""
     user = db.session.scalar(select(User).where(User.phone == phone))
-    try:
+
+    def give():
         if user is None:
             raise DomainError("Không tìm thấy người dự thi có số điện thoại này.")
         award = request.form.get("award", "").strip() or None
         override_award(round_, user.id, award, request.form.get("reason", ""), current_user)
-    except DomainError as error:
-        db.session.rollback()
-        fields = getattr(error, "fields", None) or {}
-        flash(" ".join([error.message, *(message for messages in fields.values() for message in messages)]), "error")
-    else:
-        db.session.commit()
-        flash(f"Đã ghi quyết định về giải của {user.full_name}.", "success")
+
+    _carry_out(give, lambda _done: f"Đã ghi quyết định về giải của {user.full_name}.")
     return redirect(url_for(".ranking_page", round_id=round_id))
 
 
@@ -214,6 +213,19 @@ COLLECTIVE_HEADER = ["Hạng", "Mã đơn vị", "Đơn vị", "Số người th
                      "Tỷ lệ tham gia (%)"]
 
 
+def _carry_out(action: Callable[[], T], done: Callable[[T], str]) -> None:
+    """Run a judge's action: commit it and say ``done``, or roll back and say why it was refused."""
+    try:
+        outcome = action()
+    except DomainError as error:
+        db.session.rollback()
+        fields = getattr(error, "fields", None) or {}
+        flash(" ".join([error.message, *(message for messages in fields.values() for message in messages)]), "error")
+    else:
+        db.session.commit()
+        flash(done(outcome), "success")
+
+
 def _exported(round_id: int, action: str, after: dict | None = None) -> Round:
     """The round a download is about, its expired attempts closed first, the download audit-logged."""
     round_ = _round_or_abort(round_id)
@@ -237,14 +249,8 @@ def _download(write, name: str, mimetype: str):
 @judge_required
 def lock(round_id: int):
     round_ = _round_or_abort(round_id)
-    try:
-        result = lock_round(round_, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"Đã khóa kết quả: {result.rows} dòng, mã kiểm tra SHA-256 {result.checksum}.", "success")
+    _carry_out(lambda: lock_round(round_, current_user),
+               lambda result: f"Đã khóa kết quả: {result.rows} dòng, mã kiểm tra SHA-256 {result.checksum}.")
     return redirect(url_for(".round_review", round_id=round_id))
 
 
@@ -265,28 +271,24 @@ def decision(attempt_id: int):
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
         abort(404)
-    _round_or_abort(attempt.round_id)
-    try:
-        attempt = services.decide(attempt_id, request.form.get("decision", ""), request.form.get("reason", ""),
-                                  current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        round_id = request.form.get("round_id", type=int)
-        return redirect(url_for(".round_review", round_id=round_id) if round_id else url_for(".index"))
-    db.session.commit()
-    flash("Đã ghi quyết định.", "success")
-    return redirect(url_for(".round_review", round_id=attempt.round_id))
+    round_id = _round_or_abort(attempt.round_id).id
+    _carry_out(lambda: services.decide(attempt_id, request.form.get("decision", ""), request.form.get("reason", ""),
+                                       current_user),
+               lambda _attempt: "Đã ghi quyết định.")
+    return redirect(url_for(".round_review", round_id=round_id))
 
 
 # --- overall standings of a contest ---------------------------------------------------------
 
 
-def _standings_contest(slug: str) -> Contest:
-    """The contest, if the signed-in user judges it, its expired attempts closed first."""
+def _standings_contest(slug: str, audited: str | None = None) -> Contest:
+    """The contest, if the signed-in user judges it, its expired attempts closed first (and
+    the ``audited`` action, a download, logged)."""
     contest = access.contest_or_abort(slug, "judge")
     for round_ in overall.counted_rounds(contest):
         finalise_expired(round_id=round_.id)
+    if audited:
+        audit.record(audited, "contest", contest.id)
     db.session.commit()
     return contest
 
@@ -305,9 +307,7 @@ def standings_page(slug: str):
 @bp.get("/contests/<slug>/standings.csv")
 @judge_required
 def standings_export(slug: str):
-    contest = _standings_contest(slug)
-    audit.record("standings.exported", "contest", contest.id)
-    db.session.commit()
+    contest = _standings_contest(slug, audited="standings.exported")
     header = overall.header(overall.counted_rounds(contest))
     return _download(lambda stream: write_table_csv(header, overall.rows(contest), stream),
                      f"xep-hang-chung-{contest.slug}.csv", KINDS["csv"])

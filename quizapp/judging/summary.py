@@ -21,7 +21,7 @@ from quizapp.auth.decorators import role_required
 from quizapp.contests import access
 from quizapp.contests.attempts import finalise_expired, round_finished
 from quizapp.contests.models import Attempt, Round
-from quizapp.contests.taker import ROUND_STATES, local_time
+from quizapp.contests.taker import ROUND_STATES
 from quizapp.extensions import db
 from quizapp.judging.locking import current_rows, locked_result
 from quizapp.judging.models import RoundResult
@@ -49,7 +49,7 @@ def round_summary(round_id: int):
     finalise_expired(round_id=round_id)
     db.session.commit()
     return render_template("judging/summary.html", summary=summarise(round_), round=round_, contest=round_.contest,
-                           local_time=local_time, states=ROUND_STATES)
+                           local_time=clock.local_time, states=ROUND_STATES)
 
 
 def summarise(round_: Round) -> RoundSummary:
