@@ -55,10 +55,10 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from quizapp import create_app  # noqa: E402
+from quizapp.attempts.services import start_attempt  # noqa: E402
 from quizapp.auth import services as accounts  # noqa: E402
 from quizapp.banks.services import import_bank_file  # noqa: E402
 from quizapp.config import from_environment  # noqa: E402
-from quizapp.contests.attempts import start_attempt  # noqa: E402
 from quizapp.contests.models import AttemptItem, Round  # noqa: E402
 from quizapp.contests.services import ContestInvalid, save_contest, validate_contest  # noqa: E402
 from quizapp.extensions import db  # noqa: E402

@@ -21,6 +21,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     app.json.sort_keys = False  # keep fields in the order DESIGN §5 lists them
     app.json.ensure_ascii = False  # Vietnamese as UTF-8: half the bytes of \u escapes over 3G
     register_extensions(app)
+    register_features(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)
@@ -110,11 +111,6 @@ def register_extensions(app: Flask) -> None:
     # Imported for its user loader and unauthorised handler.
     from quizapp.auth import session as _session  # noqa: F401
 
-    # A locked round's attempts never change, whatever code tries (a guard on every flush).
-    from quizapp.judging import locking
-
-    locking.init_app(app)
-
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas(app.config["SQLITE_BUSY_TIMEOUT_MS"]))
@@ -141,23 +137,36 @@ def _sqlite_pragmas(busy_timeout_ms: int):
     return on_connect
 
 
+def register_features(app: Flask) -> None:
+    """What one feature lends another that may not import it (docs/architecture.md, Packages)."""
+    from quizapp.contests import access as contest_access
+    from quizapp.judging import locking
+
+    # Banks sit below contests, yet the organisers of a contest see the banks it draws from.
+    contest_access.init_app(app)
+    # A locked round's attempts never change, whatever code tries (a guard on every flush).
+    locking.init_app(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from quizapp.admin.routes import bp as admin_bp
     from quizapp.api import attempts as _attempt_routes  # noqa: F401 - adds its routes to the api blueprint
     from quizapp.api.routes import bp as api_bp
+    from quizapp.attempts.routes import bp as attempts_bp
     from quizapp.auth.routes import bp as auth_bp
     from quizapp.banks.routes import bp as banks_bp
-    from quizapp.contests import dashboard_routes as _dashboard  # noqa: F401
-    from quizapp.contests import organiser as _organiser  # noqa: F401
-    from quizapp.contests import taker as _taker  # noqa: F401
+    from quizapp.contests import dashboard_routes as _dashboard  # noqa: F401 - adds its route to contests
+    from quizapp.contests import organiser as _organiser  # noqa: F401 - adds its routes to contests
     from quizapp.contests.blueprint import bp as contests_bp
     from quizapp.health import bp as health_bp
     from quizapp.judging import summary as _summary  # noqa: F401 - adds its route to the judging blueprint
+    from quizapp.judging.public import bp as results_bp
     from quizapp.judging.routes import bp as judging_bp
     from quizapp.main.routes import bp as main_bp
     from quizapp.units.routes import bp as units_bp
 
-    for blueprint in (main_bp, auth_bp, banks_bp, contests_bp, judging_bp, units_bp, admin_bp, api_bp, health_bp):
+    for blueprint in (main_bp, auth_bp, banks_bp, contests_bp, attempts_bp, results_bp, judging_bp, units_bp,
+                      admin_bp, api_bp, health_bp):
         app.register_blueprint(blueprint)
 
 

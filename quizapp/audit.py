@@ -3,6 +3,9 @@
 Organisers', judges' and admins' actions call ``record`` in the same transaction as the
 change itself, so a change and its record are committed, or rolled back, together.
 Commands run from the shell record no actor.
+
+The audit log sits below every feature, accounts included (auth records its changes here), so it
+names the actor by id only; pages that show the log join the account themselves.
 """
 
 from __future__ import annotations
@@ -12,9 +15,8 @@ from datetime import datetime
 from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from quizapp.auth.models import User
 from quizapp.clock import UTCDateTime, utcnow
 from quizapp.extensions import db
 
@@ -31,8 +33,6 @@ class AuditEvent(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     ip: Mapped[str | None] = mapped_column(String(45))
-
-    actor: Mapped[User | None] = relationship()
 
 
 def record(action: str, target_type: str, target_id: object, *, before: dict | None = None,

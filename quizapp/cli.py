@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
 
 from quizapp import audit
+from quizapp.attempts.services import finalise_expired
 from quizapp.auth import services as accounts
 from quizapp.auth.models import ROLES
-from quizapp.auth.phone import normalise_phone
+from quizapp.banks.services import BankFileInvalid, bank_by_slug, export_bank_xlsx, import_bank_file
+from quizapp.contests import access
+from quizapp.contests.models import Contest, ContestStaff, Round
+from quizapp.contests.services import ContestInvalid, save_contest, validate_contest
+from quizapp.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo, load_demo_contest, load_sample_banks
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
+from quizapp.judging import exports
+from quizapp.phone import normalise_phone
+from quizapp.units.services import UnitsFileError, load_units_csv
 
 users_cli = AppGroup("users", help="Manage accounts.")
 units_cli = AppGroup("units", help="Manage the units directory.")
@@ -53,8 +64,6 @@ def create_user(phone: str, full_name: str, role: str, password: str | None, uni
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def load_units(file: str) -> None:
     """Create or update units from FILE.csv (code,name,parent_code,headcount); all or nothing."""
-    from quizapp.units.services import UnitsFileError, load_units_csv
-
     with open(file, "rb") as handle:
         data = handle.read()
     try:
@@ -82,8 +91,6 @@ def load_units(file: str) -> None:
                    "Without it a new bank is shared with every organiser.")
 def import_bank(file: str, slug: str | None, title: str | None, dry_run: bool, owner_phone: str | None) -> None:
     """Import FILE (.xlsx, .csv, Aiken .txt or .gift) into a bank; all or nothing."""
-    from quizapp.banks.services import BankFileInvalid, import_bank_file
-
     owner = None
     if owner_phone is not None:
         owner = accounts.find_by_phone(normalise_phone(owner_phone) or owner_phone)
@@ -121,8 +128,6 @@ def import_bank(file: str, slug: str | None, title: str | None, dry_run: bool, o
               help="The .xlsx file to write.")
 def export_bank(slug: str, output: str) -> None:
     """Write bank SLUG's active questions to an .xlsx file the importer reads back."""
-    from quizapp.banks.services import bank_by_slug, export_bank_xlsx
-
     bank = bank_by_slug(slug)
     if bank is None:
         raise click.ClickException(f"không có ngân hàng {slug}")
@@ -137,10 +142,6 @@ def export_bank(slug: str, output: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def load_contest(file: str) -> None:
     """Create or update a contest and its rounds from FILE.json (docs/contest-format.md)."""
-    import json
-
-    from quizapp.contests.services import ContestInvalid, save_contest, validate_contest
-
     try:
         with open(file, encoding="utf-8-sig") as handle:
             data = json.load(handle)
@@ -170,11 +171,6 @@ def load_contest(file: str) -> None:
 @click.option("--remove", is_flag=True, help="Take the role away instead.")
 def contest_staff(slug: str, phone: str, role: str, remove: bool) -> None:
     """Give PHONE's account ROLE in the contest SLUG (or take it away), audit-logged."""
-    from sqlalchemy import select
-
-    from quizapp.contests import access
-    from quizapp.contests.models import Contest, ContestStaff
-
     contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
     if contest is None:
         raise click.ClickException(f"không có cuộc thi {slug}")
@@ -203,8 +199,6 @@ def contest_staff(slug: str, phone: str, role: str, remove: bool) -> None:
 @with_appcontext
 def demo() -> None:
     """Load demo data for a first run (refused in production)."""
-    from quizapp.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo, load_demo_contest, load_sample_banks
-
     if current_app.config.get("ENV") == "production":
         raise click.ClickException("demo data is never loaded in production (QUIZAPP_ENV=production)")
     report, created = load_demo()
@@ -228,10 +222,6 @@ def demo() -> None:
               help="The .csv or .xlsx file to write.")
 def export_ranking(round_id: int, output: str) -> None:
     """Write round ROUND_ID's ranking, as judges receive it, to a .csv or .xlsx file."""
-    from quizapp.contests.attempts import finalise_expired
-    from quizapp.contests.models import Round
-    from quizapp.judging.exports import export_ranking as export
-
     round_ = db.session.get(Round, round_id)
     if round_ is None:
         raise click.ClickException(f"không có vòng thi {round_id}")
@@ -241,7 +231,7 @@ def export_ranking(round_id: int, output: str) -> None:
     finalise_expired(round_id=round_id)
     db.session.commit()
     with open(output, "wb") as handle:
-        count = export(round_, handle, kind)
+        count = exports.export_ranking(round_, handle, kind)
     click.echo(f"Đã xuất {count} dòng xếp hạng của vòng {round_id} ra {output}.")
 
 

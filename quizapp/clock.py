@@ -6,9 +6,10 @@ tests can replace one function instead of patching ``datetime`` everywhere.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -49,10 +50,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 def now() -> datetime:
     """The server's time for the rules of contests; a test may set a clock on the app
     (``app.extensions["quizapp.clock"] = lambda: …``) to move time without sleeping."""
-    from flask import current_app, has_app_context
-
     if has_app_context():
         override = current_app.extensions.get("quizapp.clock")
         if override is not None:
             return override()
     return utcnow()
+
+
+def grace() -> timedelta:
+    """How long past a deadline, an attempt's or a round's close, the server still takes a save
+    or a submit (``ATTEMPT_GRACE_SECONDS``, DESIGN §3 rule 1): a phone's last answer may be in
+    flight when the time runs out."""
+    return timedelta(seconds=int(current_app.config["ATTEMPT_GRACE_SECONDS"]))

@@ -15,7 +15,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from quizapp.extensions import db
+from quizapp.extensions import db, limiter
 
 
 class DomainError(Exception):
@@ -128,8 +128,6 @@ def _retry_after() -> int:
     Only a 429 says it: Flask-Limiter's own headers (off) would cost a storage query and
     about 100 bytes over 3G on every limited request that passes.
     """
-    from quizapp.extensions import limiter
-
     try:
         breached = limiter.current_limit
         if breached is not None:

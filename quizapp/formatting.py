@@ -1,4 +1,5 @@
-"""Numbers as Vietnamese readers write them: 1.234.567 and 12,5 % (Jinja filters ``number``, ``percent``)."""
+"""Numbers as Vietnamese readers write them: 1.234.567 and 12,5 % (Jinja filters ``number``, ``percent``),
+and durations as "3 phút 5 giây"."""
 
 from __future__ import annotations
 
@@ -16,3 +17,13 @@ def percent(fraction: float | None, decimals: int = 1) -> str:
     if fraction is None:
         return "—"
     return f"{number(fraction * 100, decimals)} %"
+
+
+def duration_text(milliseconds: int | None) -> str:
+    """A duration as a taker reads it: "45 giây", "3 phút", "3 phút 5 giây"; "" for none."""
+    if milliseconds is None:
+        return ""
+    minutes, seconds = divmod(round(milliseconds / 1000), 60)
+    if not minutes:
+        return f"{seconds} giây"
+    return f"{minutes} phút {seconds} giây" if seconds else f"{minutes} phút"

@@ -26,9 +26,9 @@ from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
-from quizapp.auth.phone import normalise_phone
-from quizapp.auth.session import session_identity
 from quizapp.extensions import limiter
+from quizapp.phone import normalise_phone
+from quizapp.sessions import session_identity
 
 SAVE_SCOPE = "answer-save"
 # Set by the answer-save lane on a request it has already counted.

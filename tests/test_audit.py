@@ -7,6 +7,7 @@ import json
 from sqlalchemy import select
 
 from quizapp.audit import AuditEvent
+from quizapp.auth.models import User
 from quizapp.banks.models import Question
 from quizapp.extensions import db
 from tests.attempt_support import CLOSES, OPENS, import_bank, round_definition, simple_questions
@@ -49,7 +50,7 @@ def test_an_organisers_change_to_a_question_names_the_organiser(app, tmp_path, c
     assert response.status_code == 302
     (event,) = events(app, "question.deactivated")
     with app.app_context():
-        actor = db.session.get(AuditEvent, event.id).actor
+        actor = db.session.get(User, db.session.get(AuditEvent, event.id).actor_id)
         assert actor.phone == phone
     assert (event.before, event.after, event.ip) == ({"active": True}, {"active": False}, "127.0.0.1")
     auth.logout()

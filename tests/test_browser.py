@@ -206,8 +206,8 @@ def test_countdown_follows_the_server_clock_and_submits_at_zero(app, site, conte
 def test_a_busy_start_waits_and_tries_again_by_itself(site, context, monkeypatch):
     """Admission control refuses the first two tries; the waiting screen posts again, with jitter,
     until the attempt starts, and nothing was written by the refused tries."""
-    from quizapp.contests import attempts as service
-    from quizapp.contests.admission import StartsBusy
+    from quizapp.attempts import services as service
+    from quizapp.attempts.admission import StartsBusy
 
     refusals = iter([StartsBusy(retry_after=1), StartsBusy(retry_after=1)])
 

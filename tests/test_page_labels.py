@@ -10,7 +10,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from tests.conftest import Accounts
-from tests.test_contest_access import build, requests_of
+from tests.contests.test_contest_access import build, requests_of
 
 UNNAMED_TYPES = {"hidden", "submit", "button", "reset", "image"}
 LISTS = ["/contests/manage/", "/contests/manage/new", "/banks/", "/banks/upload", "/units/", "/judging/",

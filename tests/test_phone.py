@@ -1,6 +1,6 @@
 import pytest
 
-from quizapp.auth.phone import normalise_phone
+from quizapp.phone import normalise_phone
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

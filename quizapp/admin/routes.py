@@ -13,10 +13,10 @@ from sqlalchemy import func, or_, select
 
 from quizapp.audit import AuditEvent
 from quizapp.auth import services as accounts
-from quizapp.auth.decorators import role_required
 from quizapp.auth.models import ROLE_LABELS, User
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
+from quizapp.roles import role_required
 from quizapp.text import clean_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -62,7 +62,9 @@ def set_role(user_id: int):
 def audit_log():
     """Organisers', judges' and admins' actions, newest first."""
     page = max(request.args.get("page", 1, type=int), 1)
-    statement = select(AuditEvent).order_by(AuditEvent.id.desc())
+    # Each event with the account that acted (none for the command line).
+    statement = (select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
+                 .order_by(AuditEvent.id.desc()))
     total = db.session.scalar(select(func.count()).select_from(AuditEvent))
-    rows = db.session.scalars(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    rows = db.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template("admin/audit.html", events=rows, total=total, page=page, page_size=PAGE_SIZE)

@@ -12,7 +12,7 @@ the lane only ever answers 200, with the body and headers the view would have se
 
 The lane is made of the view's own parts: the session cache (``sessions.py``), the CSRF
 check (``api/routes.py``), the body check and the response (``api/attempts.py``), and the
-service (``contests/attempts.try_save_answer``). It counts the save in the account's
+service (``attempts/services.try_save_answer``). It counts the save in the account's
 answer-save rate limit (``limits.LaneSaveCount``: same bucket and storage as the view's,
 reported in batches); a save over the limit, or one whose count failed (Redis away), goes to
 the view, whose Flask-Limiter hook answers 429 or falls back to per-process memory. While the app is
@@ -32,11 +32,11 @@ from flask import Flask
 
 from quizapp.api.attempts import REFUSED_BY_LANE, save_request, save_response
 from quizapp.api.routes import csrf_header_valid
-from quizapp.auth.session import session_identity
-from quizapp.contests.attempts import try_save_answer
+from quizapp.attempts.services import try_save_answer
 from quizapp.errors import ValidationFailed
 from quizapp.limits import SAVE_COUNTED, LaneSaveCount
 from quizapp.security import security_headers
+from quizapp.sessions import session_identity
 
 _PATH = re.compile(r"/api/v1/attempts/([1-9][0-9]{0,17})/answers/([1-9][0-9]{0,17})")
 # A save body is a few option ids; anything larger is the view's to judge.

@@ -11,20 +11,15 @@ from sqlalchemy.orm import selectinload
 
 from quizapp import clock
 from quizapp.api.routes import bp, json_body
-from quizapp.auth.session import session_identity
-from quizapp.banks.models import Option
-from quizapp.contests import attempts as service
-from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
-from quizapp.contests.passwords import contest_unlocked, unlock_contest
-from quizapp.contests.tokens import option_tokens, parse_indexes
+from quizapp.attempts import services as service
+from quizapp.attempts.display import attempt_json, iso
+from quizapp.attempts.passwords import contest_unlocked, unlock_contest
+from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.devices import device_id
 from quizapp.errors import HTTP_ERRORS, NotFound, ValidationFailed, json_error
 from quizapp.extensions import db
 from quizapp.limits import save_per_account, start_per_account, submit_per_account
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+from quizapp.sessions import session_identity
 
 
 def round_json(round_: Round, now: datetime, used: int) -> dict[str, object]:
@@ -159,58 +154,3 @@ def submit(attempt_id: int):
         correct_count=attempt.correct_count if service.score_allowed(attempt, clock.now()) else None,
         question_count=attempt.question_count,
     )
-
-
-def attempt_json(attempt: Attempt) -> dict[str, object]:
-    """The attempt as its taker sees it: never the answer key before the round's policy allows."""
-    now = clock.now()
-    items = db.session.scalars(
-        select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
-        .options(selectinload(AttemptItem.question)).order_by(AttemptItem.position)
-    ).all()
-    option_text = dict(db.session.execute(
-        select(Option.id, Option.text).where(Option.question_id.in_([item.question_id for item in items]))
-    ).all())
-    review = service.review_allowed(attempt, now)
-    round_ = attempt.round
-    questions = []
-    for item in items:
-        tokens = option_tokens(attempt.id, item.question_id, item.option_count)
-        chosen = parse_indexes(item.chosen)
-        question = {
-            "id": item.question_id,
-            "text": item.question.text,
-            "multiple": item.multiple,
-            "options": [{"id": tokens[index], "text": option_text[option_id]}
-                        for index, option_id in enumerate(item.option_ids)],
-            "selected": [tokens[index] for index in chosen],
-        }
-        if review:
-            question["correct"] = [tokens[index] for index in parse_indexes(item.correct_key)]
-            question["explanation"] = item.question.explanation
-            question["source"] = item.question.source
-        questions.append(question)
-    return {
-        "id": attempt.id,
-        "round_id": attempt.round_id,
-        "number": attempt.number,
-        "status": attempt.status,
-        "started_at": iso(attempt.started_at),
-        "deadline": iso(attempt.deadline),
-        "server_now": iso(now),
-        "time_limit_seconds": round_.time_limit_seconds,
-        "questions": questions,
-        "prediction": attempt.prediction,
-        "prediction_prompt": round_.prediction_prompt,
-        "prediction_locked": bool(round_.prediction_locked and attempt.prediction is not None),
-        "result": {
-            "correct_count": attempt.correct_count,
-            "question_count": attempt.question_count,
-            "duration_ms": attempt.duration_ms,
-            "submitted_at": iso(attempt.submitted_at),
-            "expired": attempt.expired,
-            "eligible": not attempt.disqualified,
-        } if service.score_allowed(attempt, now) else None,
-        "review_available": review,
-    }
-

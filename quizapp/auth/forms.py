@@ -8,9 +8,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from quizapp.auth.models import GENDERS
-from quizapp.auth.phone import normalise_phone
 from quizapp.forms import Form
+from quizapp.phone import normalise_phone
 from quizapp.text import clean_text
+from quizapp.units.services import unit_tree_choices
 
 PHONE_INVALID = "Số điện thoại không hợp lệ: nhập 10 chữ số, ví dụ 0912345678."
 REQUIRED = "Vui lòng nhập thông tin này."
@@ -49,8 +50,6 @@ def _choices(placeholder: str, pairs) -> list[SelectChoice]:
 
 
 def unit_choices() -> list[SelectChoice]:
-    from quizapp.units.services import unit_tree_choices
-
     return _choices("— Chọn đơn vị —", unit_tree_choices())
 
 

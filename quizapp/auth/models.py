@@ -33,7 +33,7 @@ class User(UserMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Normalised to ten digits, 0xxxxxxxxx (see auth.phone).
+    # Normalised to ten digits, 0xxxxxxxxx (see quizapp/phone.py).
     phone: Mapped[str] = mapped_column(String(10), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str] = mapped_column(String(120))

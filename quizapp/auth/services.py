@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from quizapp import audit
 from quizapp.auth.models import ROLES, User
 from quizapp.auth.passwords import hash_password, needs_rehash, verify_password
-from quizapp.auth.phone import normalise_phone
 from quizapp.clock import utcnow
 from quizapp.errors import InvalidCredentials, ValidationFailed
 from quizapp.extensions import db
+from quizapp.phone import normalise_phone
 from quizapp.text import clean_text
 from quizapp.units.models import Unit
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from flask import redirect, request, url_for
 
 from quizapp.auth.models import User
@@ -38,17 +36,3 @@ def unauthorized():
         code, _title, message = HTTP_ERRORS[401]
         return json_error(401, code, message)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-
-
-def session_identity(data: Mapping[str, object] | None = None) -> tuple[int, int] | None:
-    """(user id, session version) from the signed session cookie (or from ``data``, a
-    session's contents), without a database read.
-
-    For the answer-save hot path, whose single UPDATE checks both against the users table.
-    """
-    if data is None:
-        from flask import session as data
-    user_id, _, version = str(data.get("_user_id", "")).partition(".")
-    if not (user_id.isdigit() and version.isdigit()):
-        return None
-    return int(user_id), int(version)

@@ -20,13 +20,12 @@ from flask import (
 )
 from flask_login import current_user
 
-from quizapp.auth.decorators import role_required
-from quizapp.banks import services
+from quizapp.banks import access, services
 from quizapp.banks.formats.common import LETTERS, ParsedQuestion, parse_difficulty
 from quizapp.banks.forms import NEW_BANK, QuestionForm, UploadForm
-from quizapp.contests import access
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
+from quizapp.roles import role_required
 from quizapp.security import safe_next_url
 from quizapp.text import clean_text
 

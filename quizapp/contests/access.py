@@ -7,16 +7,20 @@ account's own role (``User.role``) only says what a person may be at all: an org
 create contests and be added as a co-organiser, a judge may be assigned to contests, an admin
 manages accounts and may see and do everything. Every page and export that shows one contest
 asks this module first; anyone else gets 403.
+
+Question banks decide their own visibility (quizapp/banks/access.py); this module lends them the
+one fact only contests know, which banks a person's contests draw from (``init_app``).
 """
 
 from __future__ import annotations
 
-from flask import abort
+from flask import Flask, abort
 from flask_login import current_user
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, select, true
 
 from quizapp import audit
 from quizapp.auth.models import User
+from quizapp.banks import access as bank_access
 from quizapp.banks.models import Bank
 from quizapp.contests.models import STAFF_ROLES, Contest, ContestStaff, Round
 from quizapp.errors import DomainError
@@ -124,38 +128,21 @@ def remove_staff(contest: Contest, staff_id: int, *, by: User | None) -> None:
 
 
 # --- question banks -------------------------------------------------------------------------
-# A bank holds answer keys, so it is need-to-know too. A bank uploaded through the pages (or
-# imported with ``banks import --owner PHONE``) is seen by its owner, the organisers of any
-# contest that draws from it, and admins. A bank the server's admin imported without an owner
-# (the sample banks, an official bank for every district) is shared with every organiser.
+# Banks decide who sees them (quizapp/banks/access.py); the organisers of a contest that draws
+# from a bank are among them, and only contests know which those are, so they tell banks.
 
 
-def bank_filter(user) -> ColumnElement[bool]:
-    """A WHERE clause on ``Bank`` keeping the banks ``user`` may see and draw from."""
-    if _is_admin(user):
-        return true()
-    if user.role not in ELIGIBLE["organiser"]:
-        return false()
+def banks_drawn_by(user) -> set[str]:
+    """The slugs of the banks drawn by the rounds of every contest ``user`` organises."""
     organised = db.session.scalars(select(Round).join(Contest).where(contest_filter(user, "organiser")))
-    drawn = {slug for round_ in organised for slug in round_.bank_slugs}
-    return or_(Bank.owner_id.is_(None), Bank.owner_id == user.id, Bank.slug.in_(sorted(drawn)))
-
-
-def may_see_bank(user, bank: Bank) -> bool:
-    return db.session.scalar(select(Bank.id).where(Bank.id == bank.id, bank_filter(user))) is not None
-
-
-def bank_or_abort(slug: str) -> Bank:
-    """The bank named ``slug`` if the signed-in user may see it: else 404 or 403."""
-    bank = db.session.scalar(select(Bank).where(Bank.slug == slug))
-    if bank is None:
-        abort(404)
-    if not may_see_bank(current_user, bank):
-        abort(403)
-    return bank
+    return {slug for round_ in organised for slug in round_.bank_slugs}
 
 
 def contests_drawing_from(user, bank: Bank) -> list[Contest]:
     """The contests ``user`` organises whose rounds draw from ``bank``, for the bank's page."""
     contests = db.session.scalars(select(Contest).where(contest_filter(user, "organiser")).order_by(Contest.id.desc()))
     return [contest for contest in contests if any(bank.slug in round_.bank_slugs for round_ in contest.rounds)]
+
+
+def init_app(app: Flask) -> None:
+    bank_access.init_app(app, bank_access.Draws(banks_drawn_by, contests_drawing_from))

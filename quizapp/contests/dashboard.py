@@ -34,7 +34,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from quizapp import clock
 from quizapp.auth.models import User
-from quizapp.contests.attempts import grace
+from quizapp.clock import grace
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.extensions import db
 from quizapp.units.tree import Directory

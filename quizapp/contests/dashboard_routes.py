@@ -9,14 +9,13 @@ from flask import abort, render_template, request
 from markupsafe import Markup
 
 from quizapp import clock
-from quizapp.auth.decorators import role_required
 from quizapp.charts import bar_chart, column_chart
 from quizapp.contests import access
 from quizapp.contests.blueprint import bp
 from quizapp.contests.dashboard import Dashboard, UnitCount, dashboard
 from quizapp.contests.models import Contest, Round
-from quizapp.contests.taker import duration_text
-from quizapp.formatting import percent
+from quizapp.formatting import duration_text, percent
+from quizapp.roles import role_required
 
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 # More bars than this would make the units chart longer than a page; the table has them all.

@@ -15,6 +15,8 @@ TRUTHS = ("participants", "attempts", "participants_all_correct")
 TIE_BREAKERS = ("correct_desc", "prediction_error_asc", "duration_asc", "submitted_at_asc", "attempts_used_asc")
 REVIEWS = ("after_submit", "score_only", "after_close")
 REGISTRATION_FIELDS = ("birth_date", "gender", "id_number", "unit_code", "participant_group")
+# How pages name what ``Round.status`` returns.
+ROUND_STATES = {"upcoming": "Chưa mở", "open": "Đang mở", "closed": "Đã đóng"}
 # What a person may be for one contest (contests.access): its organisers edit it and watch
 # participation; its judges rank, decide flags, give awards and lock results.
 STAFF_ROLES = ("organiser", "judge")
@@ -178,7 +180,7 @@ class Attempt(db.Model):
 class AttemptItem(db.Model):
     """One drawn question of an attempt, with its options in the order this taker sees them.
 
-    The taker sees option k of ``option_ids`` under an opaque token (contests.tokens); the
+    The taker sees option k of ``option_ids`` under an opaque token (attempts/tokens.py); the
     answer is stored as the shown indexes, canonically ("0,2"), next to the correct ones, so
     scoring is a string comparison in SQL and saving needs no lookup.
     """

@@ -29,8 +29,7 @@ from sqlalchemy.orm import selectinload
 
 from quizapp import clock
 from quizapp.auth import services as accounts
-from quizapp.auth.decorators import role_required
-from quizapp.auth.phone import normalise_phone
+from quizapp.banks import access as bank_access
 from quizapp.banks.models import Bank, Question
 from quizapp.contests import access
 from quizapp.contests.blueprint import bp
@@ -46,6 +45,8 @@ from quizapp.contests.forms import (
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.contests.services import DEFAULT_TIE_BREAKERS, ContestInvalid, save_contest, validate_contest
 from quizapp.extensions import db
+from quizapp.phone import normalise_phone
+from quizapp.roles import role_required
 from quizapp.text import clean_text
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -69,9 +70,9 @@ def _round_or_404(contest: Contest, number: int) -> Round:
 
 
 def _banks() -> list[Bank]:
-    """The banks this organiser may draw from (contests.access)."""
+    """The banks this organiser may draw from (banks.access)."""
     return list(db.session.scalars(
-        select(Bank).where(access.bank_filter(current_user)).options(selectinload(Bank.topics))
+        select(Bank).where(bank_access.bank_filter(current_user)).options(selectinload(Bank.topics))
         .order_by(Bank.title, Bank.slug)
     ))
 
@@ -313,7 +314,7 @@ def _round_page(contest: Contest, round_: Round | None):
 def share(slug: str):
     """The contest's link and its QR code, for posters and group chats."""
     contest = _contest_or_abort(slug)
-    link = url_for(".contest", slug=contest.slug, _external=True)
+    link = url_for("attempts.contest", slug=contest.slug, _external=True)
     return render_template("contests/manage/share.html", contest=contest, link=link, qr_svg=share_qr_svg(link))
 
 
@@ -321,7 +322,7 @@ def share(slug: str):
 @role_required("organiser")
 def share_qr(slug: str):
     contest = _contest_or_abort(slug)
-    link = url_for(".contest", slug=contest.slug, _external=True)
+    link = url_for("attempts.contest", slug=contest.slug, _external=True)
     svg = segno.make(link, error="m").svg_inline(scale=10, border=4, dark="#000", light="#fff")
     return svg, 200, {"Content-Type": "image/svg+xml",
                       "Content-Disposition": f'attachment; filename="qr-{contest.slug}.svg"'}

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from quizapp import audit
 from quizapp.contests.models import Attempt, Round
+from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
-from quizapp.judging.models import AwardOverride, RoundResult
+from quizapp.judging.models import AwardOverride, RoundLocked, RoundResult, locked_result
+from quizapp.text import clean_text
 
 AWARD_COLUMN, ATTEMPT_COLUMN = 9, 11
 
@@ -61,11 +64,6 @@ def earlier_winners(round_: Round) -> set[int]:
 
 def override_award(round_: Round, user_id: int, award: str | None, reason: str, judge) -> AwardOverride:
     """Record a judge's award decision for one person in a round. Audit-logged; never commits."""
-    from quizapp import audit
-    from quizapp.errors import ValidationFailed
-    from quizapp.judging.locking import RoundLocked, locked_result
-    from quizapp.text import clean_text
-
     if locked_result(round_.id) is not None:
         raise RoundLocked()
     reason = clean_text(reason)

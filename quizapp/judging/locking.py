@@ -21,28 +21,19 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from quizapp import audit, clock
+from quizapp.attempts.services import finalise_expired, round_finished
 from quizapp.auth.models import User
-from quizapp.contests.attempts import finalise_expired, round_finished
 from quizapp.contests.models import Attempt, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
-from quizapp.judging.exports import HEADER, ranking_rows, write_csv
-from quizapp.judging.models import RoundResult
+from quizapp.judging.models import RoundLocked, RoundResult, locked_result
+from quizapp.judging.rows import HEADER, ranking_rows, write_csv
 
 CHECKSUM_LABEL = "SHA-256 của bảng xếp hạng đã khóa"
 
 
-class RoundLocked(DomainError):
-    status, code = 409, "round_locked"
-    message = "Kết quả vòng thi đã khóa; không thể thay đổi các lượt thi của vòng này."
-
-
 class LockRefused(DomainError):
     status, code = 409, "lock_refused"
-
-
-def locked_result(round_id: int) -> RoundResult | None:
-    return db.session.scalar(select(RoundResult).where(RoundResult.round_id == round_id))
 
 
 def lock_round(round_: Round, judge: User | None) -> RoundResult:

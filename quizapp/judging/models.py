@@ -1,4 +1,8 @@
-"""Suspicion flags on attempts, with their evidence and the judges' decisions."""
+"""What judging keeps: a round's locked results and the judges' award decisions.
+
+"Is this round locked?" is answered here (``locked_result``), beside the model, so awards,
+decisions and exports ask it without importing the locking workflow (judging/locking.py).
+"""
 
 from __future__ import annotations
 
@@ -7,41 +11,12 @@ import io
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from quizapp.clock import UTCDateTime, utcnow
-from quizapp.contests.models import Attempt
+from quizapp.errors import DomainError
 from quizapp.extensions import db
-
-KINDS = ("too_fast", "duplicate_person", "shared_device", "burst_ip")
-# Shown to judges, never acted on alone: many honest takers start together behind one IP.
-INFORMATIONAL = frozenset({"burst_ip"})
-DECISIONS = ("cleared", "disqualified")
-
-
-class Flag(db.Model):
-    """One reason to look at an attempt again. A flag decides nothing: a judge does."""
-
-    __tablename__ = "flags"
-    __table_args__ = (
-        UniqueConstraint("attempt_id", "kind"),
-        CheckConstraint("kind IN ('too_fast', 'duplicate_person', 'shared_device', 'burst_ip')", name="kind_known"),
-        CheckConstraint("decision IS NULL OR decision IN ('cleared', 'disqualified')", name="decision_known"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(24))
-    evidence: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    decision: Mapped[str | None] = mapped_column(String(16))
-    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    attempt: Mapped[Attempt] = relationship()
 
 
 class RoundResult(db.Model):
@@ -82,3 +57,13 @@ class AwardOverride(db.Model):
     reason: Mapped[str] = mapped_column(String(500))
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RoundLocked(DomainError):
+    status, code = 409, "round_locked"
+    message = "Kết quả vòng thi đã khóa; không thể thay đổi các lượt thi của vòng này."
+
+
+def locked_result(round_id: int) -> RoundResult | None:
+    """The round's locked result, or None while it is not locked."""
+    return db.session.scalar(select(RoundResult).where(RoundResult.round_id == round_id))

@@ -2,8 +2,11 @@
 phone numbers, the answer key, and participation by unit (DESIGN §3 rule 7: no full phone
 number, no birth date, no ID number).
 
-The pieces are also the round summary's (``summary.py``), which staff print for their
-department's report, locked or not yet.
+- ``GET /contests/<slug>/rounds/<number>/results``  the published results (404 before the lock)
+
+The page is the judges' output, so it lives here, though its URL sits with the contest's other
+public pages under ``/contests`` (its own blueprint, ``results``). The pieces are also the round
+summary's (``summary.py``), which staff print for their department's report, locked or not yet.
 """
 
 from __future__ import annotations
@@ -12,15 +15,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 
+from flask import Blueprint, abort, render_template
 from sqlalchemy import distinct, func, select
 
 from quizapp.auth.models import User
 from quizapp.banks.models import Option, Question
-from quizapp.contests.models import Attempt, AttemptItem, Round
+from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
 from quizapp.extensions import db
-from quizapp.judging.models import AwardOverride, RoundResult
-from quizapp.judging.services import mask_phone
+from quizapp.judging.models import AwardOverride, RoundResult, locked_result
+from quizapp.phone import mask_phone
 from quizapp.units.models import Unit
+
+bp = Blueprint("results", __name__, url_prefix="/contests")
 
 DEFAULT_WINNERS = 10
 TOP_UNITS = 10
@@ -40,6 +46,18 @@ class Participation:
 class Published(Participation):
     winners: list[dict]
     answer_key: list[tuple[str, list[str]]]
+
+
+@bp.get("/<slug>/rounds/<int:number>/results")
+def public_results(slug: str, number: int):
+    """A locked round's published results, for everyone; nothing before the lock."""
+    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
+    round_ = next((item for item in contest.rounds if item.number == number), None) if contest else None
+    result = locked_result(round_.id) if round_ is not None else None
+    if result is None:
+        abort(404)
+    return render_template("judging/public_results.html", contest=contest, round=round_, result=result,
+                           published=published(round_, result))
 
 
 def published(round_: Round, result: RoundResult) -> Published:

@@ -15,6 +15,9 @@ and the round's ranking without disqualified attempts. Only the judges of a roun
 - ``POST /judging/attempts/<id>/decision``             clear or disqualify an attempt
 - ``GET  /judging/contests/<slug>/standings[.csv]``    overall standings across the rounds
 - ``GET  /judging/rounds/<id>/summary``                the printable round report (judging.summary)
+
+A locked round's public results page, ``/contests/<slug>/rounds/<n>/results``, is judging's output
+too: judging.public, on a blueprint of its own.
 """
 
 from __future__ import annotations
@@ -31,39 +34,29 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from quizapp import audit, clock
-from quizapp.auth.decorators import role_required
+from quizapp.attempts.services import finalise_expired, round_finished
 from quizapp.auth.models import User
-from quizapp.auth.phone import normalise_phone
 from quizapp.contests import access
-from quizapp.contests.attempts import finalise_expired, round_finished
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
+from quizapp.flags.models import INFORMATIONAL, KIND_LABELS, Flag
+from quizapp.flags.services import flag_round, flagged_attempts
 from quizapp.judging import services
 from quizapp.judging import standings as overall
 from quizapp.judging.awards import override_award
 from quizapp.judging.collective import unit_standings
-from quizapp.judging.exports import (
-    ATTEMPTS_HEADER,
-    HEADER,
-    attempts_log_rows,
-    export_ranking,
-    write_table_csv,
-)
-from quizapp.judging.locking import current_rows, lock_round, locked_result
-from quizapp.judging.models import INFORMATIONAL, Flag
+from quizapp.judging.exports import ATTEMPTS_HEADER, attempts_log_rows, export_ranking
+from quizapp.judging.locking import current_rows, lock_round
+from quizapp.judging.models import locked_result
 from quizapp.judging.ranking import ranked_people
+from quizapp.judging.rows import HEADER, write_table_csv
+from quizapp.phone import normalise_phone
+from quizapp.roles import role_required
 from quizapp.text import clean_text
 
 bp = Blueprint("judging", __name__, url_prefix="/judging")
 T = TypeVar("T")
-
-KIND_LABELS = {
-    "too_fast": "Làm bài quá nhanh",
-    "duplicate_person": "Trùng người (họ tên, ngày sinh, đơn vị) ở nhiều tài khoản",
-    "shared_device": "Nhiều tài khoản trên một thiết bị",
-    "burst_ip": "Nhiều tài khoản bắt đầu cùng lúc từ một địa chỉ IP (chỉ để tham khảo)",
-}
 
 
 def _round_or_abort(round_id: int) -> Round:
@@ -97,7 +90,7 @@ def round_review(round_id: int):
     db.session.commit()
     result = locked_result(round_id)
     return render_template(
-        "judging/round.html", round=round_, flagged=services.flagged_attempts(round_id),
+        "judging/round.html", round=round_, flagged=flagged_attempts(round_id),
         ranking=None if result else services.ranking(round_id), result=result,
         snapshot=list(islice(result.snapshot_rows(), 100)) if result else None, labels=KIND_LABELS,
         informational=INFORMATIONAL, finished=round_finished(round_, clock.now()),
@@ -259,7 +252,7 @@ def lock(round_id: int):
 def scan(round_id: int):
     _round_or_abort(round_id)
     finalise_expired(round_id=round_id)
-    count = services.flag_round(round_id)
+    count = flag_round(round_id)
     db.session.commit()
     flash(f"Đã rà soát lại; vòng thi có {count} dấu hiệu cần xem xét.", "success")
     return redirect(url_for(".round_review", round_id=round_id))

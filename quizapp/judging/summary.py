@@ -17,17 +17,16 @@ from flask import render_template
 from sqlalchemy import case, func, select
 
 from quizapp import clock
-from quizapp.auth.decorators import role_required
+from quizapp.attempts.services import finalise_expired, round_finished
 from quizapp.contests import access
-from quizapp.contests.attempts import finalise_expired, round_finished
-from quizapp.contests.models import Attempt, Round
-from quizapp.contests.taker import ROUND_STATES
+from quizapp.contests.models import ROUND_STATES, Attempt, Round
 from quizapp.extensions import db
-from quizapp.judging.locking import current_rows, locked_result
-from quizapp.judging.models import RoundResult
+from quizapp.judging.locking import current_rows
+from quizapp.judging.models import RoundResult, locked_result
 from quizapp.judging.public import Participation, answer_key, participation, winners
 from quizapp.judging.ranking import Rules, prediction_truth
 from quizapp.judging.routes import bp
+from quizapp.roles import role_required
 
 
 @dataclass

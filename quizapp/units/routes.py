@@ -3,8 +3,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from quizapp import audit
-from quizapp.auth.decorators import role_required
 from quizapp.extensions import db
+from quizapp.roles import role_required
 from quizapp.units.forms import HeadcountForm, UnitsUploadForm
 from quizapp.units.models import Unit
 from quizapp.units.services import UnitsFileError, load_units_csv, unit_tree

@@ -1,0 +1,76 @@
+"""How an attempt is shown to its taker: the same dict feeds the attempt page, the result page
+(attempts/routes.py) and the JSON API (``GET /api/v1/attempts/<id>``), so a phone with or without
+JavaScript sees the same questions, the same option ids and the same rules on the answer key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from quizapp import clock
+from quizapp.attempts import services as service
+from quizapp.attempts.tokens import option_tokens, parse_indexes
+from quizapp.banks.models import Option
+from quizapp.contests.models import Attempt, AttemptItem
+from quizapp.extensions import db
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def attempt_json(attempt: Attempt) -> dict[str, object]:
+    """The attempt as its taker sees it: never the answer key before the round's policy allows."""
+    now = clock.now()
+    items = db.session.scalars(
+        select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
+        .options(selectinload(AttemptItem.question)).order_by(AttemptItem.position)
+    ).all()
+    option_text = dict(db.session.execute(
+        select(Option.id, Option.text).where(Option.question_id.in_([item.question_id for item in items]))
+    ).all())
+    review = service.review_allowed(attempt, now)
+    round_ = attempt.round
+    questions = []
+    for item in items:
+        tokens = option_tokens(attempt.id, item.question_id, item.option_count)
+        chosen = parse_indexes(item.chosen)
+        question = {
+            "id": item.question_id,
+            "text": item.question.text,
+            "multiple": item.multiple,
+            "options": [{"id": tokens[index], "text": option_text[option_id]}
+                        for index, option_id in enumerate(item.option_ids)],
+            "selected": [tokens[index] for index in chosen],
+        }
+        if review:
+            question["correct"] = [tokens[index] for index in parse_indexes(item.correct_key)]
+            question["explanation"] = item.question.explanation
+            question["source"] = item.question.source
+        questions.append(question)
+    return {
+        "id": attempt.id,
+        "round_id": attempt.round_id,
+        "number": attempt.number,
+        "status": attempt.status,
+        "started_at": iso(attempt.started_at),
+        "deadline": iso(attempt.deadline),
+        "server_now": iso(now),
+        "time_limit_seconds": round_.time_limit_seconds,
+        "questions": questions,
+        "prediction": attempt.prediction,
+        "prediction_prompt": round_.prediction_prompt,
+        "prediction_locked": bool(round_.prediction_locked and attempt.prediction is not None),
+        "result": {
+            "correct_count": attempt.correct_count,
+            "question_count": attempt.question_count,
+            "duration_ms": attempt.duration_ms,
+            "submitted_at": iso(attempt.submitted_at),
+            "expired": attempt.expired,
+            "eligible": not attempt.disqualified,
+        } if service.score_allowed(attempt, now) else None,
+        "review_available": review,
+    }

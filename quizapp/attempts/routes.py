@@ -1,0 +1,287 @@
+"""Takers' pages under /contests: the contest list, a contest, the attempt page and its result.
+
+- ``GET  /contests/``                                  the contests, with the taker's attempts per round
+- ``GET  /contests/<slug>``                            a contest's rules, rounds and the taker's attempts
+- ``POST /contests/<slug>/password``                   unlock a closed contest for this browser session
+- ``POST /contests/rounds/<id>/start``                 start or resume an attempt
+- ``GET  /contests/attempts/<id>``                     the attempt, one question a screen
+- ``POST /contests/attempts/<id>/answer``              save the shown question's choice (no-script path)
+- ``GET  /contests/attempts/<id>/submit``              confirm the submit
+- ``POST /contests/attempts/<id>/submit``              submit
+- ``GET  /contests/attempts/<id>/result``              the result, and the review when its policy allows
+
+The URLs share ``/contests`` with the organisers' pages (contests/organiser.py) and a locked
+round's public results (judging/public.py); this blueprint is ``attempts``.
+
+Thin views over ``attempts.services``, which holds every rule. The attempt page is a plain form
+(one question per screen, a POST per answer) that works without JavaScript; ``static/attempt.js``
+enhances the same markup with autosave, a retry queue and a countdown, using the JSON API.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from quizapp import clock
+from quizapp.attempts import services as service
+from quizapp.attempts.admission import StartsBusy
+from quizapp.attempts.display import attempt_json
+from quizapp.attempts.passwords import ContestPasswordWrong, contest_unlocked, unlock_contest
+from quizapp.contests.models import ROUND_STATES, Attempt, Contest, Round
+from quizapp.devices import device_id
+from quizapp.errors import DomainError
+from quizapp.extensions import db, limiter
+from quizapp.formatting import duration_text
+from quizapp.limits import save_per_account, start_per_account, submit_per_account
+
+bp = Blueprint("attempts", __name__, url_prefix="/contests")
+# The profile fields a contest may require, as the profile page labels them.
+FIELD_LABELS = {
+    "birth_date": "Ngày sinh",
+    "gender": "Giới tính",
+    "id_number": "Số CCCD",
+    "unit_code": "Đơn vị",
+    "participant_group": "Đối tượng",
+}
+
+
+def _no_store(body: str):
+    # An attempt is one person's, and a stale copy from the back button would mislead.
+    response = make_response(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _render(template: str, **context):
+    return render_template(template, local_time=clock.local_time, duration_text=duration_text,
+                           ROUND_STATES=ROUND_STATES, now=clock.now(), **context)
+
+
+# --- contests ------------------------------------------------------------------------------
+
+
+def _my_rounds(user_id: int | None) -> tuple[dict[int, int], dict[int, int]]:
+    """Attempts used per round, and the open attempt's id per round, for the signed-in taker."""
+    if user_id is None:
+        return {}, {}
+    service.finalise_expired(user_id=user_id)
+    used = dict(db.session.execute(
+        select(Attempt.round_id, func.count()).where(Attempt.user_id == user_id).group_by(Attempt.round_id)
+    ).all())
+    open_ids = dict(db.session.execute(
+        select(Attempt.round_id, Attempt.id).where(Attempt.user_id == user_id, Attempt.status == "open")
+    ).all())
+    return used, open_ids
+
+
+def _user_id() -> int | None:
+    return current_user.id if current_user.is_authenticated else None
+
+
+@bp.get("/")
+def index():
+    used, open_ids = _my_rounds(_user_id())
+    contests = db.session.scalars(
+        select(Contest).options(selectinload(Contest.rounds)).order_by(Contest.id.desc())
+    ).all()
+    db.session.commit()
+    return _render("attempts/list.html", contests=contests, used=used, open_ids=open_ids)
+
+
+def _contest_or_404(slug: str) -> Contest:
+    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
+    if contest is None:
+        abort(404)
+    return contest
+
+
+def missing_fields(contest: Contest) -> list[str]:
+    if not current_user.is_authenticated:
+        return []
+    try:
+        service.check_entry(contest, current_user, password_ok=True)
+    except service.RegistrationIncomplete as error:
+        return [FIELD_LABELS.get(name, name) for name in error.missing]
+    return []
+
+
+@bp.get("/<slug>")
+def contest(slug: str):
+    contest = _contest_or_404(slug)
+    user_id = _user_id()
+    used, open_ids = _my_rounds(user_id)
+    mine = []
+    if user_id is not None:
+        mine = db.session.scalars(
+            select(Attempt).join(Round).where(Round.contest_id == contest.id, Attempt.user_id == user_id)
+            .order_by(Round.number, Attempt.number)
+        ).all()
+    db.session.commit()
+    return _render(
+        "attempts/show.html", contest=contest, used=used, open_ids=open_ids, attempts=mine,
+        missing=missing_fields(contest), unlocked=contest_unlocked(contest),
+    )
+
+
+def _per_account() -> str:
+    # Guessing a contest's password is limited per account, not per (shared) IP.
+    return f"contest-password:{current_user.id if current_user.is_authenticated else request.remote_addr}"
+
+
+@bp.post("/<slug>/password")
+@login_required
+@limiter.limit("10 per 10 minutes", key_func=_per_account)
+def unlock(slug: str):
+    contest = _contest_or_404(slug)
+    try:
+        unlock_contest(contest, request.form.get("password", ""))
+    except ContestPasswordWrong as error:
+        flash(error.message, "error")
+    else:
+        flash("Mật khẩu đúng. Bạn có thể bắt đầu thi.", "success")
+    return redirect(url_for(".contest", slug=contest.slug))
+
+
+@bp.post("/rounds/<int:round_id>/start")
+@login_required
+@start_per_account
+def start(round_id: int):
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        abort(404)
+    contest = round_.contest
+    try:
+        started = service.start_attempt(round_, current_user, password_ok=contest_unlocked(contest),
+                                            origin=service.Origin(device_id(request), request.remote_addr))
+    except StartsBusy as busy:
+        db.session.rollback()
+        page = render_template("attempts/waiting.html", round=round_, contest=contest, retry_after=busy.retry_after)
+        return page, 503, {"Retry-After": str(busy.retry_after), "Cache-Control": "no-store"}
+    except DomainError as error:
+        db.session.rollback()
+        message = error.message
+        if isinstance(error, service.RegistrationIncomplete):
+            message += " Còn thiếu: " + ", ".join(FIELD_LABELS.get(name, name) for name in error.missing) + "."
+        flash(message, "error")
+        return redirect(url_for(".contest", slug=contest.slug))
+    db.session.commit()
+    return redirect(url_for(".attempt", attempt_id=started.attempt.id))
+
+
+# --- the attempt ---------------------------------------------------------------------------
+
+
+def _position(questions: list[dict], requested: int | None) -> int:
+    """The 1-based question to show: the one asked for, else the first unanswered one."""
+    if requested is not None:
+        return min(max(requested, 1), len(questions))
+    return next((index for index, question in enumerate(questions, 1) if not question["selected"]), 1)
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int):
+    attempt = service.attempt_for(attempt_id, current_user.id)
+    if attempt.status != "open":
+        db.session.commit()
+        return redirect(url_for(".result", attempt_id=attempt.id))
+    data = attempt_json(attempt)
+    db.session.commit()
+    questions = data["questions"]
+    number = _position(questions, request.args.get("q", type=int))
+    return _no_store(_render(
+        "attempts/attempt.html", attempt=attempt, round=attempt.round, contest=attempt.round.contest,
+        data={**data, "csrf_token": generate_csrf()}, questions=questions, number=number,
+        question=questions[number - 1], answered=sum(1 for question in questions if question["selected"]),
+    ))
+
+
+@bp.post("/attempts/<int:attempt_id>/answer")
+@login_required
+@save_per_account
+def answer(attempt_id: int):
+    """The no-script path: save the shown question's choice (and the prediction), then move on."""
+    question_id = request.form.get("question", type=int)
+    if question_id is None:
+        abort(400)
+    try:
+        service.save_answer(attempt_id, current_user.id, current_user.session_version, question_id,
+                            request.form.getlist("option"), seq=None)
+        _save_prediction_field(attempt_id)
+    except service.AttemptClosed as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".result", attempt_id=attempt_id))
+    except service.InvalidOption as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".attempt", attempt_id=attempt_id, q=request.form.get("q", type=int)))
+    db.session.commit()
+    go = request.form.get("go", "")
+    if go == "submit":
+        return redirect(url_for(".confirm_submit", attempt_id=attempt_id))
+    target = int(go) if go.isdigit() else (request.form.get("q", type=int) or 0) + 1
+    return redirect(url_for(".attempt", attempt_id=attempt_id, q=target))
+
+
+def _save_prediction_field(attempt_id: int) -> None:
+    raw = request.form.get("prediction", "").strip().replace(".", "")
+    if not raw:
+        return
+    if not raw.isdigit() or int(raw) > 10**9:
+        flash("Dự đoán phải là số nguyên từ 0 đến 1.000.000.000.", "error")
+        return
+    attempt = service.attempt_for(attempt_id, current_user.id)
+    if attempt.prediction == int(raw):
+        return
+    try:
+        service.save_prediction(attempt_id, current_user.id, int(raw))
+    except service.PredictionRefused as error:
+        flash(error.message, "error")
+
+
+@bp.get("/attempts/<int:attempt_id>/submit")
+@login_required
+def confirm_submit(attempt_id: int):
+    attempt = service.attempt_for(attempt_id, current_user.id)
+    db.session.commit()
+    if attempt.status != "open":
+        return redirect(url_for(".result", attempt_id=attempt.id))
+    answered = sum(1 for item in attempt.items if item.chosen)
+    return _no_store(_render("attempts/submit.html", attempt=attempt, round=attempt.round,
+                             contest=attempt.round.contest, answered=answered))
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+@submit_per_account
+def submit(attempt_id: int):
+    attempt = service.submit(attempt_id, current_user.id)
+    db.session.commit()
+    flash("Hết giờ làm bài; bài đã được nộp tự động." if attempt.expired else "Đã nộp bài.", "success")
+    return redirect(url_for(".result", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int):
+    attempt = service.attempt_for(attempt_id, current_user.id)
+    if attempt.status == "open":
+        db.session.commit()
+        return redirect(url_for(".attempt", attempt_id=attempt.id))
+    now = clock.now()
+    review = service.review_allowed(attempt, now)
+    # attempt_json carries the answer key only when the review policy allows it.
+    data = attempt_json(attempt)
+    round_ = attempt.round
+    used, open_ids = _my_rounds(current_user.id)
+    db.session.commit()
+    return _no_store(_render(
+        "attempts/result.html", attempt=attempt, round=round_, contest=round_.contest, data=data,
+        score=service.score_allowed(attempt, now), review=review, used=used, open_ids=open_ids,
+        answered=sum(1 for question in data["questions"] if question["selected"]),
+    ))

@@ -1,0 +1,505 @@
+"""The attempt lifecycle: start or resume, save answers, predict, submit, expire.
+
+The rules of DESIGN §3 live here. Time comes from the server (``clock.now``); limits come
+from database constraints; saving an answer is one conditional UPDATE. Never commits,
+except where a failed insert must be rolled back to learn who won a race.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import Boolean, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from quizapp import clock
+from quizapp.attempts.admission import admit_start
+from quizapp.attempts.tokens import canonical, option_tokens, parse_indexes, shown_indexes
+from quizapp.auth.models import User
+from quizapp.banks.formats.common import MAX_OPTIONS
+from quizapp.banks.models import Bank, Option, Question, Topic
+from quizapp.clock import UTCDateTime, grace
+from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
+from quizapp.dedicated import DedicatedConnections, driver_sql
+from quizapp.errors import DomainError, NotFound
+from quizapp.extensions import db
+from quizapp.flags.services import flag_attempt
+
+_random = secrets.SystemRandom()
+
+
+class RoundNotOpen(DomainError):
+    status, code = 409, "round_not_open"
+    message = "Vòng thi chưa mở hoặc đã kết thúc."
+
+
+class AttemptLimitReached(DomainError):
+    status, code = 409, "attempt_limit_reached"
+    message = "Bạn đã dùng hết số lượt thi của vòng này."
+
+
+class AttemptClosed(DomainError):
+    status, code = 409, "attempt_closed"
+    message = "Lượt thi đã kết thúc; câu trả lời này không được ghi nhận."
+
+
+class InvalidOption(DomainError):
+    status, code = 422, "invalid_option"
+    message = "Phương án không thuộc câu hỏi này."
+
+
+class DrawUnavailable(DomainError):
+    status, code = 409, "draw_unavailable"
+    message = "Ngân hàng câu hỏi của vòng thi hiện không đủ câu; vui lòng báo Ban tổ chức."
+
+
+class RegistrationIncomplete(DomainError):
+    status, code = 422, "registration_incomplete"
+    message = "Vui lòng bổ sung thông tin cá nhân theo yêu cầu của cuộc thi trước khi làm bài."
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__()
+        self.missing = missing
+        # Reported like form errors, so a phone can point at what to fill in.
+        self.fields = {name: ["Cuộc thi yêu cầu thông tin này; vui lòng bổ sung trong hồ sơ cá nhân."]
+                       for name in missing}
+
+
+class ContestPasswordRequired(DomainError):
+    status, code = 403, "contest_password_required"
+    message = "Cuộc thi này cần mật khẩu do Ban tổ chức cung cấp."
+
+
+class PredictionRefused(DomainError):
+    status, code = 409, "prediction_locked"
+    message = "Dự đoán của bạn đã được ghi nhận ở lượt thi đầu tiên và không thay đổi được."
+
+
+def time_is_up(attempt: Attempt, now: datetime) -> bool:
+    """Past deadline + grace: no save or submit of this attempt is accepted any more."""
+    return attempt.deadline is not None and now > attempt.deadline + grace()
+
+
+def takes_answers(attempt: Attempt, now: datetime) -> bool:
+    return attempt.status == "open" and not time_is_up(attempt, now)
+
+
+# --- expiry --------------------------------------------------------------------------------
+
+
+def finalise_expired(*, round_id: int | None = None, user_id: int | None = None) -> int:
+    """Close every open attempt past deadline + grace as submitted at its deadline, with the
+    answers saved so far. Called lazily before anything reads attempts, and before rankings."""
+    cutoff = clock.now() - grace()
+    conditions = [Attempt.status == "open", Attempt.deadline.is_not(None), Attempt.deadline < cutoff]
+    if round_id is not None:
+        conditions.append(Attempt.round_id == round_id)
+    if user_id is not None:
+        conditions.append(Attempt.user_id == user_id)
+    expired = db.session.execute(
+        update(Attempt).where(*conditions)
+        .values(status="submitted", submitted_at=Attempt.deadline, expired=True)
+        .returning(Attempt.id, Attempt.started_at, Attempt.deadline)
+    ).all()
+    for attempt_id, started_at, deadline in expired:
+        _score(attempt_id, started_at, deadline)
+    return len(expired)
+
+
+def _score(attempt_id: int, started_at: datetime, submitted_at: datetime) -> None:
+    correct = (
+        select(func.count())
+        .where(AttemptItem.attempt_id == attempt_id, AttemptItem.chosen == AttemptItem.correct_key)
+        .scalar_subquery()
+    )
+    duration = int((submitted_at - started_at).total_seconds() * 1000)
+    db.session.execute(
+        update(Attempt).where(Attempt.id == attempt_id).values(correct_count=correct, duration_ms=duration)
+    )
+
+
+# --- start or resume -----------------------------------------------------------------------
+
+
+@dataclass
+class Started:
+    attempt: Attempt
+    created: bool
+
+
+def open_attempt(round_id: int, user_id: int) -> Attempt | None:
+    return db.session.scalar(
+        select(Attempt).where(Attempt.round_id == round_id, Attempt.user_id == user_id, Attempt.status == "open")
+    )
+
+
+def attempts_used(round_id: int, user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Attempt).where(Attempt.round_id == round_id, Attempt.user_id == user_id)
+    )
+
+
+def check_entry(contest: Contest, user: User, password_ok: bool) -> None:
+    missing = [name for name in contest.registration_fields if not _has_field(user, name)]
+    if missing:
+        raise RegistrationIncomplete(missing)
+    if contest.password_hash and not password_ok:
+        raise ContestPasswordRequired()
+
+
+def _has_field(user: User, name: str) -> bool:
+    return (user.unit_id if name == "unit_code" else getattr(user, name, None)) is not None
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a start came from: the device cookie and the client's IP (for flags)."""
+
+    device_id: str | None = None
+    ip: str | None = None
+
+
+def start_attempt(round_: Round, user: User, *, password_ok: bool = False, origin: Origin | None = None) -> Started:
+    """The caller's open attempt in the round (resume), or a new one.
+
+    Concurrent starts by one person race on the database's unique index: the loser rolls
+    back and gets the winner's attempt, so twenty taps on Start make one attempt.
+    """
+    now = clock.now()
+    finalise_expired(round_id=round_.id, user_id=user.id)
+    existing = open_attempt(round_.id, user.id)
+    if existing is not None:
+        return Started(existing, created=False)
+    if round_.status(now) != "open":
+        raise RoundNotOpen()
+    check_entry(round_.contest, user, password_ok)
+    if round_.max_attempts is not None and attempts_used(round_.id, user.id) >= round_.max_attempts:
+        raise AttemptLimitReached()  # before the draw: a refused double tap costs one count
+    admit_start()  # may refuse with 503 before anything is written
+    questions = draw_questions(round_)
+    for _ in range(3):
+        used = attempts_used(round_.id, user.id)
+        if round_.max_attempts is not None and used >= round_.max_attempts:
+            raise AttemptLimitReached()
+        try:
+            with db.session.begin_nested():
+                attempt = _insert_attempt(round_, user, used + 1, now, questions, origin or Origin())
+            return Started(attempt, created=True)
+        except IntegrityError:
+            existing = open_attempt(round_.id, user.id)
+            if existing is not None:
+                return Started(existing, created=False)
+    raise AttemptLimitReached()
+
+
+def draw_questions(round_: Round) -> list[Question]:
+    """Questions per the round's blueprint, each entry drawn at random without repeats.
+
+    Entries naming a topic are drawn before whole-bank entries, so a whole-bank draw never
+    takes the questions a topic entry needs: a blueprint whose totals fit always draws.
+    """
+    chosen: list[int] = []
+    for entry in sorted(round_.draw, key=lambda entry: not entry.get("topic")):
+        statement = select(Question.id).join(Bank, Question.bank_id == Bank.id).where(
+            Bank.slug == entry["bank"], Question.is_active
+        )
+        if entry.get("topic"):
+            statement = statement.join(Topic, Question.topic_id == Topic.id).where(Topic.name == entry["topic"])
+        pool = [question_id for question_id in db.session.scalars(statement) if question_id not in chosen]
+        if len(pool) < int(entry["count"]):
+            current_app.logger.error("Round %s cannot draw %s from %s", round_.id, entry["count"], entry)
+            raise DrawUnavailable()
+        chosen.extend(_random.sample(pool, int(entry["count"])))
+    _random.shuffle(chosen)
+    by_id = {question.id: question for question in db.session.scalars(select(Question).where(Question.id.in_(chosen)))}
+    return [by_id[question_id] for question_id in chosen]
+
+
+def _insert_attempt(round_: Round, user: User, number: int, now: datetime, questions: list[Question],
+                    origin: Origin) -> Attempt:
+    # An untimed practice attempt still ends with its round.
+    deadline = round_.closes_at
+    if round_.time_limit_seconds is not None:
+        deadline = min(now + timedelta(seconds=round_.time_limit_seconds), round_.closes_at)
+    attempt = Attempt(
+        round_id=round_.id, user_id=user.id, number=number, max_attempts=round_.max_attempts,
+        status="open", started_at=now, deadline=deadline, question_count=len(questions),
+        prediction=_locked_prediction(round_, user), device_id=origin.device_id, start_ip=origin.ip,
+    )
+    db.session.add(attempt)
+    db.session.flush()
+    options: dict[int, list[tuple[int, bool]]] = {}
+    for option_id, question_id, is_correct in db.session.execute(
+        select(Option.id, Option.question_id, Option.is_correct)
+        .where(Option.question_id.in_([question.id for question in questions]))
+        .order_by(Option.question_id, Option.position)
+    ):
+        options.setdefault(question_id, []).append((option_id, is_correct))
+    for position, question in enumerate(questions):
+        shown = list(options[question.id])
+        _random.shuffle(shown)
+        db.session.add(AttemptItem(
+            attempt_id=attempt.id, position=position, question_id=question.id, multiple=question.multiple,
+            option_count=len(shown), option_ids=[option_id for option_id, _ in shown],
+            correct_key=canonical(index for index, (_, correct) in enumerate(shown) if correct),
+        ))
+    db.session.flush()
+    return attempt
+
+
+def _locked_prediction(round_: Round, user: User, before: int | None = None) -> int | None:
+    """The prediction a person made in their earliest attempt of a locked round that has one.
+
+    ``before``: only attempts numbered below it count, so within the attempt that makes it
+    the first prediction can still be corrected until that attempt ends.
+    """
+    if not (round_.prediction_prompt and round_.prediction_locked):
+        return None
+    statement = select(Attempt.prediction).where(
+        Attempt.round_id == round_.id, Attempt.user_id == user.id, Attempt.prediction.is_not(None)
+    )
+    if before is not None:
+        statement = statement.where(Attempt.number < before)
+    return db.session.scalar(statement.order_by(Attempt.number).limit(1))
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def attempt_for(attempt_id: int, user_id: int) -> Attempt:
+    """The caller's own attempt; anyone else's is a 404, as if it did not exist."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != user_id:
+        raise NotFound("Không tìm thấy lượt thi.")
+    if attempt.status == "open" and time_is_up(attempt, clock.now()):
+        finalise_expired(round_id=attempt.round_id, user_id=user_id)
+        db.session.refresh(attempt)
+    return attempt
+
+
+def round_finished(round_: Round, now: datetime) -> bool:
+    """Past the close and its grace: no attempt of the round can take another answer."""
+    return now > round_.closes_at + grace()
+
+
+def review_allowed(attempt: Attempt, now: datetime) -> bool:
+    """May the taker see the answer key and explanations of this attempt now?"""
+    if attempt.status != "submitted":
+        return False
+    policy = attempt.round.review
+    return policy == "after_submit" or (policy == "after_close" and round_finished(attempt.round, now))
+
+
+def score_allowed(attempt: Attempt, now: datetime) -> bool:
+    if attempt.status != "submitted":
+        return False
+    return attempt.round.review in ("after_submit", "score_only") or round_finished(attempt.round, now)
+
+
+# --- saving --------------------------------------------------------------------------------
+
+
+@dataclass
+class Saved:
+    question_id: int
+    indexes: list[int]
+    saved_at: datetime
+    # The question's option ids in this attempt, to answer with.
+    tokens: list[str]
+
+
+# Larger than any client sequence number: a save without one always wins.
+NO_SEQ = 2**62
+
+
+_SAVE_SQL = """
+UPDATE attempt_items SET chosen = :chosen, seq = CAST(:seq AS BIGINT), answered_at = :now
+WHERE attempt_id = (
+    SELECT attempts.id FROM attempts
+    WHERE attempts.id = :attempt AND attempts.user_id = :user AND attempts.status = 'open'
+      AND (attempts.deadline IS NULL OR attempts.deadline >= :cutoff)
+      AND EXISTS (SELECT 1 FROM users WHERE users.id = :user
+                  AND users.session_version = :version AND users.is_active)
+    {lock}
+)
+AND question_id = :question
+AND option_count > :max_index
+AND (multiple OR :at_most_one)
+AND (seq IS NULL OR seq < CAST(:seq_cmp AS BIGINT))
+"""
+
+
+class _SaveStatement:
+    """The answer-save UPDATE as the database driver takes it, on connections of its own.
+
+    It is the hot path of the whole platform, so it skips SQLAlchemy's pool and execution
+    machinery (quizapp/dedicated.py) and converts its typed values with the processors
+    SQLAlchemy itself would use. The subquery checks the attempt is the caller's, open and
+    in time, and the session valid; on PostgreSQL ``FOR SHARE`` holds off a concurrent
+    submit until this answer is committed, so it is counted (SQLite runs one writer at a
+    time).
+    """
+
+    def __init__(self, engine) -> None:
+        dialect = engine.dialect
+        recycle = current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("pool_recycle", 1800)
+        self.connections = DedicatedConnections(engine, recycle=recycle)
+        lock = "FOR SHARE" if dialect.name == "postgresql" else ""
+        self.sql = driver_sql(_SAVE_SQL.format(lock=lock), dialect)
+        self.time = _processor(UTCDateTime(), dialect)
+        self.boolean = _processor(Boolean(), dialect)
+
+    def run(self, **values) -> int:
+        values["now"], values["cutoff"] = self.time(values["now"]), self.time(values["cutoff"])
+        values["at_most_one"] = self.boolean(values["at_most_one"])
+        return self.connections.execute(self.sql, values)
+
+
+def _processor(type_, dialect):
+    return type_.dialect_impl(dialect).bind_processor(dialect) or (lambda value: value)
+
+
+def _save_statement() -> _SaveStatement:
+    statement = current_app.extensions.get("quizapp.save_statement")
+    if statement is None:
+        statement = current_app.extensions.setdefault("quizapp.save_statement", _SaveStatement(db.engine))
+    return statement
+
+
+def save_answer(
+    attempt_id: int, user_id: int, session_version: int, question_id: int, tokens: list[str], seq: int | None
+) -> Saved:
+    """Store the whole choice for one question, in one conditional UPDATE, or raise why not.
+
+    The UPDATE itself checks everything (see ``try_save_answer``); only when it changes
+    nothing do we look at why.
+    """
+    saved = try_save_answer(attempt_id, user_id, session_version, question_id, tokens, seq)
+    if saved is not None:
+        return saved
+    return explain_unsaved(attempt_id, user_id, session_version, question_id, tokens, seq)
+
+
+def explain_unsaved(
+    attempt_id: int, user_id: int, session_version: int, question_id: int, tokens: list[str], seq: int | None
+) -> Saved:
+    """After ``try_save_answer`` stored nothing: raise the error the save deserves, or, for a
+    late retry of an older choice, return the newer choice that stays."""
+    known = option_tokens(attempt_id, question_id, MAX_OPTIONS)
+    indexes = shown_indexes(known, tokens)
+    if indexes is None:
+        _explain_refusal(attempt_id, user_id, question_id, session_version)
+        raise InvalidOption()
+    return _stale_or_refused(attempt_id, user_id, session_version, question_id, indexes, seq, known)
+
+
+def try_save_answer(
+    attempt_id: int, user_id: int, session_version: int, question_id: int, tokens: list[str], seq: int | None
+) -> Saved | None:
+    """Store the choice if every rule allows it; None if it was not stored, for any reason.
+
+    The one UPDATE checks that the attempt is the caller's, still open and within deadline +
+    grace, the session is valid, the question is in it, the option ids are this question's,
+    a single-select question gets at most one, and an older retry (lower ``seq``) never
+    overwrites a newer choice. It reads nothing else, so the answer-save lane
+    (quizapp/api/answer_lane.py) can call it outside Flask's request handling.
+    """
+    known = option_tokens(attempt_id, question_id, MAX_OPTIONS)
+    indexes = shown_indexes(known, tokens)
+    if indexes is None:
+        return None
+    now = clock.now()
+    # One statement in autocommit: when it returns, the answer is committed.
+    changed = _save_statement().run(
+        attempt=attempt_id, user=user_id, version=session_version, cutoff=now - grace(), question=question_id,
+        max_index=max(indexes) if indexes else -1, at_most_one=len(indexes) <= 1,
+        seq_cmp=NO_SEQ if seq is None else seq, chosen=canonical(indexes) or None, seq=seq, now=now,
+    )
+    return Saved(question_id, indexes, now, known) if changed == 1 else None
+
+
+class SessionEnded(DomainError):
+    status, code = 401, "login_required"
+    message = "Phiên đăng nhập đã hết hạn; vui lòng đăng nhập lại để tiếp tục lưu bài."
+
+
+def _explain_refusal(attempt_id: int, user_id: int, question_id: int,
+                     session_version: int | None = None) -> AttemptItem:
+    """Raise the error a refused save deserves; return the item if nothing is wrong with it."""
+    if session_version is not None:
+        user = db.session.get(User, user_id)
+        if user is None or not user.is_active or user.session_version != session_version:
+            raise SessionEnded()
+    attempt = attempt_for(attempt_id, user_id)
+    if not takes_answers(attempt, clock.now()):
+        raise AttemptClosed()
+    item = db.session.scalar(
+        select(AttemptItem).where(AttemptItem.attempt_id == attempt_id, AttemptItem.question_id == question_id)
+    )
+    if item is None:
+        raise NotFound("Câu hỏi không thuộc lượt thi này.")
+    return item
+
+
+def _stale_or_refused(attempt_id, user_id, session_version, question_id, indexes, seq, known) -> Saved:
+    item = _explain_refusal(attempt_id, user_id, question_id, session_version)
+    if indexes and max(indexes) >= item.option_count:
+        raise InvalidOption()
+    if len(indexes) > 1 and not item.multiple:
+        raise InvalidOption("Câu hỏi này chỉ chọn một phương án.")
+    if seq is not None and item.seq is not None and item.seq >= seq:
+        # A late retry of an older choice: the newer one stays, and the client is told so.
+        return Saved(question_id, parse_indexes(item.chosen), item.answered_at, known)
+    raise AttemptClosed()
+
+
+def save_prediction(attempt_id: int, user_id: int, value: int) -> Attempt:
+    attempt = attempt_for(attempt_id, user_id)
+    if not takes_answers(attempt, clock.now()):
+        raise AttemptClosed()
+    round_ = attempt.round
+    if not round_.prediction_prompt:
+        raise DomainError("Vòng thi này không có câu hỏi dự đoán.", code="no_prediction")
+    earlier = _locked_prediction(round_, attempt.user, before=attempt.number)
+    if round_.prediction_locked and earlier not in (None, value):
+        raise PredictionRefused()
+    attempt.prediction = value
+    return attempt
+
+
+# --- submitting ----------------------------------------------------------------------------
+
+
+def submit(attempt_id: int, user_id: int) -> Attempt:
+    """Submit once; a second submit (a double tap, a retry) returns the same result."""
+    # attempt_for has already closed it at its deadline if its time is up.
+    attempt = attempt_for(attempt_id, user_id)
+    if attempt.status == "submitted":
+        return attempt
+    now = clock.now()
+    submitted_at = min(now, attempt.deadline) if attempt.deadline is not None else now
+    won = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.status == "open")
+        .values(status="submitted", submitted_at=submitted_at)
+    ).rowcount
+    if won:
+        # A new statement: it sees every answer committed before the status changed.
+        _score(attempt_id, attempt.started_at, submitted_at)
+    db.session.refresh(attempt)
+    if won:
+        _raise_flags(attempt)
+    return attempt
+
+
+def _raise_flags(attempt: Attempt) -> None:
+    """Suspicion flags at submit (quizapp/flags/); a failure to compute them never costs the
+    taker the submit (a judge's scan computes them again)."""
+    try:
+        with db.session.begin_nested():
+            flag_attempt(attempt)
+    except Exception:
+        current_app.logger.exception("Flags of attempt %s could not be computed at submit", attempt.id)

@@ -1,0 +1,80 @@
+"""A round's ranking as it is exported and locked: the header row of DESIGN §5 and the rows under
+it, numbers as numbers and times in the contest's time zone, and the CSV writer both use.
+
+Exports (judging/exports.py) write these rows for a round that is not locked yet; locking
+(judging/locking.py) writes them once as the canonical CSV of the snapshot.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from quizapp.auth.models import User
+from quizapp.contests.models import Attempt, Round
+from quizapp.extensions import db
+from quizapp.judging.awards import AwardGiver
+from quizapp.judging.ranking import Rules, prediction_truth, ranking_query
+from quizapp.units.models import Unit
+
+HEADER = ["Hạng", "Họ và tên", "Số điện thoại", "Đơn vị", "Số câu đúng", "Dự đoán", "Sai số dự đoán",
+          "Thời gian làm bài (giây)", "Thời điểm nộp bài", "Giải", "Lượt thi", "Mã lượt thi"]
+CHUNK = 2000
+
+
+def ranking_rows(round_: Round) -> Iterator[list[object]]:
+    """The ranking's rows as they are exported: numbers as numbers, the rest as text."""
+    rules = Rules.of(round_)
+    ranked = ranking_query(round_.id, rules, prediction_truth(round_.id, rules)).subquery()
+    statement = (
+        select(ranked.c.place, User.full_name, User.phone, Unit.name, ranked.c.correct_count, ranked.c.prediction,
+               ranked.c.error, ranked.c.duration_ms, ranked.c.submitted_at, Attempt.number, ranked.c.attempt_id,
+               ranked.c.user_id, User.birth_date, User.gender, User.id_number, User.unit_id, User.participant_group)
+        .join(User, User.id == ranked.c.user_id)
+        .outerjoin(Unit, Unit.id == User.unit_id)
+        .join(Attempt, Attempt.id == ranked.c.attempt_id)
+        .order_by(ranked.c.place)
+    )
+    zone = ZoneInfo(round_.contest.timezone)
+    awards = AwardGiver(round_)
+    # A reader may stop early (the winners are the top rows): closing the generator then closes
+    # the server-side cursor that yield_per opens on PostgreSQL.
+    with db.session.execute(statement, execution_options={"yield_per": CHUNK}) as result:
+        for (place, name, phone, unit, correct, prediction, error, duration, submitted, number, attempt_id,
+             user_id, birth_date, gender, id_number, unit_id, group) in result:
+            award = awards.award(user_id, {"birth_date": birth_date, "gender": gender, "id_number": id_number,
+                                           "unit_code": unit_id, "participant_group": group})
+            yield [place, name, phone, unit or "", correct, prediction if prediction is not None else "",
+                   error if error is not None else "", round(duration / 1000, 3),
+                   local_text(submitted, zone), award, number, attempt_id]
+
+
+def local_text(moment: datetime, zone: ZoneInfo) -> str:
+    # Raw SQL rows from SQLite carry naive UTC (the column type is not applied to them).
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M:%S.%f")[:-3]
+
+
+def write_csv(rows: Iterator[list[object]], stream: BinaryIO, *, bom: bool = True) -> int:
+    """Write the ranking's header and rows as UTF-8 CSV (with a BOM for Excel); return the number of rows."""
+    return write_table_csv(HEADER, rows, stream, bom=bom)
+
+
+def write_table_csv(header: list[str], rows: Iterator[list[object]], stream: BinaryIO, *, bom: bool = True) -> int:
+    """Write a header and rows as CSV (UTF-8, CRLF, with a BOM for Excel); return the number of rows."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig" if bom else "utf-8", newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(header)
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    text.flush()
+    text.detach()
+    return count

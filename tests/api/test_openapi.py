@@ -1,0 +1,583 @@
+"""docs/openapi.yaml against the API as served.
+
+Every answer the tour below gets from the Flask test client is checked against the document:
+its status code must be listed for the operation, its body must match that response's schema
+(strict: no field the document does not name), and its documented headers must be there. The
+tour must meet every documented status and error code, and every route under /api/v1 must be
+in the document, so the code and the document cannot drift apart silently.
+
+The checker is small and explicit: JSON Schema 2020-12 (which OpenAPI 3.1 uses) from
+``jsonschema``, with ``$ref`` resolved through a ``referencing`` registry holding the document.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+from sqlalchemy import select, update
+
+from quizapp.banks.models import Bank, Question
+from quizapp.extensions import db
+from tests.attempt_support import (
+    CLOSES,
+    answer_key,
+    import_bank,
+    install_clock,
+    load_contest,
+    parse_time,
+    prediction,
+    round_definition,
+    simple_questions,
+)
+from tests.attempt_support import Question as BankQuestion
+from tests.conftest import PASSWORD, Accounts
+
+SPEC_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+SPEC_URI = "https://quizapp.invalid/docs/openapi.yaml"
+METHODS = ("get", "put", "post", "delete", "patch")
+_NO_BODY = object()
+
+FORMATS = FormatChecker(formats=())
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    # RFC 3339 as the API writes it (datetime.isoformat of an aware UTC time).
+    return not isinstance(value, str) or ("T" in value and datetime.fromisoformat(value).tzinfo is not None)
+
+
+@FORMATS.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    return not isinstance(value, str) or date.fromisoformat(value).isoformat() == value
+
+
+@functools.cache
+def load_spec() -> dict:
+    return yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+
+
+def pointer(*parts: str) -> str:
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+# --- the checker --------------------------------------------------------------------------
+
+
+class Contract:
+    """The document, and the check of one served answer against it."""
+
+    def __init__(self, spec: dict) -> None:
+        self.spec = spec
+        self.registry = Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(spec))
+        self.server = spec["servers"][0]["url"]
+        self.templates = {
+            template: re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
+            for template in spec["paths"]
+        }
+        # (path template, method, status, error code or None) of every answer checked.
+        self.seen: set[tuple[str, str, str, str | None]] = set()
+
+    def resolve(self, node: dict, at: str) -> tuple[dict, str]:
+        """Follow a (non-schema) ``$ref`` of the document: responses, headers, parameters."""
+        while "$ref" in node:
+            at = node["$ref"].removeprefix("#")
+            node = self.at(at)
+        return node, at
+
+    def at(self, json_pointer: str) -> dict:
+        node = self.spec
+        for part in json_pointer.split("/")[1:]:
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def validator(self, schema_pointer: str) -> Draft202012Validator:
+        return Draft202012Validator(
+            {"$ref": f"{SPEC_URI}#{quote(schema_pointer)}"}, registry=self.registry, format_checker=FORMATS
+        )
+
+    def validate(self, schema_pointer: str, instance: object) -> None:
+        errors = sorted(self.validator(schema_pointer).iter_errors(instance), key=lambda error: list(error.path))
+        if errors:
+            raise errors[0]
+
+    def operation(self, method: str, path: str) -> tuple[str, dict]:
+        assert path.startswith(self.server), path
+        local = path.removeprefix(self.server).split("?")[0]
+        for template, pattern in self.templates.items():
+            if pattern.match(local) and method.lower() in self.spec["paths"][template]:
+                return template, self.spec["paths"][template][method.lower()]
+        raise AssertionError(f"{method} {path} is not in docs/openapi.yaml")
+
+    def check(self, method: str, path: str, response) -> None:
+        template, operation = self.operation(method, path)
+        status = str(response.status_code)
+        where = f"{method.upper()} {template} → {status}"
+        assert status in operation["responses"], f"{where} is not documented: {response.get_data(as_text=True)[:300]}"
+        documented, at = self.resolve(
+            operation["responses"][status], pointer("paths", template, method.lower(), "responses", status))
+        for name, header in documented.get("headers", {}).items():
+            header, header_at = self.resolve(header, f"{at}/headers/{name}")
+            if header.get("required"):
+                assert name in response.headers, f"{where}: header {name} missing"
+            if name in response.headers:
+                self.validate(f"{header_at}/schema", response.headers[name])
+        content = documented.get("content")
+        body = None
+        if content:
+            assert response.mimetype in content, f"{where}: {response.mimetype} is not documented"
+            body = response.get_json()
+            try:
+                self.validate(f"{at}/content/{pointer(response.mimetype)[1:]}/schema", body)
+            except ValidationError as error:
+                raise AssertionError(f"{where}: {error.message} at {list(error.absolute_path)}\n{body}") from None
+        else:
+            assert not response.get_data(), f"{where}: a body the document does not describe"
+        code = body.get("error", {}).get("code") if isinstance(body, dict) and "error" in body else None
+        self.seen.add((template, method.lower(), status, code))
+
+    def check_request(self, method: str, path: str, body: object) -> None:
+        """A body the tour sends and the server accepts must be one the document describes."""
+        template, operation = self.operation(method, path)
+        assert "requestBody" in operation, f"{method} {template} takes no body in the document"
+        at = pointer("paths", template, method.lower(), "requestBody", "content", "application/json", "schema")
+        self.validate(at, body)
+
+    def documented(self) -> set[tuple[str, str, str, str | None]]:
+        """Every (path, method, status, error code) the document promises."""
+        promised = set()
+        for template, item in self.spec["paths"].items():
+            for method in METHODS:
+                for status, response in item.get(method, {}).get("responses", {}).items():
+                    response, _at = self.resolve(response, "")
+                    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+                    codes = self.error_codes(schema) or {None}
+                    promised |= {(template, method, status, code) for code in codes}
+        return promised
+
+    def error_codes(self, schema: dict) -> set[str]:
+        if "oneOf" in schema:
+            return set().union(*(self.error_codes(option) for option in schema["oneOf"]))
+        name = schema.get("$ref", "").rpartition("/")[2]
+        return {name.removeprefix("Error.")} if name.startswith("Error.") else set()
+
+
+@pytest.fixture(scope="module")
+def contract() -> Contract:
+    return Contract(load_spec())
+
+
+class Phone:
+    """A taker's phone whose every answer is checked against the document."""
+
+    def __init__(self, app, contract: Contract) -> None:
+        self.app, self.contract = app, contract
+        self.client = app.test_client()
+        self.csrf: str | None = None
+
+    def call(self, method: str, path: str, body: object = _NO_BODY, *, expect: int, csrf: bool = True,
+             raw: str | None = None) -> dict | list:
+        url = self.contract.server + path
+        headers = {"X-CSRFToken": self.csrf} if csrf and self.csrf else {}
+        if raw is not None:
+            response = self.client.open(url, method=method, data=raw, content_type="application/json",
+                                        headers=headers)
+        elif body is _NO_BODY:
+            response = self.client.open(url, method=method, headers=headers)
+        else:
+            response = self.client.open(url, method=method, json=body, headers=headers)
+        self.contract.check(method, url, response)
+        assert response.status_code == expect, (method, path, response.status_code, response.get_json())
+        if response.status_code < 300 and body is not _NO_BODY:
+            self.contract.check_request(method, url, body)
+        return response.get_json()
+
+    def error(self, method: str, path: str, body: object = _NO_BODY, *, expect: int, code: str, **options) -> None:
+        answer = self.call(method, path, body, expect=expect, **options)
+        assert answer["error"]["code"] == code, answer
+
+    def session(self) -> dict:
+        answer = self.call("GET", "/session", expect=200)
+        self.csrf = answer["csrf_token"]
+        return answer
+
+
+# --- the document itself ------------------------------------------------------------------
+
+
+def test_the_document_is_openapi_3_1_with_valid_schemas(contract):
+    spec = contract.spec
+    assert re.fullmatch(r"3\.1\.\d+", spec["openapi"])
+    assert spec["servers"] == [{"url": "/api/v1"}]
+    assert set(spec["components"]["securitySchemes"]) == {"session", "csrf"}
+    assert spec["components"]["securitySchemes"]["session"]["name"] == "quizapp_session"
+    csrf = spec["components"]["securitySchemes"]["csrf"]
+    assert (csrf["type"], csrf["in"], csrf["name"]) == ("apiKey", "header", "X-CSRFToken")
+    for schema in spec["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+    refs = re.findall(r'\$ref: "#([^"]+)"', SPEC_FILE.read_text(encoding="utf-8"))
+    assert refs
+    for ref in refs:
+        contract.at(ref)  # raises if a $ref points nowhere
+    operation_ids = [operation["operationId"] for item in spec["paths"].values()
+                     for method, operation in item.items() if method in METHODS]
+    assert len(operation_ids) == len(set(operation_ids)) == 10
+
+
+def test_every_api_route_is_documented_and_nothing_else(app, contract):
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(contract.server + "/"):
+            template = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix(contract.server))
+            served |= {(template, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    documented = {(template, method) for template, item in contract.spec["paths"].items()
+                  for method in item if method in METHODS}
+    assert served == documented
+
+
+def test_every_error_code_of_the_code_is_listed(contract):
+    """The codes the app defines (domain errors and HTTP errors) are the document's ErrorCode."""
+    from quizapp.attempts import admission, passwords, services
+    from quizapp.errors import DomainError
+
+    listed = set(contract.spec["components"]["schemas"]["ErrorCode"]["enum"])
+    defined = {cls.code for module in (services, passwords, admission) for cls in vars(module).values()
+               if isinstance(cls, type) and issubclass(cls, DomainError) and cls is not DomainError}
+    per_code = {name.removeprefix("Error.") for name in contract.spec["components"]["schemas"]
+                if name.startswith("Error.")}
+    assert defined <= listed
+    assert per_code == listed
+
+
+def test_the_checker_catches_drift(app, tmp_path, contract):
+    """A check that cannot fail proves nothing: feed it served answers with one thing changed."""
+    install_clock(app)
+    round_id = _one_round(app, tmp_path)
+    phone = _signed_in(app, contract)
+    attempt = phone.call("POST", f"/rounds/{round_id}/attempts", expect=201)
+    url = f"/api/v1/attempts/{attempt['id']}"
+
+    def served(body: dict, status: int = 200):
+        return app.response_class(app.json.dumps(body), status=status, mimetype="application/json",
+                                  headers={"Cache-Control": "no-store"})
+
+    contract.check("GET", url, served(attempt))
+    question = attempt["questions"][0]
+    leaked = {**attempt, "questions": [{**question, "correct": [question["options"][0]["id"]]}]}
+    renamed = {key: value for key, value in attempt.items() if key != "deadline"} | {"ends_at": attempt["deadline"]}
+    numeric_ids = {**attempt, "questions": [{**question, "options": [{"id": 7, "text": "x"}, {"id": 8, "text": "y"}]}]}
+    naive_time = {**attempt, "server_now": attempt["server_now"].replace("+00:00", "")}
+    for drifted in (leaked, renamed, numeric_ids, naive_time, {**attempt, "extra": 1}):
+        with pytest.raises(AssertionError):
+            contract.check("GET", url, served(drifted))
+    with pytest.raises(AssertionError, match="not documented"):
+        contract.check("GET", url, served(attempt, status=409))
+    with pytest.raises(AssertionError):
+        contract.check("GET", url, served({"error": {"code": "round_not_open", "message": "…"}}, status=404))
+    without_header = served(attempt)
+    del without_header.headers["Cache-Control"]
+    with pytest.raises(AssertionError, match="Cache-Control"):
+        contract.check("GET", url, without_header)
+
+
+# --- the tour -----------------------------------------------------------------------------
+
+
+def _one_round(app, tmp_path) -> int:
+    import_bank(app, tmp_path, "drift", simple_questions("drift", 2))
+    (round_id,) = load_contest(app, tmp_path, "drift", [round_definition(bank="drift", count=2)])
+    return round_id
+
+
+def _signed_in(app, contract: Contract, **fields) -> Phone:
+    phone = Phone(app, contract)
+    number = f"0{next(Accounts._phones)}"
+    Accounts(app, phone.client).create("taker", number, **fields)
+    phone.session()
+    phone.call("POST", "/login", {"phone": number, "password": PASSWORD}, expect=200)
+    return phone
+
+
+@dataclass
+class World:
+    """The contests the tour plays in."""
+
+    open_round: int  # after_submit, 2 attempts, locked prediction
+    upcoming_round: int
+    no_prediction_round: int  # after_close, 1 attempt, no prediction
+    practice_round: int  # untimed
+    password_round: int
+    profile_round: int  # needs birth_date
+    empty_round: int  # its bank's questions were withdrawn after loading
+
+
+def _world(app, tmp_path) -> World:
+    questions = [
+        *simple_questions("tour", 2),
+        BankQuestion("Câu nhiều lựa chọn của chuyến đi?", ("t A", "t B", "t C", "t D"), "A,C", True),
+    ]
+    import_bank(app, tmp_path, "tour", questions)
+    import_bank(app, tmp_path, "rut", simple_questions("rut", 2))
+    later = CLOSES + timedelta(days=1)
+    open_round, upcoming, plain, practice = load_contest(app, tmp_path, "tour-mo", [
+        round_definition(1, bank="tour", count=3, review="after_submit", max_attempts=2,
+                         prediction=prediction(locked=True)),
+        round_definition(2, bank="tour", count=3, opens=later, closes=later + timedelta(days=7)),
+        round_definition(3, bank="tour", count=3, review="after_close", max_attempts=1),
+        round_definition(4, bank="tour", count=3, time_limit=None, max_attempts=None, practice=True,
+                         review="after_submit"),
+    ])
+    (password_round,) = load_contest(app, tmp_path, "tour-mat-khau", [round_definition(bank="tour", count=2)],
+                                     password="mat-khau-tour")
+    (profile_round,) = load_contest(app, tmp_path, "tour-ho-so", [round_definition(bank="tour", count=2)],
+                                    registration_fields=["birth_date"])
+    (empty_round,) = load_contest(app, tmp_path, "tour-rut", [round_definition(bank="rut", count=2)])
+    with app.app_context():
+        bank_id = db.session.scalar(select(Bank.id).where(Bank.slug == "rut"))
+        db.session.execute(update(Question).where(Question.bank_id == bank_id).values(is_active=False))
+        db.session.commit()
+    return World(open_round, upcoming, plain, practice, password_round, profile_round, empty_round)
+
+
+def _tour_accounts(app, contract: Contract) -> Phone:
+    phone = Phone(app, contract)
+    assert phone.session()["user"] is None
+    anonymous = phone.call("GET", "/contests", expect=200)
+    assert all(item["attempts_used"] == 0 for contest in anonymous for item in contest["rounds"])
+    registration = {"phone": "0987 654 321", "password": PASSWORD, "full_name": "Nguyễn Thị Tham Gia",
+                    "birth_date": "1990-09-02", "gender": "female"}
+    phone.error("POST", "/register", registration, expect=400, code="csrf_failed", csrf=False)
+    phone.error("POST", "/register", expect=400, code="invalid_json", raw="không phải JSON")
+    phone.error("POST", "/register", {**registration, "phone": "12345"}, expect=422, code="validation_error")
+    user = phone.call("POST", "/register", registration, expect=201)["user"]
+    assert (user["phone"], user["birth_date"], user["role"]) == ("0987654321", "1990-09-02", "taker")
+    phone.error("POST", "/register", registration, expect=400, code="already_logged_in")
+    assert phone.session()["user"]["id"] == user["id"]
+    phone.error("POST", "/logout", expect=400, code="csrf_failed", csrf=False)
+    assert phone.call("POST", "/logout", expect=200) == {"user": None}
+    phone.session()
+    phone.error("POST", "/login", {"phone": "0987654321"}, expect=422, code="validation_error")
+    phone.error("POST", "/login", expect=400, code="invalid_json", raw="[]")
+    phone.error("POST", "/login", {"phone": "0987654321", "password": "sai-mat-khau"}, expect=401,
+                code="invalid_credentials")
+    phone.error("POST", "/login", {"phone": "0987654321", "password": PASSWORD}, expect=400,
+                code="csrf_failed", csrf=False)
+    phone.call("POST", "/login", {"phone": "+84 987 654 321", "password": PASSWORD}, expect=200)
+    phone.session()
+    return phone
+
+
+def _tour_starts(phone: Phone, world: World) -> None:
+    listed = phone.call("GET", "/contests", expect=200)
+    statuses = {item["id"]: item["status"] for contest in listed for item in contest["rounds"]}
+    assert statuses[world.open_round] == "open" and statuses[world.upcoming_round] == "upcoming"
+    assert {contest["slug"]: contest["password_required"] for contest in listed}["tour-mat-khau"] is True
+    phone.error("POST", "/rounds/999999/attempts", expect=404, code="not_found")
+    phone.error("POST", f"/rounds/{world.upcoming_round}/attempts", expect=409, code="round_not_open")
+    phone.error("POST", f"/rounds/{world.empty_round}/attempts", expect=409, code="draw_unavailable")
+    phone.error("POST", f"/rounds/{world.password_round}/attempts", expect=403, code="contest_password_required")
+    phone.error("POST", f"/rounds/{world.password_round}/attempts", {"password": "doan-sai"}, expect=403,
+                code="contest_password_wrong")
+    phone.call("POST", f"/rounds/{world.password_round}/attempts", {"password": "mat-khau-tour"}, expect=201)
+
+
+def _tour_attempt(app, phone: Phone, world: World, clock) -> dict:
+    """A full attempt: start, resume, save, stale seq, invalid option, prediction, submit twice, get."""
+    attempt = phone.call("POST", f"/rounds/{world.open_round}/attempts", expect=201)
+    assert attempt["status"] == "open" and attempt["result"] is None
+    resumed = phone.call("POST", f"/rounds/{world.open_round}/attempts", {}, expect=200)
+    assert resumed["id"] == attempt["id"] and resumed["questions"] == attempt["questions"]
+    key = answer_key(app, attempt)
+    single = next(question for question in attempt["questions"] if not question["multiple"])
+    multiple = next(question for question in attempt["questions"] if question["multiple"])
+    other = next(question for question in attempt["questions"] if question["id"] != single["id"])
+    base = f"/attempts/{attempt['id']}"
+    answer = f"{base}/answers/{single['id']}"
+    right = sorted(key[single["id"]])
+    wrong = [next(option["id"] for option in single["options"] if option["id"] not in key[single["id"]])]
+
+    saved = phone.call("PUT", answer, {"option_ids": right, "seq": 2}, expect=200)
+    assert saved["option_ids"] == right and saved["question_id"] == single["id"]
+    stale = phone.call("PUT", answer, {"option_ids": wrong, "seq": 1}, expect=200)
+    assert stale["option_ids"] == right
+    phone.call("PUT", f"{base}/answers/{multiple['id']}", {"option_ids": sorted(key[multiple["id"]])}, expect=200)
+    phone.error("PUT", answer, {"option_ids": [other["options"][0]["id"]]}, expect=422, code="invalid_option")
+    phone.error("PUT", answer, {"option_ids": [option["id"] for option in single["options"][:2]]}, expect=422,
+                code="invalid_option")
+    phone.error("PUT", answer, {"option_ids": "A"}, expect=422, code="validation_error")
+    phone.error("PUT", answer, {"option_ids": [], "seq": -1}, expect=422, code="validation_error")
+    phone.error("PUT", answer, expect=400, code="invalid_json", raw="{")
+    phone.error("PUT", f"{base}/answers/999999", {"option_ids": []}, expect=404, code="not_found")
+    phone.error("PUT", f"/attempts/999999/answers/{single['id']}", {"option_ids": []}, expect=404, code="not_found")
+
+    assert phone.call("PUT", f"{base}/prediction", {"value": 250}, expect=200) == {
+        "attempt_id": attempt["id"], "prediction": 250}
+    phone.error("PUT", f"{base}/prediction", {"value": -3}, expect=422, code="validation_error")
+    phone.error("PUT", f"{base}/prediction", expect=400, code="invalid_json", raw='"250"')
+    phone.error("GET", "/attempts/999999", expect=404, code="not_found")
+
+    current = phone.call("GET", base, expect=200)
+    assert current["prediction"] == 250 and current["review_available"] is False
+    clock.advance(minutes=2)
+    submitted = phone.call("POST", f"{base}/submit", expect=200)
+    assert submitted["correct_count"] == 2 and submitted["duration_ms"] == 120_000
+    assert phone.call("POST", f"{base}/submit", expect=200) == submitted
+    phone.error("PUT", answer, {"option_ids": wrong}, expect=409, code="attempt_closed")
+    phone.error("PUT", f"{base}/prediction", {"value": 250}, expect=409, code="attempt_closed")
+    phone.error("POST", "/attempts/999999/submit", expect=404, code="not_found")
+    review = phone.call("GET", base, expect=200)
+    assert review["review_available"] is True and review["result"]["correct_count"] == 2
+
+    second = phone.call("POST", f"/rounds/{world.open_round}/attempts", expect=201)
+    assert second["prediction"] == 250 and second["prediction_locked"] is True
+    phone.error("PUT", f"/attempts/{second['id']}/prediction", {"value": 251}, expect=409, code="prediction_locked")
+    clock.set(parse_time(second["deadline"]) + timedelta(minutes=1))
+    expired = phone.call("POST", f"/attempts/{second['id']}/submit", expect=200)
+    assert parse_time(expired["submitted_at"]) == parse_time(second["deadline"])
+    assert phone.call("GET", f"/attempts/{second['id']}", expect=200)["result"]["expired"] is True
+    phone.error("POST", f"/rounds/{world.open_round}/attempts", expect=409, code="attempt_limit_reached")
+    clock.set(parse_time(second["started_at"]))
+    return attempt
+
+
+def _tour_other_rounds(app, contract: Contract, phone: Phone, world: World) -> None:
+    plain = phone.call("POST", f"/rounds/{world.no_prediction_round}/attempts", expect=201)
+    assert plain["prediction_prompt"] is None
+    phone.error("PUT", f"/attempts/{plain['id']}/prediction", {"value": 1}, expect=400, code="no_prediction")
+    assert phone.call("POST", f"/attempts/{plain['id']}/submit", expect=200)["correct_count"] is None
+    assert phone.call("GET", f"/attempts/{plain['id']}", expect=200)["result"] is None
+    phone.error("POST", f"/rounds/{world.no_prediction_round}/attempts", expect=409, code="attempt_limit_reached")
+
+    practice = phone.call("POST", f"/rounds/{world.practice_round}/attempts", expect=201)
+    assert practice["time_limit_seconds"] is None and parse_time(practice["deadline"]) == CLOSES
+    assert phone.call("POST", f"/attempts/{practice['id']}/submit", expect=200)["correct_count"] == 0
+
+    incomplete = _signed_in(app, contract)
+    incomplete.error("POST", f"/rounds/{world.profile_round}/attempts", expect=422, code="registration_incomplete")
+    assert phone.call("POST", f"/rounds/{world.profile_round}/attempts", expect=201)["number"] == 1
+
+
+def _tour_someone_else(app, contract: Contract, attempt: dict) -> None:
+    stranger = _signed_in(app, contract)
+    base = f"/attempts/{attempt['id']}"
+    question = attempt["questions"][0]
+    stranger.error("GET", base, expect=404, code="not_found")
+    stranger.error("PUT", f"{base}/answers/{question['id']}", {"option_ids": [question["options"][0]["id"]]},
+                   expect=404, code="not_found")
+    stranger.error("PUT", f"{base}/prediction", {"value": 3}, expect=404, code="not_found")
+    stranger.error("POST", f"{base}/submit", expect=404, code="not_found")
+
+
+def _tour_security(app, contract: Contract, phone: Phone, ids: dict[str, int]) -> None:
+    """What the document's security says, the server does: no CSRF header → 400, no session → 401."""
+    signed_out = Phone(app, contract)
+    signed_out.session()
+    for template, item in contract.spec["paths"].items():
+        path = template.format(**ids)
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            alternatives = operation.get("security", contract.spec["security"])
+            body = {"option_ids": []} if "answers" in template else {"value": 1} if "prediction" in template else {}
+            if all("csrf" in alternative for alternative in alternatives):
+                phone.error(method.upper(), path, body, expect=400, code="csrf_failed", csrf=False)
+            if all("session" in alternative for alternative in alternatives):
+                signed_out.error(method.upper(), path, body, expect=401, code="login_required")
+
+
+def _tour_taker_limits(make_app, contract: Contract, world: World, now) -> None:
+    """Starting, saving (answers and the prediction share a bucket) and submitting are limited
+    per account, and a 429 says when to try again; new attempts are admitted a few a second."""
+    tight = make_app(RATELIMIT_START_PER_ACCOUNT="1 per minute", RATELIMIT_SAVE_PER_ACCOUNT="1 per minute",
+                     RATELIMIT_SAVE_BATCH=1, ADMISSION_STARTS_PER_SECOND=1,
+                     RATELIMIT_SUBMIT_PER_ACCOUNT="1 per minute")
+    install_clock(tight, now)
+    phone = Phone(tight, contract)
+    phone.session()
+    phone.call("POST", "/register", {"phone": "0977 000 111", "password": PASSWORD, "full_name": "Người Vội"},
+               expect=201)
+    phone.session()
+    latecomer = Phone(tight, contract)
+    latecomer.session()
+    latecomer.call("POST", "/register", {"phone": "0977 000 222", "password": PASSWORD, "full_name": "Người Sau"},
+                   expect=201)
+    latecomer.session()
+    start = f"/rounds/{world.open_round}/attempts"
+    attempt = phone.call("POST", start, expect=201)
+    # The one new attempt this second is taken: admission control asks the next to wait.
+    response = latecomer.client.post(contract.server + start, headers={"X-CSRFToken": latecomer.csrf})
+    contract.check("POST", contract.server + start, response)
+    assert (response.status_code, response.get_json()["error"]["code"]) == (503, "busy")
+    assert int(response.headers["Retry-After"]) >= 1
+    answers = f"/attempts/{attempt['id']}/answers/{attempt['questions'][0]['id']}"
+    phone.call("PUT", answers, {"option_ids": []}, expect=200)
+    phone.call("POST", f"/attempts/{attempt['id']}/submit", expect=200)
+    for method, path, body in [("POST", start, _NO_BODY), ("PUT", answers, {"option_ids": []}),
+                               ("PUT", f"/attempts/{attempt['id']}/prediction", {"value": 5}),
+                               ("POST", f"/attempts/{attempt['id']}/submit", _NO_BODY)]:
+        response = phone.client.open(contract.server + path, method=method, headers={"X-CSRFToken": phone.csrf},
+                                     **({} if body is _NO_BODY else {"json": body}))
+        contract.check(method, contract.server + path, response)
+        assert response.status_code == 429, (method, path, response.get_json())
+        assert response.get_json()["error"]["code"] == "rate_limited"
+        assert 0 < int(response.headers["Retry-After"]) <= 61  # a minute, rounded up
+
+
+def _tour_rate_limits(app, contract: Contract) -> None:
+    for _ in range(30):
+        answer = Phone(app, contract)
+        answer.session()
+        response = answer.client.post("/api/v1/login", json={"phone": "0911111111", "password": "sai-mat-khau"},
+                                      headers={"X-CSRFToken": answer.csrf})
+        contract.check("POST", "/api/v1/login", response)
+        if response.status_code == 429:
+            assert int(response.headers["Retry-After"]) > 0
+            break
+    else:
+        pytest.fail("ten wrong passwords for one phone were never limited")
+    for number in range(30):
+        newcomer = Phone(app, contract)
+        newcomer.session()
+        response = newcomer.client.post(
+            "/api/v1/register", json={"phone": f"09222{number:05d}", "password": "x"},
+            headers={"X-CSRFToken": newcomer.csrf})
+        contract.check("POST", "/api/v1/register", response)
+        if response.status_code == 429:
+            break
+    else:
+        pytest.fail("registrations from one IP were never limited")
+
+
+def test_every_documented_answer_is_served_as_documented(make_app, tmp_path, contract):
+    # The tour's one taker starts more attempts than a minute's limit allows; the limits on
+    # takers' actions are toured by another app, with limits of one.
+    app = make_app(RATELIMIT_LOGIN_PER_PHONE="3 per minute", RATELIMIT_REGISTER_PER_IP="12 per hour",
+                   RATELIMIT_START_PER_ACCOUNT="100 per minute")
+    clock = install_clock(app)
+    world = _world(app, tmp_path)
+    contract.seen.clear()
+
+    phone = _tour_accounts(app, contract)
+    _tour_starts(phone, world)
+    attempt = _tour_attempt(app, phone, world, clock)
+    _tour_other_rounds(app, contract, phone, world)
+    _tour_someone_else(app, contract, attempt)
+    _tour_security(app, contract, phone, {"round_id": world.open_round, "attempt_id": attempt["id"],
+                                         "question_id": attempt["questions"][0]["id"]})
+    _tour_taker_limits(make_app, contract, world, clock())
+    _tour_rate_limits(app, contract)
+
+    missing = sorted(contract.documented() - contract.seen, key=str)
+    assert not missing, f"documented but never served by the tour: {missing}"
+    undocumented = sorted(contract.seen - contract.documented(), key=str)
+    assert not undocumented, f"served but not documented: {undocumented}"

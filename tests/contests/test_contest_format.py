@@ -1,0 +1,128 @@
+"""`contests load FILE.json`: the validator shared with the organiser pages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from quizapp.contests.models import Contest, Round
+from quizapp.extensions import db
+
+BANK_CSV = "Chủ đề,Câu hỏi,A,B,Đáp án\n" + "".join(
+    f"{'Lịch sử' if number <= 7 else 'Văn hóa'},Câu hỏi số {number}?,Đúng,Sai,A\n" for number in range(1, 16)
+)
+
+
+@pytest.fixture
+def bank(runner, tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text(BANK_CSV, encoding="utf-8")
+    assert runner.invoke(args=["banks", "import", str(path)]).exit_code == 0
+
+
+def contest(**round_overrides) -> dict:
+    round_ = {"number": 1, "title": "Tuần 1", "opens_at": "2024-05-06T10:00:00+07:00",
+              "closes_at": "2024-05-13T09:00:00+07:00", "time_limit_seconds": 600, "max_attempts": 3,
+              "draw": [{"bank": "b", "count": 5}], **round_overrides}
+    return {"slug": "thi-thu", "title": "Cuộc thi thử", "rounds": [round_]}
+
+
+def load(runner, tmp_path, definition):
+    path = tmp_path / "contest.json"
+    path.write_text(json.dumps(definition, ensure_ascii=False), encoding="utf-8")
+    return runner.invoke(args=["contests", "load", str(path)])
+
+
+def test_loads_and_prints_round_ids(bank, runner, tmp_path, app):
+    result = load(runner, tmp_path, contest())
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        round_ = db.session.scalar(select(Round))
+        assert f"vòng 1 (Tuần 1): id {round_.id}" in result.output
+        assert round_.opens_at.isoformat() == "2024-05-06T03:00:00+00:00"
+        # No prediction question: the default tie-breakers leave out the prediction error.
+        assert round_.tie_breakers == ["correct_desc", "duration_asc", "submitted_at_asc"]
+
+
+@pytest.mark.parametrize(("draw", "path", "message"), [
+    ([{"bank": "b", "topic": "Lịch sử", "count": 5}, {"bank": "b", "topic": "Lịch sử", "count": 5}],
+     "$.rounds[0].draw[1].count", "chủ đề Lịch sử: cần 10 câu, chỉ có 7"),
+    ([{"bank": "b", "count": 9}, {"bank": "b", "topic": "Lịch sử", "count": 7}],
+     "$.rounds[0].draw[1].count", "ngân hàng b: cần 16 câu, chỉ có 15"),
+    ([{"bank": "b", "topic": "Lịch sử", "count": 0}, {"bank": "b", "topic": "Lịch sử", "count": 10}],
+     "$.rounds[0].draw[1].count", "cần 10 câu, chỉ có 7"),
+    ([{"bank": "khac", "count": 1}], "$.rounds[0].draw[0].bank", "không có ngân hàng khac"),
+    ([{"bank": "b", "topic": "Địa lý", "count": 1}], "$.rounds[0].draw[0].topic", "không có chủ đề"),
+])
+def test_draws_the_banks_cannot_fill_are_refused_on_their_row(bank, runner, tmp_path, app, draw, path, message):
+    result = load(runner, tmp_path, contest(draw=draw))
+    assert result.exit_code == 1
+    assert any(line.startswith(f"{tmp_path / 'contest.json'}: {path}: ") and message in line
+               for line in result.stderr.splitlines()), result.stderr
+    with app.app_context():
+        assert db.session.scalar(select(Contest)) is None
+
+
+def test_a_blueprint_that_fits_always_draws(bank, app, runner, tmp_path, auth):
+    """Topic entries are drawn first, so a whole-bank entry never starves them."""
+    from quizapp.attempts.services import draw_questions
+
+    draw = [{"bank": "b", "count": 8}, {"bank": "b", "topic": "Lịch sử", "count": 7}]
+    assert load(runner, tmp_path, contest(draw=draw)).exit_code == 0
+    with app.app_context():
+        round_ = db.session.scalar(select(Round))
+        for _ in range(50):
+            assert len(set(question.id for question in draw_questions(round_))) == 15
+
+
+@pytest.mark.parametrize(("change", "path"), [
+    ({"awards": [{"name": "Giải Nhất"}]}, "$.rounds[0].awards[0].count"),
+    ({"tie_breakers": []}, "$.rounds[0].tie_breakers"),
+    ({"tie_breakers": ["correct_desc", "prediction_error_asc"]}, "$.rounds[0].tie_breakers"),
+    ({"time_limit_seconds": None}, "$.rounds[0].time_limit_seconds"),
+    ({"closes_at": "2024-05-01T10:00:00+07:00"}, "$.rounds[0].closes_at"),
+    ({"review": "never"}, "$.rounds[0].review"),
+    ({"colour": "red"}, "$.rounds[0].colour"),
+])
+def test_round_errors_name_their_path(bank, runner, tmp_path, change, path):
+    result = load(runner, tmp_path, contest(**change))
+    assert result.exit_code == 1
+    assert f": {path}: " in result.stderr, result.stderr
+
+
+def test_reserved_slug_is_refused(bank, runner, tmp_path):
+    result = load(runner, tmp_path, {**contest(), "slug": "manage"})
+    assert result.exit_code == 1 and "$.slug" in result.stderr
+
+
+def test_password_absent_keeps_null_removes(bank, runner, tmp_path, app):
+    assert load(runner, tmp_path, {**contest(), "password": "bimat-2024"}).exit_code == 0
+    assert load(runner, tmp_path, contest()).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(Contest.password_hash)) is not None
+    assert load(runner, tmp_path, {**contest(), "password": None}).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(Contest.password_hash)) is None
+
+
+def test_empty_topic_means_the_whole_bank(bank, runner, tmp_path, app):
+    assert load(runner, tmp_path, contest(draw=[{"bank": "b", "topic": "", "count": 15}])).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(Round.draw)) == [{"bank": "b", "count": 15}]
+
+
+def test_untimed_practice_attempt_ends_with_its_round(bank, runner, tmp_path, app, auth):
+    from datetime import datetime
+
+    from quizapp.attempts.services import start_attempt
+    from quizapp.auth.models import User
+
+    assert load(runner, tmp_path, contest(time_limit_seconds=None, practice=True)).exit_code == 0
+    user_id = auth.create()
+    with app.app_context():
+        app.extensions["quizapp.clock"] = lambda: datetime.fromisoformat("2024-05-07T10:00:00+07:00")
+        round_ = db.session.scalar(select(Round))
+        attempt = start_attempt(round_, db.session.get(User, user_id)).attempt
+        assert attempt.deadline == round_.closes_at

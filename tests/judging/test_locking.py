@@ -1,0 +1,127 @@
+"""Locking a round's results: a stored snapshot with its SHA-256, exports equal to it, and no
+change to the round's attempts from then on."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from sqlalchemy import select, update
+
+from quizapp.contests.models import Attempt
+from quizapp.extensions import db
+from quizapp.judging.locking import CHECKSUM_LABEL
+from quizapp.judging.models import RoundLocked, RoundResult
+from tests.attempt_support import CLOSES
+from tests.conftest import Accounts, csrf_token
+from tests.ranking_support import generate_round
+
+
+def judge_of(app, round_id: int):
+    """A client signed in as a judge of the round's contest."""
+    client = app.test_client()
+    Accounts(app, client).login_as("judge", round_id=round_id)
+    return client
+
+
+def lock(judge, round_id: int):
+    return judge.post(f"/judging/rounds/{round_id}/lock", data={"csrf_token": csrf_token(judge)},
+                      follow_redirects=True)
+
+
+def after_close(app) -> None:
+    app.extensions["quizapp.clock"].set(CLOSES + timedelta(seconds=app.config["ATTEMPT_GRACE_SECONDS"] + 1))
+
+
+def export(runner, round_id: int, path) -> bytes:
+    result = runner.invoke(args=["rankings", "export", str(round_id), "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    return path.read_bytes()
+
+
+def test_an_open_round_cannot_be_locked(app, tmp_path):
+    round_id, _rows = generate_round(app, tmp_path, people=20)
+    judge = judge_of(app, round_id)
+
+    page = lock(judge, round_id).get_data(as_text=True)
+
+    assert "Chỉ khóa được kết quả khi vòng thi đã kết thúc" in page
+    with app.app_context():
+        assert db.session.scalar(select(RoundResult)) is None
+
+
+def test_the_locked_export_carries_a_checksum_anyone_can_recompute(app, tmp_path, runner):
+    round_id, _rows = generate_round(app, tmp_path, people=200)
+    judge = judge_of(app, round_id)
+    after_close(app)
+    live = export(runner, round_id, tmp_path / "truoc.csv")
+
+    page = lock(judge, round_id).get_data(as_text=True)
+    locked = export(runner, round_id, tmp_path / "sau.csv")
+    export(runner, round_id, tmp_path / "sau.xlsx")
+
+    with app.app_context():
+        result = db.session.scalar(select(RoundResult).where(RoundResult.round_id == round_id))
+        checksum = result.checksum
+    assert checksum in page
+    assert locked.startswith(b"\xef\xbb\xbf")
+    body, _, footer = locked[3:].rstrip(b"\r\n").rpartition(b"\r\n")
+    body += b"\r\n"
+    assert footer.decode() == f"{CHECKSUM_LABEL},{checksum}"
+    assert hashlib.sha256(body).hexdigest() == checksum
+    assert body == live[3:]  # locking changed nothing in the ranking itself
+    table = list(csv.reader(io.StringIO(locked.decode("utf-8-sig"))))
+    workbook = openpyxl.load_workbook(tmp_path / "sau.xlsx", read_only=True)
+    sheet_rows = workbook.active.iter_rows(values_only=True)
+    sheet = [["" if value is None else str(value) for value in row] for row in sheet_rows]
+    workbook.close()
+    assert len(sheet) == len(table) and sheet[-1] == [CHECKSUM_LABEL, checksum]
+    # Phone numbers stay text with their leading zero, not numbers.
+    assert [row[2] for row in sheet[1:-1]] == [row[2] for row in table[1:-1]]
+    assert [[_same(value) for value in row] for row in sheet] == [[_same(value) for value in row] for row in table]
+    # The judges' ranking page now pages through the snapshot, with its count.
+    ranking = judge.get(f"/judging/rounds/{round_id}/ranking?page=2").get_data(as_text=True)
+    assert f"({result.rows})</h1>" in ranking and ranking.count("<tr><td>") == 50
+    assert f"<tr><td>{table[51][0]}</td><td>{table[51][1]}</td>" in ranking
+
+
+def test_after_locking_the_rounds_attempts_cannot_change(app, tmp_path, runner):
+    round_id, _rows = generate_round(app, tmp_path, people=50)
+    judge = judge_of(app, round_id)
+    after_close(app)
+    lock(judge, round_id)
+    before = export(runner, round_id, tmp_path / "a.csv")
+    with app.app_context():
+        attempt = db.session.scalars(select(Attempt).where(Attempt.round_id == round_id).order_by(Attempt.id)).first()
+        attempt_id = attempt.id
+
+    refused = judge.post(f"/judging/attempts/{attempt_id}/decision", data={
+        "csrf_token": csrf_token(judge), "decision": "disqualify", "reason": "Thử sau khi khóa",
+        "round_id": round_id}, follow_redirects=True).get_data(as_text=True)
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        attempt.correct_count = 99
+        with pytest.raises(RoundLocked):
+            db.session.flush()
+        db.session.rollback()
+        # Even a change behind the app's back leaves the locked result as it was.
+        db.session.execute(update(Attempt).where(Attempt.id == attempt_id).values(correct_count=0))
+        db.session.commit()
+    after = export(runner, round_id, tmp_path / "b.csv")
+
+    assert "Kết quả vòng thi đã khóa" in refused
+    with app.app_context():
+        assert db.session.get(Attempt, attempt_id).disqualified is False
+    assert after == before
+    assert "đã được khóa" in lock(judge, round_id).get_data(as_text=True)
+
+
+def _same(value: str) -> object:
+    try:
+        return float(value)
+    except ValueError:
+        return value
