@@ -30,8 +30,10 @@ run: $(VENV)/.installed
 	$(BIN)/python -m quizapp.localredis $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logfile - wsgi:app
 
+# ruff, then the architecture's import contracts (pyproject.toml, docs/architecture.md).
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # The whole suite. With no QUIZAPP_DATABASE_URL it runs on SQLite; with no QUIZAPP_REDIS_URL
 # it starts a throwaway Redis server of its own.

@@ -52,7 +52,7 @@ DEFAULTS: dict[str, object] = {
     # gets 503 with Retry-After and the phone waits and tries again.
     "ADMISSION_STARTS_PER_SECOND": 100,
     "TIMEZONE": "Asia/Ho_Chi_Minh",
-    # Suspicion flags (judging/services.py): floors for too_fast, and thresholds for
+    # Suspicion flags (flags/services.py): floors for too_fast, and thresholds for
     # shared_device and burst_ip.
     "FLAG_MIN_ANSWERED": 5,
     "FLAG_MIN_SECONDS_PER_ANSWER": 3,

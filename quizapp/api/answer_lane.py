@@ -17,7 +17,7 @@ answer-save rate limit (``limits.LaneSaveCount``: same bucket and storage as the
 reported in batches); a save over the limit, or one whose count failed (Redis away), goes to
 the view, whose Flask-Limiter hook answers 429 or falls back to per-process memory. While the app is
 configured with an application-wide default limit the lane stands aside, so that limit
-applies. ``tests/test_answer_lane.py`` compares its
+applies. ``tests/api/test_answer_lane.py`` compares its
 responses with the view's.
 """
 
