@@ -6,7 +6,7 @@ import hmac
 from functools import lru_cache
 
 from flask import Blueprint, current_app, jsonify, request, session
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
@@ -14,7 +14,8 @@ from werkzeug.datastructures import MultiDict
 from quizapp.auth import services
 from quizapp.auth.forms import RegisterForm
 from quizapp.auth.models import User
-from quizapp.auth.routes import PROFILE_FIELDS, sign_in
+from quizapp.auth.routes import PROFILE_FIELDS
+from quizapp.auth.session import sign_in, sign_out
 from quizapp.errors import DomainError, ValidationFailed
 from quizapp.extensions import csrf, db
 from quizapp.forms import Form
@@ -114,9 +115,10 @@ def register():
         password=form.password.data,
         **{name: form[name].data for name in PROFILE_FIELDS},
     )
-    db.session.commit()
     sign_in(user)
-    return jsonify(user=user_json(user)), 201
+    db.session.commit()
+    # The session is new, and so is its CSRF token: the phone sends this one from now on.
+    return jsonify(user=user_json(user), csrf_token=generate_csrf()), 201
 
 
 @bp.post("/login")
@@ -132,12 +134,14 @@ def login():
             if not isinstance(body.get(name), str) or not body.get(name)
         })
     user = services.authenticate(phone, password)
-    db.session.commit()
     sign_in(user)
-    return jsonify(user=user_json(user))
+    db.session.commit()
+    return jsonify(user=user_json(user), csrf_token=generate_csrf())
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
-    return jsonify(user=None)
+    # Ends this session on every worker and host (its record), not only this cookie.
+    sign_out()
+    db.session.commit()
+    return jsonify(user=None, csrf_token=generate_csrf())

@@ -37,6 +37,7 @@ from quizapp.errors import DomainError
 from quizapp.extensions import db, limiter
 from quizapp.formatting import duration_text
 from quizapp.limits import save_per_account, start_per_account, submit_per_account
+from quizapp.sessions import session_identity
 
 bp = Blueprint("attempts", __name__, url_prefix="/contests")
 # The profile fields a contest may require, as the profile page labels them.
@@ -209,8 +210,7 @@ def answer(attempt_id: int):
     if question_id is None:
         abort(400)
     try:
-        service.save_answer(attempt_id, current_user.id, current_user.session_version, question_id,
-                            request.form.getlist("option"), seq=None)
+        service.save_answer(attempt_id, session_identity(), question_id, request.form.getlist("option"), seq=None)
         _save_prediction_field(attempt_id)
     except service.AttemptClosed as error:
         db.session.rollback()
