@@ -72,7 +72,7 @@ def start(round_id: int):
     password = body.get("password") if isinstance(body, dict) else None
     contest = round_.contest
     if isinstance(password, str) and contest.password_hash:
-        unlock_contest(contest, password)
+        unlock_contest(contest, current_user.id, password)
     started = service.start_attempt(round_, current_user, password_ok=contest_unlocked(contest),
                                         origin=service.Origin(device_id(request), request.remote_addr))
     db.session.commit()

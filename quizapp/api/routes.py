@@ -19,7 +19,7 @@ from quizapp.auth.session import sign_in, sign_out
 from quizapp.errors import DomainError, ValidationFailed
 from quizapp.extensions import csrf, db
 from quizapp.forms import Form
-from quizapp.limits import login_per_ip, login_per_phone, register_per_ip
+from quizapp.limits import login_bad_phone_per_ip, login_per_ip, login_per_phone, register_per_ip
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # The API checks its X-CSRFToken header itself (below), with the same tokens as the forms.
@@ -124,6 +124,7 @@ def register():
 @bp.post("/login")
 @login_per_ip
 @login_per_phone
+@login_bad_phone_per_ip
 def login():
     body = json_body()
     phone, password = body.get("phone"), body.get("password")

@@ -9,7 +9,7 @@ from quizapp.auth.session import sign_in, sign_out
 from quizapp.errors import InvalidCredentials, ValidationFailed
 from quizapp.extensions import db
 from quizapp.forms import Form
-from quizapp.limits import login_per_ip, login_per_phone, register_per_ip
+from quizapp.limits import login_bad_phone_per_ip, login_per_ip, login_per_phone, register_per_ip
 from quizapp.security import safe_next_url
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -56,6 +56,7 @@ def register():
 @bp.route("/login", methods=["GET", "POST"])
 @login_per_ip
 @login_per_phone
+@login_bad_phone_per_ip
 def login():
     if current_user.is_authenticated:
         return _redirect_next()
