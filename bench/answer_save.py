@@ -229,6 +229,8 @@ def sign_in(port: int, phone: str, attempt_id: int) -> Taker:
     if login.status != 200:
         raise RuntimeError(f"login of {phone} failed: {login.status} {login.body[:300]!r}")
     cookies.update(login.cookies)
+    # Signing in starts a new session, with a new CSRF token.
+    csrf = login.json()["csrf_token"]
     attempt = request(port, "GET", f"/api/v1/attempts/{attempt_id}", cookies=cookies)
     if attempt.status != 200:
         raise RuntimeError(f"reading attempt {attempt_id} failed: {attempt.status} {attempt.body[:300]!r}")

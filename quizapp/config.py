@@ -40,11 +40,15 @@ DEFAULTS: dict[str, object] = {
     # Rate limits (Flask-Limiter syntax; the table is in quizapp/limits.py). Per account or
     # phone first; per IP only as a flood guard, because many honest takers share one IP.
     "RATELIMIT_LOGIN_PER_PHONE": "10 per minute",
+    # Sign-ins whose phone is no phone number at all (refused like a wrong password).
+    "RATELIMIT_LOGIN_BAD_PHONE_PER_IP": "30 per minute",
     "RATELIMIT_LOGIN_PER_IP": "300 per minute",
     "RATELIMIT_REGISTER_PER_IP": "30 per hour",
     "RATELIMIT_START_PER_ACCOUNT": "6 per minute",
     "RATELIMIT_SAVE_PER_ACCOUNT": "120 per minute",
     "RATELIMIT_SUBMIT_PER_ACCOUNT": "10 per minute",
+    # Guesses at one contest's password by one account, from its page and the API alike.
+    "RATELIMIT_CONTEST_PASSWORD": "10 per 10 minutes",
     # The answer-save lane reports an account's saves to Redis this many at a time (1: each).
     "RATELIMIT_SAVE_BATCH": 4,
     "RATELIMIT_KEY_PREFIX": "quizapp",

@@ -10,11 +10,20 @@ them; docs/architecture.md has the table of defaults.
 | scope           | key                    | config key                    | default          |
 |-----------------|------------------------|-------------------------------|------------------|
 | login-phone     | the phone, normalised  | RATELIMIT_LOGIN_PER_PHONE     | 10 per minute    |
+| login-bad-phone | client IP              | RATELIMIT_LOGIN_BAD_PHONE_PER_IP | 30 per minute |
 | login-ip        | client IP              | RATELIMIT_LOGIN_PER_IP        | 300 per minute   |
 | register-ip     | client IP              | RATELIMIT_REGISTER_PER_IP     | 30 per hour      |
 | attempt-start   | the account            | RATELIMIT_START_PER_ACCOUNT   | 6 per minute     |
 | answer-save     | the account            | RATELIMIT_SAVE_PER_ACCOUNT    | 120 per minute   |
 | attempt-submit  | the account            | RATELIMIT_SUBMIT_PER_ACCOUNT  | 10 per minute    |
+| contest-password| the account and contest| RATELIMIT_CONTEST_PASSWORD    | 10 per 10 minutes|
+
+A sign-in counts in ``login-phone`` under the phone as ``phone.normalise_phone`` reads it, the
+very number the password is checked against, so no way of writing a number gets a budget of
+its own; a sign-in whose phone does not normalise is refused like a wrong password and counts
+in ``login-bad-phone``, under the IP, never under the raw text. Guesses at a contest's password
+(the page's form and a start through the API with a password) share one budget per account and
+contest (``contest_password_try``).
 
 Answer saves are also counted by the answer-save lane (api/answer_lane.py), in the same
 bucket, in batches (``LaneSaveCount``).
@@ -22,9 +31,14 @@ bucket, in batches (``LaneSaveCount``).
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
 from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from quizapp.extensions import limiter
 from quizapp.phone import normalise_phone
@@ -35,10 +49,18 @@ SAVE_SCOPE = "answer-save"
 SAVE_COUNTED = "quizapp.answer_save_counted"
 
 
-def _submitted_phone() -> str:
-    data = request.get_json(silent=True) if request.is_json else request.form
-    raw = str((data or {}).get("phone", ""))[:40]
-    return "phone:" + (normalise_phone(raw) or raw.strip().lower())
+def _submitted_phone() -> str | None:
+    """The sign-in's phone as the password check reads it (the whole input), or None."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        raw = body.get("phone") if isinstance(body, dict) else None
+    else:
+        raw = request.form.get("phone")
+    return normalise_phone(raw) if isinstance(raw, str) else None
+
+
+def _phone_key() -> str:
+    return f"phone:{_submitted_phone()}"
 
 
 def account_key() -> str:
@@ -53,7 +75,14 @@ def _config(key: str):
 
 
 login_per_phone = limiter.shared_limit(
-    _config("RATELIMIT_LOGIN_PER_PHONE"), scope="login-phone", key_func=_submitted_phone, methods=["POST"]
+    _config("RATELIMIT_LOGIN_PER_PHONE"), scope="login-phone", key_func=_phone_key, methods=["POST"],
+    exempt_when=lambda: _submitted_phone() is None,
+)
+# A phone that does not normalise names no account; its sign-in is refused like a wrong
+# password (the dummy hash is still checked), so its budget is the client's IP.
+login_bad_phone_per_ip = limiter.shared_limit(
+    _config("RATELIMIT_LOGIN_BAD_PHONE_PER_IP"), scope="login-bad-phone", key_func=get_remote_address,
+    methods=["POST"], exempt_when=lambda: _submitted_phone() is not None,
 )
 login_per_ip = limiter.shared_limit(
     _config("RATELIMIT_LOGIN_PER_IP"), scope="login-ip", key_func=get_remote_address, methods=["POST"]
@@ -131,3 +160,43 @@ def _parsed(value: str) -> list:
     if items is None:
         items = _parsed_limits[value] = parse_many(value)
     return items
+
+
+# --- contest passwords --------------------------------------------------------------------
+
+CONTEST_GUESS_SCOPE = "contest-password"
+# Counts guesses in this process while the shared storage is unreachable, so a Redis outage
+# does not lift the budget.
+_fallback = MovingWindowRateLimiter(MemoryStorage())
+
+
+def contest_password_try(user_id: int, contest_id: int) -> int | None:
+    """Count one guess at a contest's password by an account; None if it may be checked, else
+    the seconds until the next guess may.
+
+    One budget per account and contest, whichever way the guess comes (the contest page's form
+    or a start through the API), counted before the password is checked, so a guesser who has
+    spent it learns nothing more. Not a route decorator: the contest is known only inside the
+    view (a slug on the page, a round on the API).
+    """
+    app = current_app
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    prefix = app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    identifiers = [f"user:{user_id}:contest:{contest_id}", CONTEST_GUESS_SCOPE]
+    if prefix:
+        identifiers.insert(0, prefix)
+    items = _parsed(app.config["RATELIMIT_CONTEST_PASSWORD"])
+    try:
+        return _try(limiter.limiter, items, identifiers)
+    except Exception:
+        app.logger.warning("Rate limit storage unreachable - counting contest passwords in memory", exc_info=True)
+        return _try(_fallback, items, identifiers)
+
+
+def _try(strategy, items: list, identifiers: list[str]) -> int | None:
+    for item in items:
+        if not strategy.hit(item, *identifiers):
+            reset_at = strategy.get_window_stats(item, *identifiers).reset_time
+            return max(1, math.ceil(reset_at - time.time()))
+    return None

@@ -1,7 +1,7 @@
 """Every model, imported in one place so Alembic and the shell see the whole schema."""
 
 from quizapp.audit import AuditEvent
-from quizapp.auth.models import User
+from quizapp.auth.models import User, UserSession
 from quizapp.banks.models import Bank, Option, Question, Topic
 from quizapp.contests.models import Attempt, AttemptItem, Contest, ContestStaff, Round
 from quizapp.flags.models import Flag
@@ -9,4 +9,4 @@ from quizapp.judging.models import AwardOverride, RoundResult
 from quizapp.units.models import Unit
 
 __all__ = ["Attempt", "AttemptItem", "AuditEvent", "AwardOverride", "Bank", "Contest", "ContestStaff", "Flag", "Option",
-           "Question", "Round", "RoundResult", "Topic", "Unit", "User"]
+           "Question", "Round", "RoundResult", "Topic", "Unit", "User", "UserSession"]

@@ -5,18 +5,26 @@ from __future__ import annotations
 
 import re
 
-# Mobile prefixes since the 2018 renumbering: 03x, 05x, 07x, 08x, 09x.
-_MOBILE = re.compile(r"0[35789]\d{8}")
+# Mobile prefixes since the 2018 renumbering: 03x, 05x, 07x, 08x, 09x. ASCII digits only
+# ([0-9], not \d, which takes any script's digits): one number must be one string, or
+# full-width or Arabic-Indic digits would register a second account for it.
+_MOBILE = re.compile(r"0[35789][0-9]{8}")
 _SEPARATORS = re.compile(r"[\s.\-()]")
+# Longer input is no phone number, however it is spaced; refused before any work on it.
+MAX_INPUT = 64
 
 
 def normalise_phone(raw: str) -> str | None:
     """Return ``0xxxxxxxxx`` for any usual way of writing a mobile number, else None.
 
     Accepts spaces, dots, dashes and brackets, and the international forms
-    ``+84…``, ``84…`` and ``0084…``.
+    ``+84…``, ``84…`` and ``0084…``; digits must be ASCII. Everything that looks a phone up
+    or counts by phone (registration, sign-in, the sign-in limit) goes through this one
+    function, so they all agree on which number a string is.
     """
-    digits = _SEPARATORS.sub("", raw or "")
+    if not raw or len(raw) > MAX_INPUT:
+        return None
+    digits = _SEPARATORS.sub("", raw)
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
     elif digits.startswith("0084"):

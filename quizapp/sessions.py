@@ -7,7 +7,9 @@ cookie and secret, so a changed, forged or expired cookie is never served from i
 request gets its own copy to change.
 
 ``session_identity`` reads who a session belongs to straight from its contents: the rate limits
-and the answer-save lane key on it without a database read.
+and the answer-save lane key on it without a database read. Whether the session is still
+valid (not signed out, password unchanged) is the database's to say: ``auth.session.load_user``
+for Flask's requests, the answer save's own UPDATE for the save.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from flask import Flask, Request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
@@ -55,16 +58,28 @@ class CachedCookieSessionInterface(SecureCookieSessionInterface):
         return known[0]
 
 
-def session_identity(data: Mapping[str, object] | None = None) -> tuple[int, int] | None:
-    """(user id, session version) from the signed session cookie (or from ``data``, a
-    session's contents), without a database read.
+class Identity(NamedTuple):
+    """Who a signed cookie says it is: the account, its session version, its session record."""
 
-    For the answer-save hot path, whose single UPDATE checks both against the users table.
-    Flask-Login stores the account as ``"<id>.<session version>"`` (``User.get_id``).
+    user_id: int
+    version: int
+    session_id: str
+
+
+def session_identity(data: Mapping[str, object] | None = None) -> Identity | None:
+    """The account, session version and session record id of the signed session cookie (or
+    of ``data``, a session's contents), without a database read; None when signed out.
+
+    Flask-Login stores the account as ``"<id>.<session version>.<session id>"``
+    (``User.get_id``); a cookie from before session records (two parts) reads as signed out.
     """
     if data is None:
         data = session
-    user_id, _, version = str(data.get("_user_id", "")).partition(".")
-    if not (user_id.isdigit() and version.isdigit()):
+    parts = str(data.get("_user_id", "")).split(".")
+    if len(parts) != 3:
         return None
-    return int(user_id), int(version)
+    user_id, version, session_id = parts
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()
+            and 0 < len(session_id) <= 32):
+        return None
+    return Identity(int(user_id), int(version), session_id)

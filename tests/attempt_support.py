@@ -215,6 +215,20 @@ class Taker:
         client.set_cookie("quizapp_session", self.client.get_cookie("quizapp_session").value)
         return Taker(self.app, client, self.user_id, self.phone, csrf=self.csrf)
 
+    def signed_in_again(self) -> Taker:
+        """The same account signed in on another phone: a session of its own."""
+        client, response = sign_in(self.app, self.phone)
+        assert response.status_code == 200, response.get_json()
+        return Taker(self.app, client, self.user_id, self.phone)
+
+
+def sign_in(app: Flask, phone: str, password: str = PASSWORD):
+    """Sign in through the JSON API on a new test client; the client and the response."""
+    client = app.test_client()
+    csrf = client.get(f"{API}/session").get_json()["csrf_token"]
+    return client, client.post(f"{API}/login", json={"phone": phone, "password": password},
+                               headers={"X-CSRFToken": csrf})
+
 
 def sign_up(app: Flask, **fields: object) -> Taker:
     """A new taker account, signed in through the JSON API."""
@@ -222,8 +236,7 @@ def sign_up(app: Flask, **fields: object) -> Taker:
     accounts = Accounts(app, client)
     phone = f"0{next(Accounts._phones)}"
     user_id = accounts.create("taker", phone, **fields)
-    csrf = client.get(f"{API}/session").get_json()["csrf_token"]
-    response = client.post(f"{API}/login", json={"phone": phone, "password": PASSWORD}, headers={"X-CSRFToken": csrf})
+    client, response = sign_in(app, phone)
     assert response.status_code == 200, response.get_json()
     return Taker(app, client, user_id, phone)
 

@@ -72,6 +72,34 @@ def test_counts_live_in_the_shared_redis(client, auth, redis_url):
     assert any("login-phone" in key and "phone:0912345678" in key for key in keys), keys
 
 
+def test_padding_a_phone_with_spaces_gets_no_budget_of_its_own(client, auth):
+    """The limit counts the number the password is checked against, not the first characters typed."""
+    auth.create(phone="0912345678")
+    padded = [" " * 40 + "0912345678", "0912345678" + " " * 40, " " * 20 + "0912 345 678" + " " * 20]
+    answers = [api_login(client, padded[number % 3], "wrong-password").status_code for number in range(10)]
+    limited = api_login(client, "0912345678", PASSWORD)
+
+    assert answers == [401] * 10
+    assert (limited.status_code, error_code(limited)) == (429, "rate_limited")
+
+
+def test_a_phone_that_does_not_normalise_is_refused_like_a_wrong_password_and_counted_by_ip(app, client, auth,
+                                                                                             redis_url):
+    auth.create(phone="0912345678")
+    wrong = api_login(client, "0912345678", "wrong-password")
+    garbage = [api_login(client, f"xin-chao-{number}", "wrong-password") for number in range(30)]
+    limited = api_login(client, "khong-phai-so", "wrong-password")
+    honest = api_login(app.test_client(), "0912345678", PASSWORD)
+
+    assert {(response.status_code, json.dumps(response.get_json())) for response in garbage} == {
+        (401, json.dumps(wrong.get_json()))}
+    assert (limited.status_code, error_code(limited)) == (429, "rate_limited")
+    assert honest.status_code == 200  # a real number behind the same IP is not in that budget
+    keys = [key.decode() for key in redis.Redis.from_url(redis_url).scan_iter("LIMITS*")]
+    assert any("login-bad-phone" in key for key in keys), keys
+    assert not any("xin-chao" in key or "khong-phai" in key for key in keys), keys
+
+
 # --- takers' actions, per account -----------------------------------------------------------
 
 

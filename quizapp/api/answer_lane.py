@@ -85,14 +85,13 @@ class AnswerSaveLane:
             tokens, seq = save_request(body)
         except ValidationFailed:
             return None
-        user_id, version = identity
         try:
             # Over the limit: the view counts it again, still over, and answers 429.
-            if not self.save_count.hit(app, user_id):
+            if not self.save_count.hit(app, identity.user_id):
                 return None
             environ[SAVE_COUNTED] = True
             with app.app_context():
-                saved = try_save_answer(attempt_id, user_id, version, question_id, tokens, seq)
+                saved = try_save_answer(attempt_id, identity, question_id, tokens, seq)
                 if saved is None:
                     environ[REFUSED_BY_LANE] = True
                     return None

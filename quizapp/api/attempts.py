@@ -72,7 +72,7 @@ def start(round_id: int):
     password = body.get("password") if isinstance(body, dict) else None
     contest = round_.contest
     if isinstance(password, str) and contest.password_hash:
-        unlock_contest(contest, password)
+        unlock_contest(contest, current_user.id, password)
     started = service.start_attempt(round_, current_user, password_ok=contest_unlocked(contest),
                                         origin=service.Origin(device_id(request), request.remote_addr))
     db.session.commit()
@@ -98,12 +98,11 @@ def save_answer(attempt_id: int, question_id: int):
         code, _title, message = HTTP_ERRORS[401]
         return json_error(401, code, message)
     tokens, seq = save_request(json_body())
-    user_id, version = identity
     # Committed by the service's own autocommit statement; nothing else to commit.
     if request.environ.get(REFUSED_BY_LANE):
-        saved = service.explain_unsaved(attempt_id, user_id, version, question_id, tokens, seq)
+        saved = service.explain_unsaved(attempt_id, identity, question_id, tokens, seq)
     else:
-        saved = service.save_answer(attempt_id, user_id, version, question_id, tokens, seq)
+        saved = service.save_answer(attempt_id, identity, question_id, tokens, seq)
     return jsonify(save_response(saved))
 
 

@@ -6,7 +6,7 @@ import hmac
 from functools import lru_cache
 
 from flask import Blueprint, current_app, jsonify, request, session
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
@@ -14,11 +14,12 @@ from werkzeug.datastructures import MultiDict
 from quizapp.auth import services
 from quizapp.auth.forms import RegisterForm
 from quizapp.auth.models import User
-from quizapp.auth.routes import PROFILE_FIELDS, sign_in
+from quizapp.auth.routes import PROFILE_FIELDS
+from quizapp.auth.session import sign_in, sign_out
 from quizapp.errors import DomainError, ValidationFailed
 from quizapp.extensions import csrf, db
 from quizapp.forms import Form
-from quizapp.limits import login_per_ip, login_per_phone, register_per_ip
+from quizapp.limits import login_bad_phone_per_ip, login_per_ip, login_per_phone, register_per_ip
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # The API checks its X-CSRFToken header itself (below), with the same tokens as the forms.
@@ -114,14 +115,16 @@ def register():
         password=form.password.data,
         **{name: form[name].data for name in PROFILE_FIELDS},
     )
-    db.session.commit()
     sign_in(user)
-    return jsonify(user=user_json(user)), 201
+    db.session.commit()
+    # The session is new, and so is its CSRF token: the phone sends this one from now on.
+    return jsonify(user=user_json(user), csrf_token=generate_csrf()), 201
 
 
 @bp.post("/login")
 @login_per_ip
 @login_per_phone
+@login_bad_phone_per_ip
 def login():
     body = json_body()
     phone, password = body.get("phone"), body.get("password")
@@ -132,12 +135,14 @@ def login():
             if not isinstance(body.get(name), str) or not body.get(name)
         })
     user = services.authenticate(phone, password)
-    db.session.commit()
     sign_in(user)
-    return jsonify(user=user_json(user))
+    db.session.commit()
+    return jsonify(user=user_json(user), csrf_token=generate_csrf())
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
-    return jsonify(user=None)
+    # Ends this session on every worker and host (its record), not only this cookie.
+    sign_out()
+    db.session.commit()
+    return jsonify(user=None, csrf_token=generate_csrf())

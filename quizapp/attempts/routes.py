@@ -34,9 +34,10 @@ from quizapp.attempts.passwords import ContestPasswordWrong, contest_unlocked, u
 from quizapp.contests.models import ROUND_STATES, Attempt, Contest, Round
 from quizapp.devices import device_id
 from quizapp.errors import DomainError
-from quizapp.extensions import db, limiter
+from quizapp.extensions import db
 from quizapp.formatting import duration_text
 from quizapp.limits import save_per_account, start_per_account, submit_per_account
+from quizapp.sessions import session_identity
 
 bp = Blueprint("attempts", __name__, url_prefix="/contests")
 # The profile fields a contest may require, as the profile page labels them.
@@ -127,18 +128,12 @@ def contest(slug: str):
     )
 
 
-def _per_account() -> str:
-    # Guessing a contest's password is limited per account, not per (shared) IP.
-    return f"contest-password:{current_user.id if current_user.is_authenticated else request.remote_addr}"
-
-
 @bp.post("/<slug>/password")
 @login_required
-@limiter.limit("10 per 10 minutes", key_func=_per_account)
 def unlock(slug: str):
     contest = _contest_or_404(slug)
     try:
-        unlock_contest(contest, request.form.get("password", ""))
+        unlock_contest(contest, current_user.id, request.form.get("password", ""))
     except ContestPasswordWrong as error:
         flash(error.message, "error")
     else:
@@ -209,8 +204,7 @@ def answer(attempt_id: int):
     if question_id is None:
         abort(400)
     try:
-        service.save_answer(attempt_id, current_user.id, current_user.session_version, question_id,
-                            request.form.getlist("option"), seq=None)
+        service.save_answer(attempt_id, session_identity(), question_id, request.form.getlist("option"), seq=None)
         _save_prediction_field(attempt_id)
     except service.AttemptClosed as error:
         db.session.rollback()

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from quizapp import clock
 from quizapp.attempts.admission import admit_start
 from quizapp.attempts.tokens import canonical, option_tokens, parse_indexes, shown_indexes
-from quizapp.auth.models import User
+from quizapp.auth.models import User, UserSession
 from quizapp.banks.formats.common import MAX_OPTIONS
 from quizapp.banks.models import Bank, Option, Question, Topic
 from quizapp.clock import UTCDateTime, grace
@@ -27,6 +27,7 @@ from quizapp.dedicated import DedicatedConnections, driver_sql
 from quizapp.errors import DomainError, NotFound
 from quizapp.extensions import db
 from quizapp.flags.services import flag_attempt
+from quizapp.sessions import Identity
 
 _random = secrets.SystemRandom()
 
@@ -321,8 +322,9 @@ WHERE attempt_id = (
     SELECT attempts.id FROM attempts
     WHERE attempts.id = :attempt AND attempts.user_id = :user AND attempts.status = 'open'
       AND (attempts.deadline IS NULL OR attempts.deadline >= :cutoff)
-      AND EXISTS (SELECT 1 FROM users WHERE users.id = :user
-                  AND users.session_version = :version AND users.is_active)
+      AND EXISTS (SELECT 1 FROM users JOIN user_sessions ON user_sessions.user_id = users.id
+                  WHERE users.id = :user AND users.session_version = :version AND users.is_active
+                    AND user_sessions.id = :session AND user_sessions.ended_at IS NULL)
     {lock}
 )
 AND question_id = :question
@@ -338,7 +340,8 @@ class _SaveStatement:
     It is the hot path of the whole platform, so it skips SQLAlchemy's pool and execution
     machinery (quizapp/dedicated.py) and converts its typed values with the processors
     SQLAlchemy itself would use. The subquery checks the attempt is the caller's, open and
-    in time, and the session valid; on PostgreSQL ``FOR SHARE`` holds off a concurrent
+    in time, and the session valid (two primary-key probes: the account's version and the
+    session record not ended, so a signed-out cookie saves nothing); on PostgreSQL ``FOR SHARE`` holds off a concurrent
     submit until this answer is committed, so it is counted (SQLite runs one writer at a
     time).
     """
@@ -370,34 +373,34 @@ def _save_statement() -> _SaveStatement:
 
 
 def save_answer(
-    attempt_id: int, user_id: int, session_version: int, question_id: int, tokens: list[str], seq: int | None
+    attempt_id: int, identity: Identity, question_id: int, tokens: list[str], seq: int | None
 ) -> Saved:
     """Store the whole choice for one question, in one conditional UPDATE, or raise why not.
 
     The UPDATE itself checks everything (see ``try_save_answer``); only when it changes
     nothing do we look at why.
     """
-    saved = try_save_answer(attempt_id, user_id, session_version, question_id, tokens, seq)
+    saved = try_save_answer(attempt_id, identity, question_id, tokens, seq)
     if saved is not None:
         return saved
-    return explain_unsaved(attempt_id, user_id, session_version, question_id, tokens, seq)
+    return explain_unsaved(attempt_id, identity, question_id, tokens, seq)
 
 
 def explain_unsaved(
-    attempt_id: int, user_id: int, session_version: int, question_id: int, tokens: list[str], seq: int | None
+    attempt_id: int, identity: Identity, question_id: int, tokens: list[str], seq: int | None
 ) -> Saved:
     """After ``try_save_answer`` stored nothing: raise the error the save deserves, or, for a
     late retry of an older choice, return the newer choice that stays."""
     known = option_tokens(attempt_id, question_id, MAX_OPTIONS)
     indexes = shown_indexes(known, tokens)
     if indexes is None:
-        _explain_refusal(attempt_id, user_id, question_id, session_version)
+        _explain_refusal(attempt_id, identity, question_id)
         raise InvalidOption()
-    return _stale_or_refused(attempt_id, user_id, session_version, question_id, indexes, seq, known)
+    return _stale_or_refused(attempt_id, identity, question_id, indexes, seq, known)
 
 
 def try_save_answer(
-    attempt_id: int, user_id: int, session_version: int, question_id: int, tokens: list[str], seq: int | None
+    attempt_id: int, identity: Identity, question_id: int, tokens: list[str], seq: int | None
 ) -> Saved | None:
     """Store the choice if every rule allows it; None if it was not stored, for any reason.
 
@@ -414,7 +417,8 @@ def try_save_answer(
     now = clock.now()
     # One statement in autocommit: when it returns, the answer is committed.
     changed = _save_statement().run(
-        attempt=attempt_id, user=user_id, version=session_version, cutoff=now - grace(), question=question_id,
+        attempt=attempt_id, user=identity.user_id, version=identity.version, session=identity.session_id,
+        cutoff=now - grace(), question=question_id,
         max_index=max(indexes) if indexes else -1, at_most_one=len(indexes) <= 1,
         seq_cmp=NO_SEQ if seq is None else seq, chosen=canonical(indexes) or None, seq=seq, now=now,
     )
@@ -426,14 +430,11 @@ class SessionEnded(DomainError):
     message = "Phiên đăng nhập đã hết hạn; vui lòng đăng nhập lại để tiếp tục lưu bài."
 
 
-def _explain_refusal(attempt_id: int, user_id: int, question_id: int,
-                     session_version: int | None = None) -> AttemptItem:
+def _explain_refusal(attempt_id: int, identity: Identity, question_id: int) -> AttemptItem:
     """Raise the error a refused save deserves; return the item if nothing is wrong with it."""
-    if session_version is not None:
-        user = db.session.get(User, user_id)
-        if user is None or not user.is_active or user.session_version != session_version:
-            raise SessionEnded()
-    attempt = attempt_for(attempt_id, user_id)
+    if not session_valid(identity):
+        raise SessionEnded()
+    attempt = attempt_for(attempt_id, identity.user_id)
     if not takes_answers(attempt, clock.now()):
         raise AttemptClosed()
     item = db.session.scalar(
@@ -444,8 +445,18 @@ def _explain_refusal(attempt_id: int, user_id: int, question_id: int,
     return item
 
 
-def _stale_or_refused(attempt_id, user_id, session_version, question_id, indexes, seq, known) -> Saved:
-    item = _explain_refusal(attempt_id, user_id, question_id, session_version)
+def session_valid(identity: Identity) -> bool:
+    """The save's own test of a session, as ``auth.session.load_user`` makes it for pages."""
+    return db.session.scalar(
+        select(UserSession.id).join(User, User.id == UserSession.user_id).where(
+            UserSession.id == identity.session_id, UserSession.user_id == identity.user_id,
+            UserSession.ended_at.is_(None), User.session_version == identity.version, User.is_active,
+        )
+    ) is not None
+
+
+def _stale_or_refused(attempt_id, identity, question_id, indexes, seq, known) -> Saved:
+    item = _explain_refusal(attempt_id, identity, question_id)
     if indexes and max(indexes) >= item.option_count:
         raise InvalidOption()
     if len(indexes) > 1 and not item.multiple:

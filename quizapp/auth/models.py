@@ -45,15 +45,23 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default="taker")
     is_active: Mapped[bool] = mapped_column(default=True)
     # Bumped when the password changes: it is part of the session id, so every other
-    # session of this account ends.
+    # session of this account ends, whatever its record says (see UserSession).
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship()
 
+    # The UserSession this request is signed in with (set by quizapp.auth.session); not a
+    # column: one account may be signed in on several phones.
+    session_id = None
+
     def get_id(self) -> str:
-        return f"{self.id}.{self.session_version}"
+        """The id Flask-Login keeps in the signed cookie: ``"<user id>.<session version>.<session id>"``
+        (read back without a query by ``quizapp.sessions.session_identity``)."""
+        if not self.session_id:
+            raise RuntimeError("User.get_id needs a session record: sign in through quizapp.auth.session.sign_in")
+        return f"{self.id}.{self.session_version}.{self.session_id}"
 
     def has_role(self, *roles: str) -> bool:
         # An admin may do everything the other roles may.
@@ -61,3 +69,21 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class UserSession(db.Model):
+    """One sign-in: what a signed cookie points at, so that one session can end on every
+    worker and host (signing out) while the account's other sessions go on.
+
+    A cookie is valid only while its record has no ``ended_at``; a password change ends
+    every record of the account. Checked by primary key on every request that reads the
+    account, including the answer save's one UPDATE.
+    """
+
+    __tablename__ = "user_sessions"
+
+    # Random, URL-safe; the cookie is signed, so the id is a name, not a secret to guess.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

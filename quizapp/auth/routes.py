@@ -1,24 +1,20 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from quizapp.auth import services
 from quizapp.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterPageForm
+from quizapp.auth.session import sign_in, sign_out
 from quizapp.errors import InvalidCredentials, ValidationFailed
 from quizapp.extensions import db
 from quizapp.forms import Form
-from quizapp.limits import login_per_ip, login_per_phone, register_per_ip
+from quizapp.limits import login_bad_phone_per_ip, login_per_ip, login_per_phone, register_per_ip
 from quizapp.security import safe_next_url
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 PROFILE_FIELDS = ("full_name", "birth_date", "gender", "id_number", "unit_code", "participant_group")
-
-
-def sign_in(user) -> None:
-    session.permanent = True
-    login_user(user)
 
 
 def _redirect_next():
@@ -50,8 +46,8 @@ def register():
         except ValidationFailed as error:
             _show_field_errors(form, error)
         else:
-            db.session.commit()
             sign_in(user)
+            db.session.commit()
             flash("Đăng ký thành công. Chào mừng bạn đến với cuộc thi!", "success")
             return _redirect_next()
     return render_template("auth/register.html", form=form), 422 if form.errors else 200
@@ -60,6 +56,7 @@ def register():
 @bp.route("/login", methods=["GET", "POST"])
 @login_per_ip
 @login_per_phone
+@login_bad_phone_per_ip
 def login():
     if current_user.is_authenticated:
         return _redirect_next()
@@ -72,8 +69,8 @@ def login():
             form.password.errors.append(error.message)
             status = 401
         else:
-            db.session.commit()
             sign_in(user)
+            db.session.commit()
             return _redirect_next()
     elif form.errors:
         status = 422
@@ -83,7 +80,8 @@ def login():
 @bp.post("/logout")
 def logout():
     # A POST with the CSRF token (checked globally), so no link can sign a taker out.
-    logout_user()
+    sign_out()
+    db.session.commit()
     flash("Bạn đã đăng xuất.", "info")
     return redirect(url_for("main.home"))
 
@@ -118,9 +116,9 @@ def change_password():
         except ValidationFailed as error:
             _show_field_errors(form, error)
         else:
-            db.session.commit()
-            # The session id changed with the password; renew this session, end the others.
+            # Every session of the account has ended; this browser gets a new one.
             sign_in(current_user._get_current_object())
+            db.session.commit()
             flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất.", "success")
             return redirect(url_for("auth.profile"))
     profile_form = ProfileForm(

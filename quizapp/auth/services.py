@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from quizapp import audit
 from quizapp.auth.models import ROLES, User
 from quizapp.auth.passwords import hash_password, needs_rehash, verify_password
+from quizapp.auth.session import end_all_sessions
 from quizapp.clock import utcnow
 from quizapp.errors import InvalidCredentials, ValidationFailed
 from quizapp.extensions import db
@@ -104,8 +105,8 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
     if not verify_password(user.password_hash, current_password):
         raise ValidationFailed({"current_password": ["Mật khẩu hiện tại không đúng."]})
     user.password_hash = hash_password(new_password)
-    # Ends every other session of this account (see auth.session.load_user).
-    user.session_version += 1
+    # Ends every session of this account, everywhere; the view signs this browser in again.
+    end_all_sessions(user)
     return user
 
 

@@ -1,12 +1,28 @@
-"""How Flask-Login finds the signed-in user and what it does for anonymous visitors."""
+"""Who is signed in: session records, signing in and out, and Flask-Login's user loader.
+
+A signed cookie alone cannot be taken back: signing out on one phone would leave a copy of the
+cookie valid on every worker and host. So each sign-in is a ``UserSession`` row, the cookie
+names it, and a request is signed in only while the row is open (DESIGN §7: signing out ends
+that session; a password change ends every session of the account). Signing in and out also
+starts the browser's session afresh, so nothing of the previous person (the CSRF token, the
+contests they unlocked) carries over on a shared phone.
+
+These functions change the database session without committing; the view commits once.
+"""
 
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+import secrets
 
-from quizapp.auth.models import User
+from flask import current_app, g, redirect, request, session, url_for
+from flask_login import login_user, logout_user
+from sqlalchemy import select, update
+
+from quizapp.auth.models import User, UserSession
+from quizapp.clock import utcnow
 from quizapp.errors import HTTP_ERRORS, json_error, wants_json
 from quizapp.extensions import db, login_manager
+from quizapp.sessions import session_identity
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
@@ -14,19 +30,24 @@ login_manager.login_message_category = "info"
 # Off: "strong" would log takers out whenever their carrier changes their IP mid-attempt, and
 # "basic" hashes IP and browser on every request and adds 128 characters to every cookie sent
 # over 3G, only to mark sessions "not fresh", which nothing here uses. A stolen session is ended
-# by changing the password (session_version).
+# by signing out or changing the password (session records, session_version).
 login_manager.session_protection = None
 
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    user_id, _, version = session_id.partition(".")
-    if not (user_id.isdigit() and version.isdigit()):
+    identity = session_identity({"_user_id": session_id})
+    if identity is None:
         return None
-    user = db.session.get(User, int(user_id))
-    # A changed password bumps the version and so ends every older session.
-    if user is None or not user.is_active or user.session_version != int(version):
-        return None
+    # One query: the account, if active, its version unchanged and this session still open.
+    user = db.session.scalar(
+        select(User).join(UserSession, UserSession.user_id == User.id).where(
+            User.id == identity.user_id, User.session_version == identity.version, User.is_active,
+            UserSession.id == identity.session_id, UserSession.ended_at.is_(None),
+        )
+    )
+    if user is not None:
+        user.session_id = identity.session_id
     return user
 
 
@@ -36,3 +57,46 @@ def unauthorized():
         code, _title, message = HTTP_ERRORS[401]
         return json_error(401, code, message)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _fresh_session() -> None:
+    """Forget everything the browser's session held, the CSRF secret included."""
+    session.clear()
+    # Flask-WTF keeps this request's token in g; the next one generated must be new.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
+def sign_in(user: User) -> None:
+    """Start a new session for ``user`` in this browser: a new record, a fresh cookie."""
+    _fresh_session()
+    record = UserSession(id=secrets.token_urlsafe(16), user_id=user.id)
+    db.session.add(record)
+    db.session.flush()
+    user.session_id = record.id
+    session.permanent = True
+    login_user(user)
+
+
+def sign_out() -> None:
+    """End this browser's session everywhere; the account's other sessions go on."""
+    identity = session_identity()
+    if identity is not None:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.id == identity.session_id, UserSession.user_id == identity.user_id,
+                   UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+    logout_user()
+    _fresh_session()
+
+
+def end_all_sessions(user: User) -> None:
+    """End every session of ``user`` (a password change): the version in every cookie goes
+    stale and every open record is closed."""
+    user.session_version += 1
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )

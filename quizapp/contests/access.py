@@ -25,6 +25,7 @@ from quizapp.banks.models import Bank
 from quizapp.contests.models import STAFF_ROLES, Contest, ContestStaff, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
+from quizapp.phone import mask_phone
 
 # Which account roles may hold a contest role. Only an admin turns a taker into staff.
 ELIGIBLE = {"organiser": ("organiser", "admin"), "judge": ("judge", "organiser", "admin")}
@@ -95,9 +96,11 @@ def add_staff(contest: Contest, user: User, role: str, *, by: User | None) -> Co
     if role not in STAFF_ROLES:
         raise StaffInvalid(f"Vai trò không hợp lệ: {role}.")
     if user.role not in ELIGIBLE[role]:
+        # Neither the name nor the whole number: an organiser typing any phone must not learn
+        # who the person behind it is (a taker's data is theirs, DESIGN §3 rule 7).
         raise StaffInvalid(
-            f"Tài khoản {user.phone} ({user.full_name}) chưa được quản trị viên cấp quyền để làm "
-            f"{ROLE_LABELS[role].lower()}."
+            f"Số {mask_phone(user.phone)}: tài khoản này chưa được cấp quyền "
+            f"{ROLE_LABELS[role].lower()}; nhờ quản trị viên cấp quyền trước."
         )
     existing = db.session.scalar(select(ContestStaff).where(
         ContestStaff.contest_id == contest.id, ContestStaff.user_id == user.id, ContestStaff.role == role

@@ -282,3 +282,61 @@ def test_session_cookie_parsing():
     assert session_cookie('quizapp_session="quoted"', "quizapp_session") is None
     assert session_cookie("xquizapp_session=abc", "quizapp_session") is None
     assert session_cookie("", "quizapp_session") is None
+
+
+# --- signed-out sessions --------------------------------------------------------------------
+
+
+def stored_choice(app, attempt_id: int, question_id: int) -> str | None:
+    with app.app_context():
+        return db.session.scalar(text("SELECT chosen FROM attempt_items WHERE attempt_id = :a AND question_id = :q"),
+                                 {"a": attempt_id, "q": question_id})
+
+
+def test_a_signed_out_cookie_is_refused_by_the_lane_the_view_and_the_pages(app, lane, view_calls, opened):
+    """A copy of the cookie (another tab, a thief, a shared phone's history) dies with the sign-out."""
+    taker, attempt = opened
+    copy = taker.twin()
+    question = attempt["questions"][0]
+    assert copy.save(attempt["id"], question["id"], [question["options"][0]["id"]]).status_code == 200
+    assert view_calls == []  # the copy was an ordinary session the lane served
+
+    assert taker.call("POST", "/logout").status_code == 200
+
+    view_calls.clear()
+    lane_response, view_response = both_ways(
+        lane, lambda: copy.save(attempt["id"], question["id"], [question["options"][1]["id"]]))
+    assert (lane_response.status_code, error_code(lane_response)) == (401, "login_required")
+    assert comparable(lane_response)[:2] == comparable(view_response)[:2]
+    assert len(view_calls) == 2  # the lane ran its UPDATE, saw it refused and passed it on
+    read, submitted = copy.attempt(attempt["id"]), copy.submit(attempt["id"])
+    assert (read.status_code, error_code(read)) == (401, "login_required")
+    assert (submitted.status_code, error_code(submitted)) == (401, "login_required")
+    pages = [copy.client.get(f"/contests/attempts/{attempt['id']}"),
+             copy.client.post(f"/contests/attempts/{attempt['id']}/answer",
+                              data={"csrf_token": copy.csrf, "question": question["id"],
+                                    "option": question["options"][2]["id"]}),
+             copy.client.post(f"/contests/attempts/{attempt['id']}/submit", data={"csrf_token": copy.csrf})]
+    assert [(response.status_code, response.headers["Location"].split("?")[0]) for response in pages] == [
+        (302, "/auth/login")] * 3
+
+    # Nothing the copy sent after the sign-out changed the attempt: still open, still the
+    # first option (shown index 0) chosen.
+    with app.app_context():
+        status = db.session.scalar(text("SELECT status FROM attempts WHERE id = :a"), {"a": attempt["id"]})
+    assert (status, stored_choice(app, attempt["id"], question["id"])) == ("open", "0")
+    assert copy.client.get(f"{API}/session").get_json()["user"] is None
+
+
+def test_signing_out_one_session_leaves_the_accounts_others_signed_in(app, lane, view_calls, opened):
+    taker, attempt = opened
+    other = taker.signed_in_again()
+    question = attempt["questions"][0]
+
+    assert taker.call("POST", "/logout").status_code == 200
+
+    view_calls.clear()
+    saved = other.save(attempt["id"], question["id"], [question["options"][3]["id"]])
+    assert saved.status_code == 200 and view_calls == []
+    assert other.attempt(attempt["id"]).status_code == 200
+    assert other.client.get(f"/contests/attempts/{attempt['id']}").status_code == 200

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import pytest
 
 from quizapp.auth import services as accounts
-from quizapp.auth.models import User
+from quizapp.auth.models import User, UserSession
 from quizapp.extensions import db
 from tests.attempt_support import (
     CLOSES,
@@ -723,6 +723,8 @@ def test_the_correct_options_position_and_id_carry_no_signal(app, tmp_path, cloc
     with app.app_context():
         users = [accounts.register_user(phone=f"09{index:08d}", password=PASSWORD, full_name=f"Người thi {index}")
                  for index in range(300)]
+        # Signed in without 300 password checks: a session record each, named in the cookie.
+        db.session.add_all(UserSession(id=f"s{user.id}", user_id=user.id) for user in users)
         db.session.commit()
         users = [(user.id, user.phone, user.session_version) for user in users]
     client = app.test_client()
@@ -733,7 +735,7 @@ def test_the_correct_options_position_and_id_carry_no_signal(app, tmp_path, cloc
     for user_id, phone, version in users:
         with client.session_transaction() as session:
             session.clear()
-            session["_user_id"] = f"{user_id}.{version}"
+            session["_user_id"] = f"{user_id}.{version}.s{user_id}"
         attempt = Taker(app, client, user_id, phone).started(round_id)
         for question in attempt["questions"]:
             shown = [option["text"] for option in question["options"]]

@@ -220,6 +220,36 @@ def test_guessing_a_contest_password_is_limited_per_account(client, app, auth):
     assert "Thao tác quá nhanh" in limited.get_data(as_text=True)
 
 
+def test_the_page_and_the_api_share_one_password_budget_per_account_and_contest(client, app, auth):
+    (round_id,) = make_contest(app, "kin-chung", [{}], password="bi-mat-2024")
+    make_contest(app, "kin-khac", [{}], password="bi-mat-khac")
+    auth.login_as()
+
+    def api_start(round_: int, password: str):
+        return client.post(f"/api/v1/rounds/{round_}/attempts", json={"password": password},
+                           headers={"X-CSRFToken": csrf_token(client)})
+
+    guesses = []
+    for number in range(10):
+        if number % 2:
+            guesses.append(api_start(round_id, f"doan-{number}").status_code)
+        else:
+            guesses.append(client.post("/contests/kin-chung/password", data={
+                "password": f"doan-{number}", "csrf_token": csrf_token(client)}).status_code)
+    by_api = api_start(round_id, "bi-mat-2024")
+    by_page = client.post("/contests/kin-chung/password", data={"password": "bi-mat-2024",
+                                                                "csrf_token": csrf_token(client)})
+
+    assert guesses == [302, 403] * 5
+    assert (by_api.status_code, by_api.get_json()["error"]["code"]) == (429, "rate_limited")
+    assert int(by_api.headers["Retry-After"]) > 0
+    assert by_page.status_code == 429 and "Retry-After" in by_page.headers
+    assert 'action="/contests/kin-chung/password"' in page(client, "/contests/kin-chung")  # still locked
+    # Another contest has a budget of its own.
+    client.post("/contests/kin-khac/password", data={"password": "bi-mat-khac", "csrf_token": csrf_token(client)})
+    assert 'action="/contests/kin-khac/password"' not in page(client, "/contests/kin-khac")
+
+
 # --- the attempt, without JavaScript ---------------------------------------------------------
 
 

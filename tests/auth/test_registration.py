@@ -126,6 +126,26 @@ def test_register_api_duplicate_phone(client, auth, user_count):
     assert user_count() == 1
 
 
+@pytest.mark.parametrize("typed", ["09１２３４５６７８", "٠٩١٢٣٤٥٦٧٨", "09١٢٣٤٥٦٧٨", "098７６５４３２１"])
+def test_digits_of_other_scripts_open_no_second_account_nor_a_way_in(app, client, auth, user_count, typed):
+    """One number, one account: full-width or Arabic-Indic digits are refused, not a new number."""
+    auth.create(phone="0912345678")
+    auth.create(phone="0987654321")
+    token = csrf_token(client)
+
+    api = client.post("/api/v1/register", json={"phone": typed, "password": PASSWORD, "full_name": "Người Thứ Hai"},
+                      headers={"X-CSRFToken": token})
+    page = client.post("/auth/register", data={"phone": typed, "password": PASSWORD, "confirm_password": PASSWORD,
+                                               "full_name": "Người Thứ Hai", "csrf_token": token})
+    login = client.post("/api/v1/login", json={"phone": typed, "password": PASSWORD},
+                        headers={"X-CSRFToken": token})
+
+    assert (api.status_code, list(api.get_json()["error"]["fields"])) == (422, ["phone"])
+    assert page.status_code == 422
+    assert (login.status_code, login.get_json()["error"]["code"]) == (401, "invalid_credentials")
+    assert user_count() == 2
+
+
 def test_register_api_rejects_non_object(client, user_count):
     response = client.post("/api/v1/register", json=["0987654321"], headers={"X-CSRFToken": csrf_token(client)})
     assert response.status_code == 400

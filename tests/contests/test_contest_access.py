@@ -195,6 +195,26 @@ def test_lists_show_only_the_contests_and_banks_a_person_is_on(app, tmp_path):
     assert f"/judging/rounds/{theirs}" in listed and f"/judging/rounds/{world.round_id}\"" not in listed
 
 
+def test_the_staff_form_names_only_accounts_that_may_hold_the_role(app, tmp_path, client, auth):
+    """Typing any phone into the form must not tell an organiser who the person behind it is."""
+    build(app, tmp_path)
+    auth.login_as("organiser", contest=MINE)
+    auth.create("taker", "0977000099", full_name="Trần Thị Riêng Tư")
+    auth.create("judge", "0977000088", full_name="Lê Văn Giám Khảo")
+    token = csrf_token(client)
+
+    refused = client.post(f"/contests/manage/{MINE}/staff", data={
+        "csrf_token": token, "phone": "0977 000 099", "role": "judge"})
+    added = client.post(f"/contests/manage/{MINE}/staff", data={
+        "csrf_token": token, "phone": "0977000088", "role": "judge"}, follow_redirects=True)
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Trần Thị Riêng Tư" not in html and "0977000099" not in html.replace('value="0977 000 099"', "")
+    assert "09xx xxx 099" in html and "tài khoản này chưa được cấp quyền" in html
+    assert added.status_code == 200 and "Lê Văn Giám Khảo" in added.get_data(as_text=True)
+
+
 def test_the_creator_of_a_contest_is_its_organiser_and_adds_a_judge(app, tmp_path, client, auth):
     build(app, tmp_path)
     auth.login_as("organiser", contest=MINE)
@@ -209,7 +229,7 @@ def test_the_creator_of_a_contest_is_its_organiser_and_adds_a_judge(app, tmp_pat
     added = client.post(f"/contests/manage/{MINE}/staff", data={
         "csrf_token": token, "phone": "0977000001", "role": "judge"})
 
-    assert refused.status_code == 422 and "chưa được quản trị viên cấp quyền" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "tài khoản này chưa được cấp quyền" in refused.get_data(as_text=True)
     assert unknown.status_code == 422 and "cần đăng ký trước" in unknown.get_data(as_text=True)
     assert added.status_code == 302
     with app.app_context():
@@ -278,7 +298,7 @@ def test_the_command_line_gives_and_takes_contest_roles(app, tmp_path, runner):
     taken = runner.invoke(args=["contests", "staff", MINE, "0977000070", "--role", "judge", "--remove"])
 
     assert given.exit_code == 0 and "organiser\t0977000070" in given.output
-    assert refused.exit_code == 1 and "chưa được quản trị viên cấp quyền" in refused.output
+    assert refused.exit_code == 1 and "tài khoản này chưa được cấp quyền" in refused.output
     assert missing.exit_code == 1 and "không có cuộc thi khong-co" in missing.output
     assert judging.exit_code == 0 and "judge\t0977000070" in judging.output
     assert last.exit_code == 1 and "ít nhất một người trong ban tổ chức" in last.output
