@@ -28,6 +28,7 @@ from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.judging.models import RoundLocked, RoundResult, locked_result
 from quizapp.judging.rows import HEADER, ranking_rows, write_csv
+from quizapp.spreadsheets import safe_cell, safe_row
 
 CHECKSUM_LABEL = "SHA-256 của bảng xếp hạng đã khóa"
 
@@ -73,9 +74,11 @@ def export_locked(result: RoundResult, stream: BinaryIO, kind: str) -> int:
     if kind == "xlsx":
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Xếp hạng")
-        sheet.append(HEADER)
+        sheet.append(safe_row(HEADER))
         for row in result.snapshot_rows():
-            sheet.append([_cell(value) for value in row])
+            # A snapshot locked before rows were made safe holds what it holds: its CSV keeps
+            # those bytes (the checksum is theirs), its xlsx still turns no text into a formula.
+            sheet.append([safe_cell(_cell(value)) for value in row])
         sheet.append([CHECKSUM_LABEL, result.checksum])
         workbook.save(stream)
         return result.rows

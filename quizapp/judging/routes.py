@@ -45,7 +45,8 @@ from quizapp.flags.services import flag_round, flagged_attempts
 from quizapp.judging import services
 from quizapp.judging import standings as overall
 from quizapp.judging.awards import override_award
-from quizapp.judging.collective import unit_standings
+from quizapp.judging.collective import HEADER as COLLECTIVE_HEADER
+from quizapp.judging.collective import table_rows, unit_standings
 from quizapp.judging.exports import ATTEMPTS_HEADER, attempts_log_rows, export_ranking
 from quizapp.judging.locking import current_rows, lock_round
 from quizapp.judging.models import locked_result
@@ -193,17 +194,12 @@ def collective(round_id: int):
     if request.args.get("format") == "csv":
         audit.record("collective.exported", "round", round_id, after={"by": by, "min_rate": raw_rate, "level": level})
         db.session.commit()
-        rows = ([s.place, s.code, s.name, s.participants, s.attempts, s.headcount or "",
-                 "" if s.rate is None else round(s.rate * 100, 2)] for s in standings)
+        rows = table_rows(standings)
         return _download(lambda stream: write_table_csv(COLLECTIVE_HEADER, rows, stream),
                          f"giai-tap-the-{'cap-tren-' if level == 'district' else ''}vong-{round_.number}.csv",
                          KINDS["csv"])
     return render_template("judging/collective.html", round=round_, standings=standings, by=by, min_rate=raw_rate,
                            level=level)
-
-
-COLLECTIVE_HEADER = ["Hạng", "Mã đơn vị", "Đơn vị", "Số người tham gia", "Số lượt thi", "Số người (biên chế)",
-                     "Tỷ lệ tham gia (%)"]
 
 
 def _carry_out(action: Callable[[], T], done: Callable[[T], str]) -> None:
