@@ -65,6 +65,14 @@ def _round_or_abort(round_id: int) -> Round:
     return access.round_or_abort(round_id, "judge")
 
 
+@bp.after_request
+def never_stored(response):
+    # Judges' pages show full phone numbers, and the round summary the answer key: no shared
+    # proxy or browser cache may keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # A judge is assigned per contest; an organiser's account may be assigned as a judge too.
 judge_required = role_required("judge", "organiser")
 
