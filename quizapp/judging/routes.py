@@ -10,7 +10,9 @@ and the round's ranking without disqualified attempts. Only the judges of a roun
 - ``GET  /judging/rounds/<id>/attempts.csv``           every attempt, for audits
 - ``POST /judging/rounds/<id>/awards/override``        a judge's award decision with a reason
 - ``GET  /judging/rounds/<id>/collective``             collective prizes (``format=csv`` to download)
-- ``POST /judging/rounds/<id>/lock``                   lock the round's results
+- ``GET  /judging/rounds/<id>/lock``                   what is still open, and the confirmation to lock
+- ``POST /judging/rounds/<id>/lock``                   lock the round's results (confirmed; a reason
+                                                        while flags are undecided)
 - ``POST /judging/rounds/<id>/scan``                   raise the flags again
 - ``POST /judging/attempts/<id>/decision``             clear or disqualify an attempt
 - ``GET  /judging/contests/<slug>/standings[.csv]``    overall standings across the rounds
@@ -48,7 +50,7 @@ from quizapp.judging.awards import override_award
 from quizapp.judging.collective import HEADER as COLLECTIVE_HEADER
 from quizapp.judging.collective import table_rows, unit_standings
 from quizapp.judging.exports import ATTEMPTS_HEADER, attempts_log_rows, export_ranking
-from quizapp.judging.locking import current_rows, lock_round
+from quizapp.judging.locking import current_rows, lock_check, lock_round
 from quizapp.judging.models import locked_result
 from quizapp.judging.ranking import ranked_people
 from quizapp.judging.rows import HEADER, write_table_csv
@@ -242,12 +244,28 @@ def _download(write, name: str, mimetype: str):
     return response
 
 
+@bp.get("/rounds/<int:round_id>/lock")
+@judge_required
+def lock_confirm(round_id: int):
+    """Before the irreversible lock: the flags nobody decided and the award overrides."""
+    round_ = _round_or_abort(round_id)
+    finalise_expired(round_id=round_id)
+    db.session.commit()
+    return render_template("judging/lock.html", round=round_, result=locked_result(round_id), check=lock_check(round_),
+                           finished=round_finished(round_, clock.now()), labels=KIND_LABELS)
+
+
 @bp.post("/rounds/<int:round_id>/lock")
 @judge_required
 def lock(round_id: int):
     round_ = _round_or_abort(round_id)
-    _carry_out(lambda: lock_round(round_, current_user),
+    if request.form.get("confirm") != "yes":
+        flash("Cần đánh dấu xác nhận trước khi khóa kết quả: khóa rồi thì không thể hoàn tác.", "error")
+        return redirect(url_for(".lock_confirm", round_id=round_id))
+    _carry_out(lambda: lock_round(round_, current_user, reason=request.form.get("reason")),
                lambda result: f"Đã khóa kết quả: {result.rows} dòng, mã kiểm tra SHA-256 {result.checksum}.")
+    if locked_result(round_id) is None:  # refused: back to what is still open
+        return redirect(url_for(".lock_confirm", round_id=round_id))
     return redirect(url_for(".round_review", round_id=round_id))
 
 
