@@ -2,8 +2,9 @@
 
 A judge locks a closed round, deliberately: the judges' page shows what is still open first
 (``lock_check``: flags nobody decided, awards a judge overrode), and while flags are undecided
-the lock needs a reason, which the audit log keeps. Its ranking is written once as the canonical CSV (the export's
-header and rows, UTF-8, CRLF line ends, no BOM) and stored with the SHA-256 of those bytes.
+the lock needs a reason, which the audit log keeps. Its ranking is written once as the
+canonical CSV (the export's header and rows, UTF-8, CRLF line ends, no BOM) and stored with
+the SHA-256 of those bytes.
 From then on pages and exports show the snapshot, every export carries the checksum on its
 last line (so anyone can recompute it from the file), and changes to the round's attempts
 are refused, by the services and by a guard on every flush.
