@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from quizapp.config import DEFAULTS, from_environment, load_secret_key
+from quizapp.config import DEFAULTS, from_environment, load_secret_key, public_url
 from quizapp.extensions import csrf, db, limiter, login_manager, migrate
 
 
@@ -39,6 +39,7 @@ def configure(app: Flask, test_config: Mapping[str, object] | None) -> None:
     app.config.update(settings)
 
     app.config["SECRET_KEY"] = load_secret_key(settings, app.instance_path)
+    app.config["PUBLIC_URL"] = public_url(settings.get("PUBLIC_URL"))
     database_url = database_url_for(settings.get("DATABASE_URL"), app.instance_path)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
     if database_url.startswith("postgresql"):

@@ -13,6 +13,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # Placeholders people paste from tutorials; production refuses them like a missing key.
 _WEAK_SECRET_KEYS = {"", "dev", "secret", "changeme", "change-me", "you-will-never-guess"}
@@ -30,6 +31,10 @@ DEFAULTS: dict[str, object] = {
     "HTTPS": False,
     # How many reverse proxies in front of the app set X-Forwarded-For (0 ignores it).
     "TRUSTED_PROXIES": 0,
+    # The site's public address, scheme and host only (https://thi.example.vn): share links and
+    # QR codes are built from it, never from a request's Host header. Without it they come from
+    # the request outside production, and production shows none.
+    "PUBLIC_URL": None,
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     # Argon2id cost; tests lower it so thousands of hashes stay quick.
     "PASSWORD_TIME_COST": 3,
@@ -130,3 +135,22 @@ def load_secret_key(config: dict[str, object], instance_path: str) -> str:
         # Another worker created the file and has not written it yet.
         time.sleep(0.02)
     raise RuntimeError(f"{path} is empty; delete it to generate a new key.")
+
+
+def public_url(value: object) -> str | None:
+    """The configured public address without a trailing slash, or None; ``RuntimeError`` if it
+    is not an absolute http(s) URL of a host alone (the app's own paths are added to it)."""
+    if value is None or value == "":
+        return None
+    problem = "QUIZAPP_PUBLIC_URL must be the site's public address, scheme and host only, e.g. https://thi.example.vn"
+    if not isinstance(value, str):
+        raise RuntimeError(f"{problem}; got {value!r}.")
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise RuntimeError(f"{problem}; got {value!r}.") from None
+    if (parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc
+            or parts.path not in ("", "/") or parts.query or parts.fragment):
+        raise RuntimeError(f"{problem}; got {value!r}.")
+    return f"{parts.scheme}://{parts.netloc}"

@@ -158,7 +158,16 @@ def _unexpected_error(error: Exception):
     return json_error(500, code, message) if wants_json() else error_page(500, title, message)
 
 
+def _api_answers_never_stored(response):
+    # The API blueprint marks its own answers; a URL that matches no API route (404, 405) never
+    # reaches it, and every answer under /api/ is about one person, errors included.
+    if wants_json():
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def register_errorhandlers(app: Flask) -> None:
+    app.after_request(_api_answers_never_stored)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

@@ -63,3 +63,16 @@ def test_a_weak_key_is_refused_everywhere(tmp_path):
 ])
 def test_database_urls(given, expected):
     assert database_url_for(given, "/srv/instance") == expected
+
+
+@pytest.mark.parametrize("bad", ["thi.example.vn", "ftp://thi.example.vn", "https://", "https://thi.example.vn/thi",
+                                 "https://thi.example.vn/?a=1", "https://user@thi.example.vn", 42])
+def test_a_public_url_that_is_not_an_absolute_http_url_is_refused_at_start(make_app, bad):
+    # Share links and QR codes are printed on posters: a wrong base must stop the start.
+    with pytest.raises(RuntimeError, match="QUIZAPP_PUBLIC_URL"):
+        make_app(PUBLIC_URL=bad)
+
+
+def test_a_public_url_is_kept_without_its_trailing_slash(make_app):
+    assert make_app(PUBLIC_URL="https://thi.example.vn:8443/").config["PUBLIC_URL"] == "https://thi.example.vn:8443"
+    assert make_app().config["PUBLIC_URL"] is None

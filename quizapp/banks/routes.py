@@ -36,6 +36,13 @@ MAX_PENDING_UPLOADS = 5
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@bp.after_request
+def never_stored(response):
+    # Bank pages and previews show answer keys: no shared proxy or browser cache may keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/")
 @role_required("organiser")
 def index():

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import segno
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -44,6 +44,7 @@ from quizapp.contests.forms import (
 )
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.contests.services import DEFAULT_TIE_BREAKERS, ContestInvalid, save_contest, validate_contest
+from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.phone import normalise_phone
 from quizapp.roles import role_required
@@ -314,18 +315,43 @@ def _round_page(contest: Contest, round_: Round | None):
 def share(slug: str):
     """The contest's link and its QR code, for posters and group chats."""
     contest = _contest_or_abort(slug)
-    link = url_for("attempts.contest", slug=contest.slug, _external=True)
-    return render_template("contests/manage/share.html", contest=contest, link=link, qr_svg=share_qr_svg(link))
+    link = share_link(contest)
+    return render_template("contests/manage/share.html", contest=contest, link=link,
+                           qr_svg=share_qr_svg(link) if link else None, missing=PublicUrlMissing.message)
 
 
 @bp.get("/manage/<slug>/qr.svg")
 @role_required("organiser")
 def share_qr(slug: str):
     contest = _contest_or_abort(slug)
-    link = url_for("attempts.contest", slug=contest.slug, _external=True)
+    link = share_link(contest)
+    if link is None:
+        raise PublicUrlMissing()
     svg = segno.make(link, error="m").svg_inline(scale=10, border=4, dark="#000", light="#fff")
     return svg, 200, {"Content-Type": "image/svg+xml",
                       "Content-Disposition": f'attachment; filename="qr-{contest.slug}.svg"'}
+
+
+class PublicUrlMissing(DomainError):
+    status, code = 409, "public_url_missing"
+    message = ("Chưa cấu hình địa chỉ công khai của trang: quản trị viên cần đặt QUIZAPP_PUBLIC_URL "
+               "(ví dụ https://thi.example.vn) để có đường dẫn và mã QR chia sẻ cuộc thi.")
+
+
+def share_link(contest: Contest) -> str | None:
+    """The contest's address for posters and group chats, or None when it cannot be trusted.
+
+    A request's Host header is whatever the client sent: a link printed on a poster must come
+    from the configured public URL. Outside production, without one, the request's address
+    is good enough to try things out.
+    """
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        # The path keeps the app's mount point (SCRIPT_NAME): the public URL is scheme and host.
+        return base + url_for("attempts.contest", slug=contest.slug)
+    if current_app.config.get("ENV") != "production":
+        return url_for("attempts.contest", slug=contest.slug, _external=True)
+    return None
 
 
 def share_qr_svg(link: str) -> str:

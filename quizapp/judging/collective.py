@@ -13,6 +13,7 @@ the level below a single root), each with the people of every unit inside it and
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import distinct, func, select
@@ -21,10 +22,13 @@ from quizapp.auth.models import User
 from quizapp.contests.models import Attempt
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
+from quizapp.spreadsheets import safe_row
 from quizapp.units.tree import Directory
 
 BY = ("participants", "attempts", "rate")
 LEVELS = ("unit", "district")
+HEADER = ["Hạng", "Mã đơn vị", "Đơn vị", "Số người tham gia", "Số lượt thi", "Số người (biên chế)",
+          "Tỷ lệ tham gia (%)"]
 
 
 @dataclass(frozen=True)
@@ -70,3 +74,11 @@ def unit_standings(round_id: int, by: str = "participants", min_rate: float | No
     primary = {"participants": lambda s: -s[2], "attempts": lambda s: -s[3], "rate": lambda s: -s[5]}[by]
     standings.sort(key=lambda s: (primary(s), -s[2], -s[3], s[0]))
     return [UnitStanding(place, *standing) for place, standing in enumerate(standings, start=1)]
+
+
+def table_rows(standings: Iterable[UnitStanding]) -> Iterator[list[object]]:
+    """The standings as the CSV download writes them (unit codes and names come from a file an
+    organiser loaded: no cell starts a formula)."""
+    for s in standings:
+        yield safe_row([s.place, s.code, s.name, s.participants, s.attempts, s.headcount or "",
+                        "" if s.rate is None else round(s.rate * 100, 2)])

@@ -22,16 +22,18 @@ from quizapp.extensions import db
 from quizapp.judging.locking import export_locked
 from quizapp.judging.models import locked_result
 from quizapp.judging.rows import CHUNK, HEADER, local_text, ranking_rows, write_csv
+from quizapp.spreadsheets import safe_cell, safe_row
 from quizapp.units.models import Unit
 
 
 def write_xlsx(rows: Iterator[list[object]], stream: BinaryIO, title: str = "Xếp hạng") -> int:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
-    sheet.append(HEADER)
+    sheet.append(safe_row(HEADER))
     count = 0
     for row in rows:
-        sheet.append([None if value == "" else value for value in row])
+        # openpyxl stores any str starting with "=" as a formula: every text cell is made safe.
+        sheet.append([None if value == "" else safe_cell(value) for value in row])
         count += 1
     workbook.save(stream)
     return count
@@ -70,11 +72,12 @@ def attempts_log_rows(round_: Round) -> Iterator[list[object]]:
     for row in db.session.execute(statement, execution_options={"yield_per": CHUNK}):
         (attempt_id, name, phone, unit, number, status, started, deadline, submitted, expired, correct, count,
          duration, prediction, disqualified, reason, device, ip) = row
-        yield [attempt_id, name, phone, unit or "", number, "đã nộp" if status == "submitted" else "đang làm",
-               local_text(started, zone), local_text(deadline, zone) if deadline else "",
-               local_text(submitted, zone) if submitted else "", "có" if expired else "", _blank(correct), count,
-               round(duration / 1000, 3) if duration is not None else "", _blank(prediction),
-               "có" if disqualified else "", reason or "", device or "", ip or ""]
+        yield safe_row([
+            attempt_id, name, phone, unit or "", number, "đã nộp" if status == "submitted" else "đang làm",
+            local_text(started, zone), local_text(deadline, zone) if deadline else "",
+            local_text(submitted, zone) if submitted else "", "có" if expired else "", _blank(correct), count,
+            round(duration / 1000, 3) if duration is not None else "", _blank(prediction),
+            "có" if disqualified else "", reason or "", device or "", ip or ""])
 
 
 def _blank(value: object) -> object:

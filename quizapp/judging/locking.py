@@ -1,7 +1,10 @@
 """Locking a round's results: the ranking becomes a stored snapshot with a SHA-256.
 
-A judge locks a closed round. Its ranking is written once as the canonical CSV (the export's
-header and rows, UTF-8, CRLF line ends, no BOM) and stored with the SHA-256 of those bytes.
+A judge locks a closed round, deliberately: the judges' page shows what is still open first
+(``lock_check``: flags nobody decided, awards a judge overrode), and while flags are undecided
+the lock needs a reason, which the audit log keeps. Its ranking is written once as the
+canonical CSV (the export's header and rows, UTF-8, CRLF line ends, no BOM) and stored with
+the SHA-256 of those bytes.
 From then on pages and exports show the snapshot, every export carries the checksum on its
 last line (so anyone can recompute it from the file), and changes to the round's attempts
 are refused, by the services and by a guard on every flush.
@@ -14,6 +17,7 @@ import hashlib
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from openpyxl import Workbook
@@ -26,30 +30,74 @@ from quizapp.auth.models import User
 from quizapp.contests.models import Attempt, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
-from quizapp.judging.models import RoundLocked, RoundResult, locked_result
+from quizapp.flags.models import INFORMATIONAL, Flag
+from quizapp.judging.models import AwardOverride, RoundLocked, RoundResult, locked_result
 from quizapp.judging.rows import HEADER, ranking_rows, write_csv
+from quizapp.spreadsheets import safe_cell, safe_row
+from quizapp.text import clean_text
 
 CHECKSUM_LABEL = "SHA-256 của bảng xếp hạng đã khóa"
+MAX_REASON = 500
 
 
 class LockRefused(DomainError):
     status, code = 409, "lock_refused"
 
 
-def lock_round(round_: Round, judge: User | None) -> RoundResult:
-    """Store the round's ranking as its locked result. Audit-logged; never commits."""
+@dataclass(frozen=True)
+class LockCheck:
+    """What a judge must see before locking: flagged attempts nobody decided (informational
+    kinds left out: they are never acted on alone) and the judges' award overrides."""
+
+    undecided: list[tuple[Attempt, list[str]]]  # the attempt and its undecided flag kinds
+    overrides: list[tuple[AwardOverride, User]]
+
+    @property
+    def undecided_flags(self) -> int:
+        return sum(len(kinds) for _attempt, kinds in self.undecided)
+
+
+def lock_check(round_: Round) -> LockCheck:
+    flags = db.session.execute(
+        select(Flag.kind, Attempt).join(Attempt, Attempt.id == Flag.attempt_id)
+        .where(Flag.round_id == round_.id, Flag.decision.is_(None), Flag.kind.not_in(INFORMATIONAL))
+        .order_by(Attempt.id, Flag.kind)
+    ).all()
+    undecided: dict[int, tuple[Attempt, list[str]]] = {}
+    for kind, attempt in flags:
+        undecided.setdefault(attempt.id, (attempt, []))[1].append(kind)
+    overrides = db.session.execute(
+        select(AwardOverride, User).join(User, User.id == AwardOverride.user_id)
+        .where(AwardOverride.round_id == round_.id).order_by(AwardOverride.id)
+    ).tuples().all()
+    return LockCheck(undecided=list(undecided.values()), overrides=list(overrides))
+
+
+def lock_round(round_: Round, judge: User | None, *, reason: str | None = None) -> RoundResult:
+    """Store the round's ranking as its locked result. While flags are undecided a ``reason``
+    is required. Audit-logged with the reason and what was still open; never commits."""
     if locked_result(round_.id) is not None:
         raise LockRefused("Kết quả vòng thi này đã được khóa trước đó.")
     if not round_finished(round_, clock.now()):
         raise LockRefused("Chỉ khóa được kết quả khi vòng thi đã kết thúc.")
+    reason = clean_text(reason) or None
+    if reason is not None and len(reason) > MAX_REASON:
+        raise LockRefused(f"Lý do khóa dài tối đa {MAX_REASON} ký tự.")
     finalise_expired(round_id=round_.id)
+    check = lock_check(round_)
+    if check.undecided_flags and reason is None:
+        raise LockRefused(f"Còn {check.undecided_flags} dấu hiệu chưa quyết định ở {len(check.undecided)} lượt thi: "
+                          "hãy quyết định trước, hoặc cần ghi lý do khóa kết quả khi chưa quyết định.",
+                          code="lock_reason_required")
     canonical = io.BytesIO()
     rows = write_csv(ranking_rows(round_), canonical, bom=False)
     data = canonical.getvalue()
     result = RoundResult(round_id=round_.id, locked_by=judge.id if judge else None, rows=rows,
                          checksum=hashlib.sha256(data).hexdigest(), canonical_csv=data)
     db.session.add(result)
-    audit.record("round.locked", "round", round_.id, after={"rows": rows, "checksum": result.checksum})
+    audit.record("round.locked", "round", round_.id, after={
+        "rows": rows, "checksum": result.checksum, "reason": reason, "undecided_flags": check.undecided_flags,
+        "award_overrides": len(check.overrides)})
     db.session.flush()
     return result
 
@@ -73,9 +121,11 @@ def export_locked(result: RoundResult, stream: BinaryIO, kind: str) -> int:
     if kind == "xlsx":
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Xếp hạng")
-        sheet.append(HEADER)
+        sheet.append(safe_row(HEADER))
         for row in result.snapshot_rows():
-            sheet.append([_cell(value) for value in row])
+            # A snapshot locked before rows were made safe holds what it holds: its CSV keeps
+            # those bytes (the checksum is theirs), its xlsx still turns no text into a formula.
+            sheet.append([safe_cell(_cell(value)) for value in row])
         sheet.append([CHECKSUM_LABEL, result.checksum])
         workbook.save(stream)
         return result.rows

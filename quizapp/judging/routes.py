@@ -10,7 +10,9 @@ and the round's ranking without disqualified attempts. Only the judges of a roun
 - ``GET  /judging/rounds/<id>/attempts.csv``           every attempt, for audits
 - ``POST /judging/rounds/<id>/awards/override``        a judge's award decision with a reason
 - ``GET  /judging/rounds/<id>/collective``             collective prizes (``format=csv`` to download)
-- ``POST /judging/rounds/<id>/lock``                   lock the round's results
+- ``GET  /judging/rounds/<id>/lock``                   what is still open, and the confirmation to lock
+- ``POST /judging/rounds/<id>/lock``                   lock the round's results (confirmed; a reason
+                                                        while flags are undecided)
 - ``POST /judging/rounds/<id>/scan``                   raise the flags again
 - ``POST /judging/attempts/<id>/decision``             clear or disqualify an attempt
 - ``GET  /judging/contests/<slug>/standings[.csv]``    overall standings across the rounds
@@ -45,9 +47,10 @@ from quizapp.flags.services import flag_round, flagged_attempts
 from quizapp.judging import services
 from quizapp.judging import standings as overall
 from quizapp.judging.awards import override_award
-from quizapp.judging.collective import unit_standings
+from quizapp.judging.collective import HEADER as COLLECTIVE_HEADER
+from quizapp.judging.collective import table_rows, unit_standings
 from quizapp.judging.exports import ATTEMPTS_HEADER, attempts_log_rows, export_ranking
-from quizapp.judging.locking import current_rows, lock_round
+from quizapp.judging.locking import current_rows, lock_check, lock_round
 from quizapp.judging.models import locked_result
 from quizapp.judging.ranking import ranked_people
 from quizapp.judging.rows import HEADER, write_table_csv
@@ -62,6 +65,14 @@ T = TypeVar("T")
 def _round_or_abort(round_id: int) -> Round:
     """The round, if the signed-in user judges its contest (contests.access): else 404 or 403."""
     return access.round_or_abort(round_id, "judge")
+
+
+@bp.after_request
+def never_stored(response):
+    # Judges' pages show full phone numbers, and the round summary the answer key: no shared
+    # proxy or browser cache may keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # A judge is assigned per contest; an organiser's account may be assigned as a judge too.
@@ -193,17 +204,12 @@ def collective(round_id: int):
     if request.args.get("format") == "csv":
         audit.record("collective.exported", "round", round_id, after={"by": by, "min_rate": raw_rate, "level": level})
         db.session.commit()
-        rows = ([s.place, s.code, s.name, s.participants, s.attempts, s.headcount or "",
-                 "" if s.rate is None else round(s.rate * 100, 2)] for s in standings)
+        rows = table_rows(standings)
         return _download(lambda stream: write_table_csv(COLLECTIVE_HEADER, rows, stream),
                          f"giai-tap-the-{'cap-tren-' if level == 'district' else ''}vong-{round_.number}.csv",
                          KINDS["csv"])
     return render_template("judging/collective.html", round=round_, standings=standings, by=by, min_rate=raw_rate,
                            level=level)
-
-
-COLLECTIVE_HEADER = ["Hạng", "Mã đơn vị", "Đơn vị", "Số người tham gia", "Số lượt thi", "Số người (biên chế)",
-                     "Tỷ lệ tham gia (%)"]
 
 
 def _carry_out(action: Callable[[], T], done: Callable[[T], str]) -> None:
@@ -238,12 +244,28 @@ def _download(write, name: str, mimetype: str):
     return response
 
 
+@bp.get("/rounds/<int:round_id>/lock")
+@judge_required
+def lock_confirm(round_id: int):
+    """Before the irreversible lock: the flags nobody decided and the award overrides."""
+    round_ = _round_or_abort(round_id)
+    finalise_expired(round_id=round_id)
+    db.session.commit()
+    return render_template("judging/lock.html", round=round_, result=locked_result(round_id), check=lock_check(round_),
+                           finished=round_finished(round_, clock.now()), labels=KIND_LABELS)
+
+
 @bp.post("/rounds/<int:round_id>/lock")
 @judge_required
 def lock(round_id: int):
     round_ = _round_or_abort(round_id)
-    _carry_out(lambda: lock_round(round_, current_user),
+    if request.form.get("confirm") != "yes":
+        flash("Cần đánh dấu xác nhận trước khi khóa kết quả: khóa rồi thì không thể hoàn tác.", "error")
+        return redirect(url_for(".lock_confirm", round_id=round_id))
+    _carry_out(lambda: lock_round(round_, current_user, reason=request.form.get("reason")),
                lambda result: f"Đã khóa kết quả: {result.rows} dòng, mã kiểm tra SHA-256 {result.checksum}.")
+    if locked_result(round_id) is None:  # refused: back to what is still open
+        return redirect(url_for(".lock_confirm", round_id=round_id))
     return redirect(url_for(".round_review", round_id=round_id))
 
 

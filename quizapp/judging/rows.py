@@ -1,6 +1,10 @@
 """A round's ranking as it is exported and locked: the header row of DESIGN §5 and the rows under
 it, numbers as numbers and times in the contest's time zone, and the CSV writer both use.
 
+Text that a spreadsheet would evaluate (a name like ``=HYPERLINK(…)``) is quoted in the rows
+themselves (quizapp/spreadsheets.py), so the locked canonical CSV holds the safe text and its
+checksum is the SHA-256 of the bytes the export carries.
+
 Exports (judging/exports.py) write these rows for a round that is not locked yet; locking
 (judging/locking.py) writes them once as the canonical CSV of the snapshot.
 """
@@ -21,6 +25,7 @@ from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
 from quizapp.judging.awards import AwardGiver
 from quizapp.judging.ranking import Rules, prediction_truth, ranking_query
+from quizapp.spreadsheets import safe_row
 from quizapp.units.models import Unit
 
 HEADER = ["Hạng", "Họ và tên", "Số điện thoại", "Đơn vị", "Số câu đúng", "Dự đoán", "Sai số dự đoán",
@@ -50,9 +55,9 @@ def ranking_rows(round_: Round) -> Iterator[list[object]]:
              user_id, birth_date, gender, id_number, unit_id, group) in result:
             award = awards.award(user_id, {"birth_date": birth_date, "gender": gender, "id_number": id_number,
                                            "unit_code": unit_id, "participant_group": group})
-            yield [place, name, phone, unit or "", correct, prediction if prediction is not None else "",
-                   error if error is not None else "", round(duration / 1000, 3),
-                   local_text(submitted, zone), award, number, attempt_id]
+            yield safe_row([place, name, phone, unit or "", correct, prediction if prediction is not None else "",
+                            error if error is not None else "", round(duration / 1000, 3),
+                            local_text(submitted, zone), award, number, attempt_id])
 
 
 def local_text(moment: datetime, zone: ZoneInfo) -> str:
@@ -67,13 +72,14 @@ def write_csv(rows: Iterator[list[object]], stream: BinaryIO, *, bom: bool = Tru
 
 
 def write_table_csv(header: list[str], rows: Iterator[list[object]], stream: BinaryIO, *, bom: bool = True) -> int:
-    """Write a header and rows as CSV (UTF-8, CRLF, with a BOM for Excel); return the number of rows."""
+    """Write a header and rows as CSV (UTF-8, CRLF, with a BOM for Excel); return the number of rows.
+    No cell starts a formula, whoever made the rows."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig" if bom else "utf-8", newline="")
     writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow(safe_row(header))
     count = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow(safe_row(row))
         count += 1
     text.flush()
     text.detach()

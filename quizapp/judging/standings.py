@@ -19,6 +19,7 @@ from quizapp.auth.models import User
 from quizapp.contests.models import Contest, Round
 from quizapp.extensions import db
 from quizapp.judging.ranking import Rules, prediction_truth, ranking_query
+from quizapp.spreadsheets import safe_row
 from quizapp.units.models import Unit
 
 
@@ -94,8 +95,8 @@ def header(rounds: list[Round]) -> list[str]:
 
 
 def rows(contest: Contest) -> Iterator[list[object]]:
-    """The standings as the CSV download writes them."""
+    """The standings as the CSV download writes them (no cell starts a formula)."""
     for standing in standings(contest):
-        yield [standing.place, standing.full_name, standing.phone, standing.unit or "", standing.correct,
-               round(standing.duration_ms / 1000, 3), standing.rounds_taken,
-               *("" if value is None else value for value in standing.per_round)]
+        yield safe_row([standing.place, standing.full_name, standing.phone, standing.unit or "", standing.correct,
+                        round(standing.duration_ms / 1000, 3), standing.rounds_taken,
+                        *("" if value is None else value for value in standing.per_round)])

@@ -91,7 +91,8 @@ def requests_of(world: World) -> list[tuple[str, str, str, dict]]:
          {"phone": world.helper_phone, "award": "Giải Nhất", "reason": "Quyết định của hội đồng"}),
         ("judge", "POST", f"/judging/attempts/{world.attempt_id}/decision",
          {"decision": "disqualify", "reason": "Thử quyền", "round_id": str(world.round_id)}),
-        ("judge", "POST", f"{judging}/lock", {}),
+        ("judge", "GET", f"{judging}/lock", {}),
+        ("judge", "POST", f"{judging}/lock", {"confirm": "yes", "reason": "Thử quyền"}),
     ]
 
 

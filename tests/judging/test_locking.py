@@ -29,7 +29,7 @@ def judge_of(app, round_id: int):
 
 
 def lock(judge, round_id: int):
-    return judge.post(f"/judging/rounds/{round_id}/lock", data={"csrf_token": csrf_token(judge)},
+    return judge.post(f"/judging/rounds/{round_id}/lock", data={"csrf_token": csrf_token(judge), "confirm": "yes"},
                       follow_redirects=True)
 
 

@@ -39,7 +39,7 @@ def test_a_locked_round_publishes_winners_key_and_participation_without_phone_nu
     clock.set(CLOSES + timedelta(minutes=1))
     judge = app.test_client()
     Accounts(app, judge).login_as("judge", round_id=round_id)
-    judge.post(f"/judging/rounds/{round_id}/lock", data={"csrf_token": csrf_token(judge)})
+    judge.post(f"/judging/rounds/{round_id}/lock", data={"csrf_token": csrf_token(judge), "confirm": "yes"})
     page = anonymous.get(url)
 
     html = page.get_data(as_text=True)
