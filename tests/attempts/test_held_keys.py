@@ -9,6 +9,9 @@ from datetime import timedelta
 
 import pytest
 
+from quizapp.contests.services import validate_contest
+from quizapp.demo import demo_contest_definition, load_demo_contest, load_sample_banks
+from quizapp.extensions import db
 from tests.attempt_support import (
     CLOSES,
     answer_key,
@@ -129,3 +132,28 @@ def test_the_result_page_says_when_the_held_key_appears_and_marks_nothing(app, t
     html = taker.client.get(url).get_data(as_text=True)
     assert HELD not in html and html.count("Đáp án đúng") == len(QUESTIONS)
     assert all(explanation in html for explanation in EXPLANATIONS)
+
+
+def test_the_demo_contest_shows_no_key_while_its_timed_round_is_open(app, clock):
+    """Issue 11: the demo shipped round 1 as after_submit with 3 attempts counted best, so the
+    first attempt's review answered the other two."""
+    with app.app_context():
+        load_sample_banks()
+        assert validate_contest(demo_contest_definition(clock()))["warnings"] == []
+        contest = load_demo_contest()
+        db.session.commit()
+        timed, closes = contest.rounds[0].id, contest.rounds[0].closes_at
+        practice_id = contest.rounds[1].id
+    taker = sign_up(app)
+    # Its practice round draws other banks: its review keeps teaching at once.
+    tried = taker.started(practice_id)
+    assert taker.submit(tried["id"]).status_code == 200
+    assert key_fields_in(taker.attempt(tried["id"]).get_json()) >= {"correct", "explanation"}
+
+    first = taker.started(timed)
+    assert taker.submit(first["id"]).status_code == 200
+
+    assert key_fields_in(taker.attempt(first["id"]).get_json()) == set()
+
+    clock.set(closes + after_everything(app))
+    assert key_fields_in(taker.attempt(first["id"]).get_json()) >= {"correct", "explanation"}
