@@ -150,7 +150,8 @@ def load_contest(file: str) -> None:
         click.echo(f"{file}:{line}: không đọc được JSON ({error})", err=True)
         raise SystemExit(1) from None
     try:
-        contest = save_contest(validate_contest(data))
+        clean = validate_contest(data)
+        contest = save_contest(clean)
     except ContestInvalid as error:
         db.session.rollback()
         for line in error.errors:
@@ -161,6 +162,9 @@ def load_contest(file: str) -> None:
     click.echo(f"Đã lưu cuộc thi {contest.slug}: {contest.title}")
     for round_ in contest.rounds:
         click.echo(f"  vòng {round_.number} ({round_.title}): id {round_.id}")
+    # Saved all the same: a warning is a choice the organiser should make knowingly.
+    for warning in clean["warnings"]:
+        click.echo(f"{file}: cảnh báo: {warning}", err=True)
 
 
 @contests_cli.command("staff")

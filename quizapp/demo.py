@@ -63,7 +63,8 @@ DEMO_CONTEST = "demo-hcm"
 
 
 def demo_contest_definition(now: datetime) -> dict:
-    """A contest like the real ones: a weekly round open now and an untimed practice round."""
+    """A contest like the real ones: a weekly round open now, whose key appears after it closes,
+    and an untimed practice round over other banks, whose key appears at submit."""
     local = ZoneInfo("Asia/Ho_Chi_Minh")
     opens = (now - timedelta(days=1)).astimezone(local).replace(minute=0, second=0, microsecond=0)
     closes = opens + timedelta(days=30)
@@ -85,7 +86,8 @@ def demo_contest_definition(now: datetime) -> dict:
              "tie_breakers": ["correct_desc", "prediction_error_asc", "duration_asc", "submitted_at_asc"],
              "awards": [{"name": "Giải Nhất", "count": 1}, {"name": "Giải Nhì", "count": 2},
                         {"name": "Giải Ba", "count": 3}, {"name": "Giải Khuyến khích", "count": 10}],
-             "review": "after_submit"},
+             # Three attempts, the best counting: a key shown at submit would answer the next two.
+             "review": "after_close"},
             {"number": 2, "title": "Thi thử", **common, "time_limit_seconds": None, "max_attempts": None,
              "practice": True, "draw": [{"bank": "chuyen-doi-so", "count": 5},
                                         {"bank": "cai-cach-hanh-chinh", "count": 5}],

@@ -14,6 +14,7 @@ from quizapp import clock
 from quizapp.attempts import services as service
 from quizapp.attempts.tokens import option_tokens, parse_indexes
 from quizapp.banks.models import Option
+from quizapp.contests.keys import held_keys
 from quizapp.contests.models import Attempt, AttemptItem
 from quizapp.extensions import db
 
@@ -23,7 +24,10 @@ def iso(value: datetime | None) -> str | None:
 
 
 def attempt_json(attempt: Attempt) -> dict[str, object]:
-    """The attempt as its taker sees it: never the answer key before the round's policy allows."""
+    """The attempt as its taker sees it: a question carries its key (``correct``, with its
+    ``explanation`` and ``source``, which often give the key away) only when the round's review
+    policy allows it and no competitive round can still draw the question (contests.keys);
+    a key held back for that reason says when it will appear (``key_held_until``)."""
     now = clock.now()
     items = db.session.scalars(
         select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
@@ -33,6 +37,7 @@ def attempt_json(attempt: Attempt) -> dict[str, object]:
         select(Option.id, Option.text).where(Option.question_id.in_([item.question_id for item in items]))
     ).all())
     review = service.review_allowed(attempt, now)
+    held = held_keys([item.question_id for item in items], now) if review else {}
     round_ = attempt.round
     questions = []
     for item in items:
@@ -46,7 +51,9 @@ def attempt_json(attempt: Attempt) -> dict[str, object]:
                         for index, option_id in enumerate(item.option_ids)],
             "selected": [tokens[index] for index in chosen],
         }
-        if review:
+        if item.question_id in held:
+            question["key_held_until"] = iso(held[item.question_id])
+        elif review:
             question["correct"] = [tokens[index] for index in parse_indexes(item.correct_key)]
             question["explanation"] = item.question.explanation
             question["source"] = item.question.source
@@ -73,4 +80,5 @@ def attempt_json(attempt: Attempt) -> dict[str, object]:
             "eligible": not attempt.disqualified,
         } if service.score_allowed(attempt, now) else None,
         "review_available": review,
+        "key_held_until": iso(max(held.values())) if held else None,
     }

@@ -20,6 +20,8 @@ enhances the same markup with autosave, a retry queue and a countdown, using the
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -31,6 +33,7 @@ from quizapp.attempts import services as service
 from quizapp.attempts.admission import StartsBusy
 from quizapp.attempts.display import attempt_json
 from quizapp.attempts.passwords import ContestPasswordWrong, contest_unlocked, unlock_contest
+from quizapp.contests import keys
 from quizapp.contests.models import ROUND_STATES, Attempt, Contest, Round
 from quizapp.devices import device_id
 from quizapp.errors import DomainError
@@ -59,7 +62,12 @@ def _no_store(body: str):
 
 def _render(template: str, **context):
     return render_template(template, local_time=clock.local_time, duration_text=duration_text,
-                           ROUND_STATES=ROUND_STATES, now=clock.now(), **context)
+                           ROUND_STATES=ROUND_STATES, now=clock.now(), key_notice=_key_notice, **context)
+
+
+def _key_notice(moment: str, zone: str) -> str:
+    """When a held key appears, from attempt_json's ISO time (contests.keys)."""
+    return keys.key_notice(datetime.fromisoformat(moment), zone)
 
 
 # --- contests ------------------------------------------------------------------------------

@@ -174,6 +174,17 @@ def _owner():
     return current_user._get_current_object()
 
 
+def _flash_warnings(clean: dict) -> None:
+    """What the validator allowed but the organiser should know, shown after saving, by round."""
+    for warning in clean["warnings"]:
+        path, _sep, message = warning.partition(": ")
+        match = ROUND_PATH.match(path)
+        if match:
+            round_ = clean["rounds"][int(match.group(1))]
+            message = f"Vòng {round_['number']} ({round_['title']}): {message}"
+        flash(f"Cảnh báo — {message}", "warning")
+
+
 # --- pages ---------------------------------------------------------------------------------
 
 
@@ -217,6 +228,7 @@ def manage_new():
             contest = save_contest(clean, owner=_owner())
             db.session.commit()
             flash(f"Đã tạo cuộc thi {contest.title}.", "success")
+            _flash_warnings(clean)
             return redirect(url_for(".manage_index"))
     round_form.add_spare_rows()
     return render_template("contests/manage/contest_form.html", form=form, round_form=round_form, contest=None,
@@ -245,6 +257,7 @@ def manage_edit(slug: str):
             save_contest(clean)
             db.session.commit()
             flash(f"Đã lưu cuộc thi {contest.title}.", "success")
+            _flash_warnings(clean)
             return redirect(url_for(".manage_index"))
     return render_template("contests/manage/contest_form.html", form=form, round_form=None, contest=contest,
                            banks=[], general=general, zone=contest.timezone, failed=not get), 200 if get else 422
@@ -302,6 +315,7 @@ def _round_page(contest: Contest, round_: Round | None):
             save_contest(clean)
             db.session.commit()
             flash(f"Đã lưu vòng {number} ({clean_text(form.title.data)}).", "success")
+            _flash_warnings(clean)
             return redirect(url_for(".manage_index"))
     form.add_spare_rows()
     started = _attempts_started([round_.id]).get(round_.id, 0) if round_ else 0

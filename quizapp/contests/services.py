@@ -52,9 +52,13 @@ class ContestInvalid(DomainError):
 class _Checker:
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.warnings: list[str] = []
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(f"{path}: {message}")
+
+    def warning(self, path: str, message: str) -> None:
+        self.warnings.append(f"{path}: {message}")
 
     def text(self, data: dict, key: str, path: str, *, required=True, limit=300) -> str | None:
         value = data.get(key)
@@ -103,7 +107,8 @@ class _Checker:
 def validate_contest(data: object) -> dict:
     """Check a contest definition (DESIGN §5, docs/contest-format.md); return it cleaned.
 
-    Raises ``ContestInvalid`` with every problem and its JSON path.
+    Raises ``ContestInvalid`` with every problem and its JSON path. What is allowed but
+    probably not meant comes back in ``clean["warnings"]``, each as ``$.json.path: message``.
     """
     check = _Checker()
     if not isinstance(data, dict):
@@ -145,6 +150,7 @@ def validate_contest(data: object) -> dict:
             check.error(f"$.rounds[{index}].number", f"số vòng {item.get('number')} bị lặp")
     if check.errors:
         raise ContestInvalid(check.errors)
+    clean["warnings"] = check.warnings
     return clean
 
 
@@ -194,7 +200,21 @@ def _validate_round(check: _Checker, data: object, path: str, zone) -> dict:
             }
     if item["prediction"] is None and isinstance(breakers, list) and "prediction_error_asc" in breakers:
         check.error(f"{path}.tie_breakers", "prediction_error_asc cần câu hỏi dự đoán (prediction)")
+    if not practice and item["review"] == "after_submit":
+        check.warning(f"{path}.review", _after_submit_warning(item["max_attempts"]))
     return item
+
+
+def _after_submit_warning(max_attempts: int | None) -> str:
+    """Why showing the key at submit is a leak in a round with prizes (DESIGN §3 rule 2)."""
+    reasons = "người khác vẫn đang làm bài của vòng thi này"
+    if max_attempts != 1:
+        limit = f"{max_attempts} lượt" if max_attempts else "không giới hạn số lượt"
+        reasons += f", và mỗi người được thi {limit} nên có thể dùng đáp án vừa xem cho lượt sau"
+    return (f"xem đáp án ngay sau khi nộp (after_submit) cho người thi thấy đáp án trong khi {reasons}. "
+            "Hệ thống sẽ giữ kín đáp án cho đến khi không còn vòng thi nào có thể rút câu hỏi đó "
+            "(ít nhất đến khi vòng thi này kết thúc); nên chọn xem đáp án sau khi vòng thi kết thúc "
+            "(after_close) hoặc chỉ xem điểm (score_only).")
 
 
 def _moment(check: _Checker, data: dict, key: str, path: str, zone) -> datetime | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
 
 from flask import Blueprint, abort, render_template
@@ -20,6 +21,7 @@ from sqlalchemy import distinct, func, select
 
 from quizapp.auth.models import User
 from quizapp.banks.models import Option, Question
+from quizapp.contests.keys import held_keys, key_notice
 from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
 from quizapp.extensions import db
 from quizapp.judging.models import AwardOverride, RoundResult, locked_result
@@ -42,10 +44,20 @@ class Participation:
     units_by_attempts: list[tuple[str, int]]
 
 
+@dataclass(frozen=True)
+class KeyLine:
+    """One question of a published answer key: its correct options, or, while a competitive
+    round can still draw it (contests.keys), none and when they will appear."""
+
+    text: str
+    correct: list[str]
+    held_until: datetime | None = None
+
+
 @dataclass
 class Published(Participation):
     winners: list[dict]
-    answer_key: list[tuple[str, list[str]]]
+    answer_key: list[KeyLine]
 
 
 @bp.get("/<slug>/rounds/<int:number>/results")
@@ -57,7 +69,7 @@ def public_results(slug: str, number: int):
     if result is None:
         abort(404)
     return render_template("judging/public_results.html", contest=contest, round=round_, result=result,
-                           published=published(round_, result))
+                           published=published(round_, result), key_notice=key_notice)
 
 
 def published(round_: Round, result: RoundResult) -> Published:
@@ -101,15 +113,19 @@ def participation(round_id: int) -> Participation:
     )
 
 
-def answer_key(round_id: int) -> list[tuple[str, list[str]]]:
-    """Every question drawn in the round, with the texts of its correct options."""
+def answer_key(round_id: int) -> list[KeyLine]:
+    """Every question drawn in the round, with the texts of its correct options, except the keys
+    a competitive round of any contest can still ask (DESIGN §3 rule 2): next week's round
+    usually draws the same bank."""
     used = select(distinct(AttemptItem.question_id)).join(Attempt, Attempt.id == AttemptItem.attempt_id).where(
         Attempt.round_id == round_id)
     questions = db.session.execute(select(Question.id, Question.text).where(Question.id.in_(used))
                                    .order_by(Question.id)).all()
+    held = held_keys([question_id for question_id, _text in questions])
+    shown = [question_id for question_id, _text in questions if question_id not in held]
     correct: dict[int, list[str]] = {}
     for question_id, text in db.session.execute(
-            select(Option.question_id, Option.text).where(Option.question_id.in_(used), Option.is_correct)
+            select(Option.question_id, Option.text).where(Option.question_id.in_(shown), Option.is_correct)
             .order_by(Option.question_id, Option.position)):
         correct.setdefault(question_id, []).append(text)
-    return [(text, correct.get(question_id, [])) for question_id, text in questions]
+    return [KeyLine(text, correct.get(question_id, []), held.get(question_id)) for question_id, text in questions]

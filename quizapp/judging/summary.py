@@ -4,7 +4,8 @@ to their department: the answer key, participation figures and the winners.
 It is printed and circulated, so it shows what the public results page shows (masked phones,
 no birth date, no ID number; DESIGN §3 rule 7), for staff of the contest, before the lock too:
 then with the live ranking's awards and a warning that they may still change. While the round
-is still taking answers it lists no winners and no answer key.
+is still taking answers it lists no winners and no answer key, and once it is over it still
+holds back the keys a competitive round can draw (contests.keys), as the public page does.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from sqlalchemy import case, func, select
 from quizapp import clock
 from quizapp.attempts.services import finalise_expired, round_finished
 from quizapp.contests import access
+from quizapp.contests.keys import key_notice
 from quizapp.contests.models import ROUND_STATES, Attempt, Round
 from quizapp.extensions import db
 from quizapp.judging.locking import current_rows
 from quizapp.judging.models import RoundResult, locked_result
-from quizapp.judging.public import Participation, answer_key, participation, winners
+from quizapp.judging.public import KeyLine, Participation, answer_key, participation, winners
 from quizapp.judging.ranking import Rules, prediction_truth
 from quizapp.judging.routes import bp
 from quizapp.roles import role_required
@@ -37,7 +39,7 @@ class RoundSummary:
     started: int
     submitted: int  # disqualified ones included
     all_correct: int
-    answer_key: list[tuple[str, list[str]]] | None  # None while the round takes answers
+    answer_key: list[KeyLine] | None  # None while the round takes answers
     winners: list[dict] | None  # None while the round takes answers
 
 
@@ -48,7 +50,7 @@ def round_summary(round_id: int):
     finalise_expired(round_id=round_id)
     db.session.commit()
     return render_template("judging/summary.html", summary=summarise(round_), round=round_, contest=round_.contest,
-                           local_time=clock.local_time, states=ROUND_STATES)
+                           local_time=clock.local_time, states=ROUND_STATES, key_notice=key_notice)
 
 
 def summarise(round_: Round) -> RoundSummary:

@@ -278,10 +278,19 @@ def test_the_checker_catches_drift(app, tmp_path, contract):
     contract.check("GET", url, served(attempt))
     question = attempt["questions"][0]
     leaked = {**attempt, "questions": [{**question, "correct": [question["options"][0]["id"]]}]}
+    # A key held back because another round can still draw the question (DESIGN §3 rule 2).
+    later = attempt["deadline"]
+    held = {**attempt, "status": "submitted", "review_available": True, "key_held_until": later,
+            "questions": [{**question, "key_held_until": later}]}
+    contract.check("GET", url, served(held))
+    held_and_leaked = {**held, "questions": [{**question, "key_held_until": later,
+                                              "correct": [question["options"][0]["id"]]}]}
+    held_unreviewed = {**attempt, "key_held_until": later}
     renamed = {key: value for key, value in attempt.items() if key != "deadline"} | {"ends_at": attempt["deadline"]}
     numeric_ids = {**attempt, "questions": [{**question, "options": [{"id": 7, "text": "x"}, {"id": 8, "text": "y"}]}]}
     naive_time = {**attempt, "server_now": attempt["server_now"].replace("+00:00", "")}
-    for drifted in (leaked, renamed, numeric_ids, naive_time, {**attempt, "extra": 1}):
+    for drifted in (leaked, held_and_leaked, held_unreviewed, renamed, numeric_ids, naive_time,
+                    {**attempt, "extra": 1}):
         with pytest.raises(AssertionError):
             contract.check("GET", url, served(drifted))
     with pytest.raises(AssertionError, match="not documented"):

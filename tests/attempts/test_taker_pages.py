@@ -390,8 +390,8 @@ def test_a_practice_round_is_untimed(client, auth, demo):
 # --- the result, per review policy ----------------------------------------------------------
 
 
-def finished_attempt(client, app, auth, review: str) -> tuple[int, str]:
-    (round_id,) = make_contest(app, f"xem-{review.replace('_', '-')}", [{"review": review}])
+def finished_attempt(client, app, auth, review: str, **round_fields) -> tuple[int, str]:
+    (round_id,) = make_contest(app, f"xem-{review.replace('_', '-')}", [{"review": review, **round_fields}])
     auth.login_as()
     attempt_id = start_attempt(client, round_id)
     url = f"/contests/attempts/{attempt_id}"
@@ -402,7 +402,8 @@ def finished_attempt(client, app, auth, review: str) -> tuple[int, str]:
 
 
 def test_after_submit_shows_the_score_and_the_review(client, app, auth):
-    attempt_id, url = finished_attempt(client, app, auth, "after_submit")
+    # A practice round that no competitive round shares a bank with: nothing holds its key.
+    attempt_id, url = finished_attempt(client, app, auth, "after_submit", practice=True, time_limit_seconds=None)
     html = page(client, url)
     with app.app_context():
         attempt = db.session.get(Attempt, attempt_id)

@@ -126,3 +126,36 @@ def test_untimed_practice_attempt_ends_with_its_round(bank, runner, tmp_path, ap
         round_ = db.session.scalar(select(Round))
         attempt = start_attempt(round_, db.session.get(User, user_id)).attempt
         assert attempt.deadline == round_.closes_at
+
+
+# --- warnings: allowed, saved, but said plainly (DESIGN §3 rule 2) --------------------------
+
+
+def warnings_in(result, tmp_path) -> list[str]:
+    prefix = f"{tmp_path / 'contest.json'}: cảnh báo: "
+    return [line.removeprefix(prefix) for line in result.stderr.splitlines() if line.startswith(prefix)]
+
+
+@pytest.mark.parametrize(("max_attempts", "next_attempt"), [(3, True), (None, True), (1, False)])
+def test_a_prize_round_that_shows_the_key_at_submit_is_saved_with_a_warning(
+        bank, runner, tmp_path, app, max_attempts, next_attempt):
+    result = load(runner, tmp_path, contest(review="after_submit", max_attempts=max_attempts))
+
+    assert result.exit_code == 0, result.output
+    (warning,) = warnings_in(result, tmp_path)
+    assert warning.startswith("$.rounds[0].review: xem đáp án ngay sau khi nộp (after_submit) cho người thi thấy")
+    assert "người khác vẫn đang làm bài" in warning
+    assert ("dùng đáp án vừa xem cho lượt sau" in warning) is next_attempt
+    assert "giữ kín đáp án cho đến khi không còn vòng thi nào có thể rút câu hỏi đó" in warning
+    with app.app_context():
+        assert db.session.scalar(select(Round.review)) == "after_submit"
+
+
+@pytest.mark.parametrize("round_fields", [
+    {"review": "after_close"}, {"review": "score_only"},
+    {"review": "after_submit", "practice": True, "time_limit_seconds": None},
+])
+def test_rounds_that_keep_the_key_load_without_warnings(bank, runner, tmp_path, round_fields):
+    result = load(runner, tmp_path, contest(**round_fields))
+    assert result.exit_code == 0, result.output
+    assert "cảnh báo" not in result.output

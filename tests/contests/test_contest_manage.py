@@ -438,3 +438,32 @@ def test_every_choice_has_a_vietnamese_label():
     for labels, keys in ((REGISTRATION_LABELS, REGISTRATION_FIELDS), (COUNTING_LABELS, COUNTING),
                          (REVIEW_LABELS, REVIEWS), (TRUTH_LABELS, TRUTHS), (TIE_BREAKER_LABELS, TIE_BREAKERS)):
         assert set(labels) == set(keys)
+
+
+# --- warnings after saving (DESIGN §3 rule 2) -------------------------------------------------
+
+
+def flashed_warnings(html: str) -> list[str]:
+    return [re.sub(r"\s+", " ", text) for text in re.findall(r'class="flash flash-warning"[^>]*>(.*?)</p>', html, re.S)]
+
+
+def test_a_round_that_shows_the_key_at_submit_is_saved_and_the_organiser_is_warned(client, app, auth, bank):
+    auth.login_as("organiser")
+    create_contest(client)
+    assert flashed_warnings(client.get("/contests/manage/").get_data(as_text=True)) == []
+
+    response = post(client, f"/contests/manage/{SLUG}/rounds/1/edit", round_form(review="after_submit"))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    (warning,) = flashed_warnings(client.get(response.headers["Location"]).get_data(as_text=True))
+
+    assert stored_round(app).review == "after_submit"
+    assert warning.startswith("Cảnh báo — Vòng 1 (Tuần 1): xem đáp án ngay sau khi nộp (after_submit)")
+    assert "người khác vẫn đang làm bài" in warning and "mỗi người được thi 3 lượt" in warning
+    assert "giữ kín đáp án cho đến khi không còn vòng thi nào có thể rút câu hỏi đó" in warning
+
+
+def test_a_new_contest_whose_first_round_shows_the_key_at_submit_is_warned_about(client, auth, bank):
+    auth.login_as("organiser")
+    response = create_contest(client, review="after_submit", max_attempts="1")
+    (warning,) = flashed_warnings(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert warning.startswith("Cảnh báo — Vòng 1 (Tuần 1):") and "lượt sau" not in warning

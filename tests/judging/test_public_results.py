@@ -12,7 +12,17 @@ from quizapp.auth.models import User
 from quizapp.contests.models import Attempt
 from quizapp.extensions import db
 from quizapp.units.models import Unit
-from tests.attempt_support import CLOSES, install_clock, one_round, sign_up, simple_questions
+from tests.attempt_support import (
+    CLOSES,
+    OPENS,
+    import_bank,
+    install_clock,
+    load_contest,
+    one_round,
+    round_definition,
+    sign_up,
+    simple_questions,
+)
 from tests.conftest import GENEROUS_LIMITS, Accounts, csrf_token
 
 
@@ -55,3 +65,37 @@ def test_a_locked_round_publishes_winners_key_and_participation_without_phone_nu
     assert f'id="people">{people}<' in html and f'id="attempts">{attempts}<' in html
     assert f"Phường Một: {in_p1} người" in html
     assert "cb câu 1 phương án A" in html  # the answer key
+
+
+WEEK = timedelta(days=7)
+HELD_UNTIL_WEEK_2 = "Đáp án sẽ được công bố sau 09:00 ngày 20/05/2030"  # week 2's close in Hà Nội
+
+
+def test_a_locked_week_holds_back_the_key_while_next_week_draws_the_same_bank(make_app, tmp_path):
+    """Issue 11: week 1's published key answered week 2, which draws the same bank."""
+    app = make_app(**GENEROUS_LIMITS)
+    clock = install_clock(app)
+    questions = simple_questions("tk", 4)
+    import_bank(app, tmp_path, "hang-tuan", questions)
+    week_1, _week_2 = load_contest(app, tmp_path, "tuan-tuan", [
+        round_definition(1, bank="hang-tuan", count=4),
+        round_definition(2, bank="hang-tuan", count=4, opens=OPENS + WEEK, closes=CLOSES + WEEK)])
+    taker = sign_up(app)
+    attempt = taker.started(week_1)
+    taker.submit(attempt["id"])
+    clock.set(CLOSES + timedelta(minutes=1))
+    judge = app.test_client()
+    Accounts(app, judge).login_as("judge", round_id=week_1)
+    judge.post(f"/judging/rounds/{week_1}/lock", data={"csrf_token": csrf_token(judge)})
+    url = "/contests/tuan-tuan/rounds/1/results"
+    correct = [option for question in questions for option in question.correct_texts]
+
+    html = app.test_client().get(url).get_data(as_text=True)
+    assert all(question.text in html for question in questions)
+    assert not any(option in html for option in correct), "week 1's key answers week 2"
+    assert html.count(HELD_UNTIL_WEEK_2) == len(questions) and 'id="key-held"' in html
+
+    clock.set(CLOSES + WEEK + timedelta(minutes=1))
+    html = app.test_client().get(url).get_data(as_text=True)
+    assert all(f"Đáp án: {option}" in html for option in correct)
+    assert HELD_UNTIL_WEEK_2 not in html and 'id="key-held"' not in html

@@ -20,7 +20,9 @@ from tests.attempt_support import (
     Question,
     answer_key,
     install_clock,
+    load_contest,
     one_round,
+    round_definition,
     sign_up,
     simple_questions,
 )
@@ -205,3 +207,20 @@ def test_only_the_contests_organisers_and_judges_see_the_summary(make_app, tmp_p
     assert judge.get(url).status_code == 200
     assert judge.get("/judging/rounds/999999/summary").status_code == 404
     assert f'href="{url}"' in judge.get(f"/judging/rounds/{round_id}").get_data(as_text=True)
+
+
+def test_a_finished_rounds_summary_holds_back_the_key_another_contests_round_still_draws(make_app, tmp_path):
+    """The summary is printed and circulated: it keeps back what a timed round can still ask."""
+    app = make_app(**GENEROUS_LIMITS)
+    round_id, clock, _takers = reported_round(app, tmp_path)
+    later = round_definition(1, bank="bank-bao-cao", count=4, opens=CLOSES, closes=CLOSES + timedelta(days=7))
+    load_contest(app, tmp_path, "tinh-ban", [later])
+    clock.set(CLOSES + timedelta(minutes=1))
+
+    html = staff_client(app, "judge", round_id).get(f"/judging/rounds/{round_id}/summary").get_data(as_text=True)
+
+    key = re.search(r'<ol class="answer-key" id="answer-key">(.*?)</ol>', html, re.S).group(1)
+    assert all(question.text in key for question in QUESTIONS)
+    assert "<strong>Đáp án:" not in key
+    assert not any(option in key for question in QUESTIONS for option in question.options)
+    assert key.count("Đáp án sẽ được công bố sau 09:00 ngày 20/05/2030") == len(QUESTIONS)
