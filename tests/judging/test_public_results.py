@@ -86,7 +86,7 @@ def test_a_locked_week_holds_back_the_key_while_next_week_draws_the_same_bank(ma
     clock.set(CLOSES + timedelta(minutes=1))
     judge = app.test_client()
     Accounts(app, judge).login_as("judge", round_id=week_1)
-    judge.post(f"/judging/rounds/{week_1}/lock", data={"csrf_token": csrf_token(judge)})
+    judge.post(f"/judging/rounds/{week_1}/lock", data={"csrf_token": csrf_token(judge), "confirm": "yes"})
     url = "/contests/tuan-tuan/rounds/1/results"
     correct = [option for question in questions for option in question.correct_texts]
 
