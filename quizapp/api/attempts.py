@@ -65,12 +65,14 @@ def contests():
 @login_required
 @start_per_account
 def start(round_id: int):
-    round_ = db.session.get(Round, round_id)
-    if round_ is None:
-        raise NotFound("Không tìm thấy vòng thi.")
     # The body is optional (no body: no password), but one that is sent must be a JSON object.
     body = json_body() if request.get_data(cache=True) else {}
     password = body.get("password")
+    if password is not None and not isinstance(password, str):
+        raise ValidationFailed({"password": ["Mật khẩu cuộc thi phải là một chuỗi ký tự."]})
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound("Không tìm thấy vòng thi.")
     contest = round_.contest
     if isinstance(password, str) and contest.password_hash:
         unlock_contest(contest, password)

@@ -50,7 +50,8 @@ def test_a_start_whose_body_is_not_a_json_object_is_refused_and_starts_nothing(a
 
 @pytest.mark.parametrize(
     ("data", "content_type"),
-    [(None, None), (b"", "application/json"), (b"", None), (b"{}", "application/json")],
+    [(None, None), (b"", "application/json"), (b"", None), (b"{}", "application/json"),
+     (b'{"password": null}', "application/json")],
 )
 def test_a_start_without_a_body_or_with_an_empty_object_starts(app, round_id, data, content_type):
     taker = sign_up(app)
@@ -59,6 +60,17 @@ def test_a_start_without_a_body_or_with_an_empty_object_starts(app, round_id, da
 
     assert response.status_code == 201, response.get_json()
     assert count_attempts(app) == 1
+
+
+@pytest.mark.parametrize("password", [5, True, ["mat-khau"], {"text": "mat-khau"}])
+def test_a_start_whose_password_is_not_text_is_refused_and_starts_nothing(app, round_id, password):
+    taker = sign_up(app)
+
+    response = taker.start(round_id, {"password": password})
+
+    assert (response.status_code, error_code(response)) == (422, "validation_error"), response.get_json()
+    assert list(response.get_json()["error"]["fields"]) == ["password"]
+    assert count_attempts(app) == 0
 
 
 def test_a_whole_float_is_a_whole_number_for_seq_and_prediction(app, round_id):

@@ -405,6 +405,7 @@ def _tour_starts(phone: Phone, world: World) -> None:
     assert {contest["slug"]: contest["password_required"] for contest in listed}["tour-mat-khau"] is True
     phone.error("POST", "/rounds/999999/attempts", expect=404, code="not_found")
     phone.error("POST", f"/rounds/{world.open_round}/attempts", expect=400, code="invalid_json", raw="[1]")
+    phone.error("POST", f"/rounds/{world.open_round}/attempts", {"password": 1}, expect=422, code="validation_error")
     phone.error("POST", f"/rounds/{world.upcoming_round}/attempts", expect=409, code="round_not_open")
     phone.error("POST", f"/rounds/{world.empty_round}/attempts", expect=409, code="draw_unavailable")
     phone.error("POST", f"/rounds/{world.password_round}/attempts", expect=403, code="contest_password_required")
