@@ -65,11 +65,14 @@ def contests():
 @login_required
 @start_per_account
 def start(round_id: int):
+    # The body is optional (no body: no password), but one that is sent must be a JSON object.
+    body = json_body() if request.get_data(cache=True) else {}
+    password = body.get("password")
+    if password is not None and not isinstance(password, str):
+        raise ValidationFailed({"password": ["Mật khẩu cuộc thi phải là một chuỗi ký tự."]})
     round_ = db.session.get(Round, round_id)
     if round_ is None:
         raise NotFound("Không tìm thấy vòng thi.")
-    body = request.get_json(silent=True) or {}
-    password = body.get("password") if isinstance(body, dict) else None
     contest = round_.contest
     if isinstance(password, str) and contest.password_hash:
         unlock_contest(contest, current_user.id, password)
@@ -115,9 +118,26 @@ def save_request(body: dict[str, object]) -> tuple[list, int | None]:
     tokens, seq = body.get("option_ids"), body.get("seq")
     if not isinstance(tokens, list) or len(tokens) > 8:
         raise ValidationFailed({"option_ids": ["Cần danh sách mã phương án đã chọn."]})
-    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < service.NO_SEQ):
-        raise ValidationFailed({"seq": ["seq phải là số nguyên không âm."]})
+    if seq is not None:
+        seq = whole_number(seq)
+        if seq is None or not 0 <= seq < service.NO_SEQ:
+            raise ValidationFailed({"seq": ["seq phải là số nguyên không âm."]})
     return tokens, seq
+
+
+def whole_number(value: object) -> int | None:
+    """``value`` as an int if it is a whole JSON number, else None.
+
+    JSON Schema, and so the OpenAPI document, counts 5.0 as an integer, and some JSON encoders
+    write every number as a float; 5.5, booleans and strings are not whole numbers.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
 def save_response(saved: service.Saved) -> dict[str, object]:
@@ -132,8 +152,8 @@ def save_response(saved: service.Saved) -> dict[str, object]:
 @login_required
 @save_per_account
 def save_prediction(attempt_id: int):
-    value = json_body().get("value")
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10**9:
+    value = whole_number(json_body().get("value"))
+    if value is None or not 0 <= value <= 10**9:
         raise ValidationFailed({"value": ["Dự đoán phải là số nguyên từ 0 đến 1.000.000.000."]})
     attempt = service.save_prediction(attempt_id, current_user.id, value)
     db.session.commit()

@@ -86,6 +86,8 @@ def test_the_lane_answers_as_the_view_would(app, lane, view_calls, opened):
         (multiple, [multiple["options"][2]["id"], multiple["options"][0]["id"]], None),
         (single, [], None),
         (single, [single["options"][3]["id"]], 7),
+        # A whole float is a whole number (JSON Schema's integer): the lane stores it as the view would.
+        (multiple, [multiple["options"][1]["id"]], 9.0),
     ]
     for question, option_ids, seq in choices:
         view_calls.clear()

@@ -238,6 +238,27 @@ def test_the_document_is_openapi_3_1_with_valid_schemas(contract):
     assert len(operation_ids) == len(set(operation_ids)) == 10
 
 
+def test_the_csrf_header_is_always_named_with_its_session_cookie(contract):
+    """A client that sends what the document's security names must pass the CSRF check: the
+    token is checked against the secret in the session cookie, so the header alone always fails."""
+    schemes = contract.spec["components"]["securitySchemes"]
+    unsafe = []
+    for template, item in contract.spec["paths"].items():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            alternatives = operation.get("security", contract.spec["security"])
+            for alternative in alternatives:
+                if "csrf" in alternative:
+                    assert "session" in alternative, f"{method.upper()} {template}: X-CSRFToken without its cookie"
+                    assert alternative["csrf"] == [], "the CSRF token has no roles"
+            if method in ("post", "put", "patch", "delete"):
+                unsafe.append((template, method))
+                assert all("csrf" in alternative for alternative in alternatives), f"{method.upper()} {template}"
+    assert len(unsafe) == 7
+    assert (schemes["session"]["in"], schemes["session"]["name"]) == ("cookie", "quizapp_session")
+
+
 def test_every_api_route_is_documented_and_nothing_else(app, contract):
     served = set()
     for rule in app.url_map.iter_rules():
@@ -396,6 +417,8 @@ def _tour_starts(phone: Phone, world: World) -> None:
     assert statuses[world.open_round] == "open" and statuses[world.upcoming_round] == "upcoming"
     assert {contest["slug"]: contest["password_required"] for contest in listed}["tour-mat-khau"] is True
     phone.error("POST", "/rounds/999999/attempts", expect=404, code="not_found")
+    phone.error("POST", f"/rounds/{world.open_round}/attempts", expect=400, code="invalid_json", raw="[1]")
+    phone.error("POST", f"/rounds/{world.open_round}/attempts", {"password": 1}, expect=422, code="validation_error")
     phone.error("POST", f"/rounds/{world.upcoming_round}/attempts", expect=409, code="round_not_open")
     phone.error("POST", f"/rounds/{world.empty_round}/attempts", expect=409, code="draw_unavailable")
     phone.error("POST", f"/rounds/{world.password_round}/attempts", expect=403, code="contest_password_required")
@@ -504,8 +527,14 @@ def _tour_security(app, contract: Contract, phone: Phone, ids: dict[str, int]) -
             body = {"option_ids": []} if "answers" in template else {"value": 1} if "prediction" in template else {}
             if all("csrf" in alternative for alternative in alternatives):
                 phone.error(method.upper(), path, body, expect=400, code="csrf_failed", csrf=False)
-            if all("session" in alternative for alternative in alternatives):
+            if all("signed_in" in alternative.get("session", ()) for alternative in alternatives):
                 signed_out.error(method.upper(), path, body, expect=401, code="login_required")
+            elif method != "get":
+                # The cookie and its token without an account: no login_required here.
+                response = signed_out.client.open(contract.server + path, method=method.upper(), json=body,
+                                                  headers={"X-CSRFToken": signed_out.csrf})
+                contract.check(method.upper(), contract.server + path, response)
+                assert response.status_code in (200, 422), (method, path, response.get_json())
 
 
 def _tour_taker_limits(make_app, contract: Contract, world: World, now) -> None:
