@@ -535,6 +535,8 @@ def _tour_security(app, contract: Contract, phone: Phone, ids: dict[str, int]) -
                                                   headers={"X-CSRFToken": signed_out.csrf})
                 contract.check(method.upper(), contract.server + path, response)
                 assert response.status_code in (200, 422), (method, path, response.get_json())
+                # Signing out starts a new session: its token is the one to send from now on.
+                signed_out.csrf = (response.get_json() or {}).get("csrf_token", signed_out.csrf)
 
 
 def _tour_taker_limits(make_app, contract: Contract, world: World, now) -> None:
