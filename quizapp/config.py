@@ -62,6 +62,10 @@ DEFAULTS: dict[str, object] = {
     "FLAG_BURST_SECONDS": 10,
     # Saves and submits are accepted this long after an attempt's deadline (network delay).
     "ATTEMPT_GRACE_SECONDS": 5,
+    # Request bodies that are parsed whole are bounded far below MAX_CONTENT_LENGTH (16 MiB,
+    # sized for bank files): a JSON body (the API's are a few hundred bytes) and a page form.
+    "JSON_MAX_BYTES": 64 * 1024,
+    "FORM_MAX_BYTES": 1024 * 1024,
     # Who takes part, as registration asks it; contests report and award by group.
     "PARTICIPANT_GROUPS": [
         ["can_bo", "Cán bộ, đảng viên, công chức, viên chức, người lao động"],

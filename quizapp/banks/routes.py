@@ -25,6 +25,7 @@ from quizapp.banks.formats.common import LETTERS, ParsedQuestion, parse_difficul
 from quizapp.banks.forms import NEW_BANK, QuestionForm, UploadForm
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
+from quizapp.inputs import page_number
 from quizapp.roles import role_required
 from quizapp.security import safe_next_url
 from quizapp.text import clean_text
@@ -144,7 +145,7 @@ def confirm_upload():
 def show(slug: str):
     bank = access.bank_or_abort(slug)
     query = clean_text(request.args.get("q"))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     questions, total = services.search_questions(bank, query, page, PAGE_SIZE)
     return render_template("banks/show.html", bank=bank, questions=questions, total=total, query=query,
                            page=page, page_size=PAGE_SIZE, letters=LETTERS,
