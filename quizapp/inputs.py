@@ -64,10 +64,11 @@ def page_number(name: str = "page") -> int:
     """The 1-based page a list is asked for: anything unreadable is the first page, anything
     past MAX_PAGE the last one allowed (an empty page rather than an error)."""
     raw = flask.request.args.get(name, "").strip()
-    if raw.isascii() and raw.isdigit() and len(raw) > len(str(MAX_PAGE)):
+    if not (raw.isascii() and raw.isdigit()):
+        return 1
+    if len(raw) > len(str(MAX_PAGE)):
         return MAX_PAGE
-    number = bounded_int(raw, 1, MAX_PAGE)
-    return number if number is not None else 1
+    return min(max(int(raw), 1), MAX_PAGE)
 
 
 class BoundedJSONProvider(DefaultJSONProvider):

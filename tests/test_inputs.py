@@ -162,7 +162,7 @@ def test_a_url_encoded_form_past_its_bound_is_413(app):
 # --- page numbers -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("page", [str(10**30), str(2**63), "99999999999", "-7", "²", "1e9", "٣"])
+@pytest.mark.parametrize("page", [str(10**30), str(2**63), "99999999999", "100001", "-7", "²", "1e9", "٣"])
 def test_any_page_number_shows_a_page(app, tmp_path, page):
     install_clock(app)
     round_id = one_round(app, tmp_path)
@@ -201,3 +201,13 @@ def test_non_ascii_digits_in_the_attempt_form_are_refused_cleanly(app, taker_in_
         assert db.session.scalar(select(Attempt.prediction).where(Attempt.id == attempt["id"])) is None
     for question_id in (str(2**63), "²", "-1"):
         assert post(question=question_id).status_code in (400, 404), question_id
+
+
+@pytest.mark.parametrize(("raw", "page"), [("3", 3), (" 3 ", 3), ("", 1), ("0", 1), ("-7", 1), ("²", 1), ("٣", 1),
+                                           ("1e9", 1), ("100000", 100_000), ("100001", 100_000),
+                                           (str(10**30), 100_000), ("9" * 5000, 100_000)])
+def test_page_numbers_are_read_as_ascii_digits_and_clamped(app, raw, page):
+    from quizapp.inputs import page_number
+
+    with app.test_request_context("/", query_string={"page": raw}):
+        assert page_number() == page
