@@ -18,6 +18,7 @@ from quizapp.extensions import csrf, db, limiter, login_manager, migrate
 def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     configure(app, test_config)
+    register_input_bounds(app)
     app.json.sort_keys = False  # keep fields in the order DESIGN §5 lists them
     app.json.ensure_ascii = False  # Vietnamese as UTF-8: half the bytes of \u escapes over 3G
     register_extensions(app)
@@ -91,6 +92,14 @@ def database_url_for(configured: object, instance_path: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def register_input_bounds(app: Flask) -> None:
+    """What a client may send (quizapp/inputs.py); before any route exists or JSON is read,
+    since routes bind their converters when they are added."""
+    from quizapp import inputs
+
+    inputs.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -71,6 +71,23 @@ DEFAULTS: dict[str, object] = {
     "FLAG_BURST_SECONDS": 10,
     # Saves and submits are accepted this long after an attempt's deadline (network delay).
     "ATTEMPT_GRACE_SECONDS": 5,
+    # Request bodies that are parsed whole are bounded far below MAX_CONTENT_LENGTH (16 MiB,
+    # sized for bank files): a JSON body (the API's are a few hundred bytes) and a page form.
+    "JSON_MAX_BYTES": 64 * 1024,
+    "FORM_MAX_BYTES": 1024 * 1024,
+    # A bank's .xlsx is a zip of XML: its members are checked before openpyxl reads a byte, so
+    # that a 0.1 MB file holding a 300 MB cell costs nothing (banks/formats/spreadsheet.py).
+    # Ratio: a member's uncompressed size over its compressed size (Excel's are about 10).
+    "BANK_XLSX_MAX_MEMBERS": 1000,
+    "BANK_XLSX_MAX_UNCOMPRESSED_BYTES": 64 * 1024 * 1024,
+    "BANK_XLSX_MAX_COMPRESSION_RATIO": 100,
+    # Cells read from the first sheet (an empty row counts as one): about 70,000 questions.
+    "BANK_XLSX_MAX_CELLS": 1_000_000,
+    # Upload previews kept under instance/uploads until confirmed (banks/routes.py): how long,
+    # how many and how many bytes in all, whoever uploaded them.
+    "UPLOAD_PREVIEW_SECONDS": 24 * 3600,
+    "UPLOAD_PREVIEW_MAX_FILES": 100,
+    "UPLOAD_PREVIEW_MAX_BYTES": 256 * 1024 * 1024,
     # Who takes part, as registration asks it; contests report and award by group.
     "PARTICIPANT_GROUPS": [
         ["can_bo", "Cán bộ, đảng viên, công chức, viên chức, người lao động"],

@@ -16,6 +16,7 @@ from quizapp.auth import services as accounts
 from quizapp.auth.models import ROLE_LABELS, User
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
+from quizapp.inputs import page_number
 from quizapp.roles import role_required
 from quizapp.text import clean_text
 
@@ -27,7 +28,7 @@ PAGE_SIZE = 50
 @role_required("admin")
 def users():
     query = clean_text(request.args.get("q"))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     statement = select(User).order_by(User.id)
     if query:
         pattern = f"%{query}%"
@@ -61,7 +62,7 @@ def set_role(user_id: int):
 @role_required("admin")
 def audit_log():
     """Organisers', judges' and admins' actions, newest first."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     # Each event with the account that acted (none for the command line).
     statement = (select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
                  .order_by(AuditEvent.id.desc()))

@@ -34,11 +34,14 @@ from quizapp.api.attempts import REFUSED_BY_LANE, save_request, save_response
 from quizapp.api.routes import csrf_header_valid
 from quizapp.attempts.services import try_save_answer
 from quizapp.errors import ValidationFailed
+from quizapp.inputs import MAX_ID, bounded_int
 from quizapp.limits import SAVE_COUNTED, LaneSaveCount
 from quizapp.security import security_headers
 from quizapp.sessions import session_identity
 
-_PATH = re.compile(r"/api/v1/attempts/([1-9][0-9]{0,17})/answers/([1-9][0-9]{0,17})")
+# Ids the database's integer columns can hold (inputs.MAX_ID); a larger one goes on to the
+# view, whose URL converter answers 404 without a query.
+_PATH = re.compile(r"/api/v1/attempts/([1-9][0-9]{0,9})/answers/([1-9][0-9]{0,9})")
 # A save body is a few option ids; anything larger is the view's to judge.
 MAX_BODY = 4096
 
@@ -62,7 +65,7 @@ class AnswerSaveLane:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "PUT" and self.enabled and not self.app.debug:
             match = _PATH.fullmatch(environ.get("PATH_INFO", ""))
-            if match is not None:
+            if match is not None and int(match[1]) <= MAX_ID and int(match[2]) <= MAX_ID:
                 body = self._saved(environ, int(match[1]), int(match[2]))
                 if body is not None:
                     start_response("200 OK", [*self.headers, ("Content-Length", str(len(body)))])
@@ -106,14 +109,14 @@ class AnswerSaveLane:
         """The JSON body, read once and put back for the view; None if it is not plain JSON."""
         if not environ.get("CONTENT_TYPE", "").startswith("application/json"):
             return None
-        length = environ.get("CONTENT_LENGTH", "")
-        if not length.isdigit() or int(length) > MAX_BODY:
+        length = bounded_int(environ.get("CONTENT_LENGTH", ""), high=MAX_BODY)
+        if length is None:
             return None
-        data = environ["wsgi.input"].read(int(length))
+        data = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(data)
         try:
             return json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # 4 KB of "[" is deeper than the parser goes
             return None
 
 

@@ -39,6 +39,7 @@ from quizapp.devices import device_id
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.formatting import duration_text
+from quizapp.inputs import bounded_int
 from quizapp.limits import save_per_account, start_per_account, submit_per_account
 from quizapp.sessions import session_identity
 
@@ -208,7 +209,7 @@ def attempt(attempt_id: int):
 @save_per_account
 def answer(attempt_id: int):
     """The no-script path: save the shown question's choice (and the prediction), then move on."""
-    question_id = request.form.get("question", type=int)
+    question_id = bounded_int(request.form.get("question"), low=1)
     if question_id is None:
         abort(400)
     try:
@@ -226,7 +227,10 @@ def answer(attempt_id: int):
     go = request.form.get("go", "")
     if go == "submit":
         return redirect(url_for(".confirm_submit", attempt_id=attempt_id))
-    target = int(go) if go.isdigit() else (request.form.get("q", type=int) or 0) + 1
+    # A jump names a question number; anything else ("²" passes str.isdigit) means "next".
+    target = bounded_int(go)
+    if target is None:
+        target = (bounded_int(request.form.get("q")) or 0) + 1
     return redirect(url_for(".attempt", attempt_id=attempt_id, q=target))
 
 
@@ -234,14 +238,15 @@ def _save_prediction_field(attempt_id: int) -> None:
     raw = request.form.get("prediction", "").strip().replace(".", "")
     if not raw:
         return
-    if not raw.isdigit() or int(raw) > 10**9:
+    value = bounded_int(raw, high=10**9)
+    if value is None:
         flash("Dự đoán phải là số nguyên từ 0 đến 1.000.000.000.", "error")
         return
     attempt = service.attempt_for(attempt_id, current_user.id)
-    if attempt.prediction == int(raw):
+    if attempt.prediction == value:
         return
     try:
-        service.save_prediction(attempt_id, current_user.id, int(raw))
+        service.save_prediction(attempt_id, current_user.id, value)
     except service.PredictionRefused as error:
         flash(error.message, "error")
 

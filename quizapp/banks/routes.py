@@ -25,13 +25,13 @@ from quizapp.banks.formats.common import LETTERS, ParsedQuestion, parse_difficul
 from quizapp.banks.forms import NEW_BANK, QuestionForm, UploadForm
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
+from quizapp.inputs import page_number
 from quizapp.roles import role_required
 from quizapp.security import safe_next_url
 from quizapp.text import clean_text
 
 bp = Blueprint("banks", __name__, url_prefix="/banks")
 PAGE_SIZE = 25
-STALE_UPLOAD_SECONDS = 24 * 3600
 MAX_PENDING_UPLOADS = 5
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -71,12 +71,12 @@ def _pending() -> dict[str, dict[str, str]]:
 
 
 def _keep_upload(data: bytes, filename: str, slug: str, title: str | None) -> str:
-    """Store a previewed file until it is confirmed; forget what nobody confirmed in a day."""
+    """Store a previewed file until it is confirmed, making room for it first."""
     directory = _uploads_dir()
-    now = time.time()
-    for path in directory.iterdir():
-        if path.is_file() and now - path.stat().st_mtime > STALE_UPLOAD_SECONDS:
-            path.unlink(missing_ok=True)
+    config = current_app.config
+    _evict_previews(directory, max_age=float(config["UPLOAD_PREVIEW_SECONDS"]),
+                    max_files=int(config["UPLOAD_PREVIEW_MAX_FILES"]) - 1,
+                    max_bytes=int(config["UPLOAD_PREVIEW_MAX_BYTES"]) - len(data))
     token = secrets.token_hex(16)
     (directory / token).write_bytes(data)
     pending = _pending()
@@ -87,6 +87,34 @@ def _keep_upload(data: bytes, filename: str, slug: str, title: str | None) -> st
     pending[token] = {"filename": filename, "slug": slug, "title": title or ""}
     session.modified = True
     return token
+
+
+def _evict_previews(directory: Path, *, max_age: float, max_files: int, max_bytes: int) -> None:
+    """Delete previews past their age, then the oldest until the folder is within its caps.
+
+    Whatever the browsers do (a script replaying one stale cookie never has its earlier
+    previews in its session, so the session's own cap never frees them), the folder stays
+    bounded; a person whose preview went first is told to upload again when confirming.
+    """
+    now = time.time()
+    files = []
+    for path in directory.iterdir():
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # another worker removed it meanwhile
+            continue
+        if not path.is_file():
+            continue
+        if now - stat.st_mtime > max_age:
+            path.unlink(missing_ok=True)
+        else:
+            files.append((stat.st_mtime, stat.st_size, path))
+    files.sort()
+    total = sum(size for _mtime, size, _path in files)
+    while files and (len(files) > max(max_files, 0) or total > max_bytes):
+        _mtime, size, path = files.pop(0)
+        path.unlink(missing_ok=True)
+        total -= size
 
 
 @bp.route("/upload", methods=["GET", "POST"])
@@ -122,8 +150,9 @@ def confirm_upload():
     token = request.form.get("token", "")
     pending = _pending().pop(token, None)
     session.modified = True
-    path = _uploads_dir() / token
-    if pending is None or not path.is_file():
+    # Only a token this session was given names a file; anything else never becomes a path.
+    path = _uploads_dir() / token if pending is not None else None
+    if path is None or not path.is_file():
         flash("Tệp đã được nhập hoặc phiên xem trước đã hết hạn; vui lòng tải tệp lên lại.", "error")
         return redirect(url_for("banks.upload"))
     try:
@@ -151,7 +180,7 @@ def confirm_upload():
 def show(slug: str):
     bank = access.bank_or_abort(slug)
     query = clean_text(request.args.get("q"))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     questions, total = services.search_questions(bank, query, page, PAGE_SIZE)
     return render_template("banks/show.html", bank=bank, questions=questions, total=total, query=query,
                            page=page, page_size=PAGE_SIZE, letters=LETTERS,

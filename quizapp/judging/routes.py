@@ -44,6 +44,7 @@ from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.flags.models import INFORMATIONAL, KIND_LABELS, Flag
 from quizapp.flags.services import flag_round, flagged_attempts
+from quizapp.inputs import page_number
 from quizapp.judging import services
 from quizapp.judging import standings as overall
 from quizapp.judging.awards import override_award
@@ -121,7 +122,7 @@ def ranking_page(round_id: int):
     finalise_expired(round_id=round_id)
     db.session.commit()
     query = clean_text(request.args.get("q")).casefold()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     result = locked_result(round_id)
     start = (page - 1) * RANKING_PAGE
     # Rows stream from the snapshot or the database and only one page is kept: the first pages
@@ -313,7 +314,7 @@ def _standings_contest(slug: str, audited: str | None = None) -> Contest:
 def standings_page(slug: str):
     """Every person's counting attempts of the contest's rounds added up, a page at a time."""
     contest = _standings_contest(slug)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     shown = list(overall.standings(contest, limit=RANKING_PAGE, offset=(page - 1) * RANKING_PAGE))
     return render_template("judging/standings.html", contest=contest, rounds=overall.counted_rounds(contest),
                            rows=shown, total=overall.count(contest), page=page, page_size=RANKING_PAGE)

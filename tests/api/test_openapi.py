@@ -515,7 +515,8 @@ def _tour_someone_else(app, contract: Contract, attempt: dict) -> None:
 
 
 def _tour_security(app, contract: Contract, phone: Phone, ids: dict[str, int]) -> None:
-    """What the document's security says, the server does: no CSRF header → 400, no session → 401."""
+    """What the document's security says, the server does: no CSRF header → 400, no session → 401,
+    and a body past the API's bound → 413."""
     signed_out = Phone(app, contract)
     signed_out.session()
     for template, item in contract.spec["paths"].items():
@@ -537,6 +538,12 @@ def _tour_security(app, contract: Contract, phone: Phone, ids: dict[str, int]) -
                 assert response.status_code in (200, 422), (method, path, response.get_json())
                 # Signing out starts a new session: its token is the one to send from now on.
                 signed_out.csrf = (response.get_json() or {}).get("csrf_token", signed_out.csrf)
+            if "413" in operation["responses"]:
+                # Past JSON_MAX_BYTES: refused when the body is read (signed out, for the
+                # operations that refuse a signed-in caller before that).
+                sender = signed_out if template in ("/register", "/login") else phone
+                sender.error(method.upper(), path, raw='{"x": "' + "a" * 70_000 + '"}', expect=413,
+                            code="payload_too_large")
 
 
 def _tour_taker_limits(make_app, contract: Contract, world: World, now) -> None:

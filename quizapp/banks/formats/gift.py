@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from quizapp.banks.formats.common import (
@@ -48,6 +49,14 @@ class _Block:
     source: str | None
     # (line of the "// Độ khó:" comment, its value)
     difficulty: tuple[int, str] | None
+    # Has a line of it an unescaped "}"? Kept up to date line by line: re-joining the whole
+    # block for every comment line made a long question quadratic (minutes for 100,000 lines).
+    closed: bool = False
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+        # An escape never spans a line break, so a line can be checked on its own.
+        self.closed = self.closed or "}" in _escape(line)
 
 
 class _QuestionError(Exception):
@@ -66,10 +75,10 @@ def _blocks(text: str, result: ParseResult) -> list[tuple[str, _Block | str]]:
         line = raw.strip()
         if block is not None:
             comment = line.startswith("//")
-            if line and not (comment and _closed(block)):
+            if line and not (comment and block.closed):
                 # Comments inside a question are dropped, as Moodle does; the empty line keeps
                 # the line numbers of what follows.
-                block.lines.append("" if comment else raw)
+                block.add("" if comment else raw)
                 continue
             # A blank line, or a comment after the closing brace, ends the question.
             items.append(("question", block))
@@ -91,15 +100,12 @@ def _blocks(text: str, result: ParseResult) -> list[tuple[str, _Block | str]]:
         if line.startswith("$"):
             result.error(number, "chỉ hỗ trợ lệnh $CATEGORY:")
             continue
-        block = _Block(number, [raw], meta.get("source"), meta.get("difficulty"))
+        block = _Block(number, [], meta.get("source"), meta.get("difficulty"))
+        block.add(raw)
         meta = {}
     if block is not None:
         items.append(("question", block))
     return items
-
-
-def _closed(block: _Block) -> bool:
-    return "}" in _escape("\n".join(block.lines))
 
 
 def _find_unescaped(text: str, char: str) -> list[int]:
@@ -108,9 +114,12 @@ def _find_unescaped(text: str, char: str) -> list[int]:
 
 def _parse_block(block: _Block, topic: str) -> ParsedQuestion:
     text = _escape("\n".join(block.lines))
+    # Where each line break is, so that the line of an offset is a binary search, not a
+    # count from the start for every answer.
+    breaks = [index for index, ch in enumerate(text) if ch == "\n"]
 
     def line_of(offset: int) -> int:
-        return text.count("\n", 0, offset)
+        return bisect_left(breaks, offset)
 
     opens, closes = _find_unescaped(text, "{"), _find_unescaped(text, "}")
     if not opens:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
+
+from flask import current_app, has_app_context
 
 from quizapp.banks.formats.common import (
     DEFAULT_TOPIC,
@@ -18,7 +22,9 @@ from quizapp.banks.formats.common import (
     parse_answer_letters,
     parse_difficulty,
 )
+from quizapp.config import DEFAULTS
 from quizapp.files import NotUtf8, decode_utf8, sniff_delimiter
+from quizapp.formatting import number as vietnamese_number
 from quizapp.text import clean_text
 
 # Header names, compared without accents, case, spaces or punctuation.
@@ -84,10 +90,67 @@ def read_csv(data: bytes) -> Iterator[tuple[int, list[str]]]:
         ) from None
 
 
+# A member this small cannot cost much however well it compresses (styles, themes).
+_RATIO_FLOOR = 1024 * 1024
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class XlsxLimits:
+    members: int
+    uncompressed_bytes: int
+    compression_ratio: float
+    cells: int
+
+    @classmethod
+    def configured(cls) -> XlsxLimits:
+        """The app's BANK_XLSX_* settings, or their defaults outside an app."""
+        config = current_app.config if has_app_context() else DEFAULTS
+
+        def setting(name: str) -> object:
+            return config.get(name, DEFAULTS[name])
+
+        return cls(int(setting("BANK_XLSX_MAX_MEMBERS")), int(setting("BANK_XLSX_MAX_UNCOMPRESSED_BYTES")),
+                   float(setting("BANK_XLSX_MAX_COMPRESSION_RATIO")), int(setting("BANK_XLSX_MAX_CELLS")))
+
+
+def check_xlsx_archive(data: bytes, limits: XlsxLimits) -> None:
+    """Refuse, before anything is decompressed, an archive that would cost the reader more
+    than the limits allow: too many members, too many bytes inflated, or a member that
+    inflates far more than spreadsheets do (a "zip bomb").
+
+    zipfile stops each member at its recorded size (a larger stream fails its CRC), so the
+    recorded sizes checked here are the most openpyxl can be made to read.
+    """
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except Exception:  # noqa: BLE001 - not a zip at all: openpyxl says the file is unreadable, as before
+        return
+    if len(members) > limits.members:
+        raise BankFileError(0, f"tệp Excel có {vietnamese_number(len(members))} thành phần, quá mức cho phép "
+                               f"({vietnamese_number(limits.members)}); hãy chép bảng câu hỏi sang một tệp mới")
+    total = sum(member.file_size for member in members)
+    if total > limits.uncompressed_bytes:
+        raise BankFileError(0, f"tệp Excel khi giải nén chiếm {_megabytes(total)}, quá mức cho phép "
+                               f"({_megabytes(limits.uncompressed_bytes)}); hãy chia ngân hàng thành nhiều tệp nhỏ hơn")
+    for member in members:
+        if member.file_size > _RATIO_FLOOR and member.file_size > limits.compression_ratio * max(
+                member.compress_size, 1):
+            raise BankFileError(0, f"tệp Excel bị nén bất thường ({member.filename} giải nén lớn gấp "
+                                   f"{vietnamese_number(member.file_size // max(member.compress_size, 1))} lần); "
+                                   "tệp có thể bị hỏng hoặc độc hại, hãy mở và lưu lại bằng Excel")
+
+
+def _megabytes(size: int) -> str:
+    return vietnamese_number(size / _MB, 1).removesuffix(",0") + " MB"
+
+
 def read_xlsx(data: bytes) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) for every row of the first sheet, formulas as their values."""
     from openpyxl import load_workbook
 
+    limits = XlsxLimits.configured()
+    check_xlsx_archive(data, limits)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001 - not a zip, not a workbook, damaged XML: all unreadable
@@ -97,7 +160,7 @@ def read_xlsx(data: bytes) -> Iterator[tuple[int, list[str]]]:
         # Read-only mode trusts the file's recorded size, which some programs write wrong.
         sheet.reset_dimensions()
         rows = sheet.iter_rows(values_only=True)
-        number = 0
+        number = cells = 0
         while True:
             try:
                 row = next(rows)
@@ -107,6 +170,12 @@ def read_xlsx(data: bytes) -> Iterator[tuple[int, list[str]]]:
                 raise BankFileError(number + 1, f"tệp Excel bị hỏng từ dòng này ({type(error).__name__}); "
                                                 "mở và lưu lại bằng Excel") from None
             number += 1
+            # An empty row costs a step too: one cell far down the sheet makes a million of them.
+            cells += max(len(row), 1)
+            if cells > limits.cells:
+                raise BankFileError(0, f"trang tính đầu tiên có hơn {vietnamese_number(limits.cells)} ô (kể cả "
+                                       "dòng trống), quá mức cho phép; hãy xoá các dòng, cột thừa hoặc chia thành "
+                                       "nhiều tệp nhỏ hơn")
             yield number, [_cell_text(value) for value in row]
     finally:
         workbook.close()
