@@ -18,7 +18,7 @@ from quizapp.auth.models import User
 from quizapp.banks.formats import ParsedQuestion, parse_file
 from quizapp.banks.formats.common import LETTERS, check_question, text_hash
 from quizapp.banks.formats.spreadsheet import EXPORT_HEADER
-from quizapp.banks.models import Bank, Option, Question, Topic
+from quizapp.banks.models import Bank, Option, Question, QuestionVersion, Topic
 from quizapp.errors import DomainError, NotFound, ValidationFailed
 from quizapp.extensions import db
 from quizapp.text import clean_text
@@ -145,7 +145,34 @@ def _insert(bank: Bank, questions: list[ParsedQuestion]) -> None:
         for question_id, question in zip(ids, questions, strict=True)
         for position, text in enumerate(question.options)
     ]
-    db.session.execute(insert(Option), options)
+    option_ids = iter(db.session.scalars(insert(Option).returning(Option.id, sort_by_parameter_order=True),
+                                         options).all())
+    # Revision 1 of each question, what its first takers will be shown.
+    db.session.execute(insert(QuestionVersion), [
+        _version_row(question_id, 1, question.text, question.multiple, [
+            {"id": next(option_ids), "text": text, "correct": position in question.correct}
+            for position, text in enumerate(question.options)
+        ], question.explanation, question.source)
+        for question_id, question in zip(ids, questions, strict=True)
+    ])
+
+
+def _version_row(question_id: int, revision: int, text: str, multiple: bool, options: list[dict],
+                 explanation: str | None, source: str | None) -> dict:
+    return {"question_id": question_id, "revision": revision, "text": text, "multiple": multiple,
+            "options": options, "explanation": explanation, "source": source}
+
+
+def _shown(question: Question) -> dict:
+    """What a taker is shown of ``question`` as it stands: the content of a QuestionVersion."""
+    return _version_row(question.id, question.revision, question.text, question.multiple, [
+        {"id": option.id, "text": option.text, "correct": option.is_correct} for option in question.options
+    ], question.explanation, question.source)
+
+
+def current_version(question: Question) -> QuestionVersion | None:
+    return db.session.scalar(select(QuestionVersion).where(
+        QuestionVersion.question_id == question.id, QuestionVersion.revision == question.revision))
 
 
 # --- export --------------------------------------------------------------------------------
@@ -319,8 +346,22 @@ def update_question(question: Question, edited: ParsedQuestion) -> Question:
             question.options.append(Option(position=position, text=text, is_correct=position in edited.correct))
     del question.options[len(edited.options):]
     db.session.flush()
+    _new_revision_if_changed(question)
     audit.record("question.edited", "question", question.id, before=before, after=question_summary(question))
     return question
+
+
+def _new_revision_if_changed(question: Question) -> None:
+    """Attempts that drew the question keep the revision they drew; later draws get the new one.
+    A change takers cannot see (the topic, the difficulty) makes no new revision."""
+    version = current_version(question)
+    shown = _shown(question)
+    if version is not None and all(getattr(version, name) == shown[name]
+                                   for name in ("text", "multiple", "options", "explanation", "source")):
+        return
+    question.revision += 1
+    db.session.add(QuestionVersion(**{**shown, "revision": question.revision}))
+    db.session.flush()
 
 
 def set_active(question: Question, active: bool) -> Question:
