@@ -5,6 +5,8 @@ lets them see; an organiser copies such a bank into one of their own instead."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +14,17 @@ from sqlalchemy import func, select
 from quizapp.audit import AuditEvent
 from quizapp.banks.models import Bank, Question
 from quizapp.extensions import db
-from tests.attempt_support import import_bank, load_contest, round_definition, simple_questions, write_bank_csv
+from tests.attempt_support import (
+    CLOSES,
+    DURING,
+    OPENS,
+    import_bank,
+    install_clock,
+    load_contest,
+    round_definition,
+    simple_questions,
+    write_bank_csv,
+)
 from tests.conftest import Accounts, csrf_token
 
 EDIT = {"topic": "Chung", "text": "Câu đã bị sửa?", "option_a": "Sửa A", "option_b": "Sửa B", "correct": ["B"]}
@@ -155,3 +167,28 @@ def test_a_copy_with_a_bad_slug_is_refused_and_makes_nothing(app, client, auth, 
     assert response.status_code == 422
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Bank)) == 1
+
+
+def test_the_question_page_lists_the_open_and_scheduled_rounds_that_may_draw_it(app, client, auth, tmp_path):
+    install_clock(app, DURING)
+    questions = simple_questions("song", 4) + [replace(question, topic="Khác") for question in simple_questions("k", 2)]
+    import_bank(app, tmp_path, "song", questions)
+    week = timedelta(days=7)
+    load_contest(app, tmp_path, "dang-mo", [
+        round_definition(1, bank="song", count=2),                                   # open now
+        round_definition(2, bank="song", count=2, opens=OPENS + week, closes=CLOSES + week),  # scheduled
+        round_definition(3, bank="song", count=2, opens=OPENS - week, closes=CLOSES - week),  # closed
+    ])
+    other_topic = round_definition(1, bank="song", count=2)
+    other_topic["draw"] = [{"bank": "song", "topic": "Khác", "count": 2}]
+    load_contest(app, tmp_path, "chu-de-khac", [other_topic])
+    auth.login_as("admin")
+    question_id = question_ids(app, "song")[0]
+
+    page = client.get(f"/banks/song/questions/{question_id}").get_data(as_text=True)
+
+    assert "Câu hỏi này có thể được rút trong 2 vòng thi đang mở hoặc sắp mở" in page
+    assert "Cuộc thi dang-mo · vòng 1 (Tuần 1): đang mở" in page
+    assert "Cuộc thi dang-mo · vòng 2 (Tuần 2): chưa mở" in page
+    assert "vòng 3" not in page and "chu-de-khac" not in page
+    assert "lượt thi đã rút câu này giữ nguyên" in page
