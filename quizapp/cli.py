@@ -13,7 +13,14 @@ from quizapp import audit
 from quizapp.attempts.services import finalise_expired
 from quizapp.auth import services as accounts
 from quizapp.auth.models import ROLES
-from quizapp.banks.services import BankFileInvalid, bank_by_slug, export_bank_xlsx, import_bank_file
+from quizapp.banks.access import BankReadOnly
+from quizapp.banks.services import (
+    BankFileInvalid,
+    bank_by_slug,
+    export_bank_xlsx,
+    import_bank_file,
+    slug_from_filename,
+)
 from quizapp.contests import access
 from quizapp.contests.models import Contest, ContestStaff, Round
 from quizapp.contests.services import ContestInvalid, save_contest, validate_contest
@@ -110,6 +117,12 @@ def import_bank(file: str, slug: str | None, title: str | None, dry_run: bool, o
         db.session.rollback()
         messages = " ".join(message for messages in error.fields.values() for message in messages)
         raise click.ClickException(messages) from None
+    except BankReadOnly:
+        # Importing for an owner acts as that organiser: not into a bank they may not change.
+        db.session.rollback()
+        target = slug or slug_from_filename(file)
+        raise click.ClickException(f"tài khoản {owner_phone} không được sửa ngân hàng {target}; "
+                                   "bỏ --owner để nhập với quyền quản trị") from None
     db.session.commit()
     verb = "Kiểm tra xong (không nhập)" if dry_run else "Đã nhập"
     click.echo(f"{verb} {report.created} câu hỏi mới vào ngân hàng {report.slug}"

@@ -10,7 +10,7 @@ from quizapp.audit import AuditEvent
 from quizapp.auth.models import User
 from quizapp.banks.models import Question
 from quizapp.extensions import db
-from tests.attempt_support import CLOSES, OPENS, import_bank, round_definition, simple_questions
+from tests.attempt_support import CLOSES, OPENS, import_bank, round_definition, simple_questions, write_bank_csv
 from tests.conftest import csrf_token
 
 
@@ -38,9 +38,11 @@ def test_contest_loads_are_logged_with_before_and_after(app, tmp_path, runner):
     assert events(app, "bank.imported")[0].after["new_questions"] == 4
 
 
-def test_an_organisers_change_to_a_question_names_the_organiser(app, tmp_path, client, auth):
-    import_bank(app, tmp_path, "sua", simple_questions("sua", 2))
+def test_an_organisers_change_to_a_question_names_the_organiser(app, tmp_path, client, auth, runner):
     phone = auth.login_as("organiser")
+    # The organiser's own bank: a shared one is read-only to organisers.
+    path = write_bank_csv(tmp_path / "sua.csv", simple_questions("sua", 2))
+    assert runner.invoke(args=["banks", "import", str(path), "--bank", "sua", "--owner", phone]).exit_code == 0
     with app.app_context():
         question_id = db.session.scalars(select(Question.id).order_by(Question.id)).first()
 

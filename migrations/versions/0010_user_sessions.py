@@ -4,7 +4,7 @@ Each sign-in gets a row; the signed cookie names it, and a request is signed in 
 its row has no ended_at. Cookies signed before this revision name no row and are signed out.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-10 09:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import quizapp.clock  # noqa: F401 - the project's column types
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

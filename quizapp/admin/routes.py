@@ -2,6 +2,7 @@
 
 - ``GET  /admin/users``                  accounts, searchable by phone or name
 - ``POST /admin/users/<id>/role``        change an account's role (audit-logged)
+- ``POST /admin/users/<id>/units``       let an account edit the units directory, or stop it (audit-logged)
 - ``GET  /admin/audit``                  organisers', judges' and admins' actions, newest first
 """
 
@@ -55,6 +56,21 @@ def set_role(user_id: int):
     else:
         db.session.commit()
         flash(f"{user.full_name} ({user.phone}): {ROLE_LABELS[user.role]}.", "success")
+    return redirect(url_for(".users", q=request.args.get("q") or None, page=request.args.get("page", type=int)))
+
+
+@bp.post("/users/<int:user_id>/units")
+@role_required("admin")
+def set_units_editor(user_id: int):
+    """Grant or withdraw ``can_edit_units``: loading the units directory and editing headcounts."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    allowed = request.form.get("allowed") == "1"
+    accounts.set_units_editor(user, allowed)
+    db.session.commit()
+    flash(f"{user.full_name} ({user.phone}): "
+          + ("được sửa danh mục đơn vị." if allowed else "không còn được sửa danh mục đơn vị."), "success")
     return redirect(url_for(".users", q=request.args.get("q") or None, page=request.args.get("page", type=int)))
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.orm import selectinload
 from quizapp import clock
 from quizapp.attempts import services as service
 from quizapp.attempts.tokens import option_tokens, parse_indexes
-from quizapp.banks.models import Option
 from quizapp.contests.keys import held_keys
 from quizapp.contests.models import Attempt, AttemptItem
 from quizapp.extensions import db
@@ -27,15 +26,16 @@ def attempt_json(attempt: Attempt) -> dict[str, object]:
     """The attempt as its taker sees it: a question carries its key (``correct``, with its
     ``explanation`` and ``source``, which often give the key away) only when the round's review
     policy allows it and no competitive round can still draw the question (contests.keys);
-    a key held back for that reason says when it will appear (``key_held_until``)."""
+    a key held back for that reason says when it will appear (``key_held_until``).
+
+    Texts come from the revision of each question the attempt drew, never from the bank as it
+    is now, so an organiser's later edit changes nothing here (DESIGN §3 rule 9).
+    """
     now = clock.now()
     items = db.session.scalars(
         select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
-        .options(selectinload(AttemptItem.question)).order_by(AttemptItem.position)
+        .options(selectinload(AttemptItem.version)).order_by(AttemptItem.position)
     ).all()
-    option_text = dict(db.session.execute(
-        select(Option.id, Option.text).where(Option.question_id.in_([item.question_id for item in items]))
-    ).all())
     review = service.review_allowed(attempt, now)
     held = held_keys([item.question_id for item in items], now) if review else {}
     round_ = attempt.round
@@ -43,11 +43,14 @@ def attempt_json(attempt: Attempt) -> dict[str, object]:
     for item in items:
         tokens = option_tokens(attempt.id, item.question_id, item.option_count)
         chosen = parse_indexes(item.chosen)
+        version = item.version
+        option_text = version.option_texts()
         question = {
             "id": item.question_id,
-            "text": item.question.text,
+            "text": version.text,
             "multiple": item.multiple,
-            "options": [{"id": tokens[index], "text": option_text[option_id]}
+            # An option an edit removed before revisions were kept (migration 0009) shows as a dash.
+            "options": [{"id": tokens[index], "text": option_text.get(option_id, "—")}
                         for index, option_id in enumerate(item.option_ids)],
             "selected": [tokens[index] for index in chosen],
         }
@@ -55,8 +58,8 @@ def attempt_json(attempt: Attempt) -> dict[str, object]:
             question["key_held_until"] = iso(held[item.question_id])
         elif review:
             question["correct"] = [tokens[index] for index in parse_indexes(item.correct_key)]
-            question["explanation"] = item.question.explanation
-            question["source"] = item.question.source
+            question["explanation"] = version.explanation
+            question["source"] = version.source
         questions.append(question)
     return {
         "id": attempt.id,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Boolean, func, select, update
+from sqlalchemy import Boolean, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from quizapp import clock
@@ -20,7 +20,7 @@ from quizapp.attempts.admission import admit_start
 from quizapp.attempts.tokens import canonical, option_tokens, parse_indexes, shown_indexes
 from quizapp.auth.models import User, UserSession
 from quizapp.banks.formats.common import MAX_OPTIONS
-from quizapp.banks.models import Bank, Option, Question, Topic
+from quizapp.banks.models import Bank, Question, QuestionVersion, Topic
 from quizapp.clock import UTCDateTime, grace
 from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
 from quizapp.dedicated import DedicatedConnections, driver_sql
@@ -196,8 +196,9 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False, origi
     raise AttemptLimitReached()
 
 
-def draw_questions(round_: Round) -> list[Question]:
-    """Questions per the round's blueprint, each entry drawn at random without repeats.
+def draw_questions(round_: Round) -> list[QuestionVersion]:
+    """Questions per the round's blueprint, each entry drawn at random without repeats, as the
+    current revision of each (what the taker will be shown and scored on, whatever edits come).
 
     Entries naming a topic are drawn before whole-bank entries, so a whole-bank draw never
     takes the questions a topic entry needs: a blueprint whose totals fit always draws.
@@ -215,11 +216,17 @@ def draw_questions(round_: Round) -> list[Question]:
             raise DrawUnavailable()
         chosen.extend(_random.sample(pool, int(entry["count"])))
     _random.shuffle(chosen)
-    by_id = {question.id: question for question in db.session.scalars(select(Question).where(Question.id.in_(chosen)))}
+    # One statement: each question's current revision, read together, so an edit committed
+    # meanwhile gives either the old revision or the new one, never half of each.
+    by_id = {version.question_id: version for version in db.session.scalars(
+        select(QuestionVersion)
+        .join(Question, and_(Question.id == QuestionVersion.question_id, Question.revision == QuestionVersion.revision))
+        .where(Question.id.in_(chosen))
+    )}
     return [by_id[question_id] for question_id in chosen]
 
 
-def _insert_attempt(round_: Round, user: User, number: int, now: datetime, questions: list[Question],
+def _insert_attempt(round_: Round, user: User, number: int, now: datetime, questions: list[QuestionVersion],
                     origin: Origin) -> Attempt:
     # An untimed practice attempt still ends with its round.
     deadline = round_.closes_at
@@ -232,22 +239,18 @@ def _insert_attempt(round_: Round, user: User, number: int, now: datetime, quest
     )
     db.session.add(attempt)
     db.session.flush()
-    options: dict[int, list[tuple[int, bool]]] = {}
-    for option_id, question_id, is_correct in db.session.execute(
-        select(Option.id, Option.question_id, Option.is_correct)
-        .where(Option.question_id.in_([question.id for question in questions]))
-        .order_by(Option.question_id, Option.position)
-    ):
-        options.setdefault(question_id, []).append((option_id, is_correct))
-    for position, question in enumerate(questions):
-        shown = list(options[question.id])
+    rows = []
+    for position, version in enumerate(questions):
+        shown = list(version.options)
         _random.shuffle(shown)
-        db.session.add(AttemptItem(
-            attempt_id=attempt.id, position=position, question_id=question.id, multiple=question.multiple,
-            option_count=len(shown), option_ids=[option_id for option_id, _ in shown],
-            correct_key=canonical(index for index, (_, correct) in enumerate(shown) if correct),
-        ))
-    db.session.flush()
+        rows.append({
+            "attempt_id": attempt.id, "position": position, "question_id": version.question_id,
+            "question_revision": version.revision, "multiple": version.multiple, "option_count": len(shown),
+            "option_ids": [option["id"] for option in shown],
+            "correct_key": canonical(index for index, option in enumerate(shown) if option["correct"]),
+        })
+    # One bulk INSERT: the draw runs at the opening-minute spike.
+    db.session.execute(insert(AttemptItem), rows)
     return attempt
 
 

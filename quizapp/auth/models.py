@@ -44,6 +44,9 @@ class User(UserMixin, db.Model):
     participant_group: Mapped[str | None] = mapped_column(String(32))
     role: Mapped[str] = mapped_column(String(16), default="taker")
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Granted by an admin (DESIGN §7): may load and edit the units directory and its headcounts,
+    # whatever the role. The directory is installation-wide, so no organiser may by default.
+    can_edit_units: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Bumped when the password changes: it is part of the session id, so every other
     # session of this account ends, whatever its record says (see UserSession).
     session_version: Mapped[int] = mapped_column(default=1)

@@ -121,3 +121,13 @@ def set_role(user: User, role: str, *, by: User) -> None:
         return
     audit.record("user.role_changed", "user", user.id, before={"role": user.role}, after={"role": role})
     user.role = role
+
+
+def set_units_editor(user: User, allowed: bool) -> None:
+    """Let an account load and edit the units directory and its headcounts, or stop it
+    (audit-logged); its role stays what it is (DESIGN §7)."""
+    if user.can_edit_units == allowed:
+        return
+    audit.record("user.units_editor", "user", user.id, before={"can_edit_units": user.can_edit_units},
+                 after={"can_edit_units": allowed})
+    user.can_edit_units = allowed

@@ -62,3 +62,14 @@ class QuestionForm(Form):
 for _letter in LETTERS:
     setattr(QuestionForm, f"option_{_letter.lower()}",
             StringField(f"Phương án {_letter}", validators=[Optional(), Length(max=MAX_OPTION)]))
+
+
+class CopyBankForm(Form):
+    """Copy a bank that is read-only to the organiser into a bank of their own."""
+
+    new_slug = StringField(
+        "Mã ngân hàng mới",
+        validators=[DataRequired("Vui lòng nhập mã ngân hàng mới."), Length(max=64),
+                    Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", message="Chỉ chữ thường không dấu, số và dấu gạch ngang.")],
+    )
+    new_title = StringField("Tên ngân hàng mới", validators=[Optional(), Length(max=200)])

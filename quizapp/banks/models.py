@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizapp.auth.models import User
@@ -57,6 +57,9 @@ class Question(db.Model):
     source: Mapped[str | None] = mapped_column(String(500))
     difficulty: Mapped[int | None]
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The number of the question's current QuestionVersion: an attempt records the revision it
+    # drew, so a later edit changes future draws only.
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -79,3 +82,29 @@ class Option(db.Model):
     is_correct: Mapped[bool] = mapped_column(default=False)
 
     question: Mapped[Question] = relationship(back_populates="options")
+
+
+class QuestionVersion(db.Model):
+    """What takers are shown of one revision of a question, never changed once written.
+
+    An attempt item points at the revision it drew (DESIGN §3 rule 9): the attempt page, its
+    review and its score stay what the taker saw, whatever the organiser edits later. One row
+    per revision, not a copy per attempt item, so a national week of attempts adds nothing.
+    """
+
+    __tablename__ = "question_versions"
+    __table_args__ = (UniqueConstraint("question_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    revision: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    multiple: Mapped[bool]
+    # In the bank's order: [{"id": option id, "text": …, "correct": bool}, …]
+    options: Mapped[list[dict]] = mapped_column(JSON)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def option_texts(self) -> dict[int, str]:
+        return {option["id"]: option["text"] for option in self.options}

@@ -22,7 +22,7 @@ from flask_login import current_user
 
 from quizapp.banks import access, services
 from quizapp.banks.formats.common import LETTERS, ParsedQuestion, parse_difficulty
-from quizapp.banks.forms import NEW_BANK, QuestionForm, UploadForm
+from quizapp.banks.forms import NEW_BANK, CopyBankForm, QuestionForm, UploadForm
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
 from quizapp.inputs import page_number
@@ -120,7 +120,9 @@ def _evict_previews(directory: Path, *, max_age: float, max_files: int, max_byte
 @bp.route("/upload", methods=["GET", "POST"])
 @role_required("organiser")
 def upload():
-    banks = [bank for bank, _count, _topics in services.bank_summaries(access.bank_filter(current_user))]
+    visible = [bank for bank, _count, _topics in services.bank_summaries(access.bank_filter(current_user))]
+    # Only the banks this person may change are offered to import into.
+    banks = [bank for bank in visible if access.may_write_bank(current_user, bank)]
     form = UploadForm(banks)
     if not form.validate_on_submit():
         return render_template("banks/upload.html", form=form), 422 if form.errors else 200
@@ -128,6 +130,11 @@ def upload():
     data = form.file.data.read()
     slug = form.bank.data or form.new_slug.data or services.slug_from_filename(filename)
     existing = services.bank_by_slug(slug)
+    if existing is not None and existing in visible and existing not in banks:
+        # A shared bank, or one a contest lets this person see: read-only to them.
+        form.new_slug.errors = [*form.new_slug.errors, f"Ngân hàng {slug} chỉ đọc với bạn; hãy sao chép nó thành "
+                                                       "ngân hàng của mình rồi nhập vào bản sao."]
+        return render_template("banks/upload.html", form=form), 422
     if existing is not None and existing not in banks:
         # Another organisation's bank: adding to it (or saying what is in it) is not ours to do.
         form.new_slug.errors = [*form.new_slug.errors, f"Mã {slug} đã có ngân hàng khác dùng; chọn mã khác."]
@@ -164,6 +171,11 @@ def confirm_upload():
         db.session.rollback()
         return render_template("banks/preview.html", filename=pending["filename"], errors=error.errors,
                                report=None), 422
+    except access.BankReadOnly as error:
+        # The bank was made by someone else since the preview, or is no longer this person's.
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("banks.upload"))
     finally:
         path.unlink(missing_ok=True)
     db.session.commit()
@@ -178,13 +190,41 @@ def confirm_upload():
 @bp.get("/<slug>")
 @role_required("organiser")
 def show(slug: str):
-    bank = access.bank_or_abort(slug)
+    return _show(access.bank_or_abort(slug))
+
+
+def _show(bank, copy_form: CopyBankForm | None = None):
     query = clean_text(request.args.get("q"))
     page = page_number()
     questions, total = services.search_questions(bank, query, page, PAGE_SIZE)
+    if copy_form is None:
+        copy_form = CopyBankForm(data={"new_slug": f"{bank.slug}-ban-sao"[:64]})
     return render_template("banks/show.html", bank=bank, questions=questions, total=total, query=query,
                            page=page, page_size=PAGE_SIZE, letters=LETTERS,
-                           contests=access.contests_drawing_from(current_user, bank))
+                           contests=access.contests_drawing_from(current_user, bank),
+                           writable=access.may_write_bank(current_user, bank), copy_form=copy_form
+                           ), 422 if copy_form.errors else 200
+
+
+@bp.post("/<slug>/copy")
+@role_required("organiser")
+def copy(slug: str):
+    """Copy a bank this person may see into a new bank of their own (audit-logged)."""
+    bank = access.bank_or_abort(slug)
+    form = CopyBankForm()
+    if form.validate_on_submit():
+        try:
+            new = services.copy_bank(bank, slug=form.new_slug.data, title=form.new_title.data,
+                                     owner=current_user._get_current_object())
+        except ValidationFailed as error:
+            db.session.rollback()
+            form.new_slug.errors = [*form.new_slug.errors, *error.fields.get("slug", [])]
+            form.new_title.errors = [*form.new_title.errors, *error.fields.get("title", [])]
+        else:
+            db.session.commit()
+            flash(f"Đã sao chép thành ngân hàng {new.title} của bạn.", "success")
+            return redirect(url_for("banks.show", slug=new.slug))
+    return _show(bank, form)
 
 
 @bp.get("/<slug>/export.xlsx")
@@ -233,7 +273,7 @@ def _edited(form: QuestionForm) -> ParsedQuestion:
 @bp.route("/<slug>/questions/<int:question_id>", methods=["GET", "POST"])
 @role_required("organiser")
 def edit_question(slug: str, question_id: int):
-    bank = access.bank_or_abort(slug)
+    bank = access.writable_bank_or_abort(slug)
     question = services.get_question(bank, question_id)
     form = _form_for(question)
     if form.validate_on_submit():
@@ -245,14 +285,15 @@ def edit_question(slug: str, question_id: int):
             db.session.commit()
             flash("Đã lưu câu hỏi.", "success")
             return redirect(url_for("banks.show", slug=bank.slug))
-    return render_template("banks/question.html", bank=bank, question=question, form=form,
-                           letters=LETTERS), 422 if form.errors else 200
+    return render_template("banks/question.html", bank=bank, question=question, form=form, letters=LETTERS,
+                           live_rounds=access.live_rounds_drawing(bank, question.topic.name)
+                           ), 422 if form.errors else 200
 
 
 @bp.post("/<slug>/questions/<int:question_id>/active")
 @role_required("organiser")
 def set_active(slug: str, question_id: int):
-    bank = access.bank_or_abort(slug)
+    bank = access.writable_bank_or_abort(slug)
     question = services.get_question(bank, question_id)
     active = request.form.get("active") == "1"
     services.set_active(question, active)

@@ -10,15 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import BinaryIO
 
-from sqlalchemy import func, insert, or_, select, true
+from sqlalchemy import func, insert, or_, select, true, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from quizapp import audit
 from quizapp.auth.models import User
+from quizapp.banks.access import BankReadOnly, may_write_bank
 from quizapp.banks.formats import ParsedQuestion, parse_file
 from quizapp.banks.formats.common import LETTERS, check_question, text_hash
 from quizapp.banks.formats.spreadsheet import EXPORT_HEADER
-from quizapp.banks.models import Bank, Option, Question, Topic
+from quizapp.banks.models import Bank, Option, Question, QuestionVersion, Topic
 from quizapp.errors import DomainError, NotFound, ValidationFailed
 from quizapp.extensions import db
 from quizapp.text import clean_text
@@ -81,7 +82,9 @@ def import_bank_file(
     """Parse, check and (unless ``dry_run``) import a bank file into the bank ``slug``.
 
     Nothing is written when any record is bad: ``BankFileInvalid`` lists every problem.
-    Questions already in the bank are skipped and reported.
+    Questions already in the bank are skipped and reported. An import for an ``owner`` into an
+    existing bank they may not change is refused (``BankReadOnly``); without an owner (the
+    server's command line) it is the admin's.
     """
     title = clean_text(title)
     if len(title) > 200:
@@ -91,6 +94,8 @@ def import_bank_file(
         raise BankFileInvalid([f"{filename}:{line}: {message}" for line, message in sorted(result.errors)])
     slug = check_slug(slug or slug_from_filename(filename))
     bank = bank_by_slug(slug)
+    if bank is not None and owner is not None and not may_write_bank(owner, bank):
+        raise BankReadOnly()
     known = set()
     if bank is not None:
         known = set(db.session.scalars(select(Question.text_hash).where(Question.bank_id == bank.id)))
@@ -145,7 +150,67 @@ def _insert(bank: Bank, questions: list[ParsedQuestion]) -> None:
         for question_id, question in zip(ids, questions, strict=True)
         for position, text in enumerate(question.options)
     ]
-    db.session.execute(insert(Option), options)
+    option_ids = iter(db.session.scalars(insert(Option).returning(Option.id, sort_by_parameter_order=True),
+                                         options).all())
+    # Revision 1 of each question, what its first takers will be shown.
+    db.session.execute(insert(QuestionVersion), [
+        _version_row(question_id, 1, question.text, question.multiple, [
+            {"id": next(option_ids), "text": text, "correct": position in question.correct}
+            for position, text in enumerate(question.options)
+        ], question.explanation, question.source)
+        for question_id, question in zip(ids, questions, strict=True)
+    ])
+
+
+def _version_row(question_id: int, revision: int, text: str, multiple: bool, options: list[dict],
+                 explanation: str | None, source: str | None) -> dict:
+    return {"question_id": question_id, "revision": revision, "text": text, "multiple": multiple,
+            "options": options, "explanation": explanation, "source": source}
+
+
+def _shown(question: Question) -> dict:
+    """What a taker is shown of ``question`` as it stands: the content of a QuestionVersion."""
+    return _version_row(question.id, question.revision, question.text, question.multiple, [
+        {"id": option.id, "text": option.text, "correct": option.is_correct} for option in question.options
+    ], question.explanation, question.source)
+
+
+def current_version(question: Question) -> QuestionVersion | None:
+    return db.session.scalar(select(QuestionVersion).where(
+        QuestionVersion.question_id == question.id, QuestionVersion.revision == question.revision))
+
+
+def copy_bank(bank: Bank, *, slug: str, title: str | None, owner: User) -> Bank:
+    """A new bank owned by ``owner`` with every topic and question of ``bank`` (inactive ones
+    stay inactive), for an organiser who needs to change a bank that is read-only to them."""
+    slug = check_slug(clean_text(slug))
+    title = clean_text(title) or f"{bank.title} (bản sao)"[:200]
+    if len(title) > 200:
+        raise ValidationFailed({"title": ["Tên ngân hàng tối đa 200 ký tự."]})
+    if bank_by_slug(slug) is not None:
+        raise ValidationFailed({"slug": [f"Mã {slug} đã có ngân hàng khác dùng; chọn mã khác."]})
+    copy = Bank(slug=slug, title=title, owner=owner)
+    db.session.add(copy)
+    db.session.flush()
+    questions = list(db.session.scalars(
+        select(Question).where(Question.bank_id == bank.id)
+        .options(selectinload(Question.options), joinedload(Question.topic)).order_by(Question.id)))
+    parsed = [
+        ParsedQuestion(line=0, topic=question.topic.name, text=question.text,
+                       options=[option.text for option in question.options],
+                       correct={option.position for option in question.options if option.is_correct},
+                       multiple=question.multiple, explanation=question.explanation, source=question.source,
+                       difficulty=question.difficulty)
+        for question in questions
+    ]
+    _insert(copy, parsed)
+    inactive = [question.text_hash for question in questions if not question.is_active]
+    if inactive:
+        db.session.execute(update(Question).where(Question.bank_id == copy.id, Question.text_hash.in_(inactive))
+                           .values(is_active=False))
+    audit.record("bank.copied", "bank", copy.slug, after={
+        "from": bank.slug, "questions": len(questions), "owner_id": owner.id})
+    return copy
 
 
 # --- export --------------------------------------------------------------------------------
@@ -319,8 +384,22 @@ def update_question(question: Question, edited: ParsedQuestion) -> Question:
             question.options.append(Option(position=position, text=text, is_correct=position in edited.correct))
     del question.options[len(edited.options):]
     db.session.flush()
+    _new_revision_if_changed(question)
     audit.record("question.edited", "question", question.id, before=before, after=question_summary(question))
     return question
+
+
+def _new_revision_if_changed(question: Question) -> None:
+    """Attempts that drew the question keep the revision they drew; later draws get the new one.
+    A change takers cannot see (the topic, the difficulty) makes no new revision."""
+    version = current_version(question)
+    shown = _shown(question)
+    if version is not None and all(getattr(version, name) == shown[name]
+                                   for name in ("text", "multiple", "options", "explanation", "source")):
+        return
+    question.revision += 1
+    db.session.add(QuestionVersion(**{**shown, "revision": question.revision}))
+    db.session.flush()
 
 
 def set_active(question: Question, active: bool) -> Question:

@@ -18,11 +18,11 @@ from flask import Flask, abort
 from flask_login import current_user
 from sqlalchemy import ColumnElement, select, true
 
-from quizapp import audit
+from quizapp import audit, clock
 from quizapp.auth.models import User
 from quizapp.banks import access as bank_access
 from quizapp.banks.models import Bank
-from quizapp.contests.models import STAFF_ROLES, Contest, ContestStaff, Round
+from quizapp.contests.models import ROUND_STATES, STAFF_ROLES, Contest, ContestStaff, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.phone import mask_phone
@@ -147,5 +147,18 @@ def contests_drawing_from(user, bank: Bank) -> list[Contest]:
     return [contest for contest in contests if any(bank.slug in round_.bank_slugs for round_ in contest.rounds)]
 
 
+def live_rounds_drawing(bank: Bank, topic: str | None) -> list[bank_access.LiveRound]:
+    """Every round of any contest, open or yet to open, whose draw may take a question of
+    ``bank`` in ``topic``: what an edit of that question would have reached before revisions."""
+    now = clock.now()
+    rounds = db.session.scalars(
+        select(Round).join(Contest).where(Round.closes_at > now).order_by(Round.opens_at, Round.id))
+    return [
+        bank_access.LiveRound(round_.contest.title, round_.number, round_.title, ROUND_STATES[round_.status(now)])
+        for round_ in rounds
+        if any(entry["bank"] == bank.slug and entry.get("topic") in (None, "", topic) for entry in round_.draw or ())
+    ]
+
+
 def init_app(app: Flask) -> None:
-    bank_access.init_app(app, bank_access.Draws(banks_drawn_by, contests_drawing_from))
+    bank_access.init_app(app, bank_access.Draws(banks_drawn_by, contests_drawing_from, live_rounds_drawing))

@@ -2,11 +2,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizapp.auth.models import User
-from quizapp.banks.models import Question
+from quizapp.banks.models import Question, QuestionVersion
 from quizapp.clock import UTCDateTime, utcnow
 from quizapp.extensions import db
 
@@ -182,19 +193,23 @@ class AttemptItem(db.Model):
 
     The taker sees option k of ``option_ids`` under an opaque token (attempts/tokens.py); the
     answer is stored as the shown indexes, canonically ("0,2"), next to the correct ones, so
-    scoring is a string comparison in SQL and saving needs no lookup.
+    scoring is a string comparison in SQL and saving needs no lookup. The texts shown are those
+    of the question's revision drawn (``version``), whatever the bank says now.
     """
 
     __tablename__ = "attempt_items"
     __table_args__ = (
         UniqueConstraint("attempt_id", "position"),
         UniqueConstraint("attempt_id", "question_id"),
+        ForeignKeyConstraint(["question_id", "question_revision"],
+                             ["question_versions.question_id", "question_versions.revision"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"))
     position: Mapped[int]
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    question_revision: Mapped[int]
     multiple: Mapped[bool]
     option_count: Mapped[int]
     # Real option ids in the order shown.
@@ -206,4 +221,5 @@ class AttemptItem(db.Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")
-    question: Mapped[Question] = relationship()
+    question: Mapped[Question] = relationship(viewonly=True)
+    version: Mapped[QuestionVersion] = relationship(viewonly=True)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from quizapp import audit
 from quizapp.extensions import db
-from quizapp.roles import role_required
+from quizapp.units.access import directory_required, may_edit_directory
 from quizapp.units.forms import HeadcountForm, UnitsUploadForm
 from quizapp.units.models import Unit
 from quizapp.units.services import UnitsFileError, load_units_csv, unit_tree
@@ -13,13 +14,18 @@ bp = Blueprint("units", __name__, url_prefix="/units")
 
 
 @bp.get("/")
-@role_required("organiser")
+@directory_required(edit=False)
 def index():
-    return render_template("units/index.html", tree=unit_tree(), form=UnitsUploadForm())
+    return _index(UnitsUploadForm())
+
+
+def _index(form: UnitsUploadForm, errors: list[str] | None = None):
+    return render_template("units/index.html", tree=unit_tree(), form=form, file_errors=errors,
+                           may_edit=may_edit_directory(current_user))
 
 
 @bp.post("/upload")
-@role_required("organiser")
+@directory_required(edit=True)
 def upload():
     """Load or update the directory from a CSV file: all or nothing, every bad row reported."""
     form = UnitsUploadForm()
@@ -36,11 +42,11 @@ def upload():
             flash(f"Đã nạp danh mục: {report.created} đơn vị mới, {report.updated} cập nhật, "
                   f"{report.unchanged} không đổi.", "success")
             return redirect(url_for(".index"))
-    return render_template("units/index.html", tree=unit_tree(), form=form, file_errors=errors), 422
+    return _index(form, errors), 422
 
 
 @bp.route("/<code>/headcount", methods=["GET", "POST"])
-@role_required("organiser")
+@directory_required(edit=True)
 def headcount(code: str):
     unit = db.session.scalar(db.select(Unit).where(Unit.code == code))
     if unit is None:

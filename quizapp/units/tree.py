@@ -26,15 +26,30 @@ class Node:
 
 
 class Directory:
+    """The directory walked once, top down, with no recursion: whatever depth or loop an older
+    directory holds (the loader now refuses both), every page that uses it answers."""
+
     def __init__(self, nodes: dict[int, Node]) -> None:
         self.nodes = nodes
         self.children: dict[int | None, list[int]] = {}
         for node in nodes.values():
-            self.children.setdefault(node.parent_id, []).append(node.id)
+            parent = node.parent_id if node.parent_id in nodes else None
+            self.children.setdefault(parent, []).append(node.id)
         roots = self.children.get(None, [])
         # One root with units below it is the province: its children are the districts.
         self.root = nodes[roots[0]] if len(roots) == 1 and roots[0] in self.children else None
         self.districts = set(self.children[self.root.id] if self.root else roots)
+        # Parents before children, each unit once; units on a loop are never reached.
+        self.top_down: list[int] = []
+        self._district: dict[int, int] = {}
+        queue = list(roots)
+        for unit_id in queue:  # the list grows as it is read: a breadth-first walk
+            self.top_down.append(unit_id)
+            parent = nodes[unit_id].parent_id
+            self._district[unit_id] = (unit_id if unit_id in self.districts or parent not in self._district
+                                       else self._district[parent])
+            queue.extend(self.children.get(unit_id, []))
+        self._headcounts = self._sum_headcounts()
 
     @classmethod
     def load(cls) -> Directory:
@@ -42,17 +57,23 @@ class Directory:
             select(Unit.id, Unit.code, Unit.name, Unit.parent_id, Unit.headcount))})
 
     def district_of(self, unit_id: int) -> int:
-        """The district ``unit_id`` is in (the loader refuses cycles), or the root itself."""
-        while unit_id not in self.districts and self.nodes[unit_id].parent_id is not None:
-            unit_id = self.nodes[unit_id].parent_id
-        return unit_id
+        """The district ``unit_id`` is in, or the root itself (a unit on a loop: itself)."""
+        return self._district.get(unit_id, unit_id)
 
     def headcount(self, unit_id: int) -> int | None:
         """A unit's own headcount, else the sum of its children's when every one of them is known."""
-        if self.nodes[unit_id].headcount is not None:
-            return self.nodes[unit_id].headcount
-        below = [self.headcount(child) for child in self.children.get(unit_id, [])]
-        return sum(below) if below and None not in below else None
+        return self._headcounts.get(unit_id, self.nodes[unit_id].headcount)
+
+    def _sum_headcounts(self) -> dict[int, int | None]:
+        totals: dict[int, int | None] = {}
+        for unit_id in reversed(self.top_down):  # children before their parents
+            own = self.nodes[unit_id].headcount
+            if own is not None:
+                totals[unit_id] = own
+                continue
+            below = [totals[child] for child in self.children.get(unit_id, [])]
+            totals[unit_id] = sum(below) if below and None not in below else None
+        return totals
 
     def roll_up(self, counted: dict[int | None, tuple[int, ...]]) -> dict[int, tuple[int, ...]]:
         """Counts per unit added up per district (people belong to one unit, so people add up).

@@ -1,5 +1,6 @@
 """The units directory pages: upload a CSV (all or nothing, every bad row shown), browse the
-tree, edit a headcount (audit-logged); organisers only."""
+tree, edit a headcount (audit-logged). Organisers read it; only admins and accounts an admin
+grants can_edit_units change it (DESIGN §7)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,22 @@ def units(app) -> int:
         return db.session.scalar(select(func.count()).select_from(Unit))
 
 
-def test_an_organiser_uploads_the_directory_and_edits_a_headcount(app, client, auth):
-    auth.login_as("organiser")
+def grant_units_editor(app, phone: str, allowed: bool = True):
+    """An admin, on /admin/users, lets the account with ``phone`` edit the directory (or stops it)."""
+    from quizapp.auth.models import User
+    from tests.conftest import Accounts
+
+    admin = app.test_client()
+    Accounts(app, admin).login_as("admin")
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.phone == phone))
+    return admin.post(f"/admin/users/{user_id}/units",
+                      data={"allowed": "1" if allowed else "0", "csrf_token": csrf_token(admin)})
+
+
+def test_a_directory_editor_uploads_the_directory_and_edits_a_headcount(app, client, auth):
+    phone = auth.login_as("organiser")
+    assert grant_units_editor(app, phone).status_code == 302
 
     loaded = upload(client, GOOD)
     edited = client.post("/units/X02/headcount", data={"csrf_token": csrf_token(client), "headcount": "75"},
@@ -44,7 +59,7 @@ def test_an_organiser_uploads_the_directory_and_edits_a_headcount(app, client, a
 
 
 def test_a_file_with_one_bad_row_loads_nothing_and_says_where(app, client, auth):
-    auth.login_as("organiser")
+    auth.login_as("admin")
 
     response = upload(client, BAD, "sai.csv")
 
@@ -60,3 +75,45 @@ def test_only_organisers_see_the_directory(app, client, auth):
     assert client.get("/units/").status_code == 403
     assert upload(client, GOOD).status_code == 403
     assert units(app) == 0
+
+
+def test_a_plain_organiser_reads_the_directory_but_cannot_change_it(app, client, auth, runner, tmp_path):
+    path = tmp_path / "don-vi.csv"
+    path.write_bytes(GOOD)
+    assert runner.invoke(args=["units", "load", str(path)]).exit_code == 0
+    auth.login_as("organiser")
+
+    page = client.get("/units/")
+    refused_upload = upload(client, "code,name\nX02,Xã Đã Đổi Tên\n".encode())
+    refused_form = client.get("/units/X02/headcount")
+    refused_edit = client.post("/units/X02/headcount", data={"csrf_token": csrf_token(client), "headcount": "9"})
+
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Xã Hai" in html
+    assert 'action="/units/upload"' not in html and "/units/X02/headcount" not in html
+    assert (refused_upload.status_code, refused_form.status_code, refused_edit.status_code) == (403, 403, 403)
+    with app.app_context():
+        assert db.session.scalar(select(Unit.name).where(Unit.code == "X02")) == "Xã Hai"
+        assert db.session.scalar(select(Unit.headcount).where(Unit.code == "X02")) is None
+
+
+def test_an_admin_grants_and_withdraws_the_right_to_edit_the_directory(app, client, auth):
+    from quizapp.auth.models import User
+
+    phone = auth.login_as("organiser")
+    assert upload(client, GOOD).status_code == 403
+
+    granted = grant_units_editor(app, phone)
+    loaded = upload(client, GOOD)
+    withdrawn = grant_units_editor(app, phone, allowed=False)
+    refused = client.post("/units/X02/headcount", data={"csrf_token": csrf_token(client), "headcount": "9"})
+
+    assert granted.status_code == 302 and loaded.status_code == 200 and units(app) == 3
+    assert withdrawn.status_code == 302 and refused.status_code == 403
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.phone == phone))
+        assert user.role == "organiser" and user.can_edit_units is False
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.units_editor")
+                                    .order_by(AuditEvent.id)).all()
+        assert [event.after for event in events] == [{"can_edit_units": True}, {"can_edit_units": False}]
+        assert all(event.target_id == str(user.id) and event.actor_id is not None for event in events)
