@@ -17,10 +17,10 @@ from datetime import datetime
 from itertools import islice
 
 from flask import Blueprint, abort, render_template
-from sqlalchemy import distinct, func, select
+from sqlalchemy import and_, distinct, func, select
 
 from quizapp.auth.models import User
-from quizapp.banks.models import Option, Question
+from quizapp.banks.models import QuestionVersion
 from quizapp.contests.keys import held_keys, key_notice
 from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
 from quizapp.extensions import db
@@ -114,18 +114,25 @@ def participation(round_id: int) -> Participation:
 
 
 def answer_key(round_id: int) -> list[KeyLine]:
-    """Every question drawn in the round, with the texts of its correct options, except the keys
-    a competitive round of any contest can still ask (DESIGN §3 rule 2): next week's round
-    usually draws the same bank."""
-    used = select(distinct(AttemptItem.question_id)).join(Attempt, Attempt.id == AttemptItem.attempt_id).where(
-        Attempt.round_id == round_id)
-    questions = db.session.execute(select(Question.id, Question.text).where(Question.id.in_(used))
-                                   .order_by(Question.id)).all()
-    held = held_keys([question_id for question_id, _text in questions])
-    shown = [question_id for question_id, _text in questions if question_id not in held]
-    correct: dict[int, list[str]] = {}
-    for question_id, text in db.session.execute(
-            select(Option.question_id, Option.text).where(Option.question_id.in_(shown), Option.is_correct)
-            .order_by(Option.question_id, Option.position)):
-        correct.setdefault(question_id, []).append(text)
-    return [KeyLine(text, correct.get(question_id, []), held.get(question_id)) for question_id, text in questions]
+    """Every question drawn in the round, as the round drew it (the latest revision its attempts
+    hold, not the bank as it is now: DESIGN §3 rule 9), with the texts of its correct options,
+    except the keys a competitive round of any contest can still ask (DESIGN §3 rule 2): next
+    week's round usually draws the same bank."""
+    drawn = (
+        select(AttemptItem.question_id, func.max(AttemptItem.question_revision).label("revision"))
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id).where(Attempt.round_id == round_id)
+        .group_by(AttemptItem.question_id).subquery()
+    )
+    versions = db.session.scalars(
+        select(QuestionVersion).join(drawn, and_(QuestionVersion.question_id == drawn.c.question_id,
+                                                 QuestionVersion.revision == drawn.c.revision))
+        .order_by(QuestionVersion.question_id)
+    ).all()
+    held = held_keys([version.question_id for version in versions])
+    return [
+        KeyLine(version.text,
+                [] if version.question_id in held else [option["text"] for option in version.options
+                                                        if option["correct"]],
+                held.get(version.question_id))
+        for version in versions
+    ]

@@ -102,3 +102,32 @@ def test_a_locked_week_holds_back_the_key_while_next_week_draws_the_same_bank(ma
     html = app.test_client().get(url).get_data(as_text=True)
     assert all(f"Đáp án: {option}" in html for option in correct)
     assert HELD_UNTIL_WEEK_2 not in html and 'id="key-held"' not in html
+
+
+def test_the_published_key_is_the_one_the_round_drew_not_a_later_edit(make_app, tmp_path):
+    """DESIGN §3 rule 9: an admin's edit after the lock (new text, options and key) changes
+    future draws only; the published key is what the round's takers were asked and scored on."""
+    app = make_app(**GENEROUS_LIMITS)
+    clock = install_clock(app)
+    questions = simple_questions("sk", 2)
+    import_bank(app, tmp_path, "sua-sau", questions)
+    (round_id,) = load_contest(app, tmp_path, "sua-sau-khoa", [round_definition(1, bank="sua-sau", count=2)])
+    taker = sign_up(app)
+    attempt = taker.started(round_id)
+    taker.submit(attempt["id"])
+    clock.set(CLOSES + timedelta(minutes=1))
+    judge = app.test_client()
+    Accounts(app, judge).login_as("judge", round_id=round_id)
+    judge.post(f"/judging/rounds/{round_id}/lock", data={"csrf_token": csrf_token(judge), "confirm": "yes"})
+    admin = app.test_client()
+    Accounts(app, admin).login_as("admin")
+    edited = admin.post(f"/banks/sua-sau/questions/{attempt['questions'][0]['id']}", data={
+        "csrf_token": csrf_token(admin), "topic": "Chung", "text": "Câu hỏi sửa sau khi khóa?",
+        "option_a": "Sửa A", "option_b": "Sửa B", "option_c": "Sửa C", "correct": ["C"]})
+    assert edited.status_code == 302
+
+    html = app.test_client().get("/contests/sua-sau-khoa/rounds/1/results").get_data(as_text=True)
+
+    assert "Câu hỏi sửa sau khi khóa?" not in html and "Sửa C" not in html
+    assert all(question.text in html for question in questions)
+    assert all(f"Đáp án: {option}" in html for question in questions for option in question.correct_texts)
