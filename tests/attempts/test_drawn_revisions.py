@@ -26,7 +26,8 @@ def shown(attempt: dict) -> list[tuple[int, str, list[tuple[str, str]]]]:
 def test_an_edit_or_deactivation_after_the_draw_leaves_the_attempt_as_drawn(app, tmp_path):
     install_clock(app)
     questions = simple_questions("ban", 3)
-    round_id = one_round(app, tmp_path, "ban", questions=questions, review="after_submit")
+    # A practice round: its review shows keys at submit (no competitive round draws this bank).
+    round_id = one_round(app, tmp_path, "ban", questions=questions, review="after_submit", practice=True)
     taker = sign_up(app)
     drawn = taker.started(round_id)
     key = answer_key(app, drawn)
