@@ -159,8 +159,8 @@ def _unexpected_error(error: Exception):
 
 
 def _api_answers_never_stored(response):
-    # The API blueprint marks its own answers; a URL that matches no API route (404, 405) never
-    # reaches it, and every answer under /api/ is about one person, errors included.
+    # Every answer under /api/ is about one person, errors included (a URL that matches no API
+    # route, 404 or 405, among them): no shared cache or phone browser cache may keep it.
     if wants_json():
         response.headers["Cache-Control"] = "no-store"
     return response

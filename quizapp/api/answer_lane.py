@@ -65,8 +65,9 @@ class AnswerSaveLane:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "PUT" and self.enabled and not self.app.debug:
             match = _PATH.fullmatch(environ.get("PATH_INFO", ""))
-            if match is not None and int(match[1]) <= MAX_ID and int(match[2]) <= MAX_ID:
-                body = self._saved(environ, int(match[1]), int(match[2]))
+            ids = (int(match[1]), int(match[2])) if match is not None else None
+            if ids is not None and max(ids) <= MAX_ID:
+                body = self._saved(environ, *ids)
                 if body is not None:
                     start_response("200 OK", [*self.headers, ("Content-Length", str(len(body)))])
                     return [body]

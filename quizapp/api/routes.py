@@ -57,13 +57,6 @@ def check_csrf_header() -> None:
         raise CSRFError("The CSRF token is missing or invalid.")
 
 
-@bp.after_request
-def no_store(response):
-    # Answers are per person; no shared cache or phone browser cache may keep them.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def user_json(user: User) -> dict[str, object]:
     return {
         "id": user.id,
