@@ -131,6 +131,10 @@ def register_extensions(app: Flask) -> None:
         if redis_url
         else None
     )
+    from quizapp import pressure
+
+    # When a protection turns people away: shared through that Redis when there is one.
+    pressure.init_app(app)
 
 
 def _sqlite_pragmas(busy_timeout_ms: int):

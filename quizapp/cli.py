@@ -13,6 +13,7 @@ from quizapp import audit
 from quizapp.attempts.services import finalise_expired
 from quizapp.auth import services as accounts
 from quizapp.auth.models import ROLES
+from quizapp.auth.passwords import HashingBusy
 from quizapp.banks.access import BankReadOnly
 from quizapp.banks.services import (
     BankFileInvalid,
@@ -62,6 +63,9 @@ def create_user(phone: str, full_name: str, role: str, password: str | None, uni
         db.session.rollback()
         messages = [f"{name}: {' '.join(texts)}" for name, texts in error.fields.items()]
         raise click.ClickException("; ".join(messages)) from None
+    except HashingBusy:
+        db.session.rollback()
+        raise click.ClickException("máy chủ đang bận băm mật khẩu cho các lượt đăng nhập; thử lại sau") from None
     audit.record("user.created", "user", user.id, after={"phone": user.phone, "role": role})
     db.session.commit()
     click.echo(f"Đã tạo tài khoản {user.phone} ({role}), id {user.id}.")

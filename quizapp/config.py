@@ -36,18 +36,34 @@ DEFAULTS: dict[str, object] = {
     # the request outside production, and production shows none.
     "PUBLIC_URL": None,
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
-    # Argon2id cost; tests lower it so thousands of hashes stay quick.
-    "PASSWORD_TIME_COST": 3,
-    "PASSWORD_MEMORY_COST_KIB": 65536,
+    # Argon2id cost: the cheapest here of OWASP's equivalent profiles (bench/README.md,
+    # signin.py); tests lower it so thousands of hashes stay quick. Older hashes are rewritten
+    # at the next successful sign-in.
+    "PASSWORD_TIME_COST": 5,
+    "PASSWORD_MEMORY_COST_KIB": 7168,
     "PASSWORD_PARALLELISM": 1,
+    # Password hashes computed at once on this host, across every worker (quizapp/slots.py):
+    # 0 = one fewer than the cores; never as many as the cores. Run more workers than this.
+    "PASSWORD_HASH_SLOTS": 0,
+    # Where the slots' lock files live (default: a directory under the system's temp dir,
+    # shared by every instance the same user runs on the host).
+    "PASSWORD_HASH_SLOTS_DIR": None,
+    # How long a request waits for a free slot before it is answered 503 busy, and the
+    # Retry-After it is given.
+    "PASSWORD_HASH_WAIT_MS": 60,
+    "PASSWORD_HASH_RETRY_AFTER": 1,
     "PASSWORD_MIN_LENGTH": 8,
     "SESSION_DAYS": 14,
     # Rate limits (Flask-Limiter syntax; the table is in quizapp/limits.py). Per account or
     # phone first; per IP only as a flood guard, because many honest takers share one IP.
-    "RATELIMIT_LOGIN_PER_PHONE": "10 per minute",
-    # Sign-ins whose phone is no phone number at all (refused like a wrong password).
-    "RATELIMIT_LOGIN_BAD_PHONE_PER_IP": "30 per minute",
     "RATELIMIT_LOGIN_PER_IP": "300 per minute",
+    # Failed sign-ins only (auth/protection.py): per address, per phone across all addresses,
+    # and a browser's own budget for an account it signed in to before.
+    "RATELIMIT_LOGIN_FAILURES_PER_IP": "40 per 10 minutes",
+    "RATELIMIT_LOGIN_FAILURES_PER_PHONE": "10 per 15 minutes",
+    "RATELIMIT_LOGIN_FAILURES_PER_BROWSER": "10 per 15 minutes",
+    # How long a browser stays trusted for an account it signed in to (quizapp_signin cookie).
+    "SIGNIN_COOKIE_DAYS": 365,
     "RATELIMIT_REGISTER_PER_IP": "30 per hour",
     "RATELIMIT_START_PER_ACCOUNT": "6 per minute",
     "RATELIMIT_SAVE_PER_ACCOUNT": "120 per minute",

@@ -7,23 +7,26 @@ Each limit is a shared limit: the page and the API route of one action draw from
 bucket. The numbers come from the config (``RATELIMIT_*``), so an installation can change
 them; docs/architecture.md has the table of defaults.
 
-| scope           | key                    | config key                    | default          |
-|-----------------|------------------------|-------------------------------|------------------|
-| login-phone     | the phone, normalised  | RATELIMIT_LOGIN_PER_PHONE     | 10 per minute    |
-| login-bad-phone | client IP              | RATELIMIT_LOGIN_BAD_PHONE_PER_IP | 30 per minute |
-| login-ip        | client IP              | RATELIMIT_LOGIN_PER_IP        | 300 per minute   |
-| register-ip     | client IP              | RATELIMIT_REGISTER_PER_IP     | 30 per hour      |
-| attempt-start   | the account            | RATELIMIT_START_PER_ACCOUNT   | 6 per minute     |
-| answer-save     | the account            | RATELIMIT_SAVE_PER_ACCOUNT    | 120 per minute   |
-| attempt-submit  | the account            | RATELIMIT_SUBMIT_PER_ACCOUNT  | 10 per minute    |
-| contest-password| the account and contest| RATELIMIT_CONTEST_PASSWORD    | 10 per 10 minutes|
+| scope            | key                          | config key                  | default           |
+|------------------|------------------------------|-----------------------------|-------------------|
+| login-ip         | client IP, every sign-in     | RATELIMIT_LOGIN_PER_IP      | 300 per minute    |
+| login-failures-ip | client IP, failures only    | ..._LOGIN_FAILURES_PER_IP   | 40 per 10 minutes |
+| login-failures-phone | normalised phone, failures | ..._LOGIN_FAILURES_PER_PHONE | 10 per 15 minutes |
+| login-failures-browser | browser + account, failures | ..._LOGIN_FAILURES_PER_BROWSER | 10 per 15 minutes |
+| register-ip      | client IP                    | RATELIMIT_REGISTER_PER_IP   | 30 per hour       |
+| attempt-start    | the account                  | RATELIMIT_START_PER_ACCOUNT | 6 per minute      |
+| answer-save      | the account                  | RATELIMIT_SAVE_PER_ACCOUNT  | 120 per minute    |
+| attempt-submit   | the account                  | RATELIMIT_SUBMIT_PER_ACCOUNT | 10 per minute    |
+| contest-password | the account and contest      | RATELIMIT_CONTEST_PASSWORD  | 10 per 10 minutes |
 
-A sign-in counts in ``login-phone`` under the phone as ``phone.normalise_phone`` reads it, the
-very number the password is checked against, so no way of writing a number gets a budget of
-its own; a sign-in whose phone does not normalise is refused like a wrong password and counts
-in ``login-bad-phone``, under the IP, never under the raw text. Guesses at a contest's password
-(the page's form and a start through the API with a password) share one budget per account and
-contest (``contest_password_try``).
+Failed sign-ins are budgeted apart from successful ones (DESIGN §3 rules 5 and 11): a sign-in
+is checked against its budgets before the password is hashed, and counted in them only when it
+fails (``failure_budget_wait``, ``count_failure``; auth/protection.py decides which budgets
+apply). The phone is the one ``phone.normalise_phone`` reads, the very number the password is
+checked against, so no way of writing a number gets a budget of its own; a phone that does not
+normalise is refused like a wrong password and counts under the IP only. Guesses at a
+contest's password (the page's form and a start through the API with a password) share one
+budget per account and contest (``contest_password_try``).
 
 Answer saves are also counted by the answer-save lane (api/answer_lane.py), in the same
 bucket, in batches (``LaneSaveCount``).
@@ -41,26 +44,11 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from quizapp.extensions import limiter
-from quizapp.phone import normalise_phone
 from quizapp.sessions import session_identity
 
 SAVE_SCOPE = "answer-save"
 # Set by the answer-save lane on a request it has already counted.
 SAVE_COUNTED = "quizapp.answer_save_counted"
-
-
-def _submitted_phone() -> str | None:
-    """The sign-in's phone as the password check reads it (the whole input), or None."""
-    if request.is_json:
-        body = request.get_json(silent=True)
-        raw = body.get("phone") if isinstance(body, dict) else None
-    else:
-        raw = request.form.get("phone")
-    return normalise_phone(raw) if isinstance(raw, str) else None
-
-
-def _phone_key() -> str:
-    return f"phone:{_submitted_phone()}"
 
 
 def account_key() -> str:
@@ -74,16 +62,6 @@ def _config(key: str):
     return lambda: current_app.config[key]
 
 
-login_per_phone = limiter.shared_limit(
-    _config("RATELIMIT_LOGIN_PER_PHONE"), scope="login-phone", key_func=_phone_key, methods=["POST"],
-    exempt_when=lambda: _submitted_phone() is None,
-)
-# A phone that does not normalise names no account; its sign-in is refused like a wrong
-# password (the dummy hash is still checked), so its budget is the client's IP.
-login_bad_phone_per_ip = limiter.shared_limit(
-    _config("RATELIMIT_LOGIN_BAD_PHONE_PER_IP"), scope="login-bad-phone", key_func=get_remote_address,
-    methods=["POST"], exempt_when=lambda: _submitted_phone() is not None,
-)
 login_per_ip = limiter.shared_limit(
     _config("RATELIMIT_LOGIN_PER_IP"), scope="login-ip", key_func=get_remote_address, methods=["POST"]
 )
@@ -162,12 +140,59 @@ def _parsed(value: str) -> list:
     return items
 
 
-# --- contest passwords --------------------------------------------------------------------
+# --- budgets counted by hand: failed sign-ins, contest passwords ------------------------
 
 CONTEST_GUESS_SCOPE = "contest-password"
-# Counts guesses in this process while the shared storage is unreachable, so a Redis outage
-# does not lift the budget.
+# Counts guesses and failures in this process while the shared storage is unreachable, so a
+# Redis outage does not lift a budget.
 _fallback = MovingWindowRateLimiter(MemoryStorage())
+
+
+def _identifiers(app: Flask, key: str, scope: str) -> list[str]:
+    prefix = app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    return [prefix, key, scope] if prefix else [key, scope]
+
+
+def _counted(app: Flask, action, what: str):
+    """Run ``action(strategy)`` on the shared storage, or on this process's memory while the
+    shared storage is unreachable (so an outage does not lift a budget)."""
+    try:
+        return action(limiter.limiter)
+    except Exception:
+        app.logger.warning("Rate limit storage unreachable - counting %s in memory", what, exc_info=True)
+        return action(_fallback)
+
+
+def failure_budget_wait(scope: str, key: str, limit: str) -> int | None:
+    """None while the budget ``limit`` of ``scope`` under ``key`` has room, else the seconds
+    until it has. Counts nothing: failures are counted by ``count_failure``."""
+    app = current_app
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    identifiers = _identifiers(app, key, scope)
+
+    def test(strategy) -> int | None:
+        for item in _parsed(limit):
+            if not strategy.test(item, *identifiers):
+                reset_at = strategy.get_window_stats(item, *identifiers).reset_time
+                return max(1, math.ceil(reset_at - time.time()))
+        return None
+
+    return _counted(app, test, scope)
+
+
+def count_failure(scope: str, key: str, limit: str) -> None:
+    """Count one failure in the budget ``limit`` of ``scope`` under ``key``."""
+    app = current_app
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        return
+    identifiers = _identifiers(app, key, scope)
+
+    def hit(strategy) -> None:
+        for item in _parsed(limit):
+            strategy.hit(item, *identifiers)
+
+    _counted(app, hit, scope)
 
 
 def contest_password_try(user_id: int, contest_id: int) -> int | None:
@@ -182,16 +207,9 @@ def contest_password_try(user_id: int, contest_id: int) -> int | None:
     app = current_app
     if not app.config.get("RATELIMIT_ENABLED", True):
         return None
-    prefix = app.config.get("RATELIMIT_KEY_PREFIX") or ""
-    identifiers = [f"user:{user_id}:contest:{contest_id}", CONTEST_GUESS_SCOPE]
-    if prefix:
-        identifiers.insert(0, prefix)
+    identifiers = _identifiers(app, f"user:{user_id}:contest:{contest_id}", CONTEST_GUESS_SCOPE)
     items = _parsed(app.config["RATELIMIT_CONTEST_PASSWORD"])
-    try:
-        return _try(limiter.limiter, items, identifiers)
-    except Exception:
-        app.logger.warning("Rate limit storage unreachable - counting contest passwords in memory", exc_info=True)
-        return _try(_fallback, items, identifiers)
+    return _counted(app, lambda strategy: _try(strategy, items, identifiers), "contest passwords")
 
 
 def _try(strategy, items: list, identifiers: list[str]) -> int | None:

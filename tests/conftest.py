@@ -10,7 +10,9 @@ prefix instead of flushing anything.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -26,6 +28,9 @@ from quizapp.extensions import db, limiter
 from quizapp.localredis import LocalRedis
 
 PASSWORD = "matkhau-123"
+# The suite's own password-hashing slots (quizapp/slots.py), so a test that takes them all
+# never meets, or starves, a server or another suite running on the same machine.
+HASH_SLOTS_DIR = tempfile.mkdtemp(prefix="quizapp-test-slots-")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 # For tests of other rules that make many requests as one person in a minute.
 GENEROUS_LIMITS = {
@@ -117,6 +122,7 @@ def base_config(database_url: str, redis_url: str | None) -> dict[str, object]:
         # Cheap hashes: the suite creates hundreds of accounts.
         "PASSWORD_TIME_COST": 1,
         "PASSWORD_MEMORY_COST_KIB": 8,
+        "PASSWORD_HASH_SLOTS_DIR": HASH_SLOTS_DIR,
         # Admission control sheds starts beyond a rate per second; a test that starts hundreds
         # of attempts in a loop runs faster than that on a quick machine. test_admission.py
         # sets the cap it tests; everywhere else it is off.
@@ -148,10 +154,18 @@ def make_app(database_url, redis_url, suite_engine) -> Iterator[callable]:
         if not apps and "REDIS_URL" not in overrides:
             with app.app_context():
                 limiter.reset()
+                # And the protections' episodes (quizapp/pressure.py) kept beside the limits.
+                client = app.extensions.get("quizapp.redis")
+                if client is not None:
+                    for key in client.scan_iter(f"{app.config['RATELIMIT_KEY_PREFIX']}:pressure:*"):
+                        client.delete(key)
         apps.append(app)
         return app
 
     yield make
+    # Every app's logger is the one "quizapp" logger: a test that silenced it must not silence
+    # the next test's.
+    logging.getLogger("quizapp").disabled = False
     for app in apps:
         with app.app_context():
             db.session.remove()

@@ -232,6 +232,35 @@ def test_a_busy_start_waits_and_tries_again_by_itself(site, context, monkeypatch
     assert next(refusals, None) is None  # both refusals were used: it waited twice
 
 
+def test_a_busy_sign_in_tries_again_by_itself_without_the_password_in_any_page(site, context):
+    """Every password-hashing slot is held by another process: the sign-in page shows that it
+    will try again, does so after Retry-After, and signs in once a slot is free, with no second
+    tap; the password never comes back in a page."""
+    from tests.slot_support import SlotHolder
+
+    expect = sync_api.expect
+    page = context.new_page()
+    register(page, site, "0987654323")
+    page.get_by_role("button", name="Đăng xuất").click()
+    seen: list[str] = []
+    page.on("response", lambda response: seen.append(response.status) if "/auth/login" in response.url else None)
+    page.goto(f"{site}/auth/login?next=/contests/")
+    page.get_by_label("Số điện thoại").fill("0987654323")
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+
+    holder = SlotHolder()
+    try:
+        page.get_by_role("button", name="Đăng nhập").click()
+        expect(page.locator(".busy-status")).to_contain_text("tự thử lại", timeout=5_000)
+        time.sleep(1.5)
+    finally:
+        holder.release()
+    page.wait_for_url(f"{site}/contests/", timeout=15_000)
+
+    assert seen.count(503) >= 1
+    assert PASSWORD not in page.content()
+
+
 def test_the_readme_screenshots_render(tmp_path):
     """docs/screenshots/render.py still drives the real pages (it runs in a process of its own:
     it builds its own app and database)."""

@@ -4,25 +4,59 @@
 - ``POST /admin/users/<id>/role``        change an account's role (audit-logged)
 - ``POST /admin/users/<id>/units``       let an account edit the units directory, or stop it (audit-logged)
 - ``GET  /admin/audit``                  organisers', judges' and admins' actions, newest first
+- ``GET  /admin/protection``             sign-in protection: hashing slots and failure budgets, and
+                                          whether they are turning people away now
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from quizapp.audit import AuditEvent
 from quizapp.auth import services as accounts
 from quizapp.auth.models import ROLE_LABELS, User
+from quizapp.auth.passwords import hash_slots
+from quizapp.clock import local_time
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
 from quizapp.inputs import page_number
+from quizapp.pressure import pressure
 from quizapp.roles import role_required
 from quizapp.text import clean_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
+
+
+@bp.get("/protection")
+@role_required("admin")
+def protection():
+    """What protects sign-in and whether it is refusing people now (DESIGN §3 rule 11)."""
+    active, ended = pressure().snapshot()
+    config = current_app.config
+    settings = {
+        "Chi phí băm (Argon2id)": f"t = {config['PASSWORD_TIME_COST']}, "
+                                  f"m = {int(config['PASSWORD_MEMORY_COST_KIB']) // 1024} MiB, "
+                                  f"p = {config['PASSWORD_PARALLELISM']}",
+        "Số chỗ băm mật khẩu cùng lúc trên máy chủ này": str(hash_slots().count),
+        "Chờ chỗ trống tối đa": f"{config['PASSWORD_HASH_WAIT_MS']} ms, rồi trả lời 503 (bận)",
+        "Lượt đăng nhập sai mỗi địa chỉ IP": config["RATELIMIT_LOGIN_FAILURES_PER_IP"],
+        "Lượt đăng nhập sai mỗi số điện thoại": config["RATELIMIT_LOGIN_FAILURES_PER_PHONE"],
+        "Lượt đăng nhập sai của trình duyệt đã từng đăng nhập": config["RATELIMIT_LOGIN_FAILURES_PER_BROWSER"],
+        "Lượt đăng nhập mỗi địa chỉ IP (mọi lượt)": config["RATELIMIT_LOGIN_PER_IP"],
+    }
+    zone = config["TIMEZONE"]
+
+    def when(timestamp: float | None) -> str:
+        if timestamp is None:
+            return ""
+        return local_time(datetime.fromtimestamp(timestamp, UTC), zone, "%H:%M:%S %d/%m/%Y")
+
+    return render_template("admin/protection.html", active=active, ended=ended, settings=settings, when=when)
 
 
 @bp.get("/users")

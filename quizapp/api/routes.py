@@ -14,12 +14,13 @@ from werkzeug.datastructures import MultiDict
 from quizapp.auth import services
 from quizapp.auth.forms import RegisterForm
 from quizapp.auth.models import User
+from quizapp.auth.protection import authenticate, remember_browser
 from quizapp.auth.routes import PROFILE_FIELDS
 from quizapp.auth.session import sign_in, sign_out
 from quizapp.errors import DomainError, ValidationFailed
 from quizapp.extensions import csrf, db
 from quizapp.forms import Form
-from quizapp.limits import login_bad_phone_per_ip, login_per_ip, login_per_phone, register_per_ip
+from quizapp.limits import login_per_ip, register_per_ip
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # The API checks its X-CSRFToken header itself (below), with the same tokens as the forms.
@@ -109,6 +110,7 @@ def register():
         **{name: form[name].data for name in PROFILE_FIELDS},
     )
     sign_in(user)
+    remember_browser(user)
     db.session.commit()
     # The session is new, and so is its CSRF token: the phone sends this one from now on.
     return jsonify(user=user_json(user), csrf_token=generate_csrf()), 201
@@ -116,8 +118,6 @@ def register():
 
 @bp.post("/login")
 @login_per_ip
-@login_per_phone
-@login_bad_phone_per_ip
 def login():
     body = json_body()
     phone, password = body.get("phone"), body.get("password")
@@ -127,8 +127,11 @@ def login():
             for name in ("phone", "password")
             if not isinstance(body.get(name), str) or not body.get(name)
         })
-    user = services.authenticate(phone, password)
+    # 429 before any hash when a failure budget is spent, 503 when every hashing slot is taken
+    # (both with Retry-After), else 401 or the account (auth/protection.py).
+    user = authenticate(phone, password)
     sign_in(user)
+    remember_browser(user)
     db.session.commit()
     return jsonify(user=user_json(user), csrf_token=generate_csrf())
 

@@ -33,6 +33,7 @@ from quizapp.attempts import services as service
 from quizapp.attempts.admission import StartsBusy
 from quizapp.attempts.display import attempt_json
 from quizapp.attempts.passwords import ContestPasswordWrong, contest_unlocked, unlock_contest
+from quizapp.auth.passwords import HashingBusy
 from quizapp.contests import keys
 from quizapp.contests.models import ROUND_STATES, Attempt, Contest, Round
 from quizapp.devices import device_id
@@ -143,7 +144,9 @@ def unlock(slug: str):
     contest = _contest_or_404(slug)
     try:
         unlock_contest(contest, current_user.id, request.form.get("password", ""))
-    except ContestPasswordWrong as error:
+    except (ContestPasswordWrong, HashingBusy) as error:
+        # Busy: every hashing slot was taken; the taker sends it again (the form never
+        # carries the password back).
         flash(error.message, "error")
     else:
         flash("Mật khẩu đúng. Bạn có thể bắt đầu thi.", "success")

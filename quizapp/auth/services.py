@@ -1,4 +1,5 @@
-"""Accounts: registration, sign-in, profile and password changes. Never commits."""
+"""Accounts: registration, profile and password changes (sign-in is auth/protection.py).
+Never commits."""
 
 from __future__ import annotations
 
@@ -9,12 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from quizapp import audit
 from quizapp.auth.models import ROLES, User
-from quizapp.auth.passwords import hash_password, needs_rehash, verify_password
+from quizapp.auth.passwords import hash_password, verify_password
 from quizapp.auth.session import end_all_sessions
-from quizapp.clock import utcnow
-from quizapp.errors import InvalidCredentials, ValidationFailed
+from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
-from quizapp.phone import normalise_phone
 from quizapp.text import clean_text
 from quizapp.units.models import Unit
 
@@ -72,22 +71,6 @@ def register_user(
         # Two registrations of one phone raced past the check above; the unique index won.
         db.session.rollback()
         raise ValidationFailed({"phone": [PHONE_TAKEN]}) from None
-    return user
-
-
-def authenticate(phone: str, password: str) -> User:
-    """The active account with this phone and password, or ``InvalidCredentials``.
-
-    The answer never says whether the phone is registered.
-    """
-    normalised = normalise_phone(phone)
-    user = find_by_phone(normalised) if normalised else None
-    ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not ok or not user.is_active:
-        raise InvalidCredentials()
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
     return user
 
 
