@@ -27,7 +27,7 @@ install-dev: $(VENV)/.installed-dev
 run: $(VENV)/.installed
 	$(BIN)/flask --app wsgi db upgrade
 	@if [ ! -f instance/.demo-loaded ]; then $(BIN)/flask --app wsgi demo && touch instance/.demo-loaded; fi
-	$(BIN)/python -m quizapp.localredis $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
+	QUIZAPP_WEB_WORKERS=$(WORKERS) $(BIN)/python -m quizapp.localredis $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logfile - wsgi:app
 
 # ruff, then the architecture's import contracts (pyproject.toml, docs/architecture.md).

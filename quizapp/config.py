@@ -43,8 +43,11 @@ DEFAULTS: dict[str, object] = {
     "PASSWORD_MEMORY_COST_KIB": 7168,
     "PASSWORD_PARALLELISM": 1,
     # Password hashes computed at once on this host, across every worker (quizapp/slots.py):
-    # 0 = one fewer than the cores; never as many as the cores. Run more workers than this.
+    # 0 = one fewer than the cores; never as many as the cores, nor as WEB_WORKERS.
     "PASSWORD_HASH_SLOTS": 0,
+    # How many gunicorn workers serve this host (`make run` sets it), so that hashing never
+    # holds every one of them; unknown (None) counts only the cores.
+    "WEB_WORKERS": None,
     # Where the slots' lock files live (default: a directory under the system's temp dir,
     # shared by every instance the same user runs on the host).
     "PASSWORD_HASH_SLOTS_DIR": None,

@@ -43,11 +43,14 @@ def default_directory(name: str) -> str:
     return os.path.join(tempfile.gettempdir(), f"quizapp-slots-{uid}", name)
 
 
-def usable_count(configured: int, cores: int | None = None) -> int:
+def usable_count(configured: int, cores: int | None = None, workers: int | None = None) -> int:
     """The number of slots: the configured number (0 = as many as leave one core free), never
-    as many as the host's cores, and at least one."""
+    as many as the host's cores nor as the web server's workers when that is known, and at
+    least one."""
     cores = cores or os.cpu_count() or 1
     most = max(1, cores - 1)
+    if workers:
+        most = max(1, min(most, int(workers) - 1))
     if configured <= 0:
         return most
     return max(1, min(int(configured), most))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import session
 
-from quizapp.auth.passwords import verify_password
+from quizapp.auth.passwords import check_password
 from quizapp.contests.models import Contest
 from quizapp.errors import DomainError
 from quizapp.limits import contest_password_try
@@ -43,7 +43,10 @@ def unlock_contest(contest: Contest, user_id: int, password: str) -> None:
     wait = contest_password_try(user_id, contest.id)
     if wait is not None:
         raise ContestPasswordTries(wait)
-    if not verify_password(contest.password_hash, password):
+    ok, new_hash = check_password(contest.password_hash, password)
+    if not ok:
         raise ContestPasswordWrong()
+    if new_hash is not None:  # made at an older cost; the caller commits
+        contest.password_hash = new_hash
     session.setdefault("contests_unlocked", []).append(contest.id)
     session.modified = True

@@ -149,6 +149,7 @@ def unlock(slug: str):
         # carries the password back).
         flash(error.message, "error")
     else:
+        db.session.commit()  # a password hash rewritten at today's cost
         flash("Mật khẩu đúng. Bạn có thể bắt đầu thi.", "success")
     return redirect(url_for(".contest", slug=contest.slug))
 

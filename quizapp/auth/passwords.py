@@ -55,7 +55,7 @@ def hash_slots() -> HostSlots:
         config = current_app.config
         slots = HostSlots(
             config.get("PASSWORD_HASH_SLOTS_DIR") or default_directory("password-hashing"),
-            usable_count(int(config["PASSWORD_HASH_SLOTS"])),
+            usable_count(int(config["PASSWORD_HASH_SLOTS"]), workers=config.get("WEB_WORKERS")),
         )
         current_app.extensions["quizapp.hash_slots"] = slots
     return slots

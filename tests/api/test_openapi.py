@@ -42,6 +42,7 @@ from tests.attempt_support import (
 )
 from tests.attempt_support import Question as BankQuestion
 from tests.conftest import PASSWORD, Accounts
+from tests.slot_support import every_slot_taken
 
 SPEC_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 SPEC_URI = "https://quizapp.invalid/docs/openapi.yaml"
@@ -607,12 +608,23 @@ def _tour_rate_limits(app, contract: Contract) -> None:
             break
     else:
         pytest.fail("registrations from one IP were never limited")
+    # Every password-hashing slot taken by another process: sign-in and registration are busy.
+    with every_slot_taken():
+        for path, body in (("/api/v1/login", {"phone": "0933333333", "password": PASSWORD}),
+                           ("/api/v1/register", {"phone": "0933333334", "password": PASSWORD,
+                                                 "full_name": "Người bận"})):
+            visitor = Phone(app, contract)
+            visitor.session()
+            response = visitor.client.post(path, json=body, headers={"X-CSRFToken": visitor.csrf},
+                                            environ_base={"REMOTE_ADDR": "10.20.0.1"})
+            contract.check("POST", path, response)
+            assert (response.status_code, response.headers["Retry-After"]) == (503, "1")
 
 
 def test_every_documented_answer_is_served_as_documented(make_app, tmp_path, contract):
     # The tour's one taker starts more attempts than a minute's limit allows; the limits on
     # takers' actions are toured by another app, with limits of one.
-    app = make_app(RATELIMIT_LOGIN_PER_PHONE="3 per minute", RATELIMIT_REGISTER_PER_IP="12 per hour",
+    app = make_app(RATELIMIT_LOGIN_FAILURES_PER_PHONE="3 per minute", RATELIMIT_REGISTER_PER_IP="12 per hour",
                    RATELIMIT_START_PER_ACCOUNT="100 per minute")
     clock = install_clock(app)
     world = _world(app, tmp_path)

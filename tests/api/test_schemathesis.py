@@ -99,7 +99,8 @@ def new_taker(app) -> tuple[Taker, Session]:
 @pytest.fixture
 def sessions(make_app, tmp_path) -> tuple[object, Sessions]:
     # Limits high enough that no answer depends on how many requests came before it.
-    app = make_app(**GENEROUS_LIMITS, RATELIMIT_LOGIN_PER_PHONE="10000 per minute",
+    app = make_app(**GENEROUS_LIMITS, RATELIMIT_LOGIN_FAILURES_PER_PHONE="10000 per minute",
+                   RATELIMIT_LOGIN_FAILURES_PER_IP="10000 per minute",
                    RATELIMIT_LOGIN_PER_IP="10000 per minute", RATELIMIT_REGISTER_PER_IP="10000 per hour")
     install_clock(app)
     round_id = one_round(app, tmp_path, review="after_submit", max_attempts=None, prediction=prediction())

@@ -90,6 +90,16 @@ def test_there_are_always_fewer_hashing_slots_than_cores():
     assert usable_count(0, cores=8) == 7
     assert usable_count(3, cores=8) == 3
     assert usable_count(0, cores=1) == usable_count(2, cores=1) == 1
+    # Nor as many as the web server's workers, when known.
+    assert usable_count(0, cores=8, workers=4) == 3
+    assert usable_count(6, cores=8, workers=2) == 1
+
+
+def test_make_run_tells_the_app_how_many_workers_it_has():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "QUIZAPP_WEB_WORKERS=$(WORKERS)" in makefile and "--workers $(WORKERS)" in makefile
 
 
 def test_slots_are_shared_by_every_process_on_the_host(tmp_path):
@@ -392,3 +402,18 @@ def test_the_admin_page_shows_a_protection_that_is_refusing_now(make_app, auth):
     Accounts = type(auth)
     Accounts(app, taker).login_as()
     assert taker.get("/admin/protection").status_code == 403
+
+
+def test_a_contest_password_hashed_at_an_older_cost_is_rewritten_when_it_unlocks(app, auth):
+    auth.login_as()
+    old = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash("mat-khau-cuoc-thi")
+    with app.app_context():
+        db.session.add(Contest(slug="kin", title="Cuộc thi kín", password_hash=old))
+        db.session.commit()
+    response = auth.client.post("/contests/kin/password", data={"password": "mat-khau-cuoc-thi",
+                                                                "csrf_token": csrf_token(auth.client)})
+    assert response.status_code == 302
+    with app.app_context():
+        stored = db.session.scalar(select(Contest.password_hash).where(Contest.slug == "kin"))
+    assert (extract_parameters(stored).time_cost, extract_parameters(stored).memory_cost) == (1, 8)
+    assert PasswordHasher().verify(stored, "mat-khau-cuoc-thi")
