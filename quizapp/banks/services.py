@@ -45,8 +45,8 @@ class ImportReport:
     bank_created: bool
     dry_run: bool
     new_by_topic: Counter[str] = field(default_factory=Counter)
-    # (line, question text) of questions already in the bank, reported and skipped.
-    skipped: list[tuple[int, str]] = field(default_factory=list)
+    # (location, question text) of questions already in the bank, reported and skipped.
+    skipped: list[tuple[int | str, str]] = field(default_factory=list)
     preview: list[ParsedQuestion] = field(default_factory=list)
 
     @property
@@ -91,7 +91,7 @@ def import_bank_file(
         raise ValidationFailed({"title": ["Tên ngân hàng tối đa 200 ký tự."]})
     result = parse_file(filename, data)
     if result.errors:
-        raise BankFileInvalid([f"{filename}:{line}: {message}" for line, message in sorted(result.errors)])
+        raise BankFileInvalid([f"{filename}:{line}: {message}" for line, message in result.sorted_errors()])
     slug = check_slug(slug or slug_from_filename(filename))
     bank = bank_by_slug(slug)
     if bank is not None and owner is not None and not may_write_bank(owner, bank):

@@ -1,4 +1,9 @@
-"""What every bank format parses into, and the rules every question must meet."""
+"""What every bank format parses into, and the rules every question must meet.
+
+Where a problem is: a line number (text files, spreadsheet rows), or for a Word file the
+file's own number of the question ("Câu 27") and else its paragraph ("đoạn 12") (DESIGN §7).
+``Location`` is either; ``location_order`` sorts them by the number they carry.
+"""
 
 from __future__ import annotations
 
@@ -20,10 +25,23 @@ _DIFFICULTY = {
 }
 
 
+# A line number, or a label such as "Câu 27" or "đoạn 12".
+Location = int | str
+_NUMBER = re.compile(r"\d+")
+
+
+def location_order(location: Location) -> tuple[int, str]:
+    """Sort key: by the number in the location ("Câu 27" → 27), then by its text."""
+    if isinstance(location, int):
+        return location, ""
+    found = _NUMBER.search(location)
+    return (int(found.group()) if found else 0), location
+
+
 class BankFileError(Exception):
     """A file that cannot be read at all (wrong type, not UTF-8, not a spreadsheet)."""
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: Location, message: str) -> None:
         super().__init__(message)
         self.line = line
         self.message = message
@@ -31,7 +49,8 @@ class BankFileError(Exception):
 
 @dataclass
 class ParsedQuestion:
-    line: int
+    # Where the question starts: its line, or (Word) "Câu 27" / "đoạn 12".
+    line: Location
     topic: str
     text: str
     options: list[str]
@@ -43,16 +62,33 @@ class ParsedQuestion:
     difficulty: int | None = None
     # False when the parser reported a problem with this record; it is checked, never imported.
     readable: bool = True
+    # Options are shown in the file's order, never shuffled (an option that names others,
+    # "Tất cả các ý trên"; or the file asked for it).
+    fixed_order: bool = False
+    # A picture shown with the question: the image file's bytes as found in the bank file
+    # (resized and recompressed on import), and what the file calls it, for messages.
+    picture: bytes | None = None
+    picture_name: str | None = None
+    # How the key was marked in the file (Word: "chữ đậm", "gạch chân", "dòng Đáp án: B", …).
+    marking: str | None = None
+    # What the importer did to this question that the organiser should see in the preview
+    # ("đã bỏ số thứ tự 'Câu 12:'", "giữ nguyên thứ tự phương án", …).
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
 class ParseResult:
     questions: list[ParsedQuestion] = field(default_factory=list)
-    # (line, message), in the order found; sorted by line when reported.
-    errors: list[tuple[int, str]] = field(default_factory=list)
+    # (location, message), in the order found; sorted with ``location_order`` when reported.
+    errors: list[tuple[Location, str]] = field(default_factory=list)
+    # About the file as a whole, for the preview ("nhận dạng là GIFT", "đáp án in đậm", …).
+    notes: list[str] = field(default_factory=list)
 
-    def error(self, line: int, message: str) -> None:
+    def error(self, line: Location, message: str) -> None:
         self.errors.append((line, message))
+
+    def sorted_errors(self) -> list[tuple[Location, str]]:
+        return sorted(self.errors, key=lambda error: (location_order(error[0]), error[1]))
 
 
 def text_hash(text: str) -> str:
@@ -130,7 +166,7 @@ def _answer_errors(question: ParsedQuestion, count: int) -> list[str]:
 
 def check_all(result: ParseResult) -> ParseResult:
     """Apply ``check_question`` to every question and flag duplicates inside the file."""
-    first_line: dict[str, int] = {}
+    first_line: dict[str, Location] = {}
     valid = []
     for question in result.questions:
         errors = check_question(question)
@@ -138,7 +174,9 @@ def check_all(result: ParseResult) -> ParseResult:
             result.error(question.line, message)
         key = text_hash(question.text) if question.text else None
         if key and key in first_line:
-            result.error(question.line, f"câu hỏi trùng với câu ở dòng {first_line[key]}")
+            earlier = first_line[key]
+            where = f"dòng {earlier}" if isinstance(earlier, int) else earlier
+            result.error(question.line, f"câu hỏi trùng với câu ở {where}")
             continue
         if key:
             first_line[key] = question.line
@@ -165,3 +203,33 @@ def parse_answer_letters(raw: str) -> tuple[set[int], str | None]:
             return set(), f"đáp án {raw!r} không hợp lệ: ghi chữ cái A–H, ví dụ A hoặc A,C"
         indexes.add(LETTERS.index(part))
     return indexes, None
+
+
+# --- numbering and labels that files carry, and takers must not see ----------------------------
+
+# "Câu 12:", "Câu 12.", "Câu 12 -", "Question 3)", "[1]", "1.", "1)" at the start of a stem. A bare
+# number needs its punctuation and a space after it, so "1945 là năm …" keeps its year.
+_QUESTION_NUMBER = re.compile(
+    r"^\s*(?:(?:c[aâ]u|question)\s*\d{1,5}\s*[:.)\-–]?|\[\d{1,5}\]|\d{1,5}\s*[.):](?=\s))\s*",
+    re.IGNORECASE,
+)
+# "A. …", "A) …", "a/ …", "A: …", "A – …", and "A.12 giờ" (no space; the caller notes it).
+_OPTION_LABEL = re.compile(r"^\s*([A-Ha-h])\s*([.):/]|\s[-–])(\s*)(?=\S)")
+
+
+def strip_question_number(text: str) -> tuple[str, str | None]:
+    """``text`` without a leading question number, and the number removed (None if none)."""
+    found = _QUESTION_NUMBER.match(text)
+    if not found or not text[found.end():].strip():
+        return text, None
+    return text[found.end():], found.group().strip()
+
+
+def split_option_label(text: str) -> tuple[int | None, str, bool]:
+    """(option index, text without its label, whether a space followed the label) for
+    "B. Hà Nội" → (1, "Hà Nội", True); "B.12 giờ" → (1, "12 giờ", False); no label → (None, text, True)."""
+    found = _OPTION_LABEL.match(text)
+    if not found:
+        return None, text, True
+    spaced = bool(found.group(3)) or found.group(2)[0] == " "
+    return LETTERS.index(found.group(1).upper()), text[found.end():], spaced
