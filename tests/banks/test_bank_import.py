@@ -143,7 +143,7 @@ def with_cached_values(data: bytes, cached: dict[str, tuple[str | None, str]]) -
 
     def change(xml: str) -> str:
         for ref, (kind, value) in cached.items():
-            pattern = re.compile(rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v ?/>')
+            pattern = re.compile(rf'<c r="{ref}"([^>]*)><f>(.*?)</f>(?:<v ?/>|<v></v>)')
             match = pattern.search(xml)
             assert match, ref
             kind_attribute = f' t="{kind}"' if kind else ""
