@@ -143,7 +143,7 @@ def with_cached_values(data: bytes, cached: dict[str, tuple[str | None, str]]) -
 
     def change(xml: str) -> str:
         for ref, (kind, value) in cached.items():
-            pattern = re.compile(rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v ?/>')
+            pattern = re.compile(rf'<c r="{ref}"([^>]*)><f>(.*?)</f>(?:<v ?/>|<v></v>)')
             match = pattern.search(xml)
             assert match, ref
             kind_attribute = f' t="{kind}"' if kind else ""
@@ -290,14 +290,14 @@ XLSX_CASES = [
         [1, "Câu hợp lệ?", "Một", "Hai", "Ba", "A", None, 1],
         None,
         [3, "Đáp án ghi sai?", "Một", "Hai", "Ba", "E5", None, None],
-        [4, "Đáp án là một con số?", "Một", "Hai", "Ba", 1, None, None],
+        [4, "Đáp án là số chín?", "Một", "Hai", "Ba", 9, None, None],
         [5, "Độ khó bằng bốn?", "Một", "Hai", "Ba", "B", None, 4],
         [6, "Cột nhiều lựa chọn ghi số?", "Một", "Hai", "Ba", "B", 2, None],
         [7, "Phương án giữa để trống?", "Một", None, "Ba", "A", None, None],
         [8, "CÂU HỢP LỆ?", "Một", "Hai", "Ba", "A", None, None],
         [9, "Hai đáp án cho câu một lựa chọn?", "Một", "Hai", "Ba", "A,B", "không", None],
         [10, "Câu không có đáp án?", "Một", "Hai", "Ba", None, None, None],
-    ], (5, "đáp án 'E5' không hợp lệ"), (6, "đáp án '1' không hợp lệ"), (7, "độ khó '4' không hợp lệ"),
+    ], (5, "đáp án 'E5' không hợp lệ"), (6, "đáp án '9' không hợp lệ"), (7, "độ khó '4' không hợp lệ"),
         (8, "cột Nhiều lựa chọn '2'"), (9, "phương án B trống"), (10, "trùng với câu ở dòng 3"),
         (11, "cần đúng một đáp án, có 2"), (12, "thiếu đáp án")),
     xcase("over_long", [
