@@ -266,7 +266,7 @@ def _question(line: int, row: dict[str, str], present: set[str], result: ParseRe
         options = _options_in_one_cell(line, row.get("options", ""), result, notes)
     else:
         options = _options_in_columns(row, notes)
-    correct, multiple = _answer(line, row.get("answer", ""), "multiple" in present, result, notes)
+    correct, multiple = _answer(line, row.get("answer", ""), len(options), "multiple" in present, result, notes)
     if "multiple" in present:
         flag = _flag(row.get("multiple"))
         if flag is None:
@@ -340,22 +340,22 @@ def _options_in_one_cell(line: int, raw: str, result: ParseResult, notes: list[s
         if len(options) > 1:
             notes.append("phương án không có nhãn A., B., …: lấy theo thứ tự các dòng trong ô")
         return options
+    pieces = [piece for part in lines for piece in _split_inline(part)]
+    # Unreadable labels are reported once; the options are still returned as well as they can
+    # be read, so the rules checked later (count, answer letters) add no follow-on errors.
+    options = [clean_text(split_option_label(piece)[1]) for piece in pieces]
     if not all(labelled):
         unlabelled = clean_text(lines[labelled.index(False)])
         result.error(line, f"ô Phương án trả lời: dòng {unlabelled[:40]!r} không có nhãn; mỗi phương án "
                            "một dòng, bắt đầu bằng A., B., …")
-        return []
-    pieces = [piece for part in lines for piece in _split_inline(part)]
-    options, spaced = [], []
+        return options
     for position, piece in enumerate(pieces):
-        index, text, has_space = split_option_label(piece)
+        index = split_option_label(piece)[0]
         if index != position:
             expected = LETTERS[position] if position < len(LETTERS) else "tối đa H"
             result.error(line, f"ô Phương án trả lời: nhãn {LETTERS[index]} sai thứ tự, cần {expected}")
-            return []
-        options.append(clean_text(text))
-        spaced.append(has_space)
-    _note_unspaced_labels(options, spaced, notes)
+            return options
+    _note_unspaced_labels(options, [split_option_label(piece)[2] for piece in pieces], notes)
     return options
 
 
@@ -386,7 +386,7 @@ _ANSWER_PARTS = re.compile(r"[\s,;/]+")
 _DECIMAL = re.compile(r"\d\.\d")
 
 
-def _answer(line: int, raw: str, has_multiple: bool, result: ParseResult,
+def _answer(line: int, raw: str, option_count: int, has_multiple: bool, result: ParseResult,
             notes: list[str]) -> tuple[set[int] | None, bool]:
     """(correct option indexes or None when unreadable, multiple-select) from letters ``A``,
     ``A, C``, ``AC``, ``A;C`` or option numbers ``1``–``8``, ``1, 3``."""
@@ -396,6 +396,11 @@ def _answer(line: int, raw: str, has_multiple: bool, result: ParseResult,
         numbers = {int(part) for part in parts}
         if not all(1 <= number <= len(LETTERS) for number in numbers):
             result.error(line, f"đáp án {raw!r} không hợp lệ: số phương án phải từ 1 đến {len(LETTERS)}")
+            return None, False
+        if max(numbers) > option_count >= 1:
+            # Said in numbers, not as the letter check_question would name ("đáp án E").
+            result.error(line, f"đáp án {raw!r}: không có phương án thứ {max(numbers)} (câu có {option_count} "
+                               "phương án)")
             return None, False
         correct = {number - 1 for number in numbers}
         notes.append(f"{_NUMERIC_NOTE} {value!r}: {_letters(correct)}")
@@ -428,15 +433,20 @@ def parse_csv(data: bytes) -> ParseResult:
 def parse_xlsx(data: bytes) -> ParseResult:
     result = parse_rows(read_xlsx(data))
     extras = read_sheet_extras(data, XlsxLimits.configured())
+    by_row = {question.line: question for question in result.questions}
     for row, message in extras.cell_errors:
         result.error(row, message)
-    _attach_pictures(result, extras.pictures)
+        if row in by_row:
+            by_row[row].readable = False
+    _attach_pictures(result, extras.pictures, skip={row for row, _ in extras.cell_errors})
     return result
 
 
-def _attach_pictures(result: ParseResult, pictures: dict[int, list[SheetPicture]]) -> None:
+def _attach_pictures(result: ParseResult, pictures: dict[int, list[SheetPicture]], skip: set[int] = frozenset()
+                     ) -> None:
     """Give each question the picture anchored in its row; a picture on no question's row, two in
-    one row, or a Hình ảnh cell naming a picture that is not there are errors at that row."""
+    one row, or a Hình ảnh cell naming a picture that is not there are errors at that row (not on
+    ``skip`` rows, whose cells were already reported)."""
     by_row = {question.line: question for question in result.questions}
     for row, found in sorted(pictures.items()):
         question = by_row.get(row)
@@ -450,7 +460,8 @@ def _attach_pictures(result: ParseResult, pictures: dict[int, list[SheetPicture]
             question.picture = found[0].data
             question.picture_name = question.picture_name or found[0].name
     for question in result.questions:
-        if question.picture_name and question.picture is None and question.line not in pictures:
+        if (question.picture_name and question.picture is None and question.line not in pictures
+                and question.line not in skip):
             result.error(question.line, f"cột Hình ảnh ghi {question.picture_name!r} nhưng dòng này không có ảnh; "
                                         "chèn ảnh vào dòng của câu hỏi (chỉ tệp .xlsx mang được ảnh)")
             question.readable = False
