@@ -417,6 +417,64 @@ def test_missing_picture_part_is_reported_at_its_row():
                                  "(Insert → Pictures → This Device)")]
 
 
+WPS_CELL_IMAGES = (
+    '<etc:cellImages xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+    'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+    'xmlns:etc="http://www.wps.cn/officeDocument/2017/etCustomData"><etc:cellImage><xdr:pic><xdr:nvPicPr>'
+    '<xdr:cNvPr id="2" name="ID_5F0C1B2E" descr="ban-do"/><xdr:cNvPicPr/></xdr:nvPicPr><xdr:blipFill>'
+    '<a:blip r:embed="rId1"/><a:stretch><a:fillRect/></a:stretch></xdr:blipFill><xdr:spPr/></xdr:pic>'
+    '</etc:cellImage></etc:cellImages>'
+)
+WPS_CELL_IMAGE_RELS = (
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" '
+    'Target="media/image9.png"/></Relationships>'
+)
+
+
+def with_wps_cell_picture(rows: list[list[object]], cell: str, picture: bytes) -> bytes:
+    """A workbook as WPS Office saves a picture put "in a cell": a DISPIMG formula whose saved value is
+    its own text, and the picture in xl/cellimages.xml under the id the formula names."""
+    data = with_cached_values(xlsx_bytes(rows, formulas=True), {cell: ("str", '=DISPIMG("ID_5F0C1B2E",1)')})
+
+    def add_relationship(xml: bytes) -> bytes:
+        return xml.replace(b"</Relationships>", b'<Relationship Id="rId99" Type="http://www.wps.cn/officeDocument/'
+                                                 b'2020/cellImage" Target="cellimages.xml"/></Relationships>')
+
+    data = rewrite_member(data, "xl/_rels/workbook.xml.rels", add_relationship)
+    buffer = io.BytesIO(data)
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/cellimages.xml", WPS_CELL_IMAGES)
+        archive.writestr("xl/_rels/cellimages.xml.rels", WPS_CELL_IMAGE_RELS)
+        archive.writestr("xl/media/image9.png", picture)
+    return buffer.getvalue()
+
+
+def test_wps_picture_in_a_cell_goes_with_its_question():
+    rows = picture_rows(2)
+    rows[1][-1] = '=_xlfn.DISPIMG("ID_5F0C1B2E",1)'
+    result = parse_file("wps.xlsx", with_wps_cell_picture(rows, "G2", RED))
+    assert result.errors == []
+    first, second = result.questions
+    assert (first.picture, first.picture_name) == (RED, "image9.png")
+    assert second.picture is None
+
+
+def test_wps_picture_in_the_question_cell_leaves_the_text_alone():
+    rows = [["Câu hỏi", "A", "B", "Đáp án"], ['=_xlfn.DISPIMG("ID_5F0C1B2E",1)', "Hà Giang", "Cao Bằng", "A"]]
+    result = parse_file("wps.xlsx", with_wps_cell_picture(rows, "A2", RED))
+    assert result.errors == [(2, "thiếu nội dung câu hỏi")]
+
+
+def test_wps_picture_missing_from_the_file_is_refused():
+    rows = picture_rows(1)
+    rows[1][-1] = '=_xlfn.DISPIMG("ID_5F0C1B2E",1)'
+    data = with_cached_values(xlsx_bytes(rows, formulas=True), {"G2": ("str", '=DISPIMG("ID_5F0C1B2E",1)')})
+    result = parse_file("wps.xlsx", data)
+    assert result.errors == [(2, "ảnh ID_5F0C1B2E (ảnh trong ô của WPS) không có trong tệp; chèn lại ảnh")]
+
+
 def rewrite_member(data: bytes, name: str, change) -> bytes:
     """The archive with member ``name`` passed through ``change`` (None: removed)."""
     source, buffer = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()

@@ -197,7 +197,10 @@ def read_xlsx(data: bytes) -> Iterator[tuple[int, list[str]]]:
         workbook.close()
 
 
-def parse_rows(rows: Iterable[tuple[int, list[str]]]) -> ParseResult:
+def parse_rows(rows: Iterable[tuple[int, list[str]]],
+               picture_refs: dict[int, list[str]] | None = None) -> ParseResult:
+    """The questions of a sheet. With ``picture_refs``, a cell showing a WPS in-cell picture
+    (``=DISPIMG("ID_…",1)``) is read as empty and its picture id collected by row."""
     result = ParseResult()
     rows = iter(rows)
     header = next(((line, cells) for line, cells in rows if any(cell.strip() for cell in cells)), None)
@@ -210,6 +213,8 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]]) -> ParseResult:
         return result
     present = {key for key in columns if key}
     for line, cells in rows:
+        if picture_refs is not None:
+            cells = _take_picture_refs(line, cells, picture_refs)
         if not any(cell.strip() for cell in cells):
             continue
         # Data under no header would be lost without a word: say where it is.
@@ -224,6 +229,19 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]]) -> ParseResult:
     if any(note.startswith(_NUMERIC_NOTE) for question in result.questions for note in question.notes):
         result.notes.append("đáp án ghi bằng số: 1 là A, 2 là B, 3 là C, …")
     return result
+
+
+# WPS Office, common in Vietnamese offices, stores a picture "in a cell" as this formula, with the
+# formula text as the cell's saved value and the picture in xl/cellimages.xml under that id.
+_DISPIMG = re.compile(r'^=?(?:_xlfn\.)?DISPIMG\(\s*"([^"]{1,100})"\s*(?:,\s*\d+\s*)?\)$', re.IGNORECASE)
+
+
+def _take_picture_refs(line: int, cells: list[str], picture_refs: dict[int, list[str]]) -> list[str]:
+    found = [_DISPIMG.match(cell.strip()) for cell in cells]
+    if not any(found):
+        return cells
+    picture_refs.setdefault(line, []).extend(match.group(1) for match in found if match)
+    return ["" if match else cell for cell, match in zip(cells, found, strict=True)]
 
 
 def _map_header(line: int, cells: list[str], result: ParseResult) -> list[str | None] | None:
@@ -431,8 +449,15 @@ def parse_csv(data: bytes) -> ParseResult:
 
 
 def parse_xlsx(data: bytes) -> ParseResult:
-    result = parse_rows(read_xlsx(data))
+    picture_refs: dict[int, list[str]] = {}
+    result = parse_rows(read_xlsx(data), picture_refs)
     extras = read_sheet_extras(data, XlsxLimits.configured())
+    for row, ids in picture_refs.items():
+        for id_ in ids:
+            if id_ in extras.cell_images:
+                extras.pictures.setdefault(row, []).append(extras.cell_images[id_])
+            else:
+                extras.cell_errors.append((row, f"ảnh {id_} (ảnh trong ô của WPS) không có trong tệp; chèn lại ảnh"))
     by_row = {question.line: question for question in result.questions}
     for row, message in extras.cell_errors:
         result.error(row, message)
@@ -490,6 +515,8 @@ class SheetExtras:
     pictures: dict[int, list[SheetPicture]]
     # (row, message) for cells whose value cannot be trusted.
     cell_errors: list[tuple[int, str]]
+    # WPS in-cell pictures by the id their DISPIMG formula names.
+    cell_images: dict[str, SheetPicture]
 
 
 def read_sheet_extras(data: bytes, limits: XlsxLimits) -> SheetExtras:
@@ -498,7 +525,7 @@ def read_sheet_extras(data: bytes, limits: XlsxLimits) -> SheetExtras:
     Reads the parts openpyxl skips in read-only mode straight from the archive, after the same
     size checks; a part that is missing or damaged is an error, never an exception."""
     check_xlsx_archive(data, limits)
-    extras = SheetExtras({}, [])
+    extras = SheetExtras({}, [], {})
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         sheet = _first_sheet_path(archive)
@@ -507,6 +534,7 @@ def read_sheet_extras(data: bytes, limits: XlsxLimits) -> SheetExtras:
         _scan_cells(archive.read(sheet), extras)
         for drawing in _related(archive, sheet, "/drawing"):
             _read_drawing(archive, drawing, extras)
+        _read_cell_images(archive, extras)
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, ValueError, OSError, EOFError) as error:
         raise BankFileError(0, f"tệp Excel có phần bị hỏng ({type(error).__name__}); "
                                "mở và lưu lại bằng Excel") from None
@@ -538,9 +566,13 @@ def _related(archive: zipfile.ZipFile, part: str, kind: str) -> list[str]:
     return [target for _, type_, target in _relationships(archive, part) if type_.endswith(kind)]
 
 
+def _workbook_path(archive: zipfile.ZipFile) -> str:
+    return next(iter(_related(archive, "", "/officeDocument")), "xl/workbook.xml")
+
+
 def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
     """The first worksheet in the workbook's order: the one openpyxl reads as worksheets[0]."""
-    workbook = next(iter(_related(archive, "", "/officeDocument")), "xl/workbook.xml")
+    workbook = _workbook_path(archive)
     targets = {id_: target for id_, type_, target in _relationships(archive, workbook)
                if type_.endswith("/worksheet")}
     for sheet in _xml(archive.read(workbook)).iter(f"{_MAIN}sheet"):
@@ -609,3 +641,20 @@ def _read_drawing(archive: zipfile.ZipFile, drawing: str, extras: SheetExtras) -
                                               "vào dòng của câu hỏi"))
                 continue
             extras.pictures.setdefault(row, []).append(SheetPicture(posixpath.basename(target), archive.read(target)))
+
+
+def _read_cell_images(archive: zipfile.ZipFile, extras: SheetExtras) -> None:
+    """WPS's store of in-cell pictures: each picture named by the id its cells' DISPIMG shows."""
+    parts = _related(archive, _workbook_path(archive), "/cellImage") or (
+        ["xl/cellimages.xml"] if "xl/cellimages.xml" in archive.NameToInfo else [])
+    for part in parts:
+        images = {id_: target for id_, type_, target in _relationships(archive, part) if type_.endswith("/image")}
+        for picture in _xml(archive.read(part)).iter(f"{_DRAWING}pic"):
+            name = picture.find(f"{_DRAWING}nvPicPr/{_DRAWING}cNvPr")
+            blip = picture.find(f"{_DRAWING}blipFill/{_DRAWING_MAIN}blip")
+            if name is None or blip is None:
+                continue
+            target = images.get(blip.get(f"{_REL}embed", ""))
+            if target is not None and target in archive.NameToInfo:
+                extras.cell_images[name.get("name", "")] = SheetPicture(posixpath.basename(target),
+                                                                         archive.read(target))
