@@ -22,7 +22,8 @@ def test_a_leading_question_number_is_removed_and_named(raw, text, removed):
     assert strip_question_number(raw) == (text, removed)
 
 
-@pytest.mark.parametrize("raw", ["1945 là năm nào?", "Câu 5:", "Năm 1930, Đảng ra đời.", "3/2/1930 là ngày gì?"])
+@pytest.mark.parametrize("raw", ["1945 là năm nào?", "Câu 5:", "Câu 1?", "[3] …", "Năm 1930, Đảng ra đời.",
+                                 "3/2/1930 là ngày gì?"])
 def test_text_that_only_looks_numbered_is_kept(raw):
     assert strip_question_number(raw) == (raw, None)
 

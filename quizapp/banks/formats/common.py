@@ -220,7 +220,8 @@ _OPTION_LABEL = re.compile(r"^\s*([A-Ha-h])\s*([.):/]|\s[-–])(\s*)(?=\S)")
 def strip_question_number(text: str) -> tuple[str, str | None]:
     """``text`` without a leading question number, and the number removed (None if none)."""
     found = _QUESTION_NUMBER.match(text)
-    if not found or not text[found.end():].strip():
+    # "Câu 1?" is a question about question 1, not a number before nothing.
+    if not found or not any(char.isalnum() for char in text[found.end():]):
         return text, None
     return text[found.end():], found.group().strip()
 

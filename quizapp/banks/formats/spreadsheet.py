@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import posixpath
+import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app, has_app_context
+from lxml import etree
 
 from quizapp.banks.formats.common import (
     DEFAULT_TOPIC,
@@ -21,26 +24,39 @@ from quizapp.banks.formats.common import (
     optional_text,
     parse_answer_letters,
     parse_difficulty,
+    split_option_label,
+    strip_question_number,
 )
 from quizapp.config import DEFAULTS
 from quizapp.files import NotUtf8, decode_utf8, sniff_delimiter
 from quizapp.formatting import number as vietnamese_number
-from quizapp.text import clean_text
+from quizapp.text import clean_text, split_lines
 
-# Header names, compared without accents, case, spaces or punctuation.
+# Header names, compared without accents, case, spaces or punctuation. Besides the project's
+# own layout, the ones Vietnamese organisers' spreadsheets really use (issue 12): "STT, Hạng mục,
+# Nội dung, Phương án trả lời, Đáp án", option columns "Lựa chọn A", "Đáp án A", "PA A",
+# "Câu trả lời A", answers in "Đáp án đúng". "Đáp án A" is an option column, "Đáp án" alone the answer.
 _COLUMN_NAMES = {
-    "topic": ("chude", "topic", "category"),
-    "question": ("cauhoi", "question", "noidungcauhoi"),
-    "answer": ("dapan", "answer", "dapandung", "correct"),
+    "topic": ("chude", "topic", "category", "hangmuc", "linhvuc"),
+    "question": ("cauhoi", "question", "noidungcauhoi", "noidung"),
+    # Every option in one cell, one per line ("A. …").
+    "options": ("phuongantraloi", "cacphuongantraloi", "cacphuongan", "options"),
+    "answer": ("dapan", "answer", "dapandung", "correct", "dung", "phuongandung", "cautraloidung"),
     "multiple": ("nhieuluachon", "multiple", "multipleselect", "nhieudapan"),
+    # Options shown in the file's order ("Giữ thứ tự" is what `banks export` writes).
+    "fixed_order": ("giuthutu", "giunguyenthutu", "khongdao", "khongdaophuongan", "codinhthutu",
+                    "khongtron", "khongtronphuongan", "fixedorder", "keeporder"),
+    # Holds no data: the picture is an image anchored in the row (.xlsx); text here names it.
+    "picture": ("hinhanh", "hinh", "anh", "picture", "image"),
     "explanation": ("giaithich", "explanation", "feedback"),
     "source": ("nguon", "source"),
     "difficulty": ("dokho", "difficulty", "mucdo"),
     # A row-number column is common in Vietnamese spreadsheets; it is read and ignored.
     "row_number": ("stt", "so", "sott", "no"),
 }
+_OPTION_PREFIXES = ("", "phuongan", "option", "luachon", "dapan", "pa", "cautraloi", "phuongantraloi")
 for _letter in LETTERS:
-    _COLUMN_NAMES[_letter] = (_letter.lower(), f"phuongan{_letter.lower()}", f"option{_letter.lower()}")
+    _COLUMN_NAMES[_letter] = tuple(prefix + _letter.lower() for prefix in _OPTION_PREFIXES)
 _BY_NAME = {name: key for key, names in _COLUMN_NAMES.items() for name in names}
 _TRUE = {"x", "co", "có", "yes", "y", "1", "true", "đúng", "dung"}
 _FALSE = {"", "khong", "không", "no", "n", "0", "false", "sai"}
@@ -181,7 +197,10 @@ def read_xlsx(data: bytes) -> Iterator[tuple[int, list[str]]]:
         workbook.close()
 
 
-def parse_rows(rows: Iterable[tuple[int, list[str]]]) -> ParseResult:
+def parse_rows(rows: Iterable[tuple[int, list[str]]],
+               picture_refs: dict[int, list[str]] | None = None) -> ParseResult:
+    """The questions of a sheet. With ``picture_refs``, a cell showing a WPS in-cell picture
+    (``=DISPIMG("ID_…",1)``) is read as empty and its picture id collected by row."""
     result = ParseResult()
     rows = iter(rows)
     header = next(((line, cells) for line, cells in rows if any(cell.strip() for cell in cells)), None)
@@ -192,7 +211,10 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]]) -> ParseResult:
     columns = _map_header(header_line, header_cells, result)
     if columns is None:
         return result
+    present = {key for key in columns if key}
     for line, cells in rows:
+        if picture_refs is not None:
+            cells = _take_picture_refs(line, cells, picture_refs)
         if not any(cell.strip() for cell in cells):
             continue
         # Data under no header would be lost without a word: say where it is.
@@ -201,10 +223,25 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]]) -> ParseResult:
         if stray:
             result.error(line, f"có dữ liệu ở cột không có tiêu đề: {clean_text(stray[0])[:40]!r}")
         row = {key: cells[index] if index < len(cells) else "" for index, key in enumerate(columns) if key}
-        result.questions.append(_question(line, row, "multiple" in columns, result))
+        result.questions.append(_question(line, row, present, result))
     if not result.questions and not result.errors:
         result.error(header_line + 1, "tệp không có câu hỏi nào")
+    if any(note.startswith(_NUMERIC_NOTE) for question in result.questions for note in question.notes):
+        result.notes.append("đáp án ghi bằng số: 1 là A, 2 là B, 3 là C, …")
     return result
+
+
+# WPS Office, common in Vietnamese offices, stores a picture "in a cell" as this formula, with the
+# formula text as the cell's saved value and the picture in xl/cellimages.xml under that id.
+_DISPIMG = re.compile(r'^=?(?:_xlfn\.)?DISPIMG\(\s*"([^"]{1,100})"\s*(?:,\s*\d+\s*)?\)$', re.IGNORECASE)
+
+
+def _take_picture_refs(line: int, cells: list[str], picture_refs: dict[int, list[str]]) -> list[str]:
+    found = [_DISPIMG.match(cell.strip()) for cell in cells]
+    if not any(found):
+        return cells
+    picture_refs.setdefault(line, []).extend(match.group(1) for match in found if match)
+    return ["" if match else cell for cell, match in zip(cells, found, strict=True)]
 
 
 def _map_header(line: int, cells: list[str], result: ParseResult) -> list[str | None] | None:
@@ -222,43 +259,54 @@ def _map_header(line: int, cells: list[str], result: ParseResult) -> list[str | 
             result.error(line, f"cột {clean_text(cell)!r} bị lặp")
         seen.add(key or "")
         columns.append(key)
-    for required, label in (("question", "Câu hỏi"), ("A", "A"), ("B", "B"), ("answer", "Đáp án")):
-        if required not in seen:
-            result.error(line, f"thiếu cột {label}")
     letters = [key for key in columns if key is not None and len(key) == 1 and key in LETTERS]
+    if "options" in seen and letters:
+        result.error(line, "dùng một cột Phương án trả lời (mỗi phương án một dòng) hoặc các cột A, B, …, "
+                           "không dùng cả hai")
+    required = [("question", "Câu hỏi"), ("answer", "Đáp án")]
+    if "options" not in seen:
+        required[1:1] = [("A", "A"), ("B", "B")]
+    for key, label in required:
+        if key not in seen:
+            result.error(line, f"thiếu cột {label}")
     expected = list(LETTERS[: len(letters)])
-    if sorted(letters) != expected:
+    if sorted(letters) != expected and "options" not in seen:
         result.error(line, f"các cột phương án phải liên tục từ A: có {', '.join(sorted(letters))}")
     return None if len(result.errors) > errors_before else columns
 
 
-def _question(line: int, row: dict[str, str], has_multiple: bool, result: ParseResult) -> ParsedQuestion:
+def _question(line: int, row: dict[str, str], present: set[str], result: ParseResult) -> ParsedQuestion:
     """The row as a question; cells that cannot be read are reported and mark it invalid,
     and ``check_all`` still reports the row's other problems."""
     errors_before = len(result.errors)
-    options = [clean_text(row.get(letter)) for letter in LETTERS if letter in row]
-    while options and not options[-1]:
-        options.pop()
-    correct, message = parse_answer_letters(row.get("answer", ""))
-    if message:
-        result.error(line, message)
-        correct = None
-    multiple = correct is not None and len(correct) > 1
-    if has_multiple:
-        flag = clean_text(row.get("multiple")).casefold()
-        if flag in _TRUE:
-            multiple = True
-        elif flag in _FALSE:
-            multiple = False
-        else:
+    notes: list[str] = []
+    if "options" in present:
+        options = _options_in_one_cell(line, row.get("options", ""), result, notes)
+    else:
+        options = _options_in_columns(row, notes)
+    correct, multiple = _answer(line, row.get("answer", ""), len(options), "multiple" in present, result, notes)
+    if "multiple" in present:
+        flag = _flag(row.get("multiple"))
+        if flag is None:
             result.error(line, f"cột Nhiều lựa chọn {row.get('multiple')!r}: ghi x (có) hoặc để trống")
+        else:
+            multiple = flag
+    fixed_order = bool(_flag(row.get("fixed_order")))
+    if _flag(row.get("fixed_order")) is None:
+        result.error(line, f"cột Giữ thứ tự {row.get('fixed_order')!r}: ghi x (giữ nguyên thứ tự phương án) "
+                           "hoặc để trống")
+    elif fixed_order:
+        notes.append("giữ nguyên thứ tự phương án (theo cột Giữ thứ tự)")
     difficulty, message = parse_difficulty(row.get("difficulty"))
     if message:
         result.error(line, message)
+    text, number = strip_question_number(clean_text(row.get("question")))
+    if number:
+        notes.append(f"đã bỏ số thứ tự {number!r} ở đầu câu hỏi")
     return ParsedQuestion(
         line=line,
         topic=clean_text(row.get("topic")) or DEFAULT_TOPIC,
-        text=clean_text(row.get("question")),
+        text=clean_text(text),
         options=options,
         correct=correct,
         multiple=multiple,
@@ -266,12 +314,347 @@ def _question(line: int, row: dict[str, str], has_multiple: bool, result: ParseR
         source=optional_text(row.get("source")),
         difficulty=difficulty,
         readable=len(result.errors) == errors_before,
+        fixed_order=fixed_order,
+        # What the row's Hình ảnh cell calls its picture; the picture itself is attached later.
+        picture_name=optional_text(row.get("picture")),
+        notes=notes,
     )
 
 
+def _flag(raw: str | None) -> bool | None:
+    """A yes/no cell: True, False, or None when it is neither."""
+    value = clean_text(raw).casefold()
+    if value.endswith(".0"):
+        value = value[:-2]
+    return True if value in _TRUE else False if value in _FALSE else None
+
+
+# --- options ----------------------------------------------------------------------------------
+
+
+def _options_in_columns(row: dict[str, str], notes: list[str]) -> list[str]:
+    """Options from the A, B, … columns; labels ("A. Hà Nội" in column A) are removed only when
+    every filled option carries its own column's letter, so "A. Lincoln" alone keeps its text."""
+    options = [clean_text(row.get(letter)) for letter in LETTERS if letter in row]
+    while options and not options[-1]:
+        options.pop()
+    split = [split_option_label(option) if option else None for option in options]
+    filled = [(index, parts) for index, parts in enumerate(split) if parts is not None]
+    if len(filled) < 2 or any(parts[0] != index for index, parts in filled):
+        return options
+    notes.append("đã bỏ nhãn A., B., … ở đầu phương án")
+    _note_unspaced_labels(options, [parts[2] for _, parts in filled], notes)
+    return [clean_text(parts[1]) if parts else "" for parts in split]
+
+
+def _options_in_one_cell(line: int, raw: str, result: ParseResult, notes: list[str]) -> list[str]:
+    """Options written in one cell, one per line with its label ("A. …", "B) …"); "A. x; B. y"
+    on one line is split too, but only before the next letter's capital label, so a ";" inside an
+    option ("điểm a; b) khoản 2") stays. Lines with no label at all are the options in order."""
+    lines = [part for part in split_lines(raw.replace("\v", "\n")) if clean_text(part)]
+    labelled = [split_option_label(part)[0] is not None for part in lines]
+    if not any(labelled):
+        options = [clean_text(part) for part in lines]
+        if len(options) > 1:
+            notes.append("phương án không có nhãn A., B., …: lấy theo thứ tự các dòng trong ô")
+        return options
+    pieces = [piece for part in lines for piece in _split_inline(part)]
+    # Unreadable labels are reported once; the options are still returned as well as they can
+    # be read, so the rules checked later (count, answer letters) add no follow-on errors.
+    options = [clean_text(split_option_label(piece)[1]) for piece in pieces]
+    if not all(labelled):
+        unlabelled = clean_text(lines[labelled.index(False)])
+        result.error(line, f"ô Phương án trả lời: dòng {unlabelled[:40]!r} không có nhãn; mỗi phương án "
+                           "một dòng, bắt đầu bằng A., B., …")
+        return options
+    for position, piece in enumerate(pieces):
+        index = split_option_label(piece)[0]
+        if index != position:
+            expected = LETTERS[position] if position < len(LETTERS) else "tối đa H"
+            result.error(line, f"ô Phương án trả lời: nhãn {LETTERS[index]} sai thứ tự, cần {expected}")
+            return options
+    _note_unspaced_labels(options, [split_option_label(piece)[2] for piece in pieces], notes)
+    return options
+
+
+def _split_inline(line: str) -> list[str]:
+    """'A. x; B. y' → ['A. x', 'B. y']: split at ';', a tab or a run of spaces followed by the
+    next letter's capital label."""
+    index = split_option_label(line)[0]
+    pieces = []
+    while index is not None and index + 1 < len(LETTERS):
+        following = re.search(rf"(?:\s*;\s*|\t\s*|\s{{2,}})(?={LETTERS[index + 1]}\s*[.)])", line)
+        if following is None or split_option_label(line[following.end():])[0] != index + 1:
+            break
+        pieces.append(line[: following.start()])
+        line, index = line[following.end():], index + 1
+    return [*pieces, line]
+
+
+def _note_unspaced_labels(options: list[str], spaced: list[bool], notes: list[str]) -> None:
+    letters = [LETTERS[index] for index, has_space in enumerate(spaced) if not has_space]
+    if letters:
+        notes.append(f"nhãn phương án {', '.join(letters)} viết liền nội dung (như 'A.12 giờ'): đã tách nhãn")
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+_NUMERIC_NOTE = "đáp án ghi bằng số"
+_ANSWER_PARTS = re.compile(r"[\s,;/]+")
+_DECIMAL = re.compile(r"\d\.\d")
+
+
+def _answer(line: int, raw: str, option_count: int, has_multiple: bool, result: ParseResult,
+            notes: list[str]) -> tuple[set[int] | None, bool]:
+    """(correct option indexes or None when unreadable, multiple-select) from letters ``A``,
+    ``A, C``, ``AC``, ``A;C`` or option numbers ``1``–``8``, ``1, 3``."""
+    value = clean_text(raw)
+    parts = [part for part in _ANSWER_PARTS.split(value) if part]
+    if parts and all(part.isdigit() for part in parts):
+        numbers = {int(part) for part in parts}
+        if not all(1 <= number <= len(LETTERS) for number in numbers):
+            result.error(line, f"đáp án {raw!r} không hợp lệ: số phương án phải từ 1 đến {len(LETTERS)}")
+            return None, False
+        if max(numbers) > option_count >= 1:
+            # Said in numbers, not as the letter check_question would name ("đáp án E").
+            result.error(line, f"đáp án {raw!r}: không có phương án thứ {max(numbers)} (câu có {option_count} "
+                               "phương án)")
+            return None, False
+        correct = {number - 1 for number in numbers}
+        notes.append(f"{_NUMERIC_NOTE} {value!r}: {_letters(correct)}")
+    elif _DECIMAL.fullmatch(value):
+        # Excel set to Vietnamese reads "1,3" typed in a cell as the number 1.3.
+        result.error(line, f"đáp án {raw!r} không hợp lệ: Excel có thể đã đọc '1,3' thành số thập phân; "
+                           "ghi 1;3 hoặc A,C")
+        return None, False
+    else:
+        correct, message = parse_answer_letters(raw)
+        if message:
+            result.error(line, message.replace("ví dụ A hoặc A,C", "ví dụ A hoặc A,C, hoặc số 1–8"))
+            return None, False
+    multiple = len(correct) > 1
+    if multiple and not has_multiple:
+        notes.append(f"có {len(correct)} đáp án ({_letters(correct)}): câu nhiều lựa chọn")
+    return correct, multiple
+
+
+def _letters(indexes: set[int]) -> str:
+    return ", ".join(LETTERS[index] for index in sorted(indexes))
+
+
 def parse_csv(data: bytes) -> ParseResult:
-    return parse_rows(read_csv(data))
+    result = parse_rows(read_csv(data))
+    _attach_pictures(result, {})
+    return result
 
 
 def parse_xlsx(data: bytes) -> ParseResult:
-    return parse_rows(read_xlsx(data))
+    picture_refs: dict[int, list[str]] = {}
+    result = parse_rows(read_xlsx(data), picture_refs)
+    extras = read_sheet_extras(data, XlsxLimits.configured())
+    for row, ids in picture_refs.items():
+        for id_ in ids:
+            if id_ in extras.cell_images:
+                extras.pictures.setdefault(row, []).append(extras.cell_images[id_])
+            else:
+                extras.cell_errors.append((row, f"ảnh {id_} (ảnh trong ô của WPS) không có trong tệp; chèn lại ảnh"))
+    by_row = {question.line: question for question in result.questions}
+    for row, message in extras.cell_errors:
+        result.error(row, message)
+        if row in by_row:
+            by_row[row].readable = False
+    _attach_pictures(result, extras.pictures, skip={row for row, _ in extras.cell_errors})
+    return result
+
+
+def _attach_pictures(result: ParseResult, pictures: dict[int, list[SheetPicture]], skip: set[int] = frozenset()
+                     ) -> None:
+    """Give each question the picture anchored in its row; a picture on no question's row, two in
+    one row, or a Hình ảnh cell naming a picture that is not there are errors at that row (not on
+    ``skip`` rows, whose cells were already reported)."""
+    by_row = {question.line: question for question in result.questions}
+    for row, found in sorted(pictures.items()):
+        question = by_row.get(row)
+        names = ", ".join(picture.name for picture in found)
+        if question is None:
+            result.error(row, f"ảnh {names} không nằm trong dòng của câu hỏi nào; đặt ảnh vào dòng của câu hỏi")
+        elif len(found) > 1:
+            result.error(row, f"dòng này có {len(found)} ảnh ({names}); mỗi câu hỏi chỉ được một ảnh")
+            question.readable = False
+        else:
+            question.picture = found[0].data
+            question.picture_name = question.picture_name or found[0].name
+    for question in result.questions:
+        if (question.picture_name and question.picture is None and question.line not in pictures
+                and question.line not in skip):
+            result.error(question.line, f"cột Hình ảnh ghi {question.picture_name!r} nhưng dòng này không có ảnh; "
+                                        "chèn ảnh vào dòng của câu hỏi (chỉ tệp .xlsx mang được ảnh)")
+            question.readable = False
+
+
+# --- what openpyxl's read-only mode does not read: pictures, formulas with no saved value -------
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_DRAWING = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+_DRAWING_MAIN = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+# A sheet with neither a formula nor an error value needs no second reading.
+_WORTH_SCANNING = re.compile(rb"<(?:\w+:)?f[\s>/]|\bt=\"e\"")
+
+
+@dataclass(frozen=True)
+class SheetPicture:
+    name: str
+    data: bytes
+
+
+@dataclass
+class SheetExtras:
+    # Excel row → the pictures anchored in it.
+    pictures: dict[int, list[SheetPicture]]
+    # (row, message) for cells whose value cannot be trusted.
+    cell_errors: list[tuple[int, str]]
+    # WPS in-cell pictures by the id their DISPIMG formula names.
+    cell_images: dict[str, SheetPicture]
+
+
+def read_sheet_extras(data: bytes, limits: XlsxLimits) -> SheetExtras:
+    """The first sheet's pictures by row, and its formula cells with no saved value or an error.
+
+    Reads the parts openpyxl skips in read-only mode straight from the archive, after the same
+    size checks; a part that is missing or damaged is an error, never an exception."""
+    check_xlsx_archive(data, limits)
+    extras = SheetExtras({}, [], {})
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        sheet = _first_sheet_path(archive)
+        if sheet is None:
+            return extras
+        _scan_cells(archive.read(sheet), extras)
+        for drawing in _related(archive, sheet, "/drawing"):
+            _read_drawing(archive, drawing, extras)
+        _read_cell_images(archive, extras)
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, ValueError, OSError, EOFError) as error:
+        raise BankFileError(0, f"tệp Excel có phần bị hỏng ({type(error).__name__}); "
+                               "mở và lưu lại bằng Excel") from None
+    return extras
+
+
+def _xml(content: bytes) -> etree._Element:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    return etree.fromstring(content, parser)
+
+
+def _relationships(archive: zipfile.ZipFile, part: str) -> list[tuple[str, str, str]]:
+    """(id, type, target part) of every relationship of ``part``; none when it has no .rels."""
+    folder, name = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", name + ".rels")
+    if rels not in archive.NameToInfo:
+        return []
+    found = []
+    for relation in _xml(archive.read(rels)).iter(f"{_PACKAGE_REL}Relationship"):
+        target = relation.get("Target", "")
+        if relation.get("TargetMode") == "External":
+            continue
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        found.append((relation.get("Id", ""), relation.get("Type", ""), path))
+    return found
+
+
+def _related(archive: zipfile.ZipFile, part: str, kind: str) -> list[str]:
+    return [target for _, type_, target in _relationships(archive, part) if type_.endswith(kind)]
+
+
+def _workbook_path(archive: zipfile.ZipFile) -> str:
+    return next(iter(_related(archive, "", "/officeDocument")), "xl/workbook.xml")
+
+
+def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
+    """The first worksheet in the workbook's order: the one openpyxl reads as worksheets[0]."""
+    workbook = _workbook_path(archive)
+    targets = {id_: target for id_, type_, target in _relationships(archive, workbook)
+               if type_.endswith("/worksheet")}
+    for sheet in _xml(archive.read(workbook)).iter(f"{_MAIN}sheet"):
+        target = targets.get(sheet.get(f"{_REL}id", ""))
+        if target is not None:
+            return target
+    return None
+
+
+def _scan_cells(content: bytes, extras: SheetExtras) -> None:
+    if not _WORTH_SCANNING.search(content):
+        return
+    parser = etree.XMLPullParser(events=("end",), tag=f"{_MAIN}c", resolve_entities=False, no_network=True,
+                                 load_dtd=False, huge_tree=False)
+    parser.feed(content)
+    for _, cell in parser.read_events():
+        reference = cell.get("r", "")
+        message = _cell_problem(cell, reference)
+        if message:
+            extras.cell_errors.append((_row_of(reference), message))
+        cell.clear()
+    parser.close()
+
+
+def _cell_problem(cell: etree._Element, reference: str) -> str | None:
+    value = cell.find(f"{_MAIN}v")
+    if cell.get("t") == "e":
+        if cell.get("vm"):
+            return (f"ô {reference} chứa ảnh đặt trong ô, chưa đọc được: chọn ảnh, chọn 'Đặt trên ô' "
+                    "(Place over Cells) rồi lưu lại")
+        shown = value.text if value is not None and value.text else "#N/A"
+        return f"ô {reference} có lỗi công thức {shown}; sửa công thức trong Excel rồi lưu lại"
+    if cell.find(f"{_MAIN}f") is None:
+        return None
+    # A formula whose result is the empty string is saved as <v></v> with t="str".
+    if value is None or (not value.text and cell.get("t") != "str"):
+        return (f"ô {reference} có công thức nhưng chưa có giá trị đã tính; mở tệp bằng Excel, để Excel "
+                "tính lại rồi lưu")
+    return None
+
+
+def _row_of(reference: str) -> int:
+    digits = "".join(ch for ch in reference if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def _read_drawing(archive: zipfile.ZipFile, drawing: str, extras: SheetExtras) -> None:
+    """Pictures of one drawing part, by the row their top-left corner is anchored in."""
+    images = {id_: target for id_, type_, target in _relationships(archive, drawing) if type_.endswith("/image")}
+    for anchor in _xml(archive.read(drawing)):
+        if anchor.tag not in (f"{_DRAWING}twoCellAnchor", f"{_DRAWING}oneCellAnchor", f"{_DRAWING}absoluteAnchor"):
+            continue
+        row_text = anchor.findtext(f"{_DRAWING}from/{_DRAWING}row")
+        row = int(row_text) + 1 if row_text and row_text.strip().isdigit() else 0
+        for picture in anchor.iter(f"{_DRAWING}pic"):
+            name = picture.find(f"{_DRAWING}nvPicPr/{_DRAWING}cNvPr")
+            label = name.get("name", "ảnh") if name is not None else "ảnh"
+            blip = picture.find(f"{_DRAWING}blipFill/{_DRAWING_MAIN}blip")
+            target = images.get(blip.get(f"{_REL}embed", "")) if blip is not None else None
+            if target is None or target not in archive.NameToInfo:
+                extras.cell_errors.append((row, f"ảnh {label!r} liên kết ra ngoài tệp hoặc bị thiếu; chèn lại ảnh "
+                                                "vào tệp (Insert → Pictures → This Device)"))
+                continue
+            if row == 0:
+                extras.cell_errors.append((0, f"ảnh {posixpath.basename(target)} không gắn với dòng nào; đặt ảnh "
+                                              "vào dòng của câu hỏi"))
+                continue
+            extras.pictures.setdefault(row, []).append(SheetPicture(posixpath.basename(target), archive.read(target)))
+
+
+def _read_cell_images(archive: zipfile.ZipFile, extras: SheetExtras) -> None:
+    """WPS's store of in-cell pictures: each picture named by the id its cells' DISPIMG shows."""
+    parts = _related(archive, _workbook_path(archive), "/cellImage") or (
+        ["xl/cellimages.xml"] if "xl/cellimages.xml" in archive.NameToInfo else [])
+    for part in parts:
+        images = {id_: target for id_, type_, target in _relationships(archive, part) if type_.endswith("/image")}
+        for picture in _xml(archive.read(part)).iter(f"{_DRAWING}pic"):
+            name = picture.find(f"{_DRAWING}nvPicPr/{_DRAWING}cNvPr")
+            blip = picture.find(f"{_DRAWING}blipFill/{_DRAWING_MAIN}blip")
+            if name is None or blip is None:
+                continue
+            target = images.get(blip.get(f"{_REL}embed", ""))
+            if target is not None and target in archive.NameToInfo:
+                extras.cell_images[name.get("name", "")] = SheetPicture(posixpath.basename(target),
+                                                                         archive.read(target))
