@@ -19,8 +19,16 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from quizapp.banks.formats import GIFT_NOTE, parse_file
+from quizapp.banks.formats.aiken import MARKING as AIKEN_MARKING
 from quizapp.banks.formats.common import DEFAULT_TOPIC
-from quizapp.banks.formats.gift import PARTIAL_MULTIPLE, PARTIAL_SINGLE, PICTURE_DROPPED, html_to_text
+from quizapp.banks.formats.gift import (
+    MARKING_EQUALS,
+    MARKING_WEIGHTS,
+    PARTIAL_MULTIPLE,
+    PARTIAL_SINGLE,
+    PICTURE_DROPPED,
+    html_to_text,
+)
 from quizapp.text import clean_text
 from tests.banks.test_bank_properties import SETTINGS, Model, banks, folded, gift_can_carry, gift_escape
 
@@ -70,6 +78,8 @@ def test_moodle_gift_export_saved_as_txt_is_read_as_gift():
     first, partial, weighted, _plain, picture, _markdown, numbered = result.questions
     assert first.explanation == "Ngày 2/9/1945, tại Quảng trường Ba Đình & phát thanh sau đó."
     assert first.notes == []
+    assert [question.marking for question in result.questions] == [MARKING_EQUALS] * 2 + [MARKING_WEIGHTS] + [
+        MARKING_EQUALS] * 4
     assert partial.notes == [PARTIAL_SINGLE]
     assert weighted.notes == [PARTIAL_MULTIPLE]
     assert picture.notes == [PICTURE_DROPPED]
@@ -248,6 +258,7 @@ def test_aiken_without_blank_lines_labels_without_a_space_and_numbered_stems():
         ["đã bỏ số thứ tự '[2]'", "nhãn phương án A., B. không có dấu cách sau; đã đọc như Moodle"],
         [], [],
     ]
+    assert {question.marking for question in result.questions} == {AIKEN_MARKING}
 
 
 def test_aiken_blank_lines_inside_a_question_are_skipped_as_moodle_does():

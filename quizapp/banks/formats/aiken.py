@@ -28,6 +28,8 @@ _ANSWER = re.compile(r"ANSWER:[ \t]*(.*)")
 _ANSWER_LOOSE = re.compile(r"(?i)(answer|đáp án|dap an)\s*[:：]")
 _TOPIC = re.compile(r"(?i)(TOPIC|CHỦ ĐỀ)\s*:\s*(.*)")
 _EXTRA = re.compile(r"(?i)(EXPLANATION|GIẢI THÍCH|SOURCE|NGUỒN|DIFFICULTY|ĐỘ KHÓ)\s*:\s*(.*)")
+# How the key is marked, for the preview (ParsedQuestion.marking).
+MARKING = "dòng ANSWER: (Aiken)"
 _EXTRA_FIELD = {
     "explanation": "explanation", "giải thích": "explanation",
     "source": "source", "nguồn": "source",
@@ -220,6 +222,7 @@ class _Reader:
                 explanation=optional_text(draft.extras.get("explanation", (0, None))[1]),
                 source=optional_text(draft.extras.get("source", (0, None))[1]),
                 difficulty=difficulty,
+                marking=MARKING,
                 notes=draft.notes,
             )
         )

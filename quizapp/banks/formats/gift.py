@@ -49,6 +49,9 @@ DEFAULT_FORMAT = "moodle"
 
 PARTIAL_SINGLE = "bỏ điểm từng phần của Moodle: chỉ phương án 100% được tính là đáp án đúng"
 PARTIAL_MULTIPLE = "bỏ điểm từng phần của Moodle: phải chọn đúng và đủ các phương án có trọng số dương"
+# How the key is marked, for the preview (ParsedQuestion.marking).
+MARKING_EQUALS = "dấu = (GIFT)"
+MARKING_WEIGHTS = "trọng số dương ~%…% (GIFT)"
 PICTURE_DROPPED = "có ảnh trong HTML của Moodle; tệp GIFT không chứa ảnh nên ảnh không được nhập"
 
 
@@ -353,6 +356,7 @@ def _question(block: _Block, topic: str, answers: list[tuple[str, str, int]], br
         options=_without_labels(options, notes),
         correct=correct,
         multiple=not single,
+        marking=MARKING_EQUALS if single else MARKING_WEIGHTS,
         source=optional_text(block.source),
         difficulty=difficulty,
         notes=notes,
