@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from quizapp.banks.formats import ParseResult, parse_file
-from quizapp.banks.formats.common import LETTERS, check_question
+from quizapp.banks.formats.common import LETTERS, check_question, split_option_label, strip_question_number
 from quizapp.text import clean_text
 
 SETTINGS = settings(max_examples=80, deadline=None, database=None,
@@ -167,9 +167,19 @@ def write_xlsx(bank: list[Model], *, row_numbers: bool, difficulty_as_number: bo
 AIKEN_LINE = re.compile(r"(?i)(TOPIC|CHỦ ĐỀ)\s*:.*|[A-Z][.)][ \t]+\S.*|ANSWER:.*")
 
 
+def numbered(text: str) -> bool:
+    """Does the text start like a question number ("1. …", "[2]"), which the importer removes?"""
+    return strip_question_number(clean_text(text))[1] is not None
+
+
+def labelled(options: list[str]) -> bool:
+    """Do the options carry their own labels A, B, … in order, which the GIFT reader removes?"""
+    return all(split_option_label(clean_text(option))[0] == index for index, option in enumerate(options))
+
+
 def aiken_can_carry(model: Model) -> bool:
     """Aiken is single-select, and a question line must not read as a TOPIC:, option or ANSWER: line."""
-    return not model.multiple and not AIKEN_LINE.fullmatch(clean_text(model.text))
+    return not model.multiple and not AIKEN_LINE.fullmatch(clean_text(model.text)) and not numbered(model.text)
 
 
 def write_aiken(bank: list[Model], *, label: str, newline: str, bom: bool) -> bytes:
@@ -200,6 +210,8 @@ def gift_can_carry(model: Model, titled: bool) -> bool:
     """A weight-like start ("%50%") cannot be escaped in an answer; nor can a leading '$' or '//' of an
     untitled question (a command or a comment)."""
     if any(clean_text(option).startswith("%") for option in model.options):
+        return False
+    if numbered(model.text) or labelled(model.options):
         return False
     return titled or not clean_text(model.text).startswith(("$", "//"))
 

@@ -1,4 +1,4 @@
-"""Bank file formats, chosen by file extension."""
+"""Bank file formats, chosen by file extension and, for .txt, by content (Aiken or GIFT)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,27 @@ from pathlib import PurePath
 
 from quizapp.banks.formats.aiken import parse_aiken
 from quizapp.banks.formats.common import BankFileError, ParsedQuestion, ParseResult, check_all
-from quizapp.banks.formats.gift import parse_gift
+from quizapp.banks.formats.gift import looks_like_gift, parse_gift
 from quizapp.banks.formats.spreadsheet import parse_csv, parse_xlsx
+from quizapp.files import NotUtf8, decode_utf8
 
-PARSERS = {".xlsx": parse_xlsx, ".csv": parse_csv, ".txt": parse_aiken, ".gift": parse_gift}
+GIFT_NOTE = "tệp .txt được nhận dạng là GIFT (định dạng Moodle xuất ra), không phải Aiken"
+
+
+def parse_text(data: bytes) -> ParseResult:
+    """A .txt is Aiken, or GIFT when its content is (Moodle exports GIFT as .txt)."""
+    try:
+        gift = looks_like_gift(decode_utf8(data))
+    except NotUtf8:
+        gift = False  # the Aiken reader reports where the file stops being UTF-8
+    if not gift:
+        return parse_aiken(data)
+    result = parse_gift(data)
+    result.notes.insert(0, GIFT_NOTE)
+    return result
+
+
+PARSERS = {".xlsx": parse_xlsx, ".csv": parse_csv, ".txt": parse_text, ".gift": parse_gift}
 EXTENSIONS = tuple(PARSERS)
 
 __all__ = ["EXTENSIONS", "BankFileError", "ParseResult", "ParsedQuestion", "parse_file"]

@@ -16,17 +16,20 @@ from quizapp.banks.formats.common import (
     ParseResult,
     optional_text,
     parse_difficulty,
+    split_option_label,
+    strip_question_number,
 )
 from quizapp.files import NotUtf8, decode_utf8
 from quizapp.text import clean_text, split_lines
 
 _OPTION = re.compile(r"([A-Z])[.)][ \t]+(\S.*)")
-_OPTION_NO_SPACE = re.compile(r"[A-Z][.)]\S")
-_OPTION_LOWER = re.compile(r"[a-z][.)][ \t]+\S")
+_OPTION_LOWER = re.compile(r"[a-z][.)]([ \t]*)\S")
 _ANSWER = re.compile(r"ANSWER:[ \t]*(.*)")
 _ANSWER_LOOSE = re.compile(r"(?i)(answer|đáp án|dap an)\s*[:：]")
 _TOPIC = re.compile(r"(?i)(TOPIC|CHỦ ĐỀ)\s*:\s*(.*)")
 _EXTRA = re.compile(r"(?i)(EXPLANATION|GIẢI THÍCH|SOURCE|NGUỒN|DIFFICULTY|ĐỘ KHÓ)\s*:\s*(.*)")
+# How the key is marked, for the preview (ParsedQuestion.marking).
+MARKING = "dòng ANSWER: (Aiken)"
 _EXTRA_FIELD = {
     "explanation": "explanation", "giải thích": "explanation",
     "source": "source", "nguồn": "source",
@@ -46,6 +49,22 @@ class _Draft:
     # name -> (line, value) of the optional lines after ANSWER:
     extras: dict[str, tuple[int, str]] = field(default_factory=dict)
     broken: bool = False
+    # A blank line came after the question's first line.
+    blank: bool = False
+    # Started on a line that may be a stray line inside the previous question (already reported).
+    suspect: bool = False
+    # An option label out of order was reported: the rest of the question is not checked again.
+    out_of_order: bool = False
+    # Labels written without a space after them ("B.12 giờ"), for the preview's note.
+    unspaced: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def expected(self) -> str | None:
+        """The label the next option should carry: the one after the last label."""
+        if not self.labels:
+            return "A"
+        following = ord(self.labels[-1]) + 1
+        return chr(following) if following <= ord("Z") else None
 
 
 class _Reader:
@@ -61,16 +80,23 @@ class _Reader:
 
     def feed(self, number: int, raw: str) -> None:
         line = clean_text(raw)
-        if not line:
-            self.finish(number)
-            return
         draft = self.draft
+        if not line:
+            # Moodle skips blank lines: a question ends at its ANSWER: line. A blank line after
+            # it ends the optional lines this project adds; one inside a question is noted, so
+            # that what follows it can be told apart from a line glued onto the question.
+            if draft is not None and draft.answer is not None:
+                self.finish()
+            elif draft is not None:
+                draft.blank = True
+            return
         if draft is None:
             self.start(number, line)
         elif draft.answer is not None:
             self.after_answer(number, line)
-        elif match := _OPTION.fullmatch(line):
-            self.option(number, match.group(1), match.group(2))
+        elif (option := _moodle_option(line)) and (option[2] or draft.options or option[0] == "A"):
+            # "B.Huế" before any option is more likely the stem's own next line ("V.I. Lênin").
+            self.option(number, *option)
         elif match := _ANSWER.fullmatch(line):
             self.answer(number, match.group(1))
         else:
@@ -90,20 +116,28 @@ class _Reader:
             else:
                 self.draft.answer = ""
             return
-        self.draft = _Draft(number, line, self.topic)
+        self.draft = _Draft(number, "", self.topic)
+        self.draft.text = _without_number(line, self.draft.notes)
 
-    def option(self, number: int, letter: str, text: str) -> None:
+    def option(self, number: int, letter: str, text: str, spaced: bool) -> None:
         draft = self.draft
-        expected = LETTERS[len(draft.options)] if len(draft.options) < len(LETTERS) else None
-        if letter != expected:
-            if expected is None:
+        if draft.suspect and not draft.options and letter != "A":
+            # The line taken for a new question was a stray line inside the previous one (already
+            # reported): this question's options go with it, without an error for each.
+            draft.broken = True
+        elif len(draft.options) >= len(LETTERS):
+            if len(draft.options) == len(LETTERS):
                 self.error(number, f"tối đa {len(LETTERS)} phương án")
-            elif letter in draft.labels:
+        elif letter != draft.expected() and not draft.out_of_order:
+            draft.out_of_order = True
+            if letter in draft.labels:
                 self.error(number, f"phương án {letter} bị lặp")
             else:
-                self.error(number, f"phương án {letter} sai thứ tự: cần {expected}")
+                self.error(number, f"phương án {letter} sai thứ tự: cần {draft.expected()}")
+        if not spaced:
+            draft.unspaced.append(letter)
         draft.labels.append(letter)
-        draft.options.append(clean_text(text))
+        draft.options.append(text)
 
     def answer(self, number: int, value: str) -> None:
         draft = self.draft
@@ -117,35 +151,47 @@ class _Reader:
                 self.error(number, f"ANSWER: cần một chữ cái in hoa, có {draft.answer!r}")
 
     def stray(self, number: int, line: str) -> None:
+        """A line inside a question that is neither an option nor its ANSWER: line."""
         draft = self.draft
         if _ANSWER_LOOSE.match(line):
             self.error(number, "dòng đáp án phải viết đúng 'ANSWER: X' (chữ in hoa, có dấu hai chấm)")
-        elif _OPTION_LOWER.match(line):
+        elif (lower := _OPTION_LOWER.match(line)) and (lower.group(1) or draft.options or line[0] == "a"):
             self.error(number, "nhãn phương án phải là chữ in hoa: A. hoặc A)")
-        elif _OPTION_NO_SPACE.match(line):
-            self.error(number, "sau nhãn phương án (A. hoặc A)) cần một dấu cách")
-        elif not draft.options:
-            self.error(number, "câu hỏi phải nằm trên một dòng (Moodle chỉ giữ dòng cuối)")
+        elif draft.options:
+            # Moodle starts a new question here and drops the unfinished one; so does this
+            # reader, after saying where the ANSWER: line is missing.
+            if draft.blank:
+                self.error(draft.line, "thiếu dòng 'ANSWER: X' sau các phương án")
+                self.begin_after_stray(number, line, suspect=False)
+            else:
+                self.error(number, f"dòng không phải phương án (A. …) hay 'ANSWER: X': câu ở dòng {draft.line} "
+                                   "thiếu dòng ANSWER:?")
+                self.begin_after_stray(number, line, suspect=True)
+        elif draft.blank:
+            self.error(draft.line, "dòng không có phương án và dòng ANSWER: đi kèm (tiêu đề hay ghi chú? hãy xoá)")
+            self.begin_after_stray(number, line, suspect=False)
         else:
-            self.error(number, "dòng không phải phương án (A. …) hay 'ANSWER: X': thiếu dòng ANSWER:?")
+            self.error(number, "câu hỏi phải nằm trên một dòng (Moodle chỉ giữ dòng cuối)")
+
+    def begin_after_stray(self, number: int, line: str, *, suspect: bool) -> None:
+        self.draft = None
+        self.start(number, line)
+        if self.draft is not None:
+            self.draft.suspect = suspect
 
     def after_answer(self, number: int, line: str) -> None:
         match = _EXTRA.fullmatch(line)
         if match is None:
-            self.error(number, "sau dòng ANSWER: cần một dòng trống trước câu hỏi tiếp theo")
-            # Read on as if a blank line were there, without reporting every line of what
-            # follows: it is a stray note or a question glued on, and one error says so.
-            self.finish(number)
+            # As in Moodle, the question ended at its ANSWER: line; this line starts the next.
+            self.finish()
             self.start(number, line)
-            if self.draft is not None:
-                self.draft.broken = True
             return
         name = _EXTRA_FIELD[match.group(1).casefold()]
         if name in self.draft.extras:
             self.error(number, f"dòng {match.group(1).upper()}: bị lặp")
         self.draft.extras[name] = (number, match.group(2))
 
-    def finish(self, number: int) -> None:
+    def finish(self) -> None:
         draft, self.draft = self.draft, None
         if draft is None:
             return
@@ -162,6 +208,9 @@ class _Reader:
         if message:
             self.result.error(difficulty_line, message)
             return
+        if draft.unspaced:
+            labels = ", ".join(f"{letter}." for letter in draft.unspaced)
+            draft.notes.append(f"nhãn phương án {labels} không có dấu cách sau; đã đọc như Moodle")
         self.result.questions.append(
             ParsedQuestion(
                 line=draft.line,
@@ -173,8 +222,31 @@ class _Reader:
                 explanation=optional_text(draft.extras.get("explanation", (0, None))[1]),
                 source=optional_text(draft.extras.get("source", (0, None))[1]),
                 difficulty=difficulty,
+                marking=MARKING,
+                notes=draft.notes,
             )
         )
+
+
+def _moodle_option(line: str) -> tuple[str, str, bool] | None:
+    """(letter, text, whether a space followed the label) of an option line as Moodle reads one:
+    a capital letter, "." or ")", then the text, with or without a space ("A.12 giờ")."""
+    if len(line) < 3 or not ("A" <= line[0] <= "Z") or line[1] not in ".)":
+        return None
+    index, text, spaced = split_option_label(line)
+    if index is None:
+        # Beyond H: still an option line, reported as one too many.
+        text, spaced = line[2:], line[2] in " \t"
+    return line[0], clean_text(text), spaced
+
+
+def _without_number(text: str, notes: list[str]) -> str:
+    """The stem without a "Câu 12:" or "[1]" the file numbered it with (takers see another order)."""
+    stripped, removed = strip_question_number(text)
+    if removed is None:
+        return text
+    notes.append(f"đã bỏ số thứ tự '{removed}'")
+    return clean_text(stripped)
 
 
 def parse_aiken(data: bytes) -> ParseResult:
@@ -187,7 +259,7 @@ def parse_aiken(data: bytes) -> ParseResult:
     lines = split_lines(unicodedata.normalize("NFC", text))
     for number, raw in enumerate(lines, start=1):
         reader.feed(number, raw)
-    reader.finish(len(lines) + 1)
+    reader.finish()
     if not reader.result.questions and not reader.result.errors:
         reader.result.error(1, "tệp không có câu hỏi nào")
     return reader.result
