@@ -83,7 +83,7 @@ def test_the_files_own_column_decides_over_the_patterns():
         ["Câu thường nhưng tệp muốn giữ thứ tự?", "Một", "Hai", "Ba", "A", "x"],
         ["Câu ghi sai cột giữ thứ tự?", "Một", "Hai", "Ba", "A", "có lẽ"],
     ]))
-    assert result.errors == [(4, "cột Giữ thứ tự 'có lẽ': ghi x (giữ thứ tự) hoặc để trống")]
+    assert result.errors == [(4, "cột Giữ thứ tự 'có lẽ': ghi x (giữ nguyên thứ tự phương án) hoặc để trống")]
     assert [question.fixed_order for question in result.questions] == [False, True]
 
 
