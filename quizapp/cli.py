@@ -133,8 +133,13 @@ def import_bank(file: str, slug: str | None, title: str | None, dry_run: bool, o
                f"{' (ngân hàng mới)' if report.bank_created else ''}.")
     for topic, count in report.new_by_topic.items():
         click.echo(f"  {topic}: {count} câu")
-    for line, text in report.skipped:
-        click.echo(f"{file}:{line}: đã có trong ngân hàng, bỏ qua: {text[:80]}")
+    for note in report.notes:
+        click.echo(f"Ghi chú: {note}")
+    if report.kept_in_order:
+        click.echo(f"Giữ nguyên thứ tự phương án ở {report.kept_in_order} câu mới.")
+    for item in report.skipped:
+        click.echo(f"{file}:{item.line}: đã có trong ngân hàng, bỏ qua: {item.text[:80]}"
+                   + (f" ({item.note})" if item.note else ""))
     if report.skipped:
         click.echo(f"Bỏ qua {len(report.skipped)} câu đã có.")
 

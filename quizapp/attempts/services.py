@@ -242,7 +242,9 @@ def _insert_attempt(round_: Round, user: User, number: int, now: datetime, quest
     rows = []
     for position, version in enumerate(questions):
         shown = list(version.options)
-        _random.shuffle(shown)
+        # Options that name others ("Tất cả các ý trên") keep the bank's order (DESIGN §3 rule 2).
+        if not version.fixed_order:
+            _random.shuffle(shown)
         rows.append({
             "attempt_id": attempt.id, "position": position, "question_id": version.question_id,
             "question_revision": version.revision, "multiple": version.multiple, "option_count": len(shown),

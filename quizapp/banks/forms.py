@@ -48,6 +48,7 @@ class QuestionForm(Form):
         widget=ListWidget(prefix_label=False),
     )
     multiple = BooleanField("Câu nhiều lựa chọn (người thi chọn mọi đáp án đúng)")
+    fixed_order = BooleanField("Giữ nguyên thứ tự phương án (không đảo khi rút đề)")
     explanation = TextAreaField("Giải thích", validators=[Optional(), Length(max=2000)])
     source = StringField("Nguồn", validators=[Optional(), Length(max=500)])
     difficulty = SelectField(

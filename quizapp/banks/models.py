@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizapp.auth.models import User
@@ -41,7 +41,7 @@ class Question(db.Model):
 
     __tablename__ = "questions"
     __table_args__ = (
-        # Duplicates are found by a hash of the normalised, case-folded text (see banks.normalise).
+        # A question's identity: a hash of its normalised stem and options (formats.common.question_hash).
         UniqueConstraint("bank_id", "text_hash"),
         CheckConstraint("difficulty IS NULL OR difficulty BETWEEN 1 AND 3", name="difficulty_range"),
         Index("ix_questions_draw", "bank_id", "topic_id", "is_active"),
@@ -53,6 +53,9 @@ class Question(db.Model):
     text: Mapped[str] = mapped_column(Text)
     text_hash: Mapped[str] = mapped_column(String(64))
     multiple: Mapped[bool] = mapped_column(default=False)
+    # Options are shown in the bank's order, never shuffled: one of them names others
+    # ("Tất cả các ý trên", "Cả A và B"), or the organiser asked for it.
+    fixed_order: Mapped[bool] = mapped_column(default=False, server_default=false())
     explanation: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(500))
     difficulty: Mapped[int | None]
@@ -100,6 +103,8 @@ class QuestionVersion(db.Model):
     revision: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
     multiple: Mapped[bool]
+    # The draw keeps the bank's order for this revision (Question.fixed_order when written).
+    fixed_order: Mapped[bool] = mapped_column(default=False, server_default=false())
     # In the bank's order: [{"id": option id, "text": …, "correct": bool}, …]
     options: Mapped[list[dict]] = mapped_column(JSON)
     explanation: Mapped[str | None] = mapped_column(Text)

@@ -22,6 +22,7 @@ from flask_login import current_user
 
 from quizapp.banks import access, services
 from quizapp.banks.formats.common import LETTERS, ParsedQuestion, parse_difficulty
+from quizapp.banks.formats.order import option_naming_others
 from quizapp.banks.forms import NEW_BANK, CopyBankForm, QuestionForm, UploadForm
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
@@ -165,7 +166,7 @@ def confirm_upload():
     try:
         report = services.import_bank_file(
             pending["filename"], path.read_bytes(), slug=pending["slug"], title=pending["title"] or None,
-            owner=current_user._get_current_object(),
+            owner=current_user._get_current_object(), fixed_order=_ticked("fixed_order"),
         )
     except services.BankFileInvalid as error:
         db.session.rollback()
@@ -182,6 +183,12 @@ def confirm_upload():
     flash(f"Đã nhập {report.created} câu hỏi mới"
           + (f", bỏ qua {len(report.skipped)} câu đã có." if report.skipped else "."), "success")
     return redirect(url_for("banks.show", slug=report.slug))
+
+
+def _ticked(name: str) -> set[int]:
+    """The question numbers ticked in the preview's column ``name``; anything else is ignored."""
+    return {int(value) for value in request.form.getlist(name) if value.isascii() and value.isdigit()
+            and len(value) <= 6}
 
 
 # --- one bank --------------------------------------------------------------------------------
@@ -243,6 +250,7 @@ def _form_for(question) -> QuestionForm:
         "text": question.text,
         "correct": [LETTERS[option.position] for option in question.options if option.is_correct],
         "multiple": question.multiple,
+        "fixed_order": question.fixed_order,
         "explanation": question.explanation or "",
         "source": question.source or "",
         "difficulty": str(question.difficulty or ""),
@@ -264,6 +272,7 @@ def _edited(form: QuestionForm) -> ParsedQuestion:
         options=options,
         correct={LETTERS.index(letter) for letter in form.correct.data},
         multiple=form.multiple.data,
+        fixed_order=form.fixed_order.data,
         explanation=clean_text(form.explanation.data) or None,
         source=clean_text(form.source.data) or None,
         difficulty=difficulty,
@@ -286,7 +295,8 @@ def edit_question(slug: str, question_id: int):
             flash("Đã lưu câu hỏi.", "success")
             return redirect(url_for("banks.show", slug=bank.slug))
     return render_template("banks/question.html", bank=bank, question=question, form=form, letters=LETTERS,
-                           live_rounds=access.live_rounds_drawing(bank, question.topic.name)
+                           live_rounds=access.live_rounds_drawing(bank, question.topic.name),
+                           naming_others=option_naming_others([option.text for option in question.options])
                            ), 422 if form.errors else 200
 
 

@@ -8,7 +8,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from sqlalchemy import func, insert, or_, select, true, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -17,7 +17,14 @@ from quizapp import audit
 from quizapp.auth.models import User
 from quizapp.banks.access import BankReadOnly, may_write_bank
 from quizapp.banks.formats import ParsedQuestion, parse_file
-from quizapp.banks.formats.common import LETTERS, check_question, text_hash
+from quizapp.banks.formats.common import (
+    LETTERS,
+    Location,
+    check_question,
+    correct_texts,
+    identity_text,
+    question_hash,
+)
 from quizapp.banks.formats.spreadsheet import EXPORT_HEADER
 from quizapp.banks.models import Bank, Option, Question, QuestionVersion, Topic
 from quizapp.errors import DomainError, NotFound, ValidationFailed
@@ -40,18 +47,48 @@ class BankFileInvalid(DomainError):
 
 
 @dataclass
+class Skipped:
+    """A question of the file that is already in the bank (same stem and options): not imported."""
+
+    line: Location
+    text: str
+    question_id: int
+    # Set when the file's key differs from the bank's (the bank's is kept): never silent.
+    note: str | None = None
+
+
+class Previewed(NamedTuple):
+    # The question's place among the file's questions, from 0: what the preview's fixed-order
+    # checkboxes name, and what ``import_bank_file(fixed_order=…)`` reads back on confirmation.
+    number: int
+    question: ParsedQuestion
+
+
+@dataclass
 class ImportReport:
     slug: str
     bank_created: bool
     dry_run: bool
     new_by_topic: Counter[str] = field(default_factory=Counter)
-    # (location, question text) of questions already in the bank, reported and skipped.
-    skipped: list[tuple[int | str, str]] = field(default_factory=list)
-    preview: list[ParsedQuestion] = field(default_factory=list)
+    skipped_by_topic: Counter[str] = field(default_factory=Counter)
+    skipped: list[Skipped] = field(default_factory=list)
+    # Every question that will be imported, in the file's order.
+    preview: list[Previewed] = field(default_factory=list)
+    # About the file as a whole (the format or marking detected, …).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def created(self) -> int:
         return sum(self.new_by_topic.values())
+
+    @property
+    def kept_in_order(self) -> int:
+        """New questions whose options keep the file's order."""
+        return sum(1 for item in self.preview if item.question.fixed_order)
+
+    @property
+    def topics(self) -> list[str]:
+        return list(dict.fromkeys([*self.new_by_topic, *self.skipped_by_topic]))
 
 
 def slug_from_filename(filename: str) -> str:
@@ -78,11 +115,15 @@ def import_bank_file(
     title: str | None = None,
     owner: User | None = None,
     dry_run: bool = False,
+    fixed_order: set[int] | None = None,
 ) -> ImportReport:
     """Parse, check and (unless ``dry_run``) import a bank file into the bank ``slug``.
 
     Nothing is written when any record is bad: ``BankFileInvalid`` lists every problem.
-    Questions already in the bank are skipped and reported. An import for an ``owner`` into an
+    Questions already in the bank (same stem and options) are skipped and reported, with a
+    note when the file's key differs. ``fixed_order``, from the preview's checkboxes: the
+    numbers (places among the file's questions, from 0) whose option order is kept, replacing
+    what was detected. An import for an ``owner`` into an
     existing bank they may not change is refused (``BankReadOnly``); without an owner (the
     server's command line) it is the admin's.
     """
@@ -96,17 +137,26 @@ def import_bank_file(
     bank = bank_by_slug(slug)
     if bank is not None and owner is not None and not may_write_bank(owner, bank):
         raise BankReadOnly()
-    known = set()
-    if bank is not None:
-        known = set(db.session.scalars(select(Question.text_hash).where(Question.bank_id == bank.id)))
-    report = ImportReport(slug=slug, bank_created=bank is None, dry_run=dry_run, preview=result.questions[:5])
-    new = []
-    for question in result.questions:
-        if text_hash(question.text) in known:
-            report.skipped.append((question.line, question.text))
-        else:
-            new.append(question)
-            report.new_by_topic[question.topic] += 1
+    if fixed_order is not None:
+        for number, question in enumerate(result.questions):
+            question.fixed_order = number in fixed_order
+    report = ImportReport(slug=slug, bank_created=bank is None, dry_run=dry_run, notes=result.notes)
+    known, stems = _bank_identities(bank)
+    new, repeated = [], []
+    for number, question in enumerate(result.questions):
+        existing = known.get(question_hash(question.text, question.options))
+        if existing is not None:
+            repeated.append((question, existing))
+            report.skipped_by_topic[question.topic] += 1
+            continue
+        same_stem = stems.get(identity_text(question.text))
+        if same_stem is not None:
+            question.notes.append(f"ngân hàng đã có câu cùng câu hỏi (câu số {same_stem}) nhưng khác phương án: "
+                                  "nhập thành câu mới")
+        new.append(question)
+        report.preview.append(Previewed(number, question))
+        report.new_by_topic[question.topic] += 1
+    report.skipped = _skipped(repeated)
     if dry_run:
         return report
     if bank is None:
@@ -120,8 +170,42 @@ def import_bank_file(
     return report
 
 
-def _insert(bank: Bank, questions: list[ParsedQuestion]) -> None:
-    """Bulk inserts: a 10,000-question file is a few statements, not 50,000 ORM objects."""
+def _bank_identities(bank: Bank | None) -> tuple[dict[str, int], dict[str, int]]:
+    """The bank's questions by identity hash, and by normalised stem: question ids."""
+    if bank is None:
+        return {}, {}
+    rows = db.session.execute(select(Question.id, Question.text_hash, Question.text)
+                              .where(Question.bank_id == bank.id).order_by(Question.id)).all()
+    known = {row.text_hash: row.id for row in rows}
+    stems: dict[str, int] = {}
+    for row in rows:
+        stems.setdefault(identity_text(row.text), row.id)
+    return known, stems
+
+
+def _skipped(repeated: list[tuple[ParsedQuestion, int]]) -> list[Skipped]:
+    """The file's questions already in the bank, each saying whether its key differs from the bank's."""
+    correct: dict[int, set[str]] = {question_id: set() for _question, question_id in repeated}
+    ids = list(correct)
+    for start in range(0, len(ids), 1000):
+        for question_id, text in db.session.execute(
+            select(Option.question_id, Option.text).where(Option.question_id.in_(ids[start:start + 1000]),
+                                                          Option.is_correct)
+        ):
+            correct[question_id].add(identity_text(text))
+    skipped = []
+    for question, question_id in repeated:
+        note = None
+        if correct_texts(question) != correct[question_id]:
+            note = (f"đáp án trong tệp khác đáp án của câu số {question_id} trong ngân hàng; giữ đáp án đang có, "
+                    "sửa câu đó trên trang ngân hàng nếu cần")
+        skipped.append(Skipped(question.line, question.text, question_id, note))
+    return skipped
+
+
+def _insert(bank: Bank, questions: list[ParsedQuestion]) -> list[int]:
+    """Bulk inserts: a 10,000-question file is a few statements, not 50,000 ORM objects.
+    Returns the new questions' ids, in order."""
     topics = {topic.name: topic.id for topic in db.session.scalars(select(Topic).where(Topic.bank_id == bank.id))}
     for name in dict.fromkeys(question.topic for question in questions):
         if name not in topics:
@@ -130,14 +214,15 @@ def _insert(bank: Bank, questions: list[ParsedQuestion]) -> None:
             db.session.flush()
             topics[name] = topic.id
     if not questions:
-        return
+        return []
     rows = [
         {
             "bank_id": bank.id,
             "topic_id": topics[question.topic],
             "text": question.text,
-            "text_hash": text_hash(question.text),
+            "text_hash": question_hash(question.text, question.options),
             "multiple": question.multiple,
+            "fixed_order": bool(question.fixed_order),
             "explanation": question.explanation,
             "source": question.source,
             "difficulty": question.difficulty,
@@ -154,23 +239,24 @@ def _insert(bank: Bank, questions: list[ParsedQuestion]) -> None:
                                          options).all())
     # Revision 1 of each question, what its first takers will be shown.
     db.session.execute(insert(QuestionVersion), [
-        _version_row(question_id, 1, question.text, question.multiple, [
+        _version_row(question_id, 1, question.text, question.multiple, bool(question.fixed_order), [
             {"id": next(option_ids), "text": text, "correct": position in question.correct}
             for position, text in enumerate(question.options)
         ], question.explanation, question.source)
         for question_id, question in zip(ids, questions, strict=True)
     ])
+    return ids
 
 
-def _version_row(question_id: int, revision: int, text: str, multiple: bool, options: list[dict],
-                 explanation: str | None, source: str | None) -> dict:
+def _version_row(question_id: int, revision: int, text: str, multiple: bool, fixed_order: bool,
+                 options: list[dict], explanation: str | None, source: str | None) -> dict:
     return {"question_id": question_id, "revision": revision, "text": text, "multiple": multiple,
-            "options": options, "explanation": explanation, "source": source}
+            "fixed_order": fixed_order, "options": options, "explanation": explanation, "source": source}
 
 
 def _shown(question: Question) -> dict:
     """What a taker is shown of ``question`` as it stands: the content of a QuestionVersion."""
-    return _version_row(question.id, question.revision, question.text, question.multiple, [
+    return _version_row(question.id, question.revision, question.text, question.multiple, question.fixed_order, [
         {"id": option.id, "text": option.text, "correct": option.is_correct} for option in question.options
     ], question.explanation, question.source)
 
@@ -195,19 +281,22 @@ def copy_bank(bank: Bank, *, slug: str, title: str | None, owner: User) -> Bank:
     questions = list(db.session.scalars(
         select(Question).where(Question.bank_id == bank.id)
         .options(selectinload(Question.options), joinedload(Question.topic)).order_by(Question.id)))
+    # By identity: two questions migration 0011 found identical (kept apart there) are copied once.
+    unique = {question_hash(question.text, [option.text for option in question.options]): question
+              for question in reversed(questions)}
+    questions = sorted(unique.values(), key=lambda question: question.id)
     parsed = [
         ParsedQuestion(line=0, topic=question.topic.name, text=question.text,
                        options=[option.text for option in question.options],
                        correct={option.position for option in question.options if option.is_correct},
                        multiple=question.multiple, explanation=question.explanation, source=question.source,
-                       difficulty=question.difficulty)
+                       difficulty=question.difficulty, fixed_order=question.fixed_order)
         for question in questions
     ]
-    _insert(copy, parsed)
-    inactive = [question.text_hash for question in questions if not question.is_active]
+    ids = _insert(copy, parsed)
+    inactive = [new_id for new_id, question in zip(ids, questions, strict=True) if not question.is_active]
     if inactive:
-        db.session.execute(update(Question).where(Question.bank_id == copy.id, Question.text_hash.in_(inactive))
-                           .values(is_active=False))
+        db.session.execute(update(Question).where(Question.id.in_(inactive)).values(is_active=False))
     audit.record("bank.copied", "bank", copy.slug, after={
         "from": bank.slug, "questions": len(questions), "owner_id": owner.id})
     return copy
@@ -239,6 +328,7 @@ def export_bank_xlsx(bank: Bank, stream: BinaryIO) -> int:
             question.explanation,
             question.source,
             question.difficulty,
+            "x" if question.fixed_order else None,
         ])
     workbook.save(stream)
     return len(questions)
@@ -358,13 +448,14 @@ def update_question(question: Question, edited: ParsedQuestion) -> Question:
     """Replace a question's text, options and answers after the same checks as an import."""
     before = question_summary(question)
     errors = check_question(edited)
-    new_hash = text_hash(edited.text) if edited.text else None
+    new_hash = question_hash(edited.text, edited.options) if edited.text else None
     if new_hash and new_hash != question.text_hash:
         clash = db.session.scalar(
             select(Question.id).where(Question.bank_id == question.bank_id, Question.text_hash == new_hash)
         )
         if clash is not None:
-            errors.append(f"câu hỏi trùng với câu số {clash} trong ngân hàng")
+            errors.append(f"câu hỏi trùng với câu số {clash} trong ngân hàng (cùng câu hỏi và phương án); "
+                          "sửa câu hỏi hoặc phương án cho khác đi")
     if errors:
         raise ValidationFailed({"question": errors})
     topic = db.session.scalar(select(Topic).where(Topic.bank_id == question.bank_id, Topic.name == edited.topic))
@@ -373,7 +464,7 @@ def update_question(question: Question, edited: ParsedQuestion) -> Question:
         db.session.add(topic)
     question.topic = topic
     question.text, question.text_hash = edited.text, new_hash
-    question.multiple = edited.multiple
+    question.multiple, question.fixed_order = edited.multiple, bool(edited.fixed_order)
     question.explanation, question.source, question.difficulty = edited.explanation, edited.source, edited.difficulty
     # Options keep their ids where they keep their place, so past attempts still point at them.
     for position, text in enumerate(edited.options):
@@ -395,7 +486,8 @@ def _new_revision_if_changed(question: Question) -> None:
     version = current_version(question)
     shown = _shown(question)
     if version is not None and all(getattr(version, name) == shown[name]
-                                   for name in ("text", "multiple", "options", "explanation", "source")):
+                                   for name in ("text", "multiple", "fixed_order", "options", "explanation",
+                                                "source")):
         return
     question.revision += 1
     db.session.add(QuestionVersion(**{**shown, "revision": question.revision}))

@@ -523,7 +523,8 @@ def test_question_already_in_the_bank_is_reported_and_skipped(app, runner, seede
     path.write_text("\n".join([
         "TOPIC: Cuộc đời và sự nghiệp",
         "Bác Hồ sinh ở làng nào?", "A. Làng Sen", "B. Làng Chùa", "ANSWER: B", "",
-        known, "A. 2/9/1945", "B. 19/8/1945", "ANSWER: A", "",
+        # The seed's question with its options in another order: the same question.
+        known, "A. 2/9/1945", "B. 19/8/1945", "C. 6/1/1946", "D. 23/9/1945", "ANSWER: A", "",
         "TOPIC: Văn hóa",
         "Vịnh Hạ Long thuộc tỉnh nào?", "A. Quảng Ninh", "B. Hải Phòng", "C. Thái Bình", "ANSWER: A",
     ]) + "\n", encoding="utf-8")

@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from quizapp.banks.formats.order import option_naming_others
 from quizapp.text import clean_text
 
 LETTERS = "ABCDEFGH"
@@ -63,8 +64,9 @@ class ParsedQuestion:
     # False when the parser reported a problem with this record; it is checked, never imported.
     readable: bool = True
     # Options are shown in the file's order, never shuffled (an option that names others,
-    # "Tất cả các ý trên"; or the file asked for it).
-    fixed_order: bool = False
+    # "Tất cả các ý trên"; or the file asked for it). None: the file does not say, and
+    # ``check_all`` decides by the options (formats/order.py); False: the file says shuffle.
+    fixed_order: bool | None = None
     # A picture shown with the question: the image file's bytes as found in the bank file
     # (resized and recompressed on import), and what the file calls it, for messages.
     picture: bytes | None = None
@@ -91,9 +93,29 @@ class ParseResult:
         return sorted(self.errors, key=lambda error: (location_order(error[0]), error[1]))
 
 
-def text_hash(text: str) -> str:
-    """The identity of a question's text: normalised, case-folded, hashed (fits an index)."""
-    return hashlib.sha256(clean_text(text).casefold().encode("utf-8")).hexdigest()
+# The space French-style typing puts before these marks ("Ai là người … ?") changes nothing.
+_SPACE_BEFORE_MARK = re.compile(r"\s+([?:!;,.])")
+
+
+def identity_text(text: str) -> str:
+    """What decides that two texts are the same: NFC, white space collapsed, case folded, no
+    space before ``? : ! ; , .``."""
+    return _SPACE_BEFORE_MARK.sub(r"\1", clean_text(text).casefold())
+
+
+def question_hash(text: str, options: list[str]) -> str:
+    """The identity of a question (``questions.text_hash``): its stem and its options.
+
+    Two real questions often share a stem ("Nhận định nào sau đây là đúng?") and differ in
+    their options, so the stem alone is not enough. The options count as a set, not in their
+    order: takers see them shuffled, so a bank that lists the same options in another order
+    holds the same question. The key is not part of it: the same question with another key
+    is the same question with a wrong key, which the importer reports rather than adds.
+    (Migration 0011 holds a frozen copy of this: change both or neither.)
+    """
+    parts = [identity_text(text), *sorted(identity_text(option) for option in options)]
+    # Unit and record separators: clean_text turns any in the text into spaces.
+    return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
 
 
 def parse_difficulty(raw: str | None) -> tuple[int | None, str | None]:
@@ -165,25 +187,58 @@ def _answer_errors(question: ParsedQuestion, count: int) -> list[str]:
 
 
 def check_all(result: ParseResult) -> ParseResult:
-    """Apply ``check_question`` to every question and flag duplicates inside the file."""
-    first_line: dict[str, Location] = {}
+    """Apply ``check_question`` to every question, flag duplicates inside the file, and keep
+    the order of options that name other options (``order.py``)."""
+    first: dict[str, ParsedQuestion] = {}
+    stems: dict[str, ParsedQuestion] = {}
     valid = []
     for question in result.questions:
         errors = check_question(question)
         for message in errors:
             result.error(question.line, message)
-        key = text_hash(question.text) if question.text else None
-        if key and key in first_line:
-            earlier = first_line[key]
-            where = f"dòng {earlier}" if isinstance(earlier, int) else earlier
-            result.error(question.line, f"câu hỏi trùng với câu ở {where}")
-            continue
-        if key:
-            first_line[key] = question.line
+        if question.text:
+            key = question_hash(question.text, question.options)
+            earlier = first.get(key)
+            if earlier is not None:
+                result.error(question.line, _duplicate_message(question, earlier))
+                continue
+            first[key] = question
+            stem = stems.setdefault(identity_text(question.text), question)
+            if stem is not question:
+                question.notes.append(f"cùng câu hỏi với câu ở {_where(stem.line)} nhưng khác phương án: "
+                                      "nhập thành câu riêng")
         if not errors and question.readable:
+            _keep_order_if_named(question)
             valid.append(question)
     result.questions = valid
     return result
+
+
+def _where(location: Location) -> str:
+    return f"dòng {location}" if isinstance(location, int) else str(location)
+
+
+def _duplicate_message(question: ParsedQuestion, earlier: ParsedQuestion) -> str:
+    message = f"câu hỏi trùng với câu ở {_where(earlier.line)} (cùng câu hỏi và phương án)"
+    if None not in (question.correct, earlier.correct) and correct_texts(question) != correct_texts(earlier):
+        message += ", nhưng đáp án khác nhau"
+    return message
+
+
+def correct_texts(question: ParsedQuestion) -> set[str]:
+    """The correct options by their text, whatever their place."""
+    return {identity_text(question.options[index]) for index in question.correct or ()
+            if index < len(question.options)}
+
+
+def _keep_order_if_named(question: ParsedQuestion) -> None:
+    if question.fixed_order is not None:
+        return
+    index = option_naming_others(question.options)
+    question.fixed_order = index is not None
+    if index is not None:
+        question.notes.append(f"giữ nguyên thứ tự phương án: phương án {LETTERS[index]} "
+                              f"\"{question.options[index][:60]}\" nhắc đến phương án khác")
 
 
 _LETTER_SPLIT = re.compile(r"[\s,;/]+")

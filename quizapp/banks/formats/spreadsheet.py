@@ -62,7 +62,8 @@ _TRUE = {"x", "co", "có", "yes", "y", "1", "true", "đúng", "dung"}
 _FALSE = {"", "khong", "không", "no", "n", "0", "false", "sai"}
 
 # Excel's own header for the template and the export.
-EXPORT_HEADER = ["Chủ đề", "Câu hỏi", *LETTERS, "Đáp án", "Nhiều lựa chọn", "Giải thích", "Nguồn", "Độ khó"]
+EXPORT_HEADER = ["Chủ đề", "Câu hỏi", *LETTERS, "Đáp án", "Nhiều lựa chọn", "Giải thích", "Nguồn", "Độ khó",
+                 "Giữ thứ tự"]
 
 
 def _column_key(header: str) -> str:
@@ -291,12 +292,16 @@ def _question(line: int, row: dict[str, str], present: set[str], result: ParseRe
             result.error(line, f"cột Nhiều lựa chọn {row.get('multiple')!r}: ghi x (có) hoặc để trống")
         else:
             multiple = flag
-    fixed_order = bool(_flag(row.get("fixed_order")))
-    if _flag(row.get("fixed_order")) is None:
-        result.error(line, f"cột Giữ thứ tự {row.get('fixed_order')!r}: ghi x (giữ nguyên thứ tự phương án) "
-                           "hoặc để trống")
-    elif fixed_order:
-        notes.append("giữ nguyên thứ tự phương án (theo cột Giữ thứ tự)")
+    # With the column the file decides (an exported bank comes back as it was); without it,
+    # check_all decides by the options (formats/order.py).
+    fixed_order = None
+    if "fixed_order" in present:
+        fixed_order = _flag(row.get("fixed_order"))
+        if fixed_order is None:
+            result.error(line, f"cột Giữ thứ tự {row.get('fixed_order')!r}: ghi x (giữ nguyên thứ tự phương án) "
+                               "hoặc để trống")
+        elif fixed_order:
+            notes.append("giữ nguyên thứ tự phương án (theo cột Giữ thứ tự)")
     difficulty, message = parse_difficulty(row.get("difficulty"))
     if message:
         result.error(line, message)
