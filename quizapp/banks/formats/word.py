@@ -43,6 +43,8 @@ _EXTRA_LINE = re.compile(r"\s*(giải\s*thích|explanation|nguồn|source|độ\
 _EXTRA_FIELD = {"giaithich": "explanation", "explanation": "explanation", "nguon": "source", "source": "source",
                 "dokho": "difficulty", "difficulty": "difficulty"}
 _END_LINE = re.compile(r"[\W_]*(hết|het|the end)?[\W_]*", re.IGNORECASE)
+# A title above the answer table at the end of a file.
+_KEY_TITLE = re.compile(r"\W*(bảng\s*)?(đáp\s*án|answer\s*key)(\s*đúng)?\W*", re.IGNORECASE)
 # Where a second option starts on the same line: after a tab or two spaces.
 _NEXT_LABEL = re.compile(r"(?:\t|[ \u00a0]{2,})[ \t\u00a0]*([A-Ha-h])[ \t]*[.)]")
 _BARE_LABEL = re.compile(r"\(?([A-Ha-h])[.):]?")
@@ -125,7 +127,7 @@ class _Parser:
     def feed(self, line: Line) -> None:
         text = line.text
         if line.blank:
-            if self.style is None and self.draft is not None and self.draft.options:
+            if self.style is None:
                 self.finish()
             return
         start = self.question_start(text)
@@ -133,12 +135,17 @@ class _Parser:
             self.finish()
             self.topic = clean_text(match.group(2) if not line.heading else text)[:200] or self.topic
             return
-        if start is None and text.strip() and _END_LINE.fullmatch(text):
+        if start is None and text.strip() and (_END_LINE.fullmatch(text) or _KEY_TITLE.fullmatch(text)):
+            self.finish()
             return
         if start is not None:
             self.begin(line, *start)
             return
         draft = self.draft
+        if draft is None and self.style is None and self.drafts and split_option_label(text)[0] == 0 \
+                and not self.drafts[-1].options and self.drafts[-1].answer is None:
+            # A blank paragraph between a stem and its options.
+            draft = self.draft = self.drafts.pop()
         if draft is None:
             if self.style is not None:
                 self.skipped_before += 1
