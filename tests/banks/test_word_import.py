@@ -10,9 +10,12 @@ must report (missing and ambiguous marks, stray lines) and pictures.
 from __future__ import annotations
 
 import docx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from quizapp.banks.formats import parse_file
+from quizapp.banks.formats.common import check_question
 from quizapp.banks.models import Question
 from quizapp.extensions import db
 from tests.banks.docx_builder import GREY, RED, WD_COLOR_INDEX, Doc, png
@@ -275,6 +278,7 @@ def test_an_answer_table_inside_the_file_decides_the_keys():
     result = parse(doc)
     assert result.errors == [] and keys(result) == [{2}, {0}, {3}]
     assert result.questions[0].marking == "tệp đáp án"
+    assert "Đáp án lấy từ bảng đáp án ở 3/3 câu" in result.notes
 
 
 # --- pictures ----------------------------------------------------------------------------------
@@ -329,3 +333,40 @@ def test_cli_imports_a_word_bank(runner, app, tmp_path):
         stored = db.session.scalars(select(Question).order_by(Question.id)).all()
         assert [question.text for question in stored][0] == "Thủ đô số 1 của nước ta là thành phố nào?"
         assert [[option.is_correct for option in question.options].index(True) for question in stored] == [0, 1, 2, 3]
+
+
+# --- no Word file makes the parser raise ------------------------------------------------------
+
+FRAGMENTS = ["Câu 1: Hỏi?", "Câu 1. Hỏi?", "[1] Hỏi?", "1. Hỏi?", "A. Có", "B) Không", "C.Ba", "a/ bốn", "H. tám",
+             "Đáp án: B", "ANSWER: Z", "Đáp án:", "Giải thích: vì", "Độ khó: 9", "Chủ đề: X", "ĐÁP ÁN", "---", "",
+             "A. x\tB. y", "A. x    C. y", "Câu", "\t", "Hết"]
+STYLES = [{}, {"bold": True}, {"underline": True}, {"color": RED}, {"highlight": WD_COLOR_INDEX.YELLOW}]
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(blocks=st.lists(st.one_of(
+    st.tuples(st.just("p"), st.lists(st.tuples(st.sampled_from(FRAGMENTS) | st.text(max_size=12),
+                                               st.sampled_from(STYLES)), min_size=1, max_size=3)),
+    st.tuples(st.just("t"), st.lists(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=3), min_size=1,
+                                     max_size=3)),
+    st.tuples(st.just("pic"), st.none())), max_size=25))
+def test_no_word_file_makes_the_parser_raise(blocks):
+    doc = Doc()
+    for kind, content in blocks:
+        if kind == "p":
+            doc.para(*[(_printable(text), style) for text, style in content])
+        elif kind == "t":
+            doc.table([[_printable(cell) for cell in row] for row in content])
+        else:
+            doc.picture(png())
+    result = parse(doc)
+    assert result.errors or result.questions
+    for line, message in result.errors:
+        assert message and (isinstance(line, int) or line.startswith(("Câu ", "đoạn ", "bảng ")))
+    if not result.errors:
+        assert all(check_question(question) == [] for question in result.questions)
+
+
+def _printable(text: str) -> str:
+    # XML cannot carry control characters (python-docx refuses them), nor can Word.
+    return "".join(char for char in text if char in "\t" or (char.isprintable() and not 0xD800 <= ord(char) <= 0xDFFF))

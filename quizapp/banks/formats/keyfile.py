@@ -223,6 +223,8 @@ def apply_key(result: ParseResult, key: AnswerKey) -> None:
         question.multiple = question.multiple or len(letters) > 1
         question.key_problem = None
         question.marking = MARKING
+    applied = sum(1 for number in seen if number in key.answers)
+    result.notes.append(f"Đáp án lấy từ bảng đáp án ở {applied}/{len(seen)} câu")
     for number, (_answer, where) in key.answers.items():
         if number not in seen:
             key.error(where, f"câu {number} không có trong tệp câu hỏi")

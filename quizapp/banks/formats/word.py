@@ -252,7 +252,6 @@ class _Parser:
         if self.key_tables:
             apply_key(result, self.key)
             result.errors.extend(self.key.errors)
-            result.notes.append("Đáp án lấy từ bảng đáp án (Câu | Đáp án) trong tệp")
         if self.skipped_before:
             result.notes.append(f"bỏ qua {self.skipped_before} đoạn trước câu hỏi đầu tiên")
         if not questions and not result.errors:
