@@ -100,8 +100,12 @@ def load_units(file: str) -> None:
 @click.option("--owner", "owner_phone", metavar="PHONE",
               help="Organiser who owns a new bank: only they and their contests' organisers see it. "
                    "Without it a new bank is shared with every organiser.")
-def import_bank(file: str, slug: str | None, title: str | None, dry_run: bool, owner_phone: str | None) -> None:
-    """Import FILE (.xlsx, .csv, Aiken .txt or .gift) into a bank; all or nothing."""
+@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False),
+              help="A separate answer key (.docx table, .xlsx or .csv: question number → letters); "
+                   "it decides the answers of FILE's numbered questions.")
+def import_bank(file: str, slug: str | None, title: str | None, dry_run: bool, owner_phone: str | None,
+                key_file: str | None) -> None:
+    """Import FILE (.xlsx, .csv, Aiken .txt, .gift or Word .docx) into a bank; all or nothing."""
     owner = None
     if owner_phone is not None:
         owner = accounts.find_by_phone(normalise_phone(owner_phone) or owner_phone)
@@ -109,8 +113,13 @@ def import_bank(file: str, slug: str | None, title: str | None, dry_run: bool, o
             raise click.ClickException(f"không có tài khoản ban tổ chức {owner_phone}")
     with open(file, "rb") as handle:
         data = handle.read()
+    key_data = None
+    if key_file is not None:
+        with open(key_file, "rb") as handle:
+            key_data = handle.read()
     try:
-        report = import_bank_file(file, data, slug=slug, title=title, dry_run=dry_run, owner=owner)
+        report = import_bank_file(file, data, slug=slug, title=title, dry_run=dry_run, owner=owner,
+                                  key_filename=key_file, key_data=key_data)
     except BankFileInvalid as error:
         db.session.rollback()
         for line in error.errors:

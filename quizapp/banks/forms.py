@@ -8,6 +8,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from quizapp.banks.formats import EXTENSIONS
 from quizapp.banks.formats.common import LETTERS, MAX_OPTION, MAX_QUESTION
+from quizapp.banks.formats.keyfile import KEY_EXTENSIONS
 from quizapp.forms import Form
 
 NEW_BANK = ""
@@ -19,8 +20,13 @@ class UploadForm(Form):
         validators=[
             FileRequired("Vui lòng chọn tệp."),
             FileAllowed([extension.lstrip(".") for extension in EXTENSIONS],
-                        "Chỉ nhận tệp .xlsx, .csv, .txt (Aiken) hoặc .gift."),
+                        "Chỉ nhận tệp .docx (Word), .xlsx, .csv, .txt (Aiken) hoặc .gift."),
         ],
+    )
+    key_file = FileField(
+        "Tệp đáp án riêng (không bắt buộc)",
+        validators=[Optional(), FileAllowed([extension.lstrip(".") for extension in KEY_EXTENSIONS],
+                                            "Tệp đáp án chỉ nhận .docx (bảng), .xlsx hoặc .csv.")],
     )
     bank = SelectField("Nhập vào ngân hàng", validators=[Optional()])
     new_slug = StringField(

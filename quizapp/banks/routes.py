@@ -23,6 +23,7 @@ from flask_login import current_user
 from quizapp.banks import access, services
 from quizapp.banks.formats.common import LETTERS, ParsedQuestion, parse_difficulty
 from quizapp.banks.formats.order import option_naming_others
+from quizapp.banks.formats.word_template import word_template
 from quizapp.banks.forms import NEW_BANK, CopyBankForm, QuestionForm, UploadForm
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
@@ -35,6 +36,7 @@ bp = Blueprint("banks", __name__, url_prefix="/banks")
 PAGE_SIZE = 25
 MAX_PENDING_UPLOADS = 5
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @bp.after_request
@@ -57,6 +59,13 @@ def template():
                      download_name="mau-ngan-hang-cau-hoi.xlsx")
 
 
+@bp.get("/template.docx")
+@role_required("organiser")
+def template_docx():
+    return send_file(io.BytesIO(word_template()), mimetype=DOCX, as_attachment=True,
+                     download_name="mau-ngan-hang-cau-hoi.docx")
+
+
 # --- upload: check and preview first, import only on confirmation ------------------------
 
 
@@ -71,23 +80,32 @@ def _pending() -> dict[str, dict[str, str]]:
     return session.setdefault("bank_uploads", {})
 
 
-def _keep_upload(data: bytes, filename: str, slug: str, title: str | None) -> str:
-    """Store a previewed file until it is confirmed, making room for it first."""
+def _keep_upload(data: bytes, filename: str, slug: str, title: str | None,
+                 key: tuple[str, bytes] | None = None) -> str:
+    """Store a previewed file (and its answer key file) until it is confirmed, making room first."""
     directory = _uploads_dir()
     config = current_app.config
+    key_size = len(key[1]) if key else 0
     _evict_previews(directory, max_age=float(config["UPLOAD_PREVIEW_SECONDS"]),
-                    max_files=int(config["UPLOAD_PREVIEW_MAX_FILES"]) - 1,
-                    max_bytes=int(config["UPLOAD_PREVIEW_MAX_BYTES"]) - len(data))
+                    max_files=int(config["UPLOAD_PREVIEW_MAX_FILES"]) - (2 if key else 1),
+                    max_bytes=int(config["UPLOAD_PREVIEW_MAX_BYTES"]) - len(data) - key_size)
     token = secrets.token_hex(16)
     (directory / token).write_bytes(data)
+    if key:
+        _key_path(directory, token).write_bytes(key[1])
     pending = _pending()
     # The session is a cookie: keep only the latest few previews.
     for old in list(pending)[:-(MAX_PENDING_UPLOADS - 1)]:
         pending.pop(old)
         (directory / old).unlink(missing_ok=True)
-    pending[token] = {"filename": filename, "slug": slug, "title": title or ""}
+        _key_path(directory, old).unlink(missing_ok=True)
+    pending[token] = {"filename": filename, "slug": slug, "title": title or "", "key_filename": key[0] if key else ""}
     session.modified = True
     return token
+
+
+def _key_path(directory: Path, token: str) -> Path:
+    return directory / f"{token}-key"
 
 
 def _evict_previews(directory: Path, *, max_age: float, max_files: int, max_bytes: int) -> None:
@@ -129,6 +147,9 @@ def upload():
         return render_template("banks/upload.html", form=form), 422 if form.errors else 200
     filename = PurePath(form.file.data.filename or "upload").name
     data = form.file.data.read()
+    key = None
+    if form.key_file.data:
+        key = (PurePath(form.key_file.data.filename or "dap-an").name, form.key_file.data.read())
     slug = form.bank.data or form.new_slug.data or services.slug_from_filename(filename)
     existing = services.bank_by_slug(slug)
     if existing is not None and existing in visible and existing not in banks:
@@ -142,13 +163,14 @@ def upload():
         return render_template("banks/upload.html", form=form), 422
     title = form.new_title.data if form.bank.data == NEW_BANK else None
     try:
-        report = services.import_bank_file(filename, data, slug=slug, title=title, dry_run=True)
+        report = services.import_bank_file(filename, data, slug=slug, title=title, dry_run=True,
+                                           key_filename=key and key[0], key_data=key and key[1])
     except services.BankFileInvalid as error:
         return render_template("banks/preview.html", filename=filename, errors=error.errors, report=None), 422
     except ValidationFailed as error:
         form.new_slug.errors = [*form.new_slug.errors, *error.fields.get("slug", [])]
         return render_template("banks/upload.html", form=form), 422
-    token = _keep_upload(data, filename, slug, title)
+    token = _keep_upload(data, filename, slug, title, key)
     return render_template("banks/preview.html", filename=filename, errors=[], report=report, token=token)
 
 
@@ -160,13 +182,20 @@ def confirm_upload():
     session.modified = True
     # Only a token this session was given names a file; anything else never becomes a path.
     path = _uploads_dir() / token if pending is not None else None
-    if path is None or not path.is_file():
+    key_filename = pending.get("key_filename") if pending is not None else None
+    key_path = _key_path(_uploads_dir(), token) if key_filename else None
+    if path is None or not path.is_file() or (key_path is not None and not key_path.is_file()):
+        if path is not None:
+            path.unlink(missing_ok=True)
+        if key_path is not None:
+            key_path.unlink(missing_ok=True)
         flash("Tệp đã được nhập hoặc phiên xem trước đã hết hạn; vui lòng tải tệp lên lại.", "error")
         return redirect(url_for("banks.upload"))
     try:
         report = services.import_bank_file(
             pending["filename"], path.read_bytes(), slug=pending["slug"], title=pending["title"] or None,
             owner=current_user._get_current_object(), fixed_order=_ticked("fixed_order"),
+            key_filename=key_filename, key_data=key_path.read_bytes() if key_path is not None else None,
         )
     except services.BankFileInvalid as error:
         db.session.rollback()
@@ -179,6 +208,8 @@ def confirm_upload():
         return redirect(url_for("banks.upload"))
     finally:
         path.unlink(missing_ok=True)
+        if key_path is not None:
+            key_path.unlink(missing_ok=True)
     db.session.commit()
     flash(f"Đã nhập {report.created} câu hỏi mới"
           + (f", bỏ qua {len(report.skipped)} câu đã có." if report.skipped else "."), "success")

@@ -23,8 +23,10 @@ from quizapp.banks.formats.common import (
     check_question,
     correct_texts,
     identity_text,
+    location_order,
     question_hash,
 )
+from quizapp.banks.formats.keyfile import parse_key_file
 from quizapp.banks.formats.spreadsheet import EXPORT_HEADER
 from quizapp.banks.models import Bank, Option, Question, QuestionVersion, Topic
 from quizapp.errors import DomainError, NotFound, ValidationFailed
@@ -116,6 +118,8 @@ def import_bank_file(
     owner: User | None = None,
     dry_run: bool = False,
     fixed_order: set[int] | None = None,
+    key_filename: str | None = None,
+    key_data: bytes | None = None,
 ) -> ImportReport:
     """Parse, check and (unless ``dry_run``) import a bank file into the bank ``slug``.
 
@@ -125,14 +129,21 @@ def import_bank_file(
     numbers (places among the file's questions, from 0) whose option order is kept, replacing
     what was detected. An import for an ``owner`` into an
     existing bank they may not change is refused (``BankReadOnly``); without an owner (the
-    server's command line) it is the admin's.
+    server's command line) it is the admin's. A separate answer key (``key_data``, a Word
+    table, .xlsx or .csv of question number → letters) decides the answers of a numbered file;
+    its own problems are listed as ``KEYFILE:LINE: message`` after the file's.
     """
     title = clean_text(title)
     if len(title) > 200:
         raise ValidationFailed({"title": ["Tên ngân hàng tối đa 200 ký tự."]})
-    result = parse_file(filename, data)
-    if result.errors:
-        raise BankFileInvalid([f"{filename}:{line}: {message}" for line, message in result.sorted_errors()])
+    key = parse_key_file(key_filename or "dap-an", key_data) if key_data is not None else None
+    result = parse_file(filename, data, key)
+    errors = [f"{filename}:{line}: {message}" for line, message in result.sorted_errors()]
+    if key is not None:
+        errors += [f"{key_filename}:{line}: {message}"
+                   for line, message in sorted(key.errors, key=lambda error: location_order(error[0]))]
+    if errors:
+        raise BankFileInvalid(errors)
     slug = check_slug(slug or slug_from_filename(filename))
     bank = bank_by_slug(slug)
     if bank is not None and owner is not None and not may_write_bank(owner, bank):

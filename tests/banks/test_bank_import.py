@@ -210,7 +210,8 @@ BAD_FILES = [
     # not a spreadsheet, unknown type
     case("xlsx_renamed_text.xlsx", (1, "không đọc được tệp Excel .xlsx")),
     case("xlsx_empty.xlsx", (1, "không đọc được tệp Excel .xlsx")),
-    case("unknown_extension.docx", (1, "không nhận dạng được loại tệp .docx")),
+    case("unknown_extension.pdf", (1, "không nhận dạng được loại tệp .pdf")),
+    case("word_not_a_docx.docx", (1, "không đọc được tệp Word .docx")),
     case("no_extension", (1, "không nhận dạng được loại tệp (không có đuôi)")),
     # Aiken .txt (most files start with a valid question on lines 1-5)
     case("aiken_multiline_question.txt", (8, "câu hỏi phải nằm trên một dòng")),

@@ -78,7 +78,7 @@ def test_every_question_is_shown_with_its_answers_notes_and_order(client, app, a
 
 def test_marking_picture_and_file_notes_from_the_parser_are_shown(client, app, auth, monkeypatch):
     """What the Word reader fills (marking, picture, notes) reaches the page."""
-    def parsed(_filename: str, _data: bytes) -> ParseResult:
+    def parsed(_filename: str, _data: bytes, _key=None) -> ParseResult:
         result = ParseResult(notes=["nhận dạng đáp án: chữ đậm (94 câu)"])
         result.questions.append(ParsedQuestion(
             line="Câu 12", topic="Bản đồ", text="Tỉnh nào được tô màu trên bản đồ?", options=["Hà Giang", "Cao Bằng"],

@@ -76,6 +76,11 @@ class ParsedQuestion:
     # What the importer did to this question that the organiser should see in the preview
     # ("đã bỏ số thứ tự 'Câu 12:'", "giữ nguyên thứ tự phương án", …).
     notes: list[str] = field(default_factory=list)
+    # The file's own number of the question ("Câu 27" → 27), which a separate answer key names.
+    number: int | None = None
+    # Why the file gives no usable answer (a Word mark missing, or on every option): reported as
+    # an error unless an answer key gives this question's answer (formats.keyfile).
+    key_problem: str | None = None
 
 
 @dataclass
