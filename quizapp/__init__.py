@@ -12,6 +12,11 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from quizapp.config import DEFAULTS, from_environment, load_secret_key, public_url
+
+# openpyxl writes and parses through lxml whenever lxml is installed (python-docx brings it),
+# and its lxml writer stores a carriage return raw, which comes back as a line feed: a name in a
+# judges' export would not read back as written. Keep openpyxl on its own writer, as before.
+os.environ.setdefault("OPENPYXL_LXML", "False")
 from quizapp.extensions import csrf, db, limiter, login_manager, migrate
 
 
