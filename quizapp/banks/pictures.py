@@ -122,10 +122,14 @@ def _open(data: bytes) -> Image.Image:
     return image
 
 
+def _orientation(image: Image.Image) -> int:
+    return image.getexif().get(0x0112, 1)
+
+
 def _upright_size(image: Image.Image) -> tuple[int, int]:
     width, height = image.size
     # Orientations 5–8 turn the picture a quarter: its width is the stored height.
-    if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+    if _orientation(image) in (5, 6, 7, 8):
         return height, width
     return width, height
 
@@ -136,7 +140,8 @@ def _scale(width: int, height: int) -> float:
 
 def _upright_rgb(image: Image.Image) -> Image.Image:
     image.seek(0)  # an animated GIF shows its first frame
-    image = ImageOps.exif_transpose(image)
+    if _orientation(image) != 1:
+        image = ImageOps.exif_transpose(image)
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     if has_alpha:
         rgba = image.convert("RGBA")
@@ -151,9 +156,9 @@ def _upright_rgb(image: Image.Image) -> Image.Image:
     scale = _scale(*image.size)
     if scale < 1:
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        # A box reduction to within twice the size, then bicubic: on a phone it looks like Lanczos
-        # at a third of the time.
-        image = image.resize(size, Image.Resampling.BICUBIC, reducing_gap=1.0)
+        # A box reduction to within twice the size, then Pillow's antialiased bilinear: for a
+        # downscale on a phone screen it looks like Lanczos, at a fifth of the time.
+        image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=1.0)
     return image
 
 
@@ -174,7 +179,7 @@ def _encode(image: Image.Image) -> ProcessedPicture:
                 best = final if final.tell() <= trial.tell() else trial
                 return ProcessedPicture(best.getvalue(), image.width, image.height)
         size = (max(1, int(image.width * SHRINK)), max(1, int(image.height * SHRINK)))
-        image = image.resize(size, Image.Resampling.BICUBIC)
+        image = image.resize(size, Image.Resampling.BILINEAR)
     raise PictureError(f"không nén được hình xuống {MAX_BYTES // 1024} KB")
 
 

@@ -62,6 +62,17 @@ def test_exif_orientation_turns_the_picture_upright_and_the_metadata_is_dropped(
     assert not upright.getexif() and "exif" not in upright.info
 
 
+def test_an_upright_photo_loses_its_location_and_camera_data_too():
+    exif = Image.Exif()
+    exif[0x010F] = "Samsung"
+    exif[0x8825] = {2: (21.0, 1.0, 40.0)}
+    for size in ((300, 200), (1500, 1000)):  # kept as it is, and resized
+        buffer = io.BytesIO()
+        Image.new("RGB", size, (30, 60, 90)).save(buffer, "JPEG", exif=exif)
+        result = decoded(process(buffer.getvalue()).data)
+        assert not result.getexif() and "exif" not in result.info
+
+
 def test_exif_rotation_of_a_big_photo_fits_the_width_after_turning():
     exif = Image.Exif()
     exif[0x0112] = 6
