@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from quizapp.banks.models import Picture
 from quizapp.extensions import db
@@ -191,8 +192,12 @@ def store(picture: ProcessedPicture) -> Picture:
         return existing
     row = Picture(sha256=digest, content_type=CONTENT_TYPE, width=picture.width, height=picture.height,
                   byte_size=len(picture.data), data=picture.data)
-    db.session.add(row)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        # Another request stored the same picture meanwhile: the same bytes, so the same row.
+        return db.session.scalar(select(Picture).where(Picture.sha256 == digest))
     return row
 
 

@@ -394,3 +394,28 @@ def test_a_bank_without_pictures_exports_the_same_columns_as_before(app, parses)
         services.export_bank_xlsx(db.session.scalar(select(Bank)), buffer)
     header = [cell.value for cell in load_workbook(io.BytesIO(buffer.getvalue())).active[1]]
     assert services.PICTURE_HEADER not in header
+
+
+def test_a_picture_another_request_stored_meanwhile_is_reused(app, monkeypatch):
+    from quizapp.banks import pictures
+
+    processed = pictures.process(RED)
+    with app.app_context():
+        pictures.store(processed)
+        db.session.commit()
+    # This request looked before the other one committed: it saw no row.
+    real_scalar = db.session.scalar
+    looks = []
+
+    def first_look_misses(statement, *args, **kwargs):
+        if not looks:
+            looks.append(statement)
+            return None
+        return real_scalar(statement, *args, **kwargs)
+
+    with app.app_context():
+        monkeypatch.setattr(db.session, "scalar", first_look_misses)
+        row = pictures.store(processed)
+        assert row.sha256 == processed.sha256
+        db.session.commit()
+    assert picture_count(app) == 1
