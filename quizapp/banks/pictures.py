@@ -81,6 +81,8 @@ def process(data: bytes) -> ProcessedPicture:
         raise PictureError(f"tệp hình {len(data) // (1024 * 1024)} MB, tối đa {MAX_INPUT_BYTES // (1024 * 1024)} MB")
     image = _open(data)
     try:
+        if _already_fit(image, data):
+            return ProcessedPicture(data, image.width, image.height)
         return _encode(_upright_rgb(image))
     except PictureError:
         raise
@@ -121,6 +123,22 @@ def _open(data: bytes) -> Image.Image:
         image.close()
         raise PictureError(f"hình quá lớn ({width}×{height} điểm ảnh, tối đa {MAX_DECODED_PIXELS // 1_000_000} triệu)")
     return image
+
+
+# What a JPEG written here carries, and nothing that says where, who or with what camera.
+_PLAIN_JPEG_INFO = {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi", "progressive", "progression",
+                    "adobe", "adobe_transform"}
+
+
+def _already_fit(image: Image.Image, data: bytes) -> bool:
+    """A JPEG that is what ``process`` makes already (a picture exported and imported again) is
+    kept byte for byte: the same picture, the same hash, no second loss of quality."""
+    if not (image.format == "JPEG" and image.mode == "RGB" and len(data) <= MAX_BYTES
+            and image.width <= MAX_WIDTH and image.height <= MAX_HEIGHT and set(image.info) <= _PLAIN_JPEG_INFO
+            and not image.getexif()):
+        return False
+    image.load()  # it must decode whole, as a phone will
+    return True
 
 
 def _orientation(image: Image.Image) -> int:

@@ -150,3 +150,19 @@ def test_processing_the_same_picture_twice_gives_the_same_bytes():
     # Content addressing relies on it: a re-import finds the picture it stored before.
     original = photo(1600, 1200, seed=3)
     assert process(original).sha256 == process(original).sha256
+
+
+def test_a_picture_already_made_fit_is_kept_byte_for_byte():
+    once = process(photo(1600, 1200, seed=5))
+    again = process(once.data)
+    assert again.data == once.data and (again.width, again.height) == (once.width, once.height)
+    # A small JPEG that still carries camera data is processed, so the data goes.
+    exif = Image.Exif()
+    exif[0x010F] = "Samsung"
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 100), (9, 9, 9)).save(buffer, "JPEG", exif=exif)
+    assert process(buffer.getvalue()).data != buffer.getvalue()
+    # A truncated one is refused, not passed on.
+    with pytest.raises(PictureError):
+        process(once.data[: len(once.data) // 2])
+

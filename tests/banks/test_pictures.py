@@ -83,7 +83,9 @@ def test_a_dry_run_says_which_questions_have_pictures_and_stores_none(app, parse
         report = services.import_bank_file("ban-do.docx", b"", slug="ban-do", dry_run=True)
         db.session.commit()
     assert [line for line, _described in report.pictures] == ["Câu 1"]
-    assert report.preview[0].notes == [f"có hình ({report.pictures[0][1]})"] and report.preview[1].notes == []
+    first, second = (item.question for item in report.preview)
+    assert f"hình sau khi nén: {report.pictures[0][1]}" in first.notes
+    assert not any("hình" in note for note in second.notes)
     assert picture_count(app) == 0
 
 
@@ -112,6 +114,9 @@ def test_the_upload_preview_lists_pictures_and_the_questions_whose_picture_faile
     assert "1 câu có hình" in html and "1 câu không nhập được hình" in html
     assert "Câu 2: không nhập được hình: tệp không phải hình ảnh" in html
     assert re.search(r"Câu 1: \d+ KB, 300×200", html)
+    # The question's own row says so too, and no longer that it has a picture.
+    row = next(row for row in re.findall(r"<tr><td>Câu 2</td>.*?</tr>", html))
+    assert "không nhập được hình image2.png: tệp không phải hình ảnh" in row and "Có hình" not in row
 
 
 def test_copying_a_bank_keeps_its_pictures(app, client, auth, parses):
@@ -419,3 +424,26 @@ def test_a_picture_another_request_stored_meanwhile_is_reused(app, monkeypatch):
         assert row.sha256 == processed.sha256
         db.session.commit()
     assert picture_count(app) == 1
+
+
+def test_an_exported_bank_with_pictures_imports_back_with_the_same_pictures(app, parses, monkeypatch):
+    parses(parsed(1, 1, RED), parsed(2, 2), parsed(3, 3, photo(1200, 900)))
+    buffer = io.BytesIO()
+    with app.app_context():
+        services.import_bank_file("ban-do.csv", b"", slug="ban-do")
+        db.session.commit()
+        services.export_bank_xlsx(db.session.scalar(select(Bank)), buffer)
+        before = {question.text: question.picture.sha256 if question.picture else None
+                  for question in db.session.scalars(select(Question))}
+    monkeypatch.undo()  # the real reader from here on
+    with app.app_context():
+        report = services.import_bank_file("ban-do-2.xlsx", buffer.getvalue(), slug="ban-do-2")
+        db.session.commit()
+        assert report.created == 3 and report.picture_problems == []
+        bank = db.session.scalar(select(Bank).where(Bank.slug == "ban-do-2"))
+        after = {question.text: question.picture.sha256 if question.picture else None
+                 for question in db.session.scalars(select(Question).where(Question.bank_id == bank.id))}
+    # A stored picture is already within every limit: processed again, it is the same picture.
+    assert after == before
+    assert picture_count(app) == 2
+
