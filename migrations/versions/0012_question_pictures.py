@@ -37,15 +37,27 @@ def upgrade():
     sa.UniqueConstraint('sha256', name=op.f('uq_pictures_sha256'))
     )
     for table in ('questions', 'question_versions'):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column('picture_id', sa.Integer(), nullable=True))
-            batch_op.create_foreign_key(batch_op.f(f'fk_{table}_picture_id_pictures'), 'pictures',
-                                        ['picture_id'], ['id'])
+        name = f'fk_{table}_picture_id_pictures'
+        if op.get_bind().dialect.name == 'sqlite':
+            # A plain ADD COLUMN with its named reference: batch mode would copy and drop
+            # `questions`, which options and attempt items refer to (foreign keys are on).
+            op.execute(f'ALTER TABLE {table} ADD COLUMN picture_id INTEGER CONSTRAINT {name} REFERENCES pictures (id)')
+        else:
+            op.add_column(table, sa.Column('picture_id', sa.Integer(), nullable=True))
+            op.create_foreign_key(op.f(name), table, 'pictures', ['picture_id'], ['id'])
 
 
 def downgrade():
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    if sqlite:
+        # SQLite drops the column by copying the table, and `questions` is referred to by options
+        # and attempt items: the copy keeps every id, so the references hold again after it.
+        op.execute('PRAGMA foreign_keys=OFF')
     for table in ('question_versions', 'questions'):
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_constraint(batch_op.f(f'fk_{table}_picture_id_pictures'), type_='foreignkey')
+            if not sqlite:  # the copy leaves the reference out with its column
+                batch_op.drop_constraint(batch_op.f(f'fk_{table}_picture_id_pictures'), type_='foreignkey')
             batch_op.drop_column('picture_id')
+    if sqlite:
+        op.execute('PRAGMA foreign_keys=ON')
     op.drop_table('pictures')
