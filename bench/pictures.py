@@ -97,7 +97,7 @@ def import_file(count: int, with_pictures: list[bytes]) -> None:
                        multiple=False, picture=with_pictures[number] if number < len(with_pictures) else None)
         for number in range(count)
     ]
-    services.parse_file = lambda _filename, _data: ParseResult(questions=questions)
+    services.parse_file = lambda *_args, **_kwargs: ParseResult(questions=questions)
     with tempfile.TemporaryDirectory() as directory:
         app = create_app({"SECRET_KEY": "bench-" + "x" * 40, "DATABASE_URL": f"sqlite:///{directory}/bench.db",
                           "REDIS_URL": None})

@@ -38,7 +38,7 @@ def parses(monkeypatch):
     once they put each question's image bytes into ``ParsedQuestion.picture``."""
 
     def install(*questions: ParsedQuestion) -> None:
-        monkeypatch.setattr(services, "parse_file", lambda _filename, _data: ParseResult(questions=list(questions)))
+        monkeypatch.setattr(services, "parse_file", lambda *_args, **_kwargs: ParseResult(questions=list(questions)))
 
     return install
 
