@@ -116,6 +116,8 @@ def main() -> int:
             db.session.commit()
             total_seconds = time.perf_counter() - started
             assert report.created == args.questions
+            stored = len(report.pictures)
+            assert stored == args.pictures and not report.picture_problems, report.picture_problems[:5]
             db.engine.dispose()
     finally:
         if drop:
@@ -123,7 +125,7 @@ def main() -> int:
     print(f"database: {url.split('@')[-1]}")
     print(f"notes: {result.notes}")
     print(f"parse and check: {parse_seconds:.2f} s ({with_pictures} pictures extracted)")
-    print(f"full import (parse, check, insert, commit; pictures not stored on this branch): {total_seconds:.2f} s "
+    print(f"full import (parse, check, {stored} pictures resized and stored, insert, commit): {total_seconds:.2f} s "
           f"({args.questions / total_seconds:,.0f} questions/s)")
     return 0
 

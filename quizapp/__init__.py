@@ -173,6 +173,7 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.api.routes import bp as api_bp
     from quizapp.attempts.routes import bp as attempts_bp
     from quizapp.auth.routes import bp as auth_bp
+    from quizapp.banks.picture_routes import bp as pictures_bp
     from quizapp.banks.routes import bp as banks_bp
     from quizapp.contests import dashboard_routes as _dashboard  # noqa: F401 - adds its route to contests
     from quizapp.contests import organiser as _organiser  # noqa: F401 - adds its routes to contests
@@ -185,7 +186,7 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.units.routes import bp as units_bp
 
     for blueprint in (main_bp, auth_bp, banks_bp, contests_bp, attempts_bp, results_bp, judging_bp, units_bp,
-                      admin_bp, api_bp, health_bp):
+                      admin_bp, api_bp, health_bp, pictures_bp):
         app.register_blueprint(blueprint)
 
 

@@ -151,6 +151,14 @@ def import_bank(file: str, slug: str | None, title: str | None, dry_run: bool, o
                    + (f" ({item.note})" if item.note else ""))
     if report.skipped:
         click.echo(f"Bỏ qua {len(report.skipped)} câu đã có.")
+    for line, described in report.pictures:
+        click.echo(f"{file}:{line}: có hình ({described})")
+    for line, message in report.picture_problems:
+        click.echo(f"{file}:{line}: không nhập được hình: {message}")
+    if report.pictures or report.picture_problems:
+        click.echo(f"{len(report.pictures)} câu có hình"
+                   + (f"; {len(report.picture_problems)} câu không nhập được hình (câu vẫn được nhập, "
+                      "thêm hình ở trang sửa câu hỏi)." if report.picture_problems else "."))
 
 
 @banks_cli.command("export")

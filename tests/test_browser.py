@@ -204,6 +204,57 @@ def test_countdown_follows_the_server_clock_and_submits_at_zero(app, site, conte
     sync_api.expect(page.locator(".facts")).to_contain_text("1/3")
 
 
+def test_each_question_shows_its_own_picture_as_the_taker_moves_through_the_attempt(app, site, context):
+    import io
+
+    from PIL import Image
+    from sqlalchemy import select
+
+    from quizapp.banks import services as banks
+    from quizapp.banks.models import Bank, Question
+
+    with app.app_context():
+        now = datetime.now(UTC)
+        bank_id = db.session.scalar(select(Bank.id).where(Bank.slug == "nghi-quyet"))
+        questions = db.session.scalars(select(Question).where(Question.bank_id == bank_id)).all()
+        for index, question in enumerate(questions):
+            if index % 2 == 0:
+                buffer = io.BytesIO()
+                Image.new("RGB", (800 + index, 600), (index % 256, 90, 160)).save(buffer, "PNG")
+                banks.set_picture(question, buffer.getvalue())
+        save_contest(validate_contest({
+            "slug": "co-hinh", "title": "Cuộc thi có hình",
+            "rounds": [{"number": 1, "title": "Vòng có hình", "opens_at": (now - timedelta(hours=1)).isoformat(),
+                        "closes_at": (now + timedelta(hours=1)).isoformat(), "time_limit_seconds": 600,
+                        "draw": [{"bank": "nghi-quyet", "count": 6}], "tie_breakers": ["correct_desc"],
+                        "review": "after_submit"}],
+        }))
+        db.session.commit()
+    page = context.new_page()
+    register(page, site, "0987654323")
+    page.goto(f"{site}/contests/co-hinh")
+    page.get_by_role("button", name="Bắt đầu thi").click()
+    page.wait_for_url(re.compile(r"/contests/attempts/\d+"))
+    attempt_id = re.search(r"/attempts/(\d+)", page.url).group(1)
+    shown = context.request.get(f"{site}/api/v1/attempts/{attempt_id}").json()["questions"]
+    assert any(question["picture"] for question in shown) and not all(question["picture"] for question in shown)
+    for number, question in enumerate(shown, 1):
+        if number > 1:
+            page.get_by_role("button", name="Câu sau").click()
+        sync_api.expect(page.locator("#qnum")).to_have_text(f"Câu {number}/6")
+        picture = page.locator("#qpicture")
+        if question["picture"] is None:
+            sync_api.expect(picture).to_have_count(0)
+            continue
+        sync_api.expect(picture).to_have_attribute("src", question["picture"])
+        sync_api.expect(picture).to_have_attribute("loading", "lazy")
+        assert picture.get_attribute("width") == str(question["picture_width"])
+        page.wait_for_function("() => document.getElementById('qpicture').complete")
+        # Loaded and shown (the page's CSP allows it), within the phone's width.
+        assert picture.evaluate("img => img.naturalWidth") == question["picture_width"]
+        assert picture.evaluate("img => img.getBoundingClientRect().width") <= 360
+
+
 def test_a_busy_start_waits_and_tries_again_by_itself(site, context, monkeypatch):
     """Admission control refuses the first two tries; the waiting screen posts again, with jitter,
     until the attempt starts, and nothing was written by the refused tries."""

@@ -13,6 +13,8 @@ from sqlalchemy.orm import selectinload
 from quizapp import clock
 from quizapp.attempts import services as service
 from quizapp.attempts.tokens import option_tokens, parse_indexes
+from quizapp.banks.models import QuestionVersion
+from quizapp.banks.picture_routes import picture_url
 from quizapp.contests.keys import held_keys
 from quizapp.contests.models import Attempt, AttemptItem
 from quizapp.extensions import db
@@ -20,6 +22,15 @@ from quizapp.extensions import db
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def picture_fields(version: QuestionVersion) -> dict[str, object]:
+    """``picture`` (its URL, cached for a year, or None), ``picture_width``, ``picture_height``."""
+    picture = version.picture
+    if picture is None:
+        return {"picture": None, "picture_width": None, "picture_height": None}
+    return {"picture": picture_url(picture),
+            "picture_width": picture.width, "picture_height": picture.height}
 
 
 def attempt_json(attempt: Attempt) -> dict[str, object]:
@@ -34,7 +45,7 @@ def attempt_json(attempt: Attempt) -> dict[str, object]:
     now = clock.now()
     items = db.session.scalars(
         select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
-        .options(selectinload(AttemptItem.version)).order_by(AttemptItem.position)
+        .options(selectinload(AttemptItem.version).selectinload(QuestionVersion.picture)).order_by(AttemptItem.position)
     ).all()
     review = service.review_allowed(attempt, now)
     held = held_keys([item.question_id for item in items], now) if review else {}
@@ -53,6 +64,8 @@ def attempt_json(attempt: Attempt) -> dict[str, object]:
             "options": [{"id": tokens[index], "text": option_text.get(option_id, "—")}
                         for index, option_id in enumerate(item.option_ids)],
             "selected": [tokens[index] for index in chosen],
+            # The picture of the revision drawn (a later replacement changes future draws only).
+            **picture_fields(version),
         }
         if item.question_id in held:
             question["key_held_until"] = iso(held[item.question_id])

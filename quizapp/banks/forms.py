@@ -80,3 +80,9 @@ class CopyBankForm(Form):
                     Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", message="Chỉ chữ thường không dấu, số và dấu gạch ngang.")],
     )
     new_title = StringField("Tên ngân hàng mới", validators=[Optional(), Length(max=200)])
+
+
+class PictureForm(Form):
+    """Add, replace or remove a question's picture (the file's type is judged by its content)."""
+
+    picture = FileField("Hình ảnh (JPEG, PNG, GIF, WebP)")

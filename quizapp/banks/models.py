@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizapp.auth.models import User
@@ -63,11 +63,14 @@ class Question(db.Model):
     # The number of the question's current QuestionVersion: an attempt records the revision it
     # drew, so a later edit changes future draws only.
     revision: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The picture shown with the question now; a QuestionVersion keeps the one each revision showed.
+    picture_id: Mapped[int | None] = mapped_column(ForeignKey("pictures.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     bank: Mapped[Bank] = relationship()
     topic: Mapped[Topic] = relationship()
+    picture: Mapped[Picture | None] = relationship()
     options: Mapped[list[Option]] = relationship(
         back_populates="question", order_by="Option.position", cascade="all, delete-orphan"
     )
@@ -109,7 +112,32 @@ class QuestionVersion(db.Model):
     options: Mapped[list[dict]] = mapped_column(JSON)
     explanation: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(500))
+    picture_id: Mapped[int | None] = mapped_column(ForeignKey("pictures.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    picture: Mapped[Picture | None] = relationship()
 
     def option_texts(self) -> dict[int, str]:
         return {option["id"]: option["text"] for option in self.options}
+
+
+class Picture(db.Model):
+    """A question's picture as takers get it (banks/pictures.py made it), stored once per content.
+
+    Named by the SHA-256 of its bytes, so the same picture imported twice is one row and its URL
+    never changes meaning (it is cached for a year). Never changed or deleted: a question version
+    names it, and an attempt shows the picture its version names whatever replaced it since.
+    The bytes live in the database, so every app server can serve them (DESIGN §7).
+    """
+
+    __tablename__ = "pictures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int]
+    height: Mapped[int]
+    byte_size: Mapped[int]
+    # Deferred: pages that list pictures need their size, never their bytes.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -24,7 +24,7 @@ from quizapp.banks import access, services
 from quizapp.banks.formats.common import LETTERS, ParsedQuestion, parse_difficulty
 from quizapp.banks.formats.order import option_naming_others
 from quizapp.banks.formats.word_template import word_template
-from quizapp.banks.forms import NEW_BANK, CopyBankForm, QuestionForm, UploadForm
+from quizapp.banks.forms import NEW_BANK, CopyBankForm, PictureForm, QuestionForm, UploadForm
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
 from quizapp.inputs import page_number
@@ -275,7 +275,8 @@ def export(slug: str):
     return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"{bank.slug}.xlsx")
 
 
-def _form_for(question) -> QuestionForm:
+def _form_for(question, *, posted: bool = True) -> QuestionForm:
+    """The question's edit form: what was posted, or (GET, or ``posted=False``) the question."""
     data = {
         "topic": question.topic.name,
         "text": question.text,
@@ -288,7 +289,7 @@ def _form_for(question) -> QuestionForm:
     }
     for option in question.options:
         data[f"option_{LETTERS[option.position].lower()}"] = option.text
-    return QuestionForm(data=data) if request.method == "GET" else QuestionForm()
+    return QuestionForm(formdata=None, data=data) if request.method == "GET" or not posted else QuestionForm()
 
 
 def _edited(form: QuestionForm) -> ParsedQuestion:
@@ -325,10 +326,40 @@ def edit_question(slug: str, question_id: int):
             db.session.commit()
             flash("Đã lưu câu hỏi.", "success")
             return redirect(url_for("banks.show", slug=bank.slug))
+    return _question_page(bank, question, form, PictureForm(formdata=None))
+
+
+def _question_page(bank, question, form: QuestionForm, picture_form: PictureForm):
     return render_template("banks/question.html", bank=bank, question=question, form=form, letters=LETTERS,
+                           picture_form=picture_form,
                            live_rounds=access.live_rounds_drawing(bank, question.topic.name),
                            naming_others=option_naming_others([option.text for option in question.options])
-                           ), 422 if form.errors else 200
+                           ), 422 if form.errors or picture_form.errors else 200
+
+
+@bp.post("/<slug>/questions/<int:question_id>/picture")
+@role_required("organiser")
+def question_picture(slug: str, question_id: int):
+    """Add or replace (a file) or remove (``remove=1``) the question's picture."""
+    bank = access.writable_bank_or_abort(slug)
+    question = services.get_question(bank, question_id)
+    form = PictureForm()
+    remove = request.form.get("remove") == "1"
+    if form.validate_on_submit():
+        data = None if remove else (form.picture.data.read() if form.picture.data else b"")
+        try:
+            if data == b"":
+                raise ValidationFailed({"picture": ["Vui lòng chọn tệp hình."]})
+            services.set_picture(question, data)
+        except ValidationFailed as error:
+            db.session.rollback()
+            form.picture.errors = [*form.picture.errors, *error.fields["picture"]]
+        else:
+            db.session.commit()
+            flash("Đã xoá hình của câu hỏi." if remove else "Đã lưu hình của câu hỏi.", "success")
+            return redirect(url_for("banks.edit_question", slug=bank.slug, question_id=question.id))
+    question_form = _form_for(question, posted=False)
+    return _question_page(bank, question, question_form, form)
 
 
 @bp.post("/<slug>/questions/<int:question_id>/active")

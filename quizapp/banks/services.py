@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from quizapp import audit
 from quizapp.auth.models import User
+from quizapp.banks import pictures
 from quizapp.banks.access import BankReadOnly, may_write_bank
 from quizapp.banks.formats import ParsedQuestion, parse_file
 from quizapp.banks.formats.common import (
@@ -28,7 +29,7 @@ from quizapp.banks.formats.common import (
 )
 from quizapp.banks.formats.keyfile import parse_key_file
 from quizapp.banks.formats.spreadsheet import EXPORT_HEADER
-from quizapp.banks.models import Bank, Option, Question, QuestionVersion, Topic
+from quizapp.banks.models import Bank, Option, Picture, Question, QuestionVersion, Topic
 from quizapp.errors import DomainError, NotFound, ValidationFailed
 from quizapp.extensions import db
 from quizapp.text import clean_text
@@ -78,6 +79,10 @@ class ImportReport:
     preview: list[Previewed] = field(default_factory=list)
     # About the file as a whole (the format or marking detected, …).
     notes: list[str] = field(default_factory=list)
+    # Questions with a picture, as (location, "48 KB, 720×540"), and those whose picture could
+    # not be imported, as (location, why): they are imported without it (docs/bank-formats.md).
+    pictures: list[tuple[Location, str]] = field(default_factory=list)
+    picture_problems: list[tuple[Location, str]] = field(default_factory=list)
 
     @property
     def created(self) -> int:
@@ -168,16 +173,17 @@ def import_bank_file(
         report.preview.append(Previewed(number, question))
         report.new_by_topic[question.topic] += 1
     report.skipped = _skipped(repeated)
+    processed = _process_pictures(new, report)
     if dry_run:
         return report
     if bank is None:
         bank = Bank(slug=slug, title=title or slug, owner=owner)
         db.session.add(bank)
         db.session.flush()
-    _insert(bank, new)
+    _insert(bank, new, _stored_picture_ids(processed))
     audit.record("bank.imported", "bank", slug, after={
         "file": filename, "new_questions": len(new), "skipped": len(report.skipped),
-        "bank_created": report.bank_created})
+        "bank_created": report.bank_created, "pictures": len(report.pictures)})
     return report
 
 
@@ -214,9 +220,38 @@ def _skipped(repeated: list[tuple[ParsedQuestion, int]]) -> list[Skipped]:
     return skipped
 
 
-def _insert(bank: Bank, questions: list[ParsedQuestion]) -> list[int]:
+def _process_pictures(questions: list[ParsedQuestion], report: ImportReport) -> list[pictures.ProcessedPicture | None]:
+    """Each question's picture made fit for phones, or None; a picture that cannot be is
+    reported on its question (a note, not an error: the question imports without it)."""
+    with_picture = [question for question in questions if question.picture]
+    done = iter(pictures.process_many([question.picture for question in with_picture]))
+    processed: list[pictures.ProcessedPicture | None] = []
+    for question in questions:
+        outcome = next(done) if question.picture else None
+        if isinstance(outcome, pictures.PictureError):
+            report.picture_problems.append((question.line, outcome.message))
+            named = f" {question.picture_name}" if question.picture_name else ""
+            question.notes.append(f"không nhập được hình{named}: {outcome.message}; câu được nhập không có hình")
+            question.picture = None  # the preview no longer says it has one
+            outcome = None
+        elif outcome is not None:
+            described = f"{outcome.size_text}, {outcome.width}×{outcome.height}"
+            report.pictures.append((question.line, described))
+            question.notes.append(f"hình sau khi nén: {described}")
+        processed.append(outcome)
+    return processed
+
+
+def _stored_picture_ids(processed: list[pictures.ProcessedPicture | None]) -> list[int | None]:
+    ids = pictures.store_all([picture for picture in processed if picture is not None])
+    return [ids[picture.sha256] if picture is not None else None for picture in processed]
+
+
+def _insert(bank: Bank, questions: list[ParsedQuestion], picture_ids: list[int | None] | None = None) -> list[int]:
     """Bulk inserts: a 10,000-question file is a few statements, not 50,000 ORM objects.
+    ``picture_ids``, in the order of ``questions``, are the stored pictures they show.
     Returns the new questions' ids, in order."""
+    picture_ids = picture_ids or [None] * len(questions)
     topics = {topic.name: topic.id for topic in db.session.scalars(select(Topic).where(Topic.bank_id == bank.id))}
     for name in dict.fromkeys(question.topic for question in questions):
         if name not in topics:
@@ -237,8 +272,9 @@ def _insert(bank: Bank, questions: list[ParsedQuestion]) -> list[int]:
             "explanation": question.explanation,
             "source": question.source,
             "difficulty": question.difficulty,
+            "picture_id": picture_id,
         }
-        for question in questions
+        for question, picture_id in zip(questions, picture_ids, strict=True)
     ]
     ids = db.session.scalars(insert(Question).returning(Question.id, sort_by_parameter_order=True), rows).all()
     options = [
@@ -253,23 +289,25 @@ def _insert(bank: Bank, questions: list[ParsedQuestion]) -> list[int]:
         _version_row(question_id, 1, question.text, question.multiple, bool(question.fixed_order), [
             {"id": next(option_ids), "text": text, "correct": position in question.correct}
             for position, text in enumerate(question.options)
-        ], question.explanation, question.source)
-        for question_id, question in zip(ids, questions, strict=True)
+        ], question.explanation, question.source, picture_id)
+        for question_id, question, picture_id in zip(ids, questions, picture_ids, strict=True)
     ])
     return ids
 
 
 def _version_row(question_id: int, revision: int, text: str, multiple: bool, fixed_order: bool,
-                 options: list[dict], explanation: str | None, source: str | None) -> dict:
+                 options: list[dict], explanation: str | None, source: str | None,
+                 picture_id: int | None = None) -> dict:
     return {"question_id": question_id, "revision": revision, "text": text, "multiple": multiple,
-            "fixed_order": fixed_order, "options": options, "explanation": explanation, "source": source}
+            "fixed_order": fixed_order, "options": options, "explanation": explanation, "source": source,
+            "picture_id": picture_id}
 
 
 def _shown(question: Question) -> dict:
     """What a taker is shown of ``question`` as it stands: the content of a QuestionVersion."""
     return _version_row(question.id, question.revision, question.text, question.multiple, question.fixed_order, [
         {"id": option.id, "text": option.text, "correct": option.is_correct} for option in question.options
-    ], question.explanation, question.source)
+    ], question.explanation, question.source, question.picture_id)
 
 
 def current_version(question: Question) -> QuestionVersion | None:
@@ -304,7 +342,7 @@ def copy_bank(bank: Bank, *, slug: str, title: str | None, owner: User) -> Bank:
                        difficulty=question.difficulty, fixed_order=question.fixed_order)
         for question in questions
     ]
-    ids = _insert(copy, parsed)
+    ids = _insert(copy, parsed, [question.picture_id for question in questions])
     inactive = [new_id for new_id, question in zip(ids, questions, strict=True) if not question.is_active]
     if inactive:
         db.session.execute(update(Question).where(Question.id.in_(inactive)).values(is_active=False))
@@ -325,8 +363,13 @@ def export_bank_xlsx(bank: Bank, stream: BinaryIO) -> int:
     header = _header(width)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(bank.slug[:31])
+    picture_data = _picture_data(questions)
+    if picture_data:
+        header.append(PICTURE_HEADER)
     sheet.append(header)
-    for question in questions:
+    for row, question in enumerate(questions, start=2):
+        if question.picture_id is not None:
+            _add_picture(sheet, row, len(header), question.picture, picture_data[question.picture_id])
         options = [option.text for option in question.options]
         correct = {option.position for option in question.options if option.is_correct}
         _append_text_row(sheet, [
@@ -343,6 +386,32 @@ def export_bank_xlsx(bank: Bank, stream: BinaryIO) -> int:
         ])
     workbook.save(stream)
     return len(questions)
+
+
+# The column of a bank export that holds each question's picture, anchored in its row.
+PICTURE_HEADER = "Hình ảnh"
+# How tall a picture shows in Excel (its full-size bytes are in the file): a readable thumbnail.
+_EXPORT_PICTURE_HEIGHT = 80
+
+
+def _picture_data(questions: list[Question]) -> dict[int, bytes]:
+    ids = {question.picture_id for question in questions if question.picture_id is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Picture.id, Picture.data).where(Picture.id.in_(ids))).all())
+
+
+def _add_picture(sheet, row: int, column: int, picture: Picture, data: bytes) -> None:
+    """Anchor the picture at its row's cell of the picture column; the row is made as tall as it
+    shows (set before the row is written: the sheet is write-only)."""
+    from openpyxl.drawing.image import Image as SheetImage
+    from openpyxl.utils import get_column_letter
+
+    image = SheetImage(io.BytesIO(data))
+    image.height = _EXPORT_PICTURE_HEIGHT
+    image.width = max(1, round(picture.width * _EXPORT_PICTURE_HEIGHT / picture.height))
+    sheet.row_dimensions[row].height = _EXPORT_PICTURE_HEIGHT * 0.75  # points
+    sheet.add_image(image, f"{get_column_letter(column)}{row}")
 
 
 def _append_text_row(sheet, values: list[object]) -> None:
@@ -436,7 +505,8 @@ def search_questions(bank: Bank, query: str, page: int, page_size: int) -> tuple
         )
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
     rows = db.session.scalars(
-        statement.order_by(Question.topic_id, Question.id).limit(page_size).offset((page - 1) * page_size)
+        statement.options(selectinload(Question.picture))
+        .order_by(Question.topic_id, Question.id).limit(page_size).offset((page - 1) * page_size)
     ).all()
     return list(rows), total
 
@@ -498,11 +568,34 @@ def _new_revision_if_changed(question: Question) -> None:
     shown = _shown(question)
     if version is not None and all(getattr(version, name) == shown[name]
                                    for name in ("text", "multiple", "fixed_order", "options", "explanation",
-                                                "source")):
+                                                "source", "picture_id")):
         return
     question.revision += 1
     db.session.add(QuestionVersion(**{**shown, "revision": question.revision}))
     db.session.flush()
+
+
+def set_picture(question: Question, data: bytes | None) -> Question:
+    """Add or replace (``data``) or remove (None) the question's picture, with the processing
+    and limits of an import. Attempts that drew the question keep the picture they drew: the
+    change makes a new revision, and stored pictures are never deleted."""
+    before = question.picture.sha256 if question.picture else None
+    if data is None:
+        question.picture = None
+    else:
+        try:
+            processed = pictures.process(data)
+        except pictures.PictureError as error:
+            raise ValidationFailed({"picture": [f"Không nhập được hình: {error.message}."]}) from None
+        question.picture = pictures.store(processed)
+    after = question.picture.sha256 if question.picture else None
+    if after == before:
+        return question
+    db.session.flush()
+    _new_revision_if_changed(question)
+    audit.record("question.picture_changed", "question", question.id,
+                 before={"picture": before}, after={"picture": after})
+    return question
 
 
 def set_active(question: Question, active: bool) -> Question:

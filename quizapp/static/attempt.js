@@ -56,6 +56,7 @@
     $('qnum').textContent = 'Câu ' + (i + 1) + '/' + N;
     $('qtext').textContent = q.text;
     $('qhint').textContent = q.multiple ? 'Chọn một hoặc nhiều phương án.' : 'Chọn một phương án.';
+    picture(q, i);
     $('question-id').value = q.id;
     $('question-number').value = i + 1;
     box.textContent = '';
@@ -80,6 +81,23 @@
     try { history.replaceState(null, '', '?q=' + (i + 1)); } catch (e) { /* file: or old browser */ }
     marks();
     if (focus) { $('question').focus(); window.scrollTo(0, 0); }
+  }
+
+  // A new <img> per question: reusing one would show the last question's picture until the
+  // next one arrives on a slow connection.
+  function picture(q, i) {
+    var old = $('qpicture'), img;
+    if (old) old.parentNode.removeChild(old);
+    if (!q.picture) return;
+    img = document.createElement('img');
+    img.id = 'qpicture';
+    img.className = 'qpicture';
+    img.setAttribute('loading', 'lazy');
+    img.width = q.picture_width;
+    img.height = q.picture_height;
+    img.alt = 'Hình của câu ' + (i + 1);
+    img.src = q.picture;
+    $('qhint').parentNode.insertBefore(img, $('qhint'));
   }
 
   // The saved/unsaved marks: the jump list, the current question and the status in the bar.

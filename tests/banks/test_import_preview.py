@@ -76,13 +76,26 @@ def test_every_question_is_shown_with_its_answers_notes_and_order(client, app, a
     assert 'id="skipped"' not in html
 
 
+def _png(width: int, height: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (20, 120, 60)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+MAP_PNG = _png(40, 30)
+
+
 def test_marking_picture_and_file_notes_from_the_parser_are_shown(client, app, auth, monkeypatch):
     """What the Word reader fills (marking, picture, notes) reaches the page."""
     def parsed(_filename: str, _data: bytes, _key=None) -> ParseResult:
         result = ParseResult(notes=["nhận dạng đáp án: chữ đậm (94 câu)"])
         result.questions.append(ParsedQuestion(
             line="Câu 12", topic="Bản đồ", text="Tỉnh nào được tô màu trên bản đồ?", options=["Hà Giang", "Cao Bằng"],
-            correct={1}, multiple=False, marking="chữ đậm", picture=b"\x89PNG...", picture_name="image3.png",
+            correct={1}, multiple=False, marking="chữ đậm", picture=MAP_PNG, picture_name="image3.png",
             notes=["đã bỏ số thứ tự 'Câu 12:'"]))
         return check_all(result)
 
@@ -92,7 +105,7 @@ def test_marking_picture_and_file_notes_from_the_parser_are_shown(client, app, a
     assert re.search(r'<ul id="file-notes"><li>nhận dạng đáp án: chữ đậm \(94 câu\)</li></ul>', html)
     assert table(html, "questions") == [[
         "Câu 12", "Bản đồ", "Tỉnh nào được tô màu trên bản đồ? A. Hà Giang · B. Cao Bằng ✔", "B", "chữ đậm",
-        "Có hình (image3.png); đã bỏ số thứ tự 'Câu 12:'", ""]]
+        "Có hình (image3.png); đã bỏ số thứ tự 'Câu 12:'; hình sau khi nén: 1 KB, 40×30", ""]]
 
 
 def test_known_questions_are_listed_as_skipped_and_counted_per_topic(client, app, auth):
