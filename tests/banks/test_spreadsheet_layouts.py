@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 import zipfile
 
@@ -308,8 +309,9 @@ def test_formula_error_value_is_refused_at_its_cell():
 
 def test_picture_placed_in_a_cell_is_named_not_read_as_text():
     rows = [["Câu hỏi", "A", "B", "Đáp án", "Hình ảnh"], ["Đây là ai?", "Bác Hồ", "Bác Tôn", "A", "ảnh"]]
-    data = rewrite_sheet_xml(xlsx_bytes(rows), lambda xml: xml.replace(
-        '<c r="E2" t="inlineStr"><is><t>&#7843;nh</t></is></c>', '<c r="E2" t="e" vm="1"><v>#VALUE!</v></c>'))
+    # The cell as Excel 365 writes a picture placed in it (openpyxl spells the text either way).
+    data = rewrite_sheet_xml(xlsx_bytes(rows), lambda xml: re.sub(
+        r'<c r="E2" t="inlineStr"><is><t>[^<]*</t></is></c>', '<c r="E2" t="e" vm="1"><v>#VALUE!</v></c>', xml))
     result = parse_file("anh-trong-o.xlsx", data)
     assert [line for line, _ in result.errors] == [2]
     assert "ô E2 chứa ảnh đặt trong ô" in result.errors[0][1]
