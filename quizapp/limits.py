@@ -62,8 +62,11 @@ def _config(key: str):
     return lambda: current_app.config[key]
 
 
+# A sign-in answered 503 busy (no hashing slot) is not counted: the sign-in page sends it again
+# by itself, and an office behind one address would otherwise spend its allowance on retries.
 login_per_ip = limiter.shared_limit(
-    _config("RATELIMIT_LOGIN_PER_IP"), scope="login-ip", key_func=get_remote_address, methods=["POST"]
+    _config("RATELIMIT_LOGIN_PER_IP"), scope="login-ip", key_func=get_remote_address, methods=["POST"],
+    deduct_when=lambda response: response.status_code != 503,
 )
 register_per_ip = limiter.shared_limit(
     _config("RATELIMIT_REGISTER_PER_IP"), scope="register-ip", key_func=get_remote_address, methods=["POST"]

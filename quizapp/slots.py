@@ -7,10 +7,14 @@ host, whichever process or thread they are in: each slot is a file in one direct
 holder keeps an exclusive ``flock`` on it. The kernel drops the lock when the holder closes the
 file or dies (a worker killed mid-hash frees its slot at once), so nothing is ever leaked.
 
-A holder that finds every slot taken tries again every millisecond for at most ``wait``
-seconds, then gives up with ``NoFreeSlot``: the request is answered "busy, try again" instead
-of queueing behind a flood. Polling a few files costs microseconds; a blocking lock with a
-timeout would need signals, which do not mix with threaded workers.
+A holder that finds every slot taken may wait for one only if it gets a place in the waiting
+room, which has as many places as there are slots (files too); it then tries again every
+millisecond for at most ``wait`` seconds. Without a place, or when the wait runs out, it gives up
+at once with ``NoFreeSlot``: the request is answered "busy, try again" instead of queueing
+behind a flood. So however many sign-ins arrive, at most twice as many workers as there are slots
+are busy hashing or waiting to; the others keep serving takers' answers. Polling a
+few files costs microseconds; a blocking lock with a timeout would need signals, which do not mix
+with threaded workers.
 
 Where ``fcntl`` does not exist (Windows) the slots are counted in this process only.
 """
@@ -67,7 +71,8 @@ class HostSlots:
 
     @contextlib.contextmanager
     def hold(self, wait: float) -> Iterator[None]:
-        """Hold one slot for the ``with`` block; ``NoFreeSlot`` after ``wait`` seconds."""
+        """Hold one slot for the ``with`` block. ``NoFreeSlot`` at once when every slot and every
+        place in the waiting room is taken, or after ``wait`` seconds in the waiting room."""
         if self._memory is not None:  # pragma: no cover - Windows
             if not self._memory.acquire(timeout=wait):
                 raise NoFreeSlot()
@@ -76,31 +81,46 @@ class HostSlots:
             finally:
                 self._memory.release()
             return
-        files = self._files()
-        deadline = time.monotonic() + wait
-        while True:
-            for handle in files:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue
-                try:
-                    yield
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
-                return
-            if time.monotonic() >= deadline:
+        slots, waiting_room = self._files()
+        held = _try_any(slots)
+        if held is None:
+            place = _try_any(waiting_room)
+            if place is None:
                 raise NoFreeSlot()
-            time.sleep(POLL_SECONDS)
+            try:
+                deadline = time.monotonic() + wait
+                while held is None:
+                    if time.monotonic() >= deadline:
+                        raise NoFreeSlot()
+                    time.sleep(POLL_SECONDS)
+                    held = _try_any(slots)
+            finally:
+                fcntl.flock(place, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
 
-    def _files(self) -> list[int]:
-        """This thread's open slot files. ``flock`` locks belong to an open file, so two
-        threads of one process must not share one, and a forked child opens its own."""
+    def _files(self) -> tuple[list[int], list[int]]:
+        """This thread's open slot files and waiting-room files. ``flock`` locks belong to an
+        open file, so two threads of one process must not share one, and a forked child opens
+        its own."""
         held = getattr(self._local, "files", None)
         if held is None or held[0] != os.getpid():
-            descriptors = [
-                os.open(self.directory / f"slot-{number}", os.O_RDWR | os.O_CREAT, 0o600)
-                for number in range(self.count)
-            ]
-            held = self._local.files = (os.getpid(), descriptors)
-        return held[1]
+            def opened(name: str) -> list[int]:
+                return [os.open(self.directory / f"{name}-{number}", os.O_RDWR | os.O_CREAT, 0o600)
+                        for number in range(self.count)]
+
+            held = self._local.files = (os.getpid(), opened("slot"), opened("waiting"))
+        return held[1], held[2]
+
+
+def _try_any(descriptors: list[int]) -> int | None:
+    """Lock the first free file of ``descriptors`` without waiting; None if all are taken."""
+    for descriptor in descriptors:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue
+        return descriptor
+    return None

@@ -111,6 +111,43 @@ def test_slots_are_shared_by_every_process_on_the_host(tmp_path):
         pass
 
 
+def test_only_as_many_requests_as_there_are_slots_may_wait_for_one(tmp_path):
+    """A flood cannot tie up every worker waiting for the hashing slot: one waits, the rest are
+    refused at once."""
+    hashing, waiting, refused = (HostSlots(str(tmp_path), 1) for _ in range(3))
+    waited: list[float] = []
+
+    def wait_in_the_room():
+        started = time.monotonic()
+        with pytest.raises(NoFreeSlot), waiting.hold(0.5):
+            pass
+        waited.append(time.monotonic() - started)
+
+    with hashing.hold(0.01):
+        waiter = threading.Thread(target=wait_in_the_room)
+        waiter.start()
+        time.sleep(0.1)
+        started = time.monotonic()
+        with pytest.raises(NoFreeSlot), refused.hold(5.0):
+            pass
+        at_once = time.monotonic() - started
+        waiter.join()
+
+    assert at_once < 0.05
+    assert waited[0] >= 0.45
+
+
+def test_busy_answers_do_not_spend_the_addresss_sign_in_allowance(make_app, auth):
+    app = make_app(RATELIMIT_LOGIN_PER_IP="3 per minute")
+    auth.app = app
+    auth.create(phone="0912345678")
+    client = app.test_client()
+    with every_slot_taken():
+        busy = [api_login(client, "0912345678", PASSWORD).status_code for _ in range(5)]
+    assert busy == [503] * 5
+    assert api_login(client, "0912345678", PASSWORD).status_code == 200
+
+
 def test_a_sign_in_that_finds_every_slot_taken_gets_503_busy_quickly_and_counts_no_failure(app, auth):
     auth.create(phone="0912345678")
     client = app.test_client()
