@@ -242,6 +242,7 @@ class Patience:
     bad: list[str] = field(default_factory=list)
     timeouts: int = 0
     seconds: float | None = None  # from the first try to success
+    waited: float = 0.0  # seconds spent waiting out Retry-After
 
 
 def patiently(action: Callable[[], Reply], patience: Patience, *, success: int, give_up: float) -> Reply | None:
@@ -263,8 +264,9 @@ def patiently(action: Callable[[], Reply], patience: Patience, *, success: int, 
             patience.seconds = time.monotonic() - started
             return reply
         if reply.status in (429, 503) and reply.retry_after and reply.retry_after.isdigit():
-            wait = int(reply.retry_after) + random.uniform(0, JITTER)
-            time.sleep(max(0.0, min(wait, give_up - time.monotonic())))
+            wait = max(0.0, min(int(reply.retry_after) + random.uniform(0, JITTER), give_up - time.monotonic()))
+            time.sleep(wait)
+            patience.waited += wait
             continue
         patience.bad.append(f"{reply.status} {reply.code or ''} {reply.body[:120]!r}")
         return None
@@ -702,10 +704,13 @@ def scenario_signins(run: Run) -> tuple[list[str], list[Check], Usage]:
     cpu_ms = 1000 * usage.server / max(done, 1)
     busy = sum(p.statuses[503] for p in crowd)
     latencies = [p.seconds for p in crowd if p.seconds is not None]
+    waited = sum(p.waited for p in crowd)
     lines = [
         f"{done} of {len(phones)} signed in in {seconds:.1f} s: {rate:.1f} sign-ins/s "
         f"(8 clients, gunicorn --workers {run.args.workers}); 503 busy answers: {busy}; "
         f"other answers {dict(sorted(sum((p.statuses for p in crowd), Counter()).items()))}",
+        f"the clients spent {waited:.1f} of their {8 * seconds:.1f} s waiting out Retry-After "
+        f"({waited / (8 * seconds):.0%})",
         f"time per sign-in, first try to 200: {latency_text(latencies)}",
         f"server CPU per sign-in (gunicorn {1000 * usage.cpu['server'] / max(done, 1):.1f} ms "
         f"+ PostgreSQL {1000 * usage.cpu['postgres'] / max(done, 1):.1f} ms): {cpu_ms:.1f} ms, "
