@@ -444,9 +444,14 @@ def stored_answers(app) -> tuple[int, int]:
     return answered, total
 
 
-def machine(app, redis_url: str) -> list[str]:
+def machine_line() -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor() or "unknown")
+    return f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}"
+
+
+def server_versions(app, redis_url: str) -> tuple[str, str]:
+    """The versions of the PostgreSQL and Redis servers the run uses."""
     with app.app_context():
         postgres = db.session.scalar(text("SHOW server_version"))
         db.session.remove()
@@ -456,10 +461,15 @@ def machine(app, redis_url: str) -> list[str]:
     client = redis.Redis.from_url(redis_url)
     redis_version = client.info("server")["redis_version"]
     client.close()
+    return postgres, redis_version
+
+
+def machine(app, redis_url: str) -> list[str]:
+    postgres, redis_version = server_versions(app, redis_url)
     wrk_line = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)  # noqa: S603 S607 - wrk from PATH
     wrk_version = (wrk_line.stdout or wrk_line.stderr).splitlines()[0].split(" [")[0]
     return [
-        f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}",
+        machine_line(),
         f"versions: Python {platform.python_version()}, PostgreSQL {postgres}, Redis {redis_version}, "
         f"gunicorn {version('gunicorn')} (sync workers), Flask {version('flask')}, "
         f"SQLAlchemy {version('sqlalchemy')}, psycopg {version('psycopg')}, {wrk_version}",
