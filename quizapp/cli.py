@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import click
 from flask import Flask, current_app
@@ -144,6 +145,7 @@ def import_bank(file: str, slug: str | None, title: str | None, dry_run: bool, o
         click.echo(f"  {topic}: {count} câu")
     for note in report.notes:
         click.echo(f"Ghi chú: {note}")
+    _echo_question_notes(file, report)
     if report.kept_in_order:
         click.echo(f"Giữ nguyên thứ tự phương án ở {report.kept_in_order} câu mới.")
     for item in report.skipped:
@@ -159,6 +161,26 @@ def import_bank(file: str, slug: str | None, title: str | None, dry_run: bool, o
         click.echo(f"{len(report.pictures)} câu có hình"
                    + (f"; {len(report.picture_problems)} câu không nhập được hình (câu vẫn được nhập, "
                       "thêm hình ở trang sửa câu hỏi)." if report.picture_problems else "."))
+
+
+# A note that concerns more questions than this is printed once, with the count.
+QUESTION_NOTES_SHOWN = 5
+
+
+def _echo_question_notes(file: str, report) -> None:
+    """Each new question's notes at its place; a note that recurs on many questions (numbering
+    stripped from every one of 2,000) once, with how many it concerns."""
+    by_kind: dict[str, list[tuple[object, str]]] = {}
+    for previewed in report.preview:
+        for note in previewed.question.notes:
+            kind = re.sub(r"\d+", "…", note)
+            by_kind.setdefault(kind, []).append((previewed.question.line, note))
+    for kind, notes in by_kind.items():
+        if len(notes) > QUESTION_NOTES_SHOWN:
+            click.echo(f"Ghi chú ở {len(notes)} câu: {kind}")
+            continue
+        for line, note in notes:
+            click.echo(f"{file}:{line}: ghi chú: {note}")
 
 
 @banks_cli.command("export")

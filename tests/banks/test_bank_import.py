@@ -827,3 +827,22 @@ def test_export_refuses_an_unknown_bank_and_a_non_xlsx_name(app, runner, seeded,
     result = runner.invoke(args=["banks", "export", "seed", "-o", str(tmp_path / "x.csv")])
     assert result.exit_code == 1 and ".xlsx" in result.output
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_command_line_prints_what_the_import_did_to_each_question(app, runner, tmp_path):
+    """Notes (numbering stripped, order kept) at each question's place; a note on many questions
+    once, with its count."""
+    few = tmp_path / "it.txt"
+    few.write_text("Câu 1: Thủ đô của Việt Nam?\nA. Hà Nội\nB. Huế\nC. Tất cả các ý trên\nANSWER: A\n", encoding="utf-8")
+    result = import_file(runner, few, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert f"{few}:1: ghi chú: đã bỏ số thứ tự 'Câu 1:'" in result.output
+    assert "ghi chú: " in result.output and "thứ tự phương án" in result.output
+
+    many = tmp_path / "nhieu.txt"
+    many.write_text("".join(f"Câu {n}: Câu hỏi số {n} là gì?\nA. Một\nB. Hai\nANSWER: A\n\n" for n in range(1, 9)),
+                    encoding="utf-8")
+    result = import_file(runner, many, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Ghi chú ở 8 câu: đã bỏ số thứ tự 'Câu …:'" in result.output
+    assert "ghi chú: đã bỏ số thứ tự" not in result.output
