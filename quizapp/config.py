@@ -102,8 +102,9 @@ DEFAULTS: dict[str, object] = {
     "BANK_XLSX_MAX_COMPRESSION_RATIO": 100,
     # Cells read from the first sheet (an empty row counts as one): about 70,000 questions.
     "BANK_XLSX_MAX_CELLS": 1_000_000,
-    # Upload previews kept under instance/uploads until confirmed (banks/routes.py): how long,
-    # how many and how many bytes in all, whoever uploaded them.
+    # Upload previews kept in the database until confirmed (banks/previews.py): how long, how
+    # many files (a preview with an answer key file counts two) and how many bytes in all,
+    # whoever uploaded them.
     "UPLOAD_PREVIEW_SECONDS": 24 * 3600,
     "UPLOAD_PREVIEW_MAX_FILES": 100,
     "UPLOAD_PREVIEW_MAX_BYTES": 256 * 1024 * 1024,

@@ -51,3 +51,33 @@ def test_revision_0007_makes_each_contests_owner_its_organiser(make_app, new_dat
         with db.engine.connect() as connection:
             staff = connection.execute(text("SELECT contest_id, user_id, role FROM contest_staff")).all()
     assert [tuple(row) for row in staff] == [(1, 1, "organiser")]
+
+
+def test_revision_0013_keeps_upload_previews_in_the_database_and_goes_back(make_app, new_database):
+    from sqlalchemy import text
+
+    app = make_app(DATABASE_URL=new_database())
+    data, key = "Chủ đề,Câu hỏi\n".encode() + bytes(range(256)), b"\x00\xff dap an"
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (id, phone, password_hash, full_name, role, is_active, session_version, created_at)"
+                " VALUES (1, '0912345678', 'x', 'Ban tổ chức', 'organiser', true, 1, '2026-01-01 00:00:00')"))
+        upgrade(revision="0013")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO upload_previews (token, owner_id, created_at, filename, slug, title, byte_size, data,"
+                " key_filename, key_data) VALUES ('a1', 1, '2026-01-01 00:00:00', 'de thi.csv', 'de-thi', NULL,"
+                " :size, :data, 'dap-an.csv', :key), ('b2', 1, '2026-01-01 00:00:01', 'b.csv', 'b', 'B', 3, :small,"
+                " NULL, NULL)"), {"size": len(data) + len(key), "data": data, "key": key, "small": b"abc"})
+            rows = connection.execute(text(
+                "SELECT token, data, key_data FROM upload_previews ORDER BY created_at")).all()
+        assert [(row[0], bytes(row[1]), row[2] and bytes(row[2])) for row in rows] == [
+            ("a1", data, key), ("b2", b"abc", None)]
+        assert "ix_upload_previews_created_at" in {
+            index["name"] for index in inspect(db.engine).get_indexes("upload_previews")}
+        downgrade(revision="0012")
+        assert "upload_previews" not in inspect(db.engine).get_table_names()
+        upgrade()
+        assert schema_diff(db.engine) == []

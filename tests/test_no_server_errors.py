@@ -70,7 +70,7 @@ class World:
 @pytest.fixture
 def world(app, tmp_path) -> World:
     """A contest with an open round, a taker in an attempt, the contest's organiser and judge,
-    an admin and an anonymous visitor; uploads go to the test's own folder."""
+    an admin and an anonymous visitor; the app's instance folder is the test's own."""
     app.instance_path = str(tmp_path)
     install_clock(app)
     round_id = one_round(app, tmp_path, "mo", prediction=prediction())

@@ -141,3 +141,30 @@ class Picture(db.Model):
     # Deferred: pages that list pictures need their size, never their bytes.
     data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UploadPreview(db.Model):
+    """A bank file an organiser has previewed and may still confirm, with its answer key file.
+
+    Kept in the database, not on one server's disk (DESIGN §7): behind a load balancer the
+    confirmation may reach another server than the preview did. Deleted on confirmation, or
+    by a later upload once it is past its age or the oldest beyond the caps (banks/previews.py).
+    """
+
+    __tablename__ = "upload_previews"
+
+    # Random; only the browser session that was given it, signed in as the owner, may confirm it.
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Indexed: every upload deletes the expired ones and finds the oldest.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    filename: Mapped[str] = mapped_column(Text)
+    slug: Mapped[str] = mapped_column(String(64))
+    # The new bank's title, when the preview makes one.
+    title: Mapped[str | None] = mapped_column(String(200))
+    # Both files' bytes together, so the caps are counted without reading any file.
+    byte_size: Mapped[int]
+    # Deferred: making room reads the sizes, never the bytes.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    key_filename: Mapped[str | None] = mapped_column(Text)
+    key_data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)

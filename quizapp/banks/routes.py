@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import io
-import secrets
-import time
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from quizapp.banks import access, services
+from quizapp.banks import access, previews, services
 from quizapp.banks.formats.common import LETTERS, ParsedQuestion, parse_difficulty
 from quizapp.banks.formats.order import option_naming_others
 from quizapp.banks.formats.word_template import word_template
@@ -69,71 +66,22 @@ def template_docx():
 # --- upload: check and preview first, import only on confirmation ------------------------
 
 
-def _uploads_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _pending() -> dict[str, dict[str, str]]:
-    """Uploads this browser session has previewed and may confirm, by token."""
-    return session.setdefault("bank_uploads", {})
+def _pending() -> list[str]:
+    """Tokens of the uploads this browser session has previewed and may confirm, oldest first."""
+    # A cookie of before the previews moved to the database holds a dict keyed by token.
+    return list(session.get("bank_uploads", ()))
 
 
 def _keep_upload(data: bytes, filename: str, slug: str, title: str | None,
                  key: tuple[str, bytes] | None = None) -> str:
-    """Store a previewed file (and its answer key file) until it is confirmed, making room first."""
-    directory = _uploads_dir()
-    config = current_app.config
-    key_size = len(key[1]) if key else 0
-    _evict_previews(directory, max_age=float(config["UPLOAD_PREVIEW_SECONDS"]),
-                    max_files=int(config["UPLOAD_PREVIEW_MAX_FILES"]) - (2 if key else 1),
-                    max_bytes=int(config["UPLOAD_PREVIEW_MAX_BYTES"]) - len(data) - key_size)
-    token = secrets.token_hex(16)
-    (directory / token).write_bytes(data)
-    if key:
-        _key_path(directory, token).write_bytes(key[1])
-    pending = _pending()
-    # The session is a cookie: keep only the latest few previews.
-    for old in list(pending)[:-(MAX_PENDING_UPLOADS - 1)]:
-        pending.pop(old)
-        (directory / old).unlink(missing_ok=True)
-        _key_path(directory, old).unlink(missing_ok=True)
-    pending[token] = {"filename": filename, "slug": slug, "title": title or "", "key_filename": key[0] if key else ""}
-    session.modified = True
+    """Store a previewed file (and its answer key file) until it is confirmed; the session
+    remembers its token."""
+    token = previews.keep(current_user.id, filename, data, slug=slug, title=title, key=key)
+    tokens = [*_pending(), token]
+    # The session is a cookie: keep only the latest few previews, and not the files of the others.
+    previews.discard(tokens[:-MAX_PENDING_UPLOADS], current_user.id)
+    session["bank_uploads"] = tokens[-MAX_PENDING_UPLOADS:]
     return token
-
-
-def _key_path(directory: Path, token: str) -> Path:
-    return directory / f"{token}-key"
-
-
-def _evict_previews(directory: Path, *, max_age: float, max_files: int, max_bytes: int) -> None:
-    """Delete previews past their age, then the oldest until the folder is within its caps.
-
-    Whatever the browsers do (a script replaying one stale cookie never has its earlier
-    previews in its session, so the session's own cap never frees them), the folder stays
-    bounded; a person whose preview went first is told to upload again when confirming.
-    """
-    now = time.time()
-    files = []
-    for path in directory.iterdir():
-        try:
-            stat = path.stat()
-        except FileNotFoundError:  # another worker removed it meanwhile
-            continue
-        if not path.is_file():
-            continue
-        if now - stat.st_mtime > max_age:
-            path.unlink(missing_ok=True)
-        else:
-            files.append((stat.st_mtime, stat.st_size, path))
-    files.sort()
-    total = sum(size for _mtime, size, _path in files)
-    while files and (len(files) > max(max_files, 0) or total > max_bytes):
-        _mtime, size, path = files.pop(0)
-        path.unlink(missing_ok=True)
-        total -= size
 
 
 @bp.route("/upload", methods=["GET", "POST"])
@@ -171,6 +119,7 @@ def upload():
         form.new_slug.errors = [*form.new_slug.errors, *error.fields.get("slug", [])]
         return render_template("banks/upload.html", form=form), 422
     token = _keep_upload(data, filename, slug, title, key)
+    db.session.commit()
     return render_template("banks/preview.html", filename=filename, errors=[], report=report, token=token)
 
 
@@ -178,42 +127,42 @@ def upload():
 @role_required("organiser")
 def confirm_upload():
     token = request.form.get("token", "")
-    pending = _pending().pop(token, None)
-    session.modified = True
-    # Only a token this session was given names a file; anything else never becomes a path.
-    path = _uploads_dir() / token if pending is not None else None
-    key_filename = pending.get("key_filename") if pending is not None else None
-    key_path = _key_path(_uploads_dir(), token) if key_filename else None
-    if path is None or not path.is_file() or (key_path is not None and not key_path.is_file()):
-        if path is not None:
-            path.unlink(missing_ok=True)
-        if key_path is not None:
-            key_path.unlink(missing_ok=True)
+    pending = _pending()
+    # Only a token this session was given, of this account, names a preview.
+    preview = None
+    if token in pending:
+        pending.remove(token)
+        session["bank_uploads"] = pending
+        preview = previews.take(token, current_user.id)
+    if preview is None:
         flash("Tệp đã được nhập hoặc phiên xem trước đã hết hạn; vui lòng tải tệp lên lại.", "error")
         return redirect(url_for("banks.upload"))
+    filename = preview.filename
     try:
         report = services.import_bank_file(
-            pending["filename"], path.read_bytes(), slug=pending["slug"], title=pending["title"] or None,
+            filename, preview.data, slug=preview.slug, title=preview.title,
             owner=current_user._get_current_object(), fixed_order=_ticked("fixed_order"),
-            key_filename=key_filename, key_data=key_path.read_bytes() if key_path is not None else None,
+            key_filename=preview.key_filename, key_data=preview.key_data,
         )
     except services.BankFileInvalid as error:
-        db.session.rollback()
-        return render_template("banks/preview.html", filename=pending["filename"], errors=error.errors,
-                               report=None), 422
+        _forget(token)
+        return render_template("banks/preview.html", filename=filename, errors=error.errors, report=None), 422
     except access.BankReadOnly as error:
         # The bank was made by someone else since the preview, or is no longer this person's.
-        db.session.rollback()
+        _forget(token)
         flash(error.message, "error")
         return redirect(url_for("banks.upload"))
-    finally:
-        path.unlink(missing_ok=True)
-        if key_path is not None:
-            key_path.unlink(missing_ok=True)
     db.session.commit()
     flash(f"Đã nhập {report.created} câu hỏi mới"
           + (f", bỏ qua {len(report.skipped)} câu đã có." if report.skipped else "."), "success")
     return redirect(url_for("banks.show", slug=report.slug))
+
+
+def _forget(token: str) -> None:
+    """Undo a failed confirmation but still delete its preview: its token is spent."""
+    db.session.rollback()
+    previews.discard([token], current_user.id)
+    db.session.commit()
 
 
 def _ticked(name: str) -> set[int]:

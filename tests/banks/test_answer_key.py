@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from quizapp.banks.formats import parse_file
 from quizapp.banks.formats.keyfile import parse_key_file
-from quizapp.banks.models import Question
+from quizapp.banks.models import Question, UploadPreview
 from quizapp.extensions import db
 from tests.banks.docx_builder import Doc
 from tests.banks.test_bank_pages import counts
@@ -141,11 +141,15 @@ def test_upload_page_takes_a_key_file_through_preview_and_confirm(make_app, tmp_
         "bank": "", "csrf_token": csrf_token(client)})
     assert response.status_code == 200, response.get_data(as_text=True)
     token = re.search(r'name="token" value="([0-9a-f]{32})"', response.get_data(as_text=True)).group(1)
-    assert sorted(path.name for path in (tmp_path / "uploads").iterdir()) == [token, f"{token}-key"]
+    with app.app_context():
+        kept = db.session.get(UploadPreview, token)
+        assert (kept.key_filename, kept.key_data) == KEY_FILES["csv"]
     confirm = client.post("/banks/upload/confirm", data={"token": token, "csrf_token": csrf_token(client)})
     assert confirm.status_code == 302 and confirm.headers["Location"] == "/banks/de-thi"
     assert counts(app) == (1, 4, 16)
-    assert list((tmp_path / "uploads").iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # nothing on this server's disk
+    with app.app_context():
+        assert db.session.scalars(select(UploadPreview)).all() == []
     with app.app_context():
         stored = db.session.scalars(select(Question).order_by(Question.id)).all()
         assert [question.multiple for question in stored] == [False, True, True, False]
