@@ -833,7 +833,8 @@ def test_the_command_line_prints_what_the_import_did_to_each_question(app, runne
     """Notes (numbering stripped, order kept) at each question's place; a note on many questions
     once, with its count."""
     few = tmp_path / "it.txt"
-    few.write_text("Câu 1: Thủ đô của Việt Nam?\nA. Hà Nội\nB. Huế\nC. Tất cả các ý trên\nANSWER: A\n", encoding="utf-8")
+    few.write_text("Câu 1: Thủ đô của Việt Nam?\nA. Hà Nội\nB. Huế\nC. Tất cả các ý trên\nANSWER: A\n",
+                   encoding="utf-8")
     result = import_file(runner, few, "--dry-run")
     assert result.exit_code == 0, result.output
     assert f"{few}:1: ghi chú: đã bỏ số thứ tự 'Câu 1:'" in result.output
