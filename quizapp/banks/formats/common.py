@@ -246,14 +246,18 @@ def _keep_order_if_named(question: ParsedQuestion) -> None:
                               f"\"{question.options[index][:60]}\" nhắc đến phương án khác")
 
 
-_LETTER_SPLIT = re.compile(r"[\s,;/]+")
+_LETTER_SPLIT = re.compile(r"[\s,;/.()]+")
+# What people write before the letters in an answer cell: "Đáp án B", "ĐA: C", "Phương án A".
+_ANSWER_PREFIX = re.compile(r"^(?:ĐÁP\s*ÁN(?:\s*ĐÚNG)?|ĐA|PHƯƠNG\s*ÁN|PA)\s*[:.]?\s*")
 
 
 def parse_answer_letters(raw: str) -> tuple[set[int], str | None]:
-    """``A``, ``A,C``, ``B; D``, ``AC`` → option indexes, or an error message."""
-    value = clean_text(raw).upper()
+    """``A``, ``A,C``, ``B; D``, ``AC``, ``B.``, ``(A)``, ``Đáp án B`` → option indexes, or an
+    error message."""
+    value = _ANSWER_PREFIX.sub("", clean_text(raw).upper())
     if not value:
         return set(), "thiếu đáp án"
+    # "B.", "(A)" and "A, C" alike: dots and brackets only separate letters.
     parts = [part for part in _LETTER_SPLIT.split(value) if part]
     if len(parts) == 1 and len(parts[0]) > 1 and parts[0].isalpha():
         parts = list(parts[0])

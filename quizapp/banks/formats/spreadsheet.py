@@ -227,8 +227,6 @@ def parse_rows(rows: Iterable[tuple[int, list[str]]],
         result.questions.append(_question(line, row, present, result))
     if not result.questions and not result.errors:
         result.error(header_line + 1, "tệp không có câu hỏi nào")
-    if any(note.startswith(_NUMERIC_NOTE) for question in result.questions for note in question.notes):
-        result.notes.append("đáp án ghi bằng số: 1 là A, 2 là B, 3 là C, …")
     return result
 
 
@@ -404,7 +402,7 @@ def _note_unspaced_labels(options: list[str], spaced: list[bool], notes: list[st
 
 # --- answers ----------------------------------------------------------------------------------
 
-_NUMERIC_NOTE = "đáp án ghi bằng số"
+_NUMERIC_FILE_NOTE = "đáp án ghi bằng số: 1 là A, 2 là B, 3 là C, …"
 _ANSWER_PARTS = re.compile(r"[\s,;/]+")
 _DECIMAL = re.compile(r"\d\.\d")
 
@@ -426,7 +424,9 @@ def _answer(line: int, raw: str, option_count: int, has_multiple: bool, result: 
                                "phương án)")
             return None, False
         correct = {number - 1 for number in numbers}
-        notes.append(f"{_NUMERIC_NOTE} {value!r}: {_letters(correct)}")
+        # Said once for the file, not on every row: the preview shows each row's letters.
+        if _NUMERIC_FILE_NOTE not in result.notes:
+            result.notes.append(_NUMERIC_FILE_NOTE)
     elif _DECIMAL.fullmatch(value):
         # Excel set to Vietnamese reads "1,3" typed in a cell as the number 1.3.
         result.error(line, f"đáp án {raw!r} không hợp lệ: Excel có thể đã đọc '1,3' thành số thập phân; "
