@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint install install-dev clean screenshots
+.PHONY: run run-prod test lint install install-dev clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ run: $(VENV)/.installed
 	@if [ ! -f instance/.demo-loaded ]; then $(BIN)/flask --app wsgi demo && touch instance/.demo-loaded; fi
 	QUIZAPP_WEB_WORKERS=$(WORKERS) $(BIN)/python -m quizapp.localredis $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
 		--access-logfile - wsgi:app
+
+# The production layout of deploy/ on this machine, in the foreground until Ctrl-C: Debian's
+# nginx on HOST:PORT in front of gunicorn (deploy/gunicorn.conf.py) and the background worker
+# (deploy/run_prod.py). Same databases as `make run`; WORKERS=N given here sets gunicorn's workers.
+run-prod: $(VENV)/.installed
+	$(BIN)/flask --app wsgi db upgrade
+	@if [ ! -f instance/.demo-loaded ] && [ "$$QUIZAPP_ENV" != production ]; then \
+		$(BIN)/flask --app wsgi demo && touch instance/.demo-loaded; fi
+	$(if $(filter command line,$(origin WORKERS)),WEB_CONCURRENCY=$(WORKERS)) \
+		$(BIN)/python deploy/run_prod.py --host $(HOST) --port $(PORT)
 
 # ruff, then the architecture's import contracts (pyproject.toml, docs/architecture.md).
 lint: $(VENV)/.installed-dev

@@ -33,6 +33,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     register_security(app)
     register_commands(app)
     register_template_helpers(app)
+    register_static_files(app)
     register_middleware(app)
     return app
 
@@ -229,6 +230,13 @@ def register_middleware(app: Flask) -> None:
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def register_static_files(app: Flask) -> None:
+    """Versioned static URLs, so nginx may cache them for a year, and /favicon.ico."""
+    from quizapp import staticfiles
+
+    staticfiles.init_app(app)
 
 
 def register_template_helpers(app: Flask) -> None:
