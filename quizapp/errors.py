@@ -203,7 +203,9 @@ def _api_answers_never_stored(response):
 
 def _note_served(response):
     # A request the database served may end an outage episode (looked at every few seconds).
-    if response.status_code != 503:
+    # Only one that opened a database session: the sign-in page of a visitor, served without
+    # the database, says nothing about it.
+    if response.status_code < 500 and db.session.registry.has():
         outages.served(current_app)
     return response
 
