@@ -23,6 +23,7 @@ from quizapp.extensions import csrf, db, limiter, login_manager, migrate
 def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path(test_config))
     configure(app, test_config)
+    register_logging(app)
     register_input_bounds(app)
     app.json.sort_keys = False  # keep fields in the order DESIGN §5 lists them
     app.json.ensure_ascii = False  # Vietnamese as UTF-8: half the bytes of \u escapes over 3G
@@ -61,7 +62,12 @@ def configure(app: Flask, test_config: Mapping[str, object] | None) -> None:
     if database_url.startswith("postgresql"):
         # No ping before every checkout (a round trip on each answer saved): a connection the
         # server dropped fails once, SQLAlchemy then replaces the whole pool; recycle old ones.
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_recycle": 1800})
+        # A server that does not answer is an outage (503) after a few seconds, not a worker
+        # held until the kernel gives up on the connection.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
+            "pool_recycle": 1800,
+            "connect_args": {"connect_timeout": int(settings["DATABASE_CONNECT_TIMEOUT"])},
+        })
 
     https = bool(settings.get("HTTPS"))
     app.config.update(
@@ -107,6 +113,13 @@ def database_url_for(configured: object, instance_path: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def register_logging(app: Flask) -> None:
+    """The app's log, and Flask-Limiter's, in one place whatever server runs the app."""
+    from quizapp import logs
+
+    logs.init_app(app)
 
 
 def register_input_bounds(app: Flask) -> None:

@@ -38,6 +38,16 @@ DEFAULTS: dict[str, object] = {
     # This host's own folder (SQLite file, generated secret key); None: instance/ in the checkout.
     "INSTANCE_PATH": None,
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    # While the database is unreachable or locked, requests get 503 with this Retry-After
+    # (seconds); the phone's retry queue waits that long (quizapp/outages.py).
+    "OUTAGE_RETRY_AFTER": 5,
+    # PostgreSQL: give up connecting after this many seconds (a host that does not answer
+    # would otherwise hold a worker until the kernel gives up, minutes later).
+    "DATABASE_CONNECT_TIMEOUT": 5,
+    # The app's log (quizapp/logs.py): a file (reopened when logrotate moves it) or, unset,
+    # standard error; point gunicorn's errorlog at the same place.
+    "LOG_FILE": None,
+    "LOG_LEVEL": "INFO",
     # Argon2id cost: the cheapest here of OWASP's equivalent profiles (bench/README.md,
     # signin.py); tests lower it so thousands of hashes stay quick. Older hashes are rewritten
     # at the next successful sign-in.

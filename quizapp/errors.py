@@ -7,14 +7,16 @@ request gets a Vietnamese error page.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
+from quizapp import outages
 from quizapp.extensions import db, limiter
 
 
@@ -107,6 +109,10 @@ def error_page(status: int, title: str, message: str):
 
 def _http_error(error: HTTPException):
     status = error.code or 500
+    # An outage met outside the view (an after-request hook): Flask hands it over as a 500.
+    kind = outages.database_outage(error.original_exception) if isinstance(error, InternalServerError) else None
+    if kind is not None:
+        return _unavailable(kind)
     code, title, message = HTTP_ERRORS.get(status, HTTP_ERRORS[400 if status < 500 else 500])
     if isinstance(error, CSRFError):
         code, message = "csrf_failed", CSRF_MESSAGE
@@ -151,7 +157,36 @@ def _domain_error(error: DomainError):
     return response
 
 
+def unavailable_json(app: Flask) -> bytes:
+    """The body of a 503 under /api/, as jsonify writes it (the answer-save lane sends it too)."""
+    code, _title, message = HTTP_ERRORS[503]
+    return (app.json.dumps({"error": {"code": code, "message": message}}, separators=(",", ":")) + "\n").encode()
+
+
+def _unavailable(kind: str) -> Response:
+    """503 with Retry-After for a database outage: counted in the outage's episode (one log line
+    as it starts), with no traceback, on a page that needs no database."""
+    app = current_app._get_current_object()
+    outages.refused(app, kind)
+    # The connection is gone or locked: a rollback may fail as well, and changes nothing then.
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    if wants_json():
+        response = make_response(unavailable_json(app), 503, {"Content-Type": "application/json"})
+    else:
+        _code, title, message = HTTP_ERRORS[503]
+        # Straight from the Jinja environment: render_template's context processors would load
+        # the signed-in user (Flask-Login's), from the database that is away.
+        page = app.jinja_env.get_template("errors/unavailable.html").render(title=title, message=message)
+        response = make_response(page, 503)
+    response.headers["Retry-After"] = str(outages.retry_after(app))
+    return response
+
+
 def _unexpected_error(error: Exception):
+    kind = outages.database_outage(error)
+    if kind is not None:
+        return _unavailable(kind)
     db.session.rollback()
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     code, title, message = HTTP_ERRORS[500]
@@ -166,8 +201,18 @@ def _api_answers_never_stored(response):
     return response
 
 
+def _note_served(response):
+    # A request the database served may end an outage episode (looked at every few seconds).
+    # Only one that opened a database session: the sign-in page of a visitor, served without
+    # the database, says nothing about it.
+    if response.status_code < 500 and db.session.registry.has():
+        outages.served(current_app)
+    return response
+
+
 def register_errorhandlers(app: Flask) -> None:
     app.after_request(_api_answers_never_stored)
+    app.after_request(_note_served)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

@@ -1,22 +1,42 @@
-"""``GET /healthz``: what a load balancer or an admin checks first."""
+"""``GET /healthz``: what a load balancer or an admin checks first (DESIGN §3 rule 10).
+
+It tells the truth about the process that answers it: ``database`` and ``redis`` are whether
+they answer now, ``rate_limits`` is where this process counts limits right now (``limits.counted_in``).
+After a Redis outage each process goes on counting in its own memory until Flask-Limiter's
+recovery check finds Redis again, so the status stays ``degraded`` until then, not just until
+Redis answers a ping. A failure is no traceback per probe: it counts in an outage episode
+(quizapp/outages.py, pressure.py), one log line as it starts and one as it ends.
+"""
 
 from __future__ import annotations
+
+import contextlib
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from quizapp import outages
 from quizapp.extensions import db
+from quizapp.limits import counted_in
+from quizapp.pressure import pressure
 
 bp = Blueprint("health", __name__)
+
+REDIS_DOWN = "redis-unreachable"
 
 
 def database_ok() -> bool:
     try:
         db.session.execute(text("SELECT 1"))
         return True
-    except Exception:  # any failure to reach the database is a "down", whatever its kind
-        current_app.logger.exception("Health check: database unreachable")
-        db.session.rollback()
+    except Exception as error:  # any failure to reach the database is a "down", whatever its kind
+        kind = outages.database_outage(error)
+        if kind is None:
+            current_app.logger.exception("Health check: database unreachable")
+        else:
+            outages.refused(current_app, kind)
+        with contextlib.suppress(Exception):
+            db.session.rollback()
         return False
 
 
@@ -26,22 +46,25 @@ def redis_state() -> str:
         return "not_configured"
     try:
         client.ping()
-        return "ok"
     except Exception:  # noqa: BLE001 - redis-py raises several kinds; all mean unreachable
-        current_app.logger.warning("Health check: Redis unreachable")
+        pressure().refused(REDIS_DOWN)
         return "down"
+    pressure().passed(REDIS_DOWN)
+    return "ok"
 
 
 @bp.get("/healthz")
 def healthz():
     database = "ok" if database_ok() else "down"
     redis = redis_state()
+    # A Redis that does not answer counts nothing: the next limited request falls back to memory.
+    rate_limits = "memory" if redis == "down" else counted_in()
     if database == "down":
         status, code = "down", 503
-    elif redis == "down":
-        # Takers are still served (limits fall back to per-process memory), but an admin
-        # should know the shared limits are not shared right now.
+    elif redis == "down" or (redis == "ok" and rate_limits == "memory"):
+        # Takers are still served, but limits are counted per process, not shared: an admin
+        # (and a load balancer that prefers healthy hosts) should know.
         status, code = "degraded", 200
     else:
         status, code = "ok", 200
-    return jsonify(status=status, database=database, redis=redis), code
+    return jsonify(status=status, database=database, redis=redis, rate_limits=rate_limits), code

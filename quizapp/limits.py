@@ -51,6 +51,23 @@ SAVE_SCOPE = "answer-save"
 SAVE_COUNTED = "quizapp.answer_save_counted"
 
 
+def counted_in() -> str:
+    """Where this process counts rate limits now: "redis", or "memory" (this process only).
+
+    Memory without ``REDIS_URL``, and while Flask-Limiter's in-memory fallback is on. It turns
+    on at the first storage error of a limited request (logging "Rate limit storage unreachable
+    - falling back to in-memory storage") and off only when a later request's recovery check
+    finds Redis answering ("Rate limit storage recovered"). Each process checks on its own
+    clock, at most after 1, 2, 4, 8, 16 and 32 seconds in turn, and only on requests (any
+    request but a static file): a worker may count in memory for half a minute after Redis is
+    back. Flask-Limiter has no public flag for it; ``_storage_dead`` is what its own
+    ``limiter`` property reads to choose the storage.
+    """
+    if not current_app.config.get("REDIS_URL"):
+        return "memory"
+    return "memory" if limiter._storage_dead else "redis"
+
+
 def account_key() -> str:
     """The signed-in account, read from the session cookie without a database query; the
     IP for a visitor who is not signed in (who is then refused by the view anyway)."""

@@ -1,4 +1,5 @@
-"""When a protection is turning people away: one log line as it starts, one as it stops.
+"""When a protection, or an outage, is turning people away: one log line as it starts, one as
+it stops.
 
 The password-hashing slots and the sign-in failure budgets may refuse thousands of requests a
 minute under a flood. One warning per refusal would bury the log; none would leave an admin
@@ -10,6 +11,11 @@ episodes under way and the last one that ended.
 
 A look happens on requests of the same kind that were let through (at most every
 ``CHECK_SECONDS`` per process) and whenever an admin page reads the state.
+
+Outages (quizapp/outages.py: the database unreachable or too busy, answered 503) are episodes
+of the same kind, logged as "Outage …" rather than "Protection …", and end after a shorter
+quiet spell (``OUTAGE_QUIET_SECONDS``): once the database answers again, a few seconds with
+no refusal say it is back, while a flapping database still makes one episode, not one a second.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 QUIET_SECONDS = 30
+OUTAGE_QUIET_SECONDS = 5
 CHECK_SECONDS = 5
 KEEP_SECONDS = 7 * 24 * 3600
 
@@ -43,6 +50,22 @@ KINDS = {
         "Trình duyệt đã từng đăng nhập hết lượt nhập sai riêng: được trả lời 429",
     ),
 }
+# Outages: the same episodes, on a shorter quiet spell (outages.py raises them).
+OUTAGES = {
+    "database-unreachable": (
+        "the database cannot be reached; pages and the API answer 503 with Retry-After",
+        "Không kết nối được cơ sở dữ liệu: trang và API được trả lời 503 (thử lại sau)",
+    ),
+    "database-busy": (
+        "the database is too busy (locked or out of resources); requests get 503 with Retry-After",
+        "Cơ sở dữ liệu quá bận: yêu cầu được trả lời 503 (thử lại sau)",
+    ),
+    "redis-unreachable": (
+        "Redis cannot be reached (seen by the health check); rate limits are counted per process",
+        "Không kết nối được Redis: giới hạn lượt được đếm riêng trên từng tiến trình",
+    ),
+}
+KINDS.update(OUTAGES)
 
 
 @dataclass(frozen=True)
@@ -79,7 +102,7 @@ class _Memory:
     def close_if_quiet(self, kind: str, now: float) -> Episode | None:
         with self.lock:
             state = self.active.get(kind)
-            if state is None or now - state[1] < QUIET_SECONDS:
+            if state is None or now - state[1] < _quiet(kind):
                 return None
             del self.active[kind]
             episode = self.ended[kind] = Episode(kind, state[0], state[1], int(state[2]), now)
@@ -125,7 +148,7 @@ class _Redis:
 
     def close_if_quiet(self, kind: str, now: float) -> Episode | None:
         state = self.close_script(keys=[self._key(kind), self._key(kind, "ended")],
-                                  args=[now, QUIET_SECONDS, KEEP_SECONDS])
+                                  args=[now, _quiet(kind), KEEP_SECONDS])
         if not state:
             return None
         started, last, refused = (float(value) for value in state)
@@ -164,7 +187,7 @@ class Pressure:
         except Exception:  # Redis away: this process keeps count meanwhile
             started = self.memory.refuse(kind, now)
         if started:
-            self.app.logger.warning("Protection %s started refusing requests: %s", kind, _meaning(kind))
+            self.app.logger.warning("%s %s started refusing requests: %s", _subject(kind), kind, _meaning(kind))
         self._checked[kind] = now
 
     def passed(self, kind: str) -> None:
@@ -186,8 +209,8 @@ class Pressure:
         for episode in episodes:
             if episode is not None:
                 self.app.logger.warning(
-                    "Protection %s stopped refusing requests after %d refusals over %.0f s: %s",
-                    kind, episode.refused, episode.last - episode.started, _meaning(kind),
+                    "%s %s stopped refusing requests after %d refusals over %.0f s: %s",
+                    _subject(kind), kind, episode.refused, episode.last - episode.started, _meaning(kind),
                 )
 
     def snapshot(self) -> tuple[list[Episode], list[Episode]]:
@@ -203,6 +226,14 @@ class Pressure:
         except Exception:  # Redis away: what this process saw
             self.app.logger.warning("Could not read the protections' state from Redis", exc_info=True)
         return self.memory.snapshot()
+
+
+def _subject(kind: str) -> str:
+    return "Outage" if kind in OUTAGES else "Protection"
+
+
+def _quiet(kind: str) -> float:
+    return OUTAGE_QUIET_SECONDS if kind in OUTAGES else QUIET_SECONDS
 
 
 def _meaning(kind: str) -> str:

@@ -10,14 +10,14 @@ from quizapp.extensions import db
 def test_healthy(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok", "rate_limits": "redis"}
 
 
 def test_redis_down_is_degraded_not_down(make_app):
     client = make_app(REDIS_URL="redis://127.0.0.1:1/0").test_client()
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "degraded", "database": "ok", "redis": "down"}
+    assert response.get_json() == {"status": "degraded", "database": "ok", "redis": "down", "rate_limits": "memory"}
     # Takers are still served while Redis is away.
     assert client.get("/auth/login").status_code == 200
 
@@ -25,6 +25,7 @@ def test_redis_down_is_degraded_not_down(make_app):
 def test_without_redis_configured(make_app):
     response = make_app(REDIS_URL=None).test_client().get("/healthz")
     assert response.get_json()["redis"] == "not_configured"
+    assert response.get_json()["rate_limits"] == "memory"
     assert response.status_code == 200
 
 
@@ -46,7 +47,7 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
-def test_database_down_gives_a_plain_vietnamese_500_page(make_app, auth, client):
+def test_database_down_gives_a_plain_vietnamese_503_page(make_app, auth, client):
     auth.login_as("taker")
     cookie = client.get_cookie("quizapp_session").value
     broken = make_app(DATABASE_URL="postgresql://postgres@127.0.0.1:1/nowhere")
@@ -54,5 +55,6 @@ def test_database_down_gives_a_plain_vietnamese_500_page(make_app, auth, client)
     other = broken.test_client()
     other.set_cookie("quizapp_session", cookie)
     response = other.get("/auth/profile")
-    assert response.status_code == 500
-    assert "Lỗi hệ thống" in response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "Hệ thống đang bận" in response.get_data(as_text=True)

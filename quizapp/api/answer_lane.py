@@ -8,7 +8,11 @@ more than the save itself. This WSGI layer serves the one request it knows,
 a session cookie and CSRF token this process has verified before, a small JSON body the
 view accepts, and an UPDATE that stored the answer. Anything else, and every error, goes
 on to the Flask view (``api/attempts.save_answer``), which answers as it always does; so
-the lane only ever answers 200, with the body and headers the view would have sent.
+the lane answers 200, with the body and headers the view would have sent. The one exception is
+a database outage (``outages.database_outage``: unreachable, or SQLite locked past its busy
+timeout): the view would meet it again, after as long a wait, so the lane answers the 503 with
+``Retry-After`` the view would give (``errors.unavailable_json``) and counts it in the outage's
+episode, with no traceback.
 
 The lane is made of the view's own parts: the session cache (``sessions.py``), the CSRF
 check (``api/routes.py``), the body check and the response (``api/attempts.py``), and the
@@ -33,9 +37,10 @@ from flask import Flask
 from quizapp.api.attempts import REFUSED_BY_LANE, save_request, save_response
 from quizapp.api.routes import csrf_header_valid
 from quizapp.attempts.services import try_save_answer
-from quizapp.errors import ValidationFailed
+from quizapp.errors import ValidationFailed, unavailable_json
 from quizapp.inputs import MAX_ID, bounded_int
 from quizapp.limits import SAVE_COUNTED, LaneSaveCount
+from quizapp.outages import database_outage, refused, retry_after, served
 from quizapp.security import security_headers
 from quizapp.sessions import session_identity
 
@@ -67,14 +72,16 @@ class AnswerSaveLane:
             match = _PATH.fullmatch(environ.get("PATH_INFO", ""))
             ids = (int(match[1]), int(match[2])) if match is not None else None
             if ids is not None and max(ids) <= MAX_ID:
-                body = self._saved(environ, *ids)
-                if body is not None:
-                    start_response("200 OK", [*self.headers, ("Content-Length", str(len(body)))])
+                answer = self._saved(environ, *ids)
+                if answer is not None:
+                    status, headers, body = answer
+                    start_response(status, [*self.headers, *headers, ("Content-Length", str(len(body)))])
                     return [body]
         return self.wsgi_app(environ, start_response)
 
-    def _saved(self, environ: dict, attempt_id: int, question_id: int) -> bytes | None:
-        """The response body if the answer is stored; None hands the request to the view."""
+    def _saved(self, environ: dict, attempt_id: int, question_id: int) -> tuple[str, list, bytes] | None:
+        """The response if the answer is stored (or the database is out); None hands the
+        request to the view."""
         app = self.app
         cookie = session_cookie(environ.get("HTTP_COOKIE", ""), self.cookie_name)
         session = app.session_interface.verified(app, cookie) if cookie and app.secret_key else None
@@ -99,8 +106,15 @@ class AnswerSaveLane:
                 if saved is None:
                     environ[REFUSED_BY_LANE] = True
                     return None
-                return (app.json.dumps(save_response(saved), separators=(",", ":")) + "\n").encode()
-        except Exception:
+                body = (app.json.dumps(save_response(saved), separators=(",", ":")) + "\n").encode()
+            served(app)
+            return "200 OK", [], body
+        except Exception as error:
+            kind = database_outage(error)
+            if kind is not None:
+                refused(app, kind)
+                return ("503 SERVICE UNAVAILABLE", [("Retry-After", str(retry_after(app)))],
+                        unavailable_json(app))
             # The view runs the same save again and answers with the error, if it recurs.
             app.logger.warning("The answer-save lane failed; the view takes over", exc_info=True)
             return None

@@ -1,0 +1,67 @@
+"""The app's log: one place for the app's own messages and Flask-Limiter's, whatever runs the app.
+
+Flask's default handler writes to the WSGI server's error stream inside a request and to the
+process's stderr outside one, so the answer-save lane's warnings (which run before Flask) and
+anything logged by a background thread ended up somewhere else than the request's; and
+Flask-Limiter logs to a logger of its own ("flask-limiter") that has only a NullHandler, so
+its "falling back to in-memory storage" and "storage recovered" lines went nowhere. Here both
+loggers get one handler: ``LOG_FILE`` when set (a ``WatchedFileHandler``, reopened when
+logrotate moves the file), else standard error, in gunicorn's error-log format with the
+logger's name added, so that gunicorn's ``errorlog`` pointed at the same place (deploy/) reads
+as one log. It does not depend on gunicorn: ``flask run``, the command line and a background
+worker log the same way.
+
+Loggers are global to the process, and a process serves one app: the last app built sets the
+handler (tests build many apps; they share one).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+
+from flask import Flask
+from flask.logging import default_handler
+
+FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
+# Flask-Limiter's logger (flask_limiter/_extension.py): storage fallback and recovery.
+LIMITER_LOGGER = "flask-limiter"
+
+
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each message (a test's capture,
+    gunicorn's redirected stream), never to a stream that was closed since."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def handler_for(app: Flask) -> logging.Handler:
+    path = app.config.get("LOG_FILE")
+    handler: logging.Handler
+    if path:
+        handler = logging.handlers.WatchedFileHandler(str(path), encoding="utf-8")
+    else:
+        handler = StderrHandler()
+    handler.setFormatter(logging.Formatter(FORMAT, DATE_FORMAT))
+    handler.quizapp_log = True  # type: ignore[attr-defined] - found and replaced by the next app built
+    return handler
+
+
+def init_app(app: Flask) -> None:
+    handler = handler_for(app)
+    level = "DEBUG" if app.debug else str(app.config.get("LOG_LEVEL") or "INFO").upper()
+    for logger in (app.logger, logging.getLogger(LIMITER_LOGGER)):
+        for old in [h for h in logger.handlers if getattr(h, "quizapp_log", False) or h is default_handler]:
+            logger.removeHandler(old)
+            if old is not default_handler:
+                old.close()
+        logger.addHandler(handler)
+        logger.setLevel(level)
