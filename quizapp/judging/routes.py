@@ -287,8 +287,8 @@ def _job_answer(job: Job | None, *, started: bool = False):
             "Content-Disposition": f'attachment; filename="{job.filename}"', "Content-Length": str(job.byte_size)})
     if started and job.status != "failed":
         return redirect(url_for(request.endpoint, **request.view_args, job=job.id), code=303)
-    status_url = url_for(f".{'contest' if job.scope.startswith('contest:') else 'round'}_job_status",
-                         token=job.id, **request.view_args)
+    owner = {name: value for name, value in request.view_args.items() if name in ("round_id", "slug")}
+    status_url = url_for(f".{'contest' if 'slug' in owner else 'round'}_job_status", token=job.id, **owner)
     # A failed job is an answer like any other (DESIGN §3 rule 8: no 500): its page says why.
     return render_template("judging/job.html", job=job, label=LABELS.get(job.kind, "tệp"), status_url=status_url,
                            retry_url=url_for(request.endpoint, **request.view_args))
