@@ -24,6 +24,7 @@ visible to the worker before it is queued).
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import tempfile
 import time
@@ -105,7 +106,8 @@ def start(kind: str, *, args: dict, scope: str, key: str, filename: str, mimetyp
 
 def find(job_id: str, scope: str) -> Job | None:
     """The job ``job_id`` if it belongs to ``scope`` (whose access the caller checked), settled."""
-    job = db.session.get(Job, job_id) if len(job_id) == 32 else None
+    # Tokens are 32 hex digits; anything else (a NUL byte PostgreSQL refuses) finds nothing.
+    job = db.session.get(Job, job_id) if re.fullmatch(r"[0-9a-f]{32}", job_id) else None
     if job is None or job.scope != scope:
         return None
     return settle(job)

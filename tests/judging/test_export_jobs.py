@@ -193,6 +193,7 @@ def test_only_the_contests_judges_see_a_job_or_its_file(app, tmp_path):
     # A token is good for its own download only.
     assert judge.get(f"/judging/rounds/{round_id}/jobs/{'0' * 32}").status_code == 404
     assert judge.get(f"/judging/rounds/{round_id}/export.csv?job={'0' * 32}").status_code == 404
+    assert judge.get(f"/judging/rounds/{round_id}/export.csv?job={'%00' * 32}").status_code == 404
     standings = f"/judging/contests/xep-hang/standings.csv?job={token}"
     assert judge.get(standings).status_code in (403, 404)
     assert judge.get(f"/judging/contests/xep-hang/jobs/{token}").status_code in (403, 404)
@@ -312,3 +313,32 @@ def test_the_queue_is_the_apps_redis(app):
     queue = queue_for(app)
     assert isinstance(queue, Queue) and queue.name == app.config["JOBS_QUEUE"]
     assert isinstance(queue.connection, redis.Redis)
+
+
+def test_a_click_while_redis_is_down_is_answered_503_with_retry_after(make_app, tmp_path):
+    from quizapp.localredis import free_port
+
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    round_id, _rows = generate_round(app, tmp_path, people=3)
+    judge = judge_of(app, round_id)
+    response = judge.get(f"/judging/rounds/{round_id}/export.csv")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert "Hàng đợi việc nền đang không phản hồi" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Job.status)) == "failed"  # not left waiting for ever
+
+
+def test_discard_forgets_kept_files(app, tmp_path):
+    """For erasing a person's data: kept files that hold it can be deleted by key."""
+    from quizapp.jobs.services import discard
+
+    round_id, _rows = generate_round(app, tmp_path, people=3)
+    lock(app, round_id)
+    judge = judge_of(app, round_id)
+    click(judge, f"/judging/rounds/{round_id}/attempts.csv")
+    run_jobs(app)
+    with app.app_context():
+        assert discard(f"judging:round:{round_id}:") == 1
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(JobChunk)) == 0
+    click(judge, f"/judging/rounds/{round_id}/attempts.csv")  # made again on the next click
