@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import openpyxl
 import redis
@@ -301,8 +302,9 @@ def test_the_worker_command_runs_the_queue(app, tmp_path, database_url, redis_ur
     job_url = click(judge, f"/judging/rounds/{round_id}/attempts.csv")
     env = {**os.environ, "QUIZAPP_DATABASE_URL": database_url, "QUIZAPP_REDIS_URL": redis_url,
            "QUIZAPP_SECRET_KEY": app.config["SECRET_KEY"], "QUIZAPP_JOBS_QUEUE": app.config["JOBS_QUEUE"]}
+    root = Path(__file__).resolve().parents[2]  # where wsgi.py is
     done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--burst"],  # noqa: S603
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     response = judge.get(job_url)
     assert response.status_code == 200
