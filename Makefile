@@ -23,12 +23,13 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 # Serve on http://127.0.0.1:8000 with the embedded default (SQLite in instance/ and a local
-# Redis) unless QUIZAPP_DATABASE_URL / QUIZAPP_REDIS_URL say otherwise.
+# Redis) unless QUIZAPP_DATABASE_URL / QUIZAPP_REDIS_URL say otherwise, with the background
+# worker (judges' downloads) beside gunicorn.
 run: $(VENV)/.installed
 	$(BIN)/flask --app wsgi db upgrade
 	@if [ ! -f instance/.demo-loaded ]; then $(BIN)/flask --app wsgi demo && touch instance/.demo-loaded; fi
-	QUIZAPP_WEB_WORKERS=$(WORKERS) $(BIN)/python -m quizapp.localredis $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) \
-		--access-logfile - wsgi:app
+	QUIZAPP_WEB_WORKERS=$(WORKERS) $(BIN)/python -m quizapp.localredis --beside "$(BIN)/flask --app wsgi jobs worker" \
+		$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 # The production layout of deploy/ on this machine, in the foreground until Ctrl-C: Debian's
 # nginx on HOST:PORT in front of gunicorn (deploy/gunicorn.conf.py) and the background worker

@@ -182,12 +182,15 @@ def _sqlite_pragmas(busy_timeout_ms: int):
 def register_features(app: Flask) -> None:
     """What one feature lends another that may not import it (docs/architecture.md, Packages)."""
     from quizapp.contests import access as contest_access
+    from quizapp.judging import jobs as judging_jobs
     from quizapp.judging import locking
 
     # Banks sit below contests, yet the organisers of a contest see the banks it draws from.
     contest_access.init_app(app)
     # A locked round's attempts never change, whatever code tries (a guard on every flush).
     locking.init_app(app)
+    # The background jobs (a base room) run judging's exports: judging registers them.
+    judging_jobs.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

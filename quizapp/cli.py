@@ -29,6 +29,7 @@ from quizapp.contests.services import ContestInvalid, save_contest, validate_con
 from quizapp.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo, load_demo_contest, load_sample_banks
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
+from quizapp.jobs import worker
 from quizapp.judging import exports
 from quizapp.phone import normalise_phone
 from quizapp.units.services import UnitsFileError, load_units_csv
@@ -38,6 +39,7 @@ units_cli = AppGroup("units", help="Manage the units directory.")
 banks_cli = AppGroup("banks", help="Import and export question banks.")
 contests_cli = AppGroup("contests", help="Define contests and their rounds.")
 rankings_cli = AppGroup("rankings", help="Rankings for the award committee.")
+jobs_cli = AppGroup("jobs", help="Background jobs (judges' downloads).")
 
 
 @users_cli.command("create")
@@ -300,10 +302,21 @@ def export_ranking(round_id: int, output: str) -> None:
     click.echo(f"Đã xuất {count} dòng xếp hạng của vòng {round_id} ra {output}.")
 
 
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then stop.")
+def jobs_worker(burst: bool) -> None:
+    """Run the background jobs queued on QUIZAPP_REDIS_URL until stopped (Ctrl-C, SIGTERM)."""
+    try:
+        worker.run(current_app._get_current_object(), burst=burst)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(units_cli)
     app.cli.add_command(banks_cli)
     app.cli.add_command(contests_cli)
     app.cli.add_command(rankings_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(demo)

@@ -120,6 +120,12 @@ DEFAULTS: dict[str, object] = {
     "UPLOAD_PREVIEW_SECONDS": 24 * 3600,
     "UPLOAD_PREVIEW_MAX_FILES": 100,
     "UPLOAD_PREVIEW_MAX_BYTES": 256 * 1024 * 1024,
+    # Background jobs (quizapp/jobs): the RQ queue on REDIS_URL, how long one job may run (the
+    # worker stops it then; no web worker timeout applies), and how long an unlocked round's
+    # file is kept for its download (a locked round's are kept for good).
+    "JOBS_QUEUE": "quizapp",
+    "JOBS_TIMEOUT_SECONDS": 1800,
+    "JOBS_KEEP_SECONDS": 3600,
     # Who takes part, as registration asks it; contests report and award by group.
     "PARTICIPANT_GROUPS": [
         ["can_bo", "Cán bộ, đảng viên, công chức, viên chức, người lao động"],

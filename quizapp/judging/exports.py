@@ -9,7 +9,7 @@ log, for audits, is here too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
@@ -39,13 +39,14 @@ def write_xlsx(rows: Iterator[list[object]], stream: BinaryIO, title: str = "Xáº
     return count
 
 
-def export_ranking(round_: Round, stream: BinaryIO, kind: str) -> int:
+def export_ranking(round_: Round, stream: BinaryIO, kind: str,
+                   counted: Callable[[Iterator[list[object]]], Iterator[list[object]]] | None = None) -> int:
     """Write the round's ranking as ``csv`` or ``xlsx`` (its locked snapshot, once locked);
-    return the number of rows."""
+    return the number of rows. ``counted`` sees the rows go by (a background job's progress)."""
     result = locked_result(round_.id)
     if result is not None:
-        return export_locked(result, stream, kind)
-    rows = ranking_rows(round_)
+        return export_locked(result, stream, kind, counted)
+    rows = ranking_rows(round_) if counted is None else counted(ranking_rows(round_))
     if kind == "csv":
         return write_csv(rows, stream)
     if kind == "xlsx":

@@ -16,7 +16,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -118,8 +118,10 @@ def current_rows(round_: Round) -> Iterator[list[object]]:
     return result.snapshot_rows() if result is not None else ranking_rows(round_)
 
 
-def export_locked(result: RoundResult, stream: BinaryIO, kind: str) -> int:
-    """The snapshot as an export, with the checksum on its last line."""
+def export_locked(result: RoundResult, stream: BinaryIO, kind: str,
+                  counted: Callable[[Iterator[list[str]]], Iterator[list[str]]] | None = None) -> int:
+    """The snapshot as an export, with the checksum on its last line. ``counted`` sees the rows
+    of an xlsx go by (the CSV is its stored bytes, written at once)."""
     if kind == "csv":
         stream.write("\ufeff".encode())
         stream.write(result.canonical_csv)
@@ -131,7 +133,8 @@ def export_locked(result: RoundResult, stream: BinaryIO, kind: str) -> int:
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Xếp hạng")
         sheet.append(safe_row(HEADER))
-        for row in result.snapshot_rows():
+        rows = result.snapshot_rows()
+        for row in rows if counted is None else counted(rows):
             # A snapshot locked before rows were made safe holds what it holds: its CSV keeps
             # those bytes (the checksum is theirs), its xlsx still turns no text into a formula.
             sheet.append([safe_cell(_cell(value)) for value in row])

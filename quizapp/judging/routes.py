@@ -8,6 +8,7 @@ and the round's ranking without disqualified attempts. Only the judges of a roun
 - ``GET  /judging/rounds/<id>/export.csv|.xlsx``       the ranking as judges receive it
 - ``GET  /judging/rounds/<id>/awards.csv``             the award list
 - ``GET  /judging/rounds/<id>/attempts.csv``           every attempt, for audits
+- ``GET  /judging/rounds/<id>/jobs/<token>``           how far the making of one of those files is (JSON)
 - ``POST /judging/rounds/<id>/awards/override``        a judge's award decision with a reason
 - ``GET  /judging/rounds/<id>/collective``             collective prizes (``format=csv`` to download)
 - ``GET  /judging/rounds/<id>/lock``                   what is still open, and the confirmation to lock
@@ -16,6 +17,10 @@ and the round's ranking without disqualified attempts. Only the judges of a roun
 - ``POST /judging/rounds/<id>/scan``                   raise the flags again
 - ``POST /judging/attempts/<id>/decision``             clear or disqualify an attempt
 - ``GET  /judging/contests/<slug>/standings[.csv]``    overall standings across the rounds
+- ``GET  /judging/contests/<slug>/jobs/<token>``       how far the making of the standings file is (JSON)
+
+The downloads are background jobs (judging.jobs): a click starts the job and answers with its
+progress page at the same URL with ``?job=<token>``, which returns the file once it is made.
 - ``GET  /judging/rounds/<id>/summary``                the printable round report (judging.summary)
 
 A locked round's public results page, ``/contests/<slug>/rounds/<n>/results``, is judging's output
@@ -24,13 +29,24 @@ too: judging.public, on a blueprint of its own.
 
 from __future__ import annotations
 
-import tempfile
+import io
 from collections.abc import Callable
 from contextlib import closing
 from itertools import islice
 from typing import TypeVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -45,16 +61,18 @@ from quizapp.extensions import db
 from quizapp.flags.models import INFORMATIONAL, KIND_LABELS, Flag
 from quizapp.flags.services import flag_round, flagged_attempts
 from quizapp.inputs import page_number
+from quizapp.jobs import services as jobs
+from quizapp.jobs.models import Job
 from quizapp.judging import services
 from quizapp.judging import standings as overall
 from quizapp.judging.awards import override_award
 from quizapp.judging.collective import HEADER as COLLECTIVE_HEADER
 from quizapp.judging.collective import table_rows, unit_standings
-from quizapp.judging.exports import ATTEMPTS_HEADER, attempts_log_rows, export_ranking
+from quizapp.judging.jobs import LABELS, contest_scope, round_scope, start_round_file, start_standings_file
 from quizapp.judging.locking import current_rows, lock_check, lock_round
 from quizapp.judging.models import locked_result
 from quizapp.judging.ranking import ranked_people
-from quizapp.judging.rows import HEADER, write_table_csv
+from quizapp.judging.rows import write_table_csv
 from quizapp.phone import normalise_phone
 from quizapp.roles import role_required
 from quizapp.text import clean_text
@@ -152,27 +170,37 @@ def export(round_id: int, kind: str):
     """The ranking as judges receive it (the snapshot once locked), as a download."""
     if kind not in KINDS:
         abort(404)
-    round_ = _exported(round_id, "ranking.exported", {"kind": kind})
-    return _download(lambda stream: export_ranking(round_, stream, kind), f"xep-hang-vong-{round_.number}.{kind}",
-                     KINDS[kind])
+    return _round_file(round_id, "ranking", f"xep-hang-vong-{{number}}.{kind}", "ranking.exported", kind)
 
 
 @bp.get("/rounds/<int:round_id>/awards.csv")
 @judge_required
 def awards_export(round_id: int):
-    round_ = _exported(round_id, "awards.exported")
-    awarded = (row for row in current_rows(round_) if row[9])
-    return _download(lambda stream: write_table_csv(HEADER, awarded, stream),
-                     f"danh-sach-giai-vong-{round_.number}.csv", KINDS["csv"])
+    return _round_file(round_id, "awards", "danh-sach-giai-vong-{number}.csv", "awards.exported")
 
 
 @bp.get("/rounds/<int:round_id>/attempts.csv")
 @judge_required
 def attempts_export(round_id: int):
     """Every attempt of the round, for an audit of the contest."""
-    round_ = _exported(round_id, "attempts.exported")
-    return _download(lambda stream: write_table_csv(ATTEMPTS_HEADER, attempts_log_rows(round_), stream),
-                     f"nhat-ky-luot-thi-vong-{round_.number}.csv", KINDS["csv"])
+    return _round_file(round_id, "attempts", "nhat-ky-luot-thi-vong-{number}.csv", "attempts.exported")
+
+
+@bp.get("/rounds/<int:round_id>/jobs/<token>")
+@judge_required
+def round_job_status(round_id: int, token: str):
+    _round_or_abort(round_id)
+    return _job_status(token, round_scope(round_id))
+
+
+def _round_file(round_id: int, kind: str, filename: str, action: str, fmt: str = "csv"):
+    """A round's file: a click starts its job (audit-logged); ``?job=`` shows its progress, then the file."""
+    token = request.args.get("job")
+    if token is not None:
+        return _job_answer(jobs.find(token, round_scope(_round_or_abort(round_id).id)))
+    round_ = _exported(round_id, action, {"kind": fmt} if kind == "ranking" else None)
+    return _job_answer(start_round_file(kind, round_, filename.format(number=round_.number), current_user.id, fmt),
+                       started=True)
 
 
 @bp.post("/rounds/<int:round_id>/awards/override")
@@ -241,12 +269,36 @@ def _exported(round_id: int, action: str, after: dict | None = None) -> Round:
 
 
 def _download(write, name: str, mimetype: str):
-    # Spooled: a large round goes to a temporary file, never wholly into memory.
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - send_file closes it
-    write(spool)
-    spool.seek(0)
+    """A small file made in the request (the collective prizes: one row per unit)."""
+    buffer = io.BytesIO()
+    write(buffer)
     # never_stored (above) marks it no-store, like every judging page.
-    return send_file(spool, mimetype=mimetype, as_attachment=True, download_name=name)
+    return Response(buffer.getvalue(), mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _job_answer(job: Job | None, *, started: bool = False):
+    """The file once its job has made it; before that, the progress page (after a click, a
+    redirect to it, so that reloading it never starts the job again)."""
+    if job is None:
+        abort(404)
+    if job.status == "finished":
+        return Response(stream_with_context(jobs.chunks(job)), mimetype=job.mimetype, headers={
+            "Content-Disposition": f'attachment; filename="{job.filename}"', "Content-Length": str(job.byte_size)})
+    if started and job.status != "failed":
+        return redirect(url_for(request.endpoint, **request.view_args, job=job.id), code=303)
+    owner = {name: value for name, value in request.view_args.items() if name in ("round_id", "slug")}
+    status_url = url_for(f".{'contest' if 'slug' in owner else 'round'}_job_status", token=job.id, **owner)
+    # A failed job is an answer like any other (DESIGN §3 rule 8: no 500): its page says why.
+    return render_template("judging/job.html", job=job, label=LABELS.get(job.kind, "tệp"), status_url=status_url,
+                           retry_url=url_for(request.endpoint, **request.view_args))
+
+
+def _job_status(token: str, scope: str):
+    job = jobs.find(token, scope)
+    if job is None:
+        abort(404)
+    return jsonify(status=job.status, done=job.done, total=job.total, message=job.message)
 
 
 @bp.get("/rounds/<int:round_id>/lock")
@@ -325,7 +377,15 @@ def standings_page(slug: str):
 @bp.get("/contests/<slug>/standings.csv")
 @judge_required
 def standings_export(slug: str):
+    token = request.args.get("job")
+    if token is not None:
+        return _job_answer(jobs.find(token, contest_scope(access.contest_or_abort(slug, "judge").id)))
     contest = _standings_contest(slug, audited="standings.exported")
-    header = overall.header(overall.counted_rounds(contest))
-    return _download(lambda stream: write_table_csv(header, overall.rows(contest), stream),
-                     f"xep-hang-chung-{contest.slug}.csv", KINDS["csv"])
+    return _job_answer(start_standings_file(contest, f"xep-hang-chung-{contest.slug}.csv", current_user.id),
+                       started=True)
+
+
+@bp.get("/contests/<slug>/jobs/<token>")
+@judge_required
+def contest_job_status(slug: str, token: str):
+    return _job_status(token, contest_scope(access.contest_or_abort(slug, "judge").id))

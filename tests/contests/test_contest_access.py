@@ -118,7 +118,8 @@ ACTORS = {
     "organiser judging this contest": ("organiser", (MINE, "judge"), {"judge", "staff"}),
     "admin": ("admin", None, {"organiser", "judge", "staff"}),
 }
-ALLOWED = {"GET": {200}, "POST": {200, 302, 422}}
+# A download answers 303 to its background job's progress page (judging.jobs).
+ALLOWED = {"GET": {200, 303}, "POST": {200, 302, 422}}
 
 
 @pytest.mark.parametrize("actor", list(ACTORS))

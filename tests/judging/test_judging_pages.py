@@ -15,6 +15,7 @@ from quizapp.extensions import db
 from quizapp.judging.exports import ATTEMPTS_HEADER
 from quizapp.judging.ranking import rank
 from quizapp.judging.rows import HEADER
+from tests import job_support
 from tests.conftest import Accounts
 from tests.ranking_support import generate_round
 
@@ -62,8 +63,9 @@ class Download:
 
 
 def download(client, url: str) -> Download:
-    """A file download, read whole and closed (a server closes it after sending)."""
-    response = client.get(url)
+    """A file download, read whole and closed (a server closes it after sending): the click,
+    its background job run by a worker, then the file."""
+    response = job_support.download(client, url)
     try:
         assert response.status_code == 200, url
         assert "attachment" in response.headers["Content-Disposition"]

@@ -14,6 +14,7 @@ from quizapp.contests.models import Attempt, Contest
 from quizapp.extensions import db
 from quizapp.judging.ranking import rank
 from quizapp.judging.standings import standings
+from tests import job_support
 from tests.attempt_support import (
     DURING,
     import_bank,
@@ -107,7 +108,7 @@ def test_judges_see_the_standings_and_download_them(app, tmp_path):
     Accounts(app, outsider).login_as("judge")
 
     page = judge.get("/judging/contests/tong-hop/standings")
-    download = judge.get("/judging/contests/tong-hop/standings.csv")
+    download = job_support.download(judge, "/judging/contests/tong-hop/standings.csv")
     data = download.get_data()
     download.close()
     refused = outsider.get("/judging/contests/tong-hop/standings")

@@ -1,0 +1,139 @@
+"""Judges' downloads as background jobs (quizapp/jobs): the ranking as xlsx and CSV, the award
+list, the attempts log and a contest's overall standings. On a national round each reads hundreds
+of thousands of rows, longer than a web worker may take, so the page starts a job and shows its
+progress, and the same download URL returns the file once it is made.
+
+A locked round's files are made once and kept (their key carries the snapshot's checksum);
+an unlocked round's are made afresh on each click, since a decision a second earlier changes
+them. Overall standings are kept once every round they count is locked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import BinaryIO
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from quizapp.contests.models import Attempt, Contest, Round
+from quizapp.errors import DomainError
+from quizapp.extensions import db
+from quizapp.jobs import services as jobs
+from quizapp.jobs.models import Job
+from quizapp.jobs.services import Progress
+from quizapp.judging import standings as overall
+from quizapp.judging.exports import ATTEMPTS_HEADER, attempts_log_rows, export_ranking
+from quizapp.judging.locking import current_rows
+from quizapp.judging.models import RoundResult, locked_result
+from quizapp.judging.ranking import ranked_people
+from quizapp.judging.rows import HEADER, write_table_csv
+
+MIMETYPES = {"csv": "text/csv; charset=utf-8",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+# What the progress page calls each file.
+LABELS = {"judging.ranking": "bảng xếp hạng", "judging.awards": "danh sách giải",
+          "judging.attempts": "nhật ký mọi lượt thi", "judging.standings": "xếp hạng chung"}
+
+
+class QueueUnavailable(DomainError):
+    status, code = 503, "jobs_unavailable"
+    message = "Hàng đợi việc nền đang không phản hồi; chưa tạo được tệp. Vui lòng thử lại sau ít phút."
+    retry_after = 30
+
+
+def round_scope(round_id: int) -> str:
+    return f"round:{round_id}"
+
+
+def contest_scope(contest_id: int) -> str:
+    return f"contest:{contest_id}"
+
+
+def _round(round_id: int) -> Round:
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise DomainError("Vòng thi không còn tồn tại.")
+    return round_
+
+
+def _round_total(round_: Round, progress: Progress) -> None:
+    result = locked_result(round_.id)
+    progress.set_total(result.rows if result is not None else ranked_people(round_.id))
+
+
+def ranking_file(stream: BinaryIO, progress: Progress, *, round_id: int, kind: str) -> None:
+    round_ = _round(round_id)
+    _round_total(round_, progress)
+    export_ranking(round_, stream, kind, progress.counted)
+
+
+def awards_file(stream: BinaryIO, progress: Progress, *, round_id: int) -> None:
+    round_ = _round(round_id)
+    _round_total(round_, progress)
+    awarded = (row for row in progress.counted(current_rows(round_)) if row[9])
+    write_table_csv(HEADER, awarded, stream)
+
+
+def attempts_file(stream: BinaryIO, progress: Progress, *, round_id: int) -> None:
+    round_ = _round(round_id)
+    progress.set_total(db.session.scalar(select(func.count()).where(Attempt.round_id == round_id)))
+    write_table_csv(ATTEMPTS_HEADER, progress.counted(attempts_log_rows(round_)), stream)
+
+
+def standings_file(stream: BinaryIO, progress: Progress, *, contest_id: int) -> None:
+    contest = db.session.get(Contest, contest_id)
+    if contest is None:
+        raise DomainError("Cuộc thi không còn tồn tại.")
+    # No total: counting the standings costs as much as making them.
+    header = overall.header(overall.counted_rounds(contest))
+    write_table_csv(header, progress.counted(overall.rows(contest)), stream)
+
+
+FUNCTIONS: dict[str, Callable[..., None]] = {
+    "judging.ranking": ranking_file, "judging.awards": awards_file, "judging.attempts": attempts_file,
+    "judging.standings": standings_file,
+}
+
+
+def init_app(app: Flask) -> None:
+    for kind, function in FUNCTIONS.items():
+        jobs.register(app, kind, function)
+
+
+def _start(job_kind: str, scope: str, key: str, keep: bool, filename: str, mimetype: str, user_id: int | None,
+           args: dict[str, object]) -> Job:
+    try:
+        return jobs.start(job_kind, args=args, scope=scope, key=key, keep=keep, filename=filename, mimetype=mimetype,
+                          user_id=user_id)
+    except jobs.Unavailable:
+        raise QueueUnavailable() from None
+
+
+def start_round_file(kind: str, round_: Round, filename: str, user_id: int | None, fmt: str = "csv") -> Job:
+    """The job for one of a round's files (``kind``: ranking, awards, attempts; ``fmt``: csv, or
+    xlsx for the ranking), kept once the round is locked."""
+    result = locked_result(round_.id)
+    key = f"judging:round:{round_.id}:{kind}.{fmt}"
+    if result is not None:
+        key += f":locked:{result.checksum}"
+    args: dict[str, object] = {"round_id": round_.id}
+    if kind == "ranking":
+        args["kind"] = fmt
+    return _start(f"judging.{kind}", round_scope(round_.id), key, result is not None, filename, MIMETYPES[fmt],
+                  user_id, args)
+
+
+def start_standings_file(contest: Contest, filename: str, user_id: int | None) -> Job:
+    """The job for a contest's overall standings, kept once every round they count is locked."""
+    rounds = overall.counted_rounds(contest)
+    checksums = dict(db.session.execute(select(RoundResult.round_id, RoundResult.checksum)
+                                        .where(RoundResult.round_id.in_([r.id for r in rounds]))).tuples().all())
+    keep = bool(rounds) and all(round_.id in checksums for round_ in rounds)
+    key = f"judging:contest:{contest.id}:standings:csv"
+    if keep:
+        digest = hashlib.sha256(",".join(checksums[round_.id] for round_ in rounds).encode()).hexdigest()
+        key += f":locked:{digest}"
+    return _start("judging.standings", contest_scope(contest.id), key, keep, filename, MIMETYPES["csv"], user_id,
+                  {"contest_id": contest.id})
