@@ -159,12 +159,14 @@ def _sqlite_pragmas(busy_timeout_ms: int):
 def register_features(app: Flask) -> None:
     """What one feature lends another that may not import it (docs/architecture.md, Packages)."""
     from quizapp.contests import access as contest_access
-    from quizapp.judging import locking
+    from quizapp.judging import locking, materialised
 
     # Banks sit below contests, yet the organisers of a contest see the banks it draws from.
     contest_access.init_app(app)
     # A locked round's attempts never change, whatever code tries (a guard on every flush).
     locking.init_app(app)
+    # A finished round's kept ranking is forgotten whenever one of its attempts changes.
+    materialised.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

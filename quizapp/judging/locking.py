@@ -18,9 +18,9 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import BinaryIO
 
-from openpyxl import Workbook
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from quizapp.extensions import db
 from quizapp.flags.models import INFORMATIONAL, Flag
 from quizapp.judging.models import AwardOverride, RoundLocked, RoundResult, locked_result
 from quizapp.judging.rows import HEADER, ranking_rows, write_csv
+from quizapp.judging.xlsx import write_xlsx
 from quizapp.spreadsheets import safe_cell, safe_row
 from quizapp.text import clean_text
 
@@ -119,15 +120,11 @@ def export_locked(result: RoundResult, stream: BinaryIO, kind: str) -> int:
         stream.write(line.getvalue().encode("utf-8"))
         return result.rows
     if kind == "xlsx":
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("Xếp hạng")
-        sheet.append(safe_row(HEADER))
-        for row in result.snapshot_rows():
-            # A snapshot locked before rows were made safe holds what it holds: its CSV keeps
-            # those bytes (the checksum is theirs), its xlsx still turns no text into a formula.
-            sheet.append([safe_cell(_cell(value)) for value in row])
-        sheet.append([CHECKSUM_LABEL, result.checksum])
-        workbook.save(stream)
+        # A snapshot locked before rows were made safe holds what it holds: its CSV keeps
+        # those bytes (the checksum is theirs), its xlsx still turns no text into a formula.
+        rows = ([safe_cell(_cell(value)) for value in row] for row in result.snapshot_rows())
+        table = chain([safe_row(HEADER)], rows, [[CHECKSUM_LABEL, result.checksum]])
+        write_xlsx(table, stream, "Xếp hạng")
         return result.rows
     raise ValueError(f"unknown export kind {kind!r}")
 

@@ -56,6 +56,7 @@ class Ranked:
     duration_ms: int
     submitted_at: object
     attempts_used: int
+    number: int = 0
 
 
 def _eligible(round_id: int):
@@ -89,7 +90,7 @@ def prediction_truth(round_id: int, rules: Rules) -> int | None:
 
 
 def ranking_query(round_id: int, rules: Rules, truth: int | None):
-    """The SELECT of the ranked rows (place, attempt id, user id, and the keys)."""
+    """The SELECT of the ranked rows (place, attempt id, user id, the keys, and the attempt's number)."""
     used = (select(Attempt.user_id, func.count().label("used")).where(Attempt.round_id == round_id)
             .group_by(Attempt.user_id).subquery())
     prediction = Attempt.prediction
@@ -121,7 +122,7 @@ def ranking_query(round_id: int, rules: Rules, truth: int | None):
     return (
         select(func.row_number().over(order_by=final).label("place"), picked.c.attempt_id, picked.c.user_id,
                picked.c.correct_count, picked.c.prediction, picked.c.error, picked.c.duration_ms,
-               picked.c.submitted_at, picked.c.attempts_used)
+               picked.c.submitted_at, picked.c.attempts_used, picked.c.number)
         .where(picked.c.pick == 1)
         .order_by(*final)
     )

@@ -45,7 +45,7 @@ from quizapp.extensions import db
 from quizapp.flags.models import INFORMATIONAL, KIND_LABELS, Flag
 from quizapp.flags.services import flag_round, flagged_attempts
 from quizapp.inputs import page_number
-from quizapp.judging import services
+from quizapp.judging import materialised, services
 from quizapp.judging import standings as overall
 from quizapp.judging.awards import override_award
 from quizapp.judging.collective import HEADER as COLLECTIVE_HEADER
@@ -54,7 +54,7 @@ from quizapp.judging.exports import ATTEMPTS_HEADER, attempts_log_rows, export_r
 from quizapp.judging.locking import current_rows, lock_check, lock_round
 from quizapp.judging.models import locked_result
 from quizapp.judging.ranking import ranked_people
-from quizapp.judging.rows import HEADER, write_table_csv
+from quizapp.judging.rows import HEADER, page_of_ranking, search_kept, write_table_csv
 from quizapp.phone import normalise_phone
 from quizapp.roles import role_required
 from quizapp.text import clean_text
@@ -130,6 +130,23 @@ def ranking_page(round_id: int):
     page = page_number()
     result = locked_result(round_id)
     start = (page - 1) * RANKING_PAGE
+    # A finished round's ranking is computed once and kept (judging.materialised): a page is
+    # then read by place, however deep.
+    build = None if result is not None else materialised.keep(round_)
+    db.session.commit()
+    if build is not None:
+        if query:
+            shown, total = search_kept(round_, query, start, RANKING_PAGE)
+        else:
+            shown, total = page_of_ranking(round_, start, RANKING_PAGE), build.rows
+    else:
+        shown, total = _streamed_page(round_, result, query, start)
+    return render_template("judging/ranking.html", round=round_, rows=shown, total=total, page=page,
+                           page_size=RANKING_PAGE, query=request.args.get("q", ""), result=result)
+
+
+def _streamed_page(round_: Round, result, query: str, start: int) -> tuple[list, int]:
+    """A page of a locked snapshot, or of a round still running, read from the top."""
     # Rows stream from the snapshot or the database and only one page is kept: the first pages
     # of a national round read a few rows, not the hundred thousand below them.
     with closing(current_rows(round_)) as rows:
@@ -141,9 +158,8 @@ def ranking_page(round_id: int):
                     shown.append(row)
         else:
             shown = list(islice(rows, start, start + RANKING_PAGE))
-            total = result.rows if result is not None else ranked_people(round_id)
-    return render_template("judging/ranking.html", round=round_, rows=shown, total=total, page=page,
-                           page_size=RANKING_PAGE, query=request.args.get("q", ""), result=result)
+            total = result.rows if result is not None else ranked_people(round_.id)
+    return shown, total
 
 
 @bp.get("/rounds/<int:round_id>/export.<kind>")

@@ -1,0 +1,121 @@
+"""A one-sheet xlsx written as plain sheet XML, streamed into the zip row by row.
+
+Measured on 200,000 attempts (bench/ranking.py, bench/README.md): openpyxl's write-only mode
+and xlsxwriter's constant-memory mode spend most of a national round's export building a cell
+object per value; this writes each row's XML directly, in constant memory. Numbers are number
+cells, text is inline-string cells (Excel, LibreOffice and openpyxl read them as text, never
+as formulas), an empty value is no cell. Text a spreadsheet would evaluate is quoted by the
+callers (quizapp/spreadsheets.py), as for every export.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterable
+from functools import cache
+from typing import BinaryIO
+from xml.sax.saxutils import escape
+
+# Characters XML 1.0 cannot carry (C0 controls but tab, newline and CR; FFFE, FFFF); dropped.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/styles.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    '</Types>')
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    'Target="xl/workbook.xml"/></Relationships>')
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets></workbook>')
+_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+    'Target="worksheets/sheet1.xml"/>'
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
+    'Target="styles.xml"/></Relationships>')
+_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
+    '</fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    '</styleSheet>')
+_SHEET_START = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+_SHEET_END = "</sheetData></worksheet>"
+# Rows gathered before each write into the zip.
+_BATCH = 1000
+
+
+def write_xlsx(rows: Iterable[Iterable[object]], stream: BinaryIO, title: str = "Sheet1") -> int:
+    """Write ``rows`` (the header first) as the one sheet ``title`` of an xlsx; return how
+    many rows were written."""
+    count = 0
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _ROOT_RELS)
+        archive.writestr("xl/workbook.xml", _WORKBOOK.format(name=_text(title[:31]).replace('"', "&quot;")))
+        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        archive.writestr("xl/styles.xml", _STYLES)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(_SHEET_START.encode())
+            batch: list[str] = []
+            for row in rows:
+                count += 1
+                batch.append(_row(count, row))
+                if len(batch) == _BATCH:
+                    sheet.write("".join(batch).encode())
+                    batch.clear()
+            sheet.write(("".join(batch) + _SHEET_END).encode())
+    return count
+
+
+def _row(number: int, values: Iterable[object]) -> str:
+    cells = []
+    for column, value in enumerate(values):
+        if value is None or value == "":
+            continue  # no cell; the references of the others keep their columns
+        where = f"{_column(column)}{number}"
+        if isinstance(value, bool):
+            cells.append(f'<c r="{where}" t="b"><v>{int(value)}</v></c>')
+        elif isinstance(value, int | float):
+            cells.append(f'<c r="{where}"><v>{value!r}</v></c>')
+        else:
+            cells.append(f'<c r="{where}" t="inlineStr"><is><t xml:space="preserve">{_text(str(value))}</t></is></c>')
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+@cache
+def _column(index: int) -> str:
+    """A, B, …, Z, AA, … for 0, 1, …"""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _text(value: str) -> str:
+    # A raw CR would be read back as a line feed (XML end-of-line handling): kept as a reference.
+    return escape(_ILLEGAL.sub("", value), {"\r": "&#13;"})
