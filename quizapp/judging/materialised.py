@@ -146,7 +146,7 @@ def _bulk_change(state: ORMExecuteState) -> None:
     scoring): the rounds of the rows it matches forget their ranking."""
     if not (state.is_update or state.is_delete) or state.execution_options.get("materialised_probe"):
         return
-    if getattr(state.statement, "table", None) is not Attempt.__table__:
+    if state.bind_mapper is None or state.bind_mapper.class_ is not Attempt:
         return
     where = state.statement.whereclause
     matched = select(Attempt.round_id).distinct()

@@ -321,6 +321,7 @@ def _standings_contest(slug: str, audited: str | None = None) -> Contest:
     contest = access.contest_or_abort(slug, "judge")
     for round_ in overall.counted_rounds(contest):
         finalise_expired(round_id=round_.id)
+    overall.keep_rounds(contest)
     if audited:
         audit.record(audited, "contest", contest.id)
     db.session.commit()
