@@ -21,7 +21,7 @@ from quizapp.extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path(test_config))
     configure(app, test_config)
     register_input_bounds(app)
     app.json.sort_keys = False  # keep fields in the order DESIGN §5 lists them
@@ -35,6 +35,15 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     register_template_helpers(app)
     register_middleware(app)
     return app
+
+
+def instance_path(test_config: Mapping[str, object] | None) -> str | None:
+    """This host's own folder (its SQLite file, generated secret key): ``INSTANCE_PATH`` from the
+    environment or the test's mapping, else Flask's ``instance/`` beside the package. Two
+    instances on one machine, or a systemd unit, give each its own."""
+    source = from_environment(os.environ) if test_config is None else test_config
+    configured = source.get("INSTANCE_PATH")
+    return os.path.abspath(str(configured)) if configured else None
 
 
 def configure(app: Flask, test_config: Mapping[str, object] | None) -> None:
@@ -207,9 +216,11 @@ def register_security(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from quizapp import backup
     from quizapp.cli import init_app
 
     init_app(app)
+    backup.init_app(app)
 
 
 def register_middleware(app: Flask) -> None:

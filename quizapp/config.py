@@ -35,6 +35,8 @@ DEFAULTS: dict[str, object] = {
     # QR codes are built from it, never from a request's Host header. Without it they come from
     # the request outside production, and production shows none.
     "PUBLIC_URL": None,
+    # This host's own folder (SQLite file, generated secret key); None: instance/ in the checkout.
+    "INSTANCE_PATH": None,
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     # Argon2id cost: the cheapest here of OWASP's equivalent profiles (bench/README.md,
     # signin.py); tests lower it so thousands of hashes stay quick. Older hashes are rewritten

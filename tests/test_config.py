@@ -76,3 +76,19 @@ def test_a_public_url_that_is_not_an_absolute_http_url_is_refused_at_start(make_
 def test_a_public_url_is_kept_without_its_trailing_slash(make_app):
     assert make_app(PUBLIC_URL="https://thi.example.vn:8443/").config["PUBLIC_URL"] == "https://thi.example.vn:8443"
     assert make_app().config["PUBLIC_URL"] is None
+
+
+def test_each_instance_keeps_its_own_folder(monkeypatch, tmp_path):
+    """Two instances on one machine (tests/test_two_hosts.py, systemd units) share no files:
+    QUIZAPP_INSTANCE_PATH moves the generated key and the embedded SQLite database."""
+    monkeypatch.delenv("QUIZAPP_DATABASE_URL", raising=False)
+    monkeypatch.delenv("QUIZAPP_SECRET_KEY", raising=False)
+    monkeypatch.setenv("QUIZAPP_INSTANCE_PATH", str(tmp_path / "a"))
+    first = create_app()
+    monkeypatch.setenv("QUIZAPP_INSTANCE_PATH", str(tmp_path / "b"))
+    second = create_app()
+
+    assert first.instance_path == str(tmp_path / "a")
+    assert first.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///" + str(tmp_path / "a" / "quizapp.db")
+    assert second.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///" + str(tmp_path / "b" / "quizapp.db")
+    assert (tmp_path / "a" / "secret_key").read_text() != (tmp_path / "b" / "secret_key").read_text()

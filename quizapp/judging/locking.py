@@ -103,6 +103,15 @@ def lock_round(round_: Round, judge: User | None, *, reason: str | None = None) 
     return result
 
 
+def recomputed_checksum(round_: Round) -> str:
+    """The SHA-256 the round's ranking would get if it were locked now, from its attempts and
+    people as they stand: equal to the stored checksum while nothing it shows has changed
+    (the restore drill's proof that a backup kept the round whole). Writes nothing."""
+    canonical = io.BytesIO()
+    write_csv(ranking_rows(round_), canonical, bom=False)
+    return hashlib.sha256(canonical.getvalue()).hexdigest()
+
+
 def current_rows(round_: Round) -> Iterator[list[object]]:
     """The round's ranking rows as pages and exports show them: the locked snapshot once the
     round is locked, the live ranking before."""

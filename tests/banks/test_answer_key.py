@@ -100,6 +100,19 @@ def test_disagreements_and_numbers_missing_on_either_side_are_reported(runner, a
     assert counts(app) == (0, 0, 0)
 
 
+def test_a_question_the_key_lacks_is_one_error_not_two():
+    key = parse_key_file("dap-an.csv", "Câu,Đáp án\n1,A\n3,B\n4,D\n".encode())
+    result = parse_file("de-thi.docx", unmarked(), key)
+    assert result.errors == [("Câu 2", "câu 2 không có trong tệp đáp án")]
+
+
+def test_a_key_answering_every_question_leaves_no_note_that_marks_are_missing():
+    key = parse_key_file(*KEY_FILES["csv"])
+    result = parse_file("de-thi.docx", unmarked(), key)
+    assert result.errors == []
+    assert result.notes == ["Đáp án lấy từ bảng đáp án ở 4/4 câu"]
+
+
 def test_a_bad_key_file_is_reported_under_its_own_name(runner, app, tmp_path):
     questions, key = tmp_path / "de-thi.docx", tmp_path / "dap-an.csv"
     questions.write_bytes(unmarked())

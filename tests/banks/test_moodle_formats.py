@@ -288,6 +288,13 @@ def test_aiken_blank_lines_inside_a_question_are_skipped_as_moodle_does():
                  id="stray line among options"),
     pytest.param("Câu một?\nA. Một\nB. Hai\nANSWER: A\nE. Năm\n", [(5, "không thuộc câu hỏi nào")],
                  id="option after the answer line"),
+    # A misspelt or lower-case answer line: one error there, and the next question is read.
+    pytest.param("Câu một?\nA. Một\nB. Hai\nANSWR: A\n\nCâu hai?\nA. Một\nB. Hai\nANSWER: B\n",
+                 [(4, "phải viết đúng 'ANSWER: X'")], id="misspelt answer line"),
+    pytest.param("Câu một?\nA. Một\nB. Hai\nANS: A\nCâu hai?\nA. Một\nB. Hai\nANSWER: B\n",
+                 [(4, "phải viết đúng 'ANSWER: X'")], id="abbreviated answer line, no blank line"),
+    pytest.param("Câu một?\nA. Một\nB. Hai\nanswer: A\n\nCâu hai?\nA. Một\nB. Hai\nANSWER: B\n",
+                 [(4, "phải viết đúng 'ANSWER: X'")], id="lower-case answer line, then a blank line"),
 ])
 def test_aiken_lines_moodle_would_misread_are_refused_at_their_line(text, expected):
     errors = errors_of(text, "x.txt")

@@ -10,6 +10,7 @@ must report (missing and ambiguous marks, stray lines) and pictures.
 from __future__ import annotations
 
 import docx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -304,6 +305,139 @@ def test_pictures_in_a_question_and_what_cannot_be_imported():
     assert any(note.startswith("không nhập được hình") and "ở phương án B" in note for note in second.notes)
 
 
+# --- what a tester found with real-shaped files (QA of issue 12) ---------------------------------
+
+KEY_TITLES = ["ĐÁP ÁN THAM KHẢO", "ĐÁP ÁN ĐỀ THI", "Đáp án và hướng dẫn chấm", "PHẦN ĐÁP ÁN",
+              "Bảng đáp án trắc nghiệm", "III. ĐÁP ÁN", "dap an tham khao", "ĐÁP ÁN", "BẢNG ĐÁP ÁN"]
+
+
+def unmarked_with_key(title: str, table: list[list[str]], *, blank: bool = False) -> Doc:
+    doc = Doc()
+    for number in range(1, 4):
+        doc.question(f"Câu {number}: Câu hỏi {number}?", OPTIONS, ())
+    if blank:
+        doc.blank()
+    doc.para(title)
+    doc.table(table)
+    return doc
+
+
+@pytest.mark.parametrize("title", KEY_TITLES)
+@pytest.mark.parametrize("table", [
+    [["Câu", "Đáp án"], ["1", "C"], ["2", "A"], ["3", "D"]],
+    [["Câu", "1", "2", "3"], ["Đáp án", "C", "A", "D"]],
+], ids=["down", "across"])
+def test_any_title_naming_the_key_above_the_answer_table_is_skipped(title, table):
+    result = parse(unmarked_with_key(title, table))
+    assert result.errors == []
+    assert keys(result) == [{2}, {0}, {3}]
+    assert result.questions[2].options == OPTIONS
+
+
+def test_a_key_title_after_a_blank_paragraph_is_skipped_too():
+    result = parse(unmarked_with_key("ĐÁP ÁN THAM KHẢO", [["Câu", "Đáp án"], ["1", "C"], ["2", "A"], ["3", "D"]],
+                                     blank=True))
+    assert result.errors == [] and keys(result) == [{2}, {0}, {3}]
+
+
+def test_a_line_above_the_answer_table_that_is_no_title_is_still_reported():
+    result = parse(unmarked_with_key("Ghi chú của tổ ra đề", [["Câu", "Đáp án"], ["1", "C"], ["2", "A"],
+                                                              ["3", "D"]]))
+    # Reported once, at the question; the key's row for question 3 is not called a stranger.
+    assert result.errors == [("Câu 3", "đoạn 16 'Ghi chú của tổ ra đề' không phải phương án (A. …), dòng Đáp án: "
+                                       "hay câu hỏi mới")]
+
+
+def test_the_last_questions_own_answer_line_above_the_table_is_not_a_title():
+    doc = unmarked_with_key("Đáp án: B", [["Câu", "Đáp án"], ["1", "C"], ["2", "A"], ["3", "D"]])
+    result = parse(doc)
+    assert result.errors == [("Câu 3", "đáp án đánh dấu trong tệp câu hỏi (B) khác tệp đáp án (D)")]
+
+
+QUESTION_TABLE = [
+    ["STT", "Nội dung câu hỏi", "A", "B", "C", "D", "Đáp án"],
+    ["1", "Đảng Cộng sản Việt Nam ra đời năm nào?", "1925", "1930", "1945", "1954", "B"],
+    ["2", "Thủ đô của nước ta là?", "Hà Nội", "Huế", "Sài Gòn", "Cả A và B đều đúng", "A"],
+    ["3", "Hiến pháp hiện hành được thông qua năm nào?", "1992", "2001", "2013", "2015", "C"],
+]
+
+
+def test_a_table_with_one_question_a_row_is_read_like_a_spreadsheet():
+    doc = Doc()
+    doc.para("ĐỀ THI TÌM HIỂU LỊCH SỬ")
+    doc.table(QUESTION_TABLE)
+    result = parse(doc)
+    assert result.errors == []
+    assert [question.line for question in result.questions] == ["Câu 1", "Câu 2", "Câu 3"]
+    assert [question.number for question in result.questions] == [1, 2, 3]
+    assert keys(result) == [{1}, {0}, {2}]
+    assert result.questions[1].options == ["Hà Nội", "Huế", "Sài Gòn", "Cả A và B đều đúng"]
+    assert result.questions[1].fixed_order is True
+    assert result.questions[0].marking == "cột Đáp án của bảng"
+    assert "bảng 1: mỗi hàng một câu hỏi, đọc như tệp Excel (cột Đáp án)" in result.notes
+
+
+def test_a_question_table_reports_each_problem_once_at_its_question():
+    rows = [list(row) for row in QUESTION_TABLE]
+    rows[2][6] = "Z"
+    rows[3][0] = ""  # without a number in every row, rows are located by the table's row
+    doc = Doc()
+    doc.table(rows)
+    result = parse(doc)
+    assert result.errors == [("bảng 1 hàng 3", "đáp án 'Z' không hợp lệ: ghi chữ cái A–H, ví dụ A hoặc A,C, "
+                                               "hoặc số 1–8")]
+
+
+def test_an_unnumbered_question_names_the_paragraph_of_its_problem_once():
+    doc = Doc()
+    doc.para("Thủ đô của nước ta là?")
+    doc.para(("A. Hà Nội", {"bold": True}))
+    doc.para("C. Huế")
+    result = parse(doc)
+    assert ("đoạn 3", "phương án C không đúng thứ tự (sau A phải là B)") in result.errors
+    assert all("đoạn" not in message for _line, message in result.errors)
+
+
+def test_picture_notes_say_where_the_picture_is_not_what_word_calls_it():
+    red, blue = png(colour=(255, 0, 0)), png(colour=(0, 0, 255))
+    doc = Doc()
+    doc.picture(blue, doc.para("Câu 1: Hai hình: hình nào là bản đồ?"))
+    doc.picture(red)
+    doc.para(("A. Hình 1", {"bold": True}))
+    doc.picture(blue, doc.para("B. Hình 2"))
+    doc.para("Câu 2: Câu không có hình?")
+    doc.para("A. Có")
+    doc.para(("B. Không", {"bold": True}))
+    result = parse(doc)
+    assert result.errors == []
+    assert result.questions[0].notes == [
+        "đã bỏ số thứ tự 'Câu 1:'",
+        "không nhập được hình thứ 2 của câu: mỗi câu chỉ có một hình (đã lấy hình thứ 1)",
+        "không nhập được hình ở phương án B: chỉ câu hỏi được có hình",
+    ]
+
+
+def test_the_summary_says_the_key_came_from_answer_lines():
+    doc = Doc()
+    for number, answer in ((1, "B"), (2, "A")):
+        doc.para(f"Câu {number}: Câu hỏi {number}?")
+        doc.para("A. Có")
+        doc.para("B. Không")
+        doc.para(f"Đáp án: {answer}")
+    doc.para("Câu 3: Câu hỏi 3?")
+    doc.para("A. Có")
+    doc.para("B. Không")
+    doc.para("ANSWER: A")
+    result = parse(doc)
+    assert result.errors == []
+    assert result.notes == ["Đáp án lấy từ dòng 'Đáp án:' ở 2/3 câu", "Đáp án lấy từ dòng 'ANSWER:' ở 1/3 câu"]
+
+
+def test_a_key_table_answering_every_question_leaves_no_note_that_marks_are_missing():
+    result = parse(unmarked_with_key("ĐÁP ÁN", [["Câu", "Đáp án"], ["1", "C"], ["2", "A"], ["3", "D"]]))
+    assert result.notes == ["Đáp án lấy từ bảng đáp án ở 3/3 câu"]
+
+
 # --- files that are not Word banks ---------------------------------------------------------------
 
 
@@ -339,7 +473,7 @@ def test_cli_imports_a_word_bank(runner, app, tmp_path):
 
 FRAGMENTS = ["Câu 1: Hỏi?", "Câu 1. Hỏi?", "[1] Hỏi?", "1. Hỏi?", "A. Có", "B) Không", "C.Ba", "a/ bốn", "H. tám",
              "Đáp án: B", "ANSWER: Z", "Đáp án:", "Giải thích: vì", "Độ khó: 9", "Chủ đề: X", "ĐÁP ÁN", "---", "",
-             "A. x\tB. y", "A. x    C. y", "Câu", "\t", "Hết"]
+             "A. x\tB. y", "A. x    C. y", "Câu", "\t", "Hết", "ĐÁP ÁN THAM KHẢO", "Câu hỏi", "A", "B", "STT"]
 STYLES = [{}, {"bold": True}, {"underline": True}, {"color": RED}, {"highlight": WD_COLOR_INDEX.YELLOW}]
 
 
@@ -363,6 +497,8 @@ def test_no_word_file_makes_the_parser_raise(blocks):
     assert result.errors or result.questions
     for line, message in result.errors:
         assert message and (isinstance(line, int) or line.startswith(("Câu ", "đoạn ", "bảng ")))
+        # A location is said once: never "đoạn 1: đoạn 5: …".
+        assert not (str(line).startswith("đoạn ") and message.startswith("đoạn ")), (line, message)
     if not result.errors:
         assert all(check_question(question) == [] for question in result.questions)
 

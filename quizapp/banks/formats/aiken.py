@@ -26,6 +26,8 @@ _OPTION = re.compile(r"([A-Z])[.)][ \t]+(\S.*)")
 _OPTION_LOWER = re.compile(r"[a-z][.)]([ \t]*)\S")
 _ANSWER = re.compile(r"ANSWER:[ \t]*(.*)")
 _ANSWER_LOOSE = re.compile(r"(?i)(answer|đáp án|dap an)\s*[:：]")
+# A misspelt answer line after the options: one word, a colon and the letter ("ANSWR: A", "ANS: B").
+_ANSWER_MISSPELT = re.compile(r"[^\W\d_]{2,10}\s*[:：]\s*[A-Ha-h]")
 _TOPIC = re.compile(r"(?i)(TOPIC|CHỦ ĐỀ)\s*:\s*(.*)")
 _EXTRA = re.compile(r"(?i)(EXPLANATION|GIẢI THÍCH|SOURCE|NGUỒN|DIFFICULTY|ĐỘ KHÓ)\s*:\s*(.*)")
 # How the key is marked, for the preview (ParsedQuestion.marking).
@@ -153,8 +155,12 @@ class _Reader:
     def stray(self, number: int, line: str) -> None:
         """A line inside a question that is neither an option nor its ANSWER: line."""
         draft = self.draft
-        if _ANSWER_LOOSE.match(line):
-            self.error(number, "dòng đáp án phải viết đúng 'ANSWER: X' (chữ in hoa, có dấu hai chấm)")
+        if _ANSWER_LOOSE.match(line) or (draft.options and _ANSWER_MISSPELT.fullmatch(line)):
+            self.error(number, "dòng đáp án phải viết đúng 'ANSWER: X' (chữ in hoa, có dấu hai chấm), "
+                               f"câu ở dòng {draft.line} chưa nhập được")
+            # The question ends here, as at a real ANSWER: line, so the lines after it are read as
+            # the next question and not reported again as a question without its ANSWER: line.
+            draft.answer, draft.answer_line = "", number
         elif (lower := _OPTION_LOWER.match(line)) and (lower.group(1) or draft.options or line[0] == "a"):
             self.error(number, "nhãn phương án phải là chữ in hoa: A. hoặc A)")
         elif draft.options:

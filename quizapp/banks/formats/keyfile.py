@@ -37,6 +37,9 @@ _ANSWER_HEADERS = {"dapan", "dapandung", "da", "answer", "key", "ketqua", "phuon
 _DIGITS = re.compile(r"[1-8](?:\s*[,;/\s]\s*[1-8])*")
 _QUESTION_NUMBER = re.compile(r"(?:c[aâ]u\s*)?(\d{1,5})\s*[.:)]?", re.IGNORECASE)
 MARKING = "tệp đáp án"
+# The note a questions file gets when it marks no answers of its own (formats.word); dropped when a
+# key answers every question, since the file then needs no marks.
+NO_MARKING_NOTE = "Không nhận ra cách đánh dấu đáp án trong tệp"
 
 
 @dataclass
@@ -203,16 +206,16 @@ def apply_key(result: ParseResult, key: AnswerKey) -> None:
     seen: dict[int, ParsedQuestion] = {}
     for question in questions:
         if question.number is None:
-            result.error(question.line, "câu không có số thứ tự, không đối chiếu được với tệp đáp án")
+            _unanswered(result, question, "câu không có số thứ tự, không đối chiếu được với tệp đáp án")
         elif question.number in seen:
             earlier = _where(seen[question.number].line)
-            result.error(question.line, f"số câu {question.number} lặp lại (cũng ở {earlier}), "
-                                        "không đối chiếu được với tệp đáp án")
+            _unanswered(result, question, f"số câu {question.number} lặp lại (cũng ở {earlier}), "
+                                          "không đối chiếu được với tệp đáp án")
         else:
             seen[question.number] = question
     for number, question in seen.items():
         if number not in key.answers:
-            result.error(question.line, f"câu {number} không có trong tệp đáp án")
+            _unanswered(result, question, f"câu {number} không có trong tệp đáp án")
             continue
         letters, _where_in_key = key.answers[number]
         marked = question.correct if question.key_problem is None else None
@@ -225,9 +228,22 @@ def apply_key(result: ParseResult, key: AnswerKey) -> None:
         question.marking = MARKING
     applied = sum(1 for number in seen if number in key.answers)
     result.notes.append(f"Đáp án lấy từ bảng đáp án ở {applied}/{len(seen)} câu")
+    if applied == len(questions):
+        # The key gave every answer: that the file marks none of its own is no news.
+        result.notes = [note for note in result.notes if note != NO_MARKING_NOTE]
+    # A question already reported as unreadable is still in the file: its number is no stranger.
+    present = {question.number for question in result.questions}
     for number, (_answer, where) in key.answers.items():
-        if number not in seen:
+        if number not in present:
             key.error(where, f"câu {number} không có trong tệp câu hỏi")
+
+
+def _unanswered(result: ParseResult, question: ParsedQuestion, message: str) -> None:
+    """The key cannot answer ``question``: one error, and not a second one for the mark the
+    questions file lacks (``settle_answers``)."""
+    result.error(question.line, message)
+    question.key_problem = None
+    question.readable = False
 
 
 def settle_answers(result: ParseResult) -> None:

@@ -71,6 +71,18 @@ def _column_key(header: str) -> str:
     return "".join(ch for ch in decomposed.casefold() if ch.isalnum() and not unicodedata.combining(ch))
 
 
+def header_keys(cells: list[str]) -> list[str | None]:
+    """What each header cell names ("question", "answer", "A", …), None for a cell naming nothing known."""
+    return [_BY_NAME.get(_column_key(cell)) for cell in cells]
+
+
+def looks_like_question_header(cells: list[str]) -> bool:
+    """A row naming a question column and option columns: questions one a row below it, as in
+    this layout. A Word table laid out this way is read with ``parse_rows`` too."""
+    keys = set(header_keys(cells))
+    return "question" in keys and bool(keys & {"A", "options"})
+
+
 def _cell_text(value: object) -> str:
     """A cell as the text a person sees in it."""
     if value is None:

@@ -9,7 +9,10 @@ italic, a colour or a highlight, on the option's text or only on its letter. Whi
 decided from the file as a whole: the mark that singles out some (not all) options in the most
 questions, so a mark every option carries (all labels bold, all text grey) is ignored. Each
 question whose mark is missing, or on every option, is reported; two or more marked options
-(not all) make a multiple-select question, with a note in the preview.
+(not all) make a multiple-select question, with a note in the preview. A short line naming the
+key right above the answer table ("ĐÁP ÁN THAM KHẢO") is its title. A table with one question a
+row under a spreadsheet header (``STT | Nội dung câu hỏi | A | B | Đáp án``) is read by the
+spreadsheet reader.
 
 Locations are the file's own number ("Câu 27") where it has one, else the paragraph ("đoạn 12",
 counting every paragraph from the top, table cells included) (DESIGN §7).
@@ -33,7 +36,16 @@ from quizapp.banks.formats.common import (
     strip_question_number,
 )
 from quizapp.banks.formats.docx_text import DocumentReader, Line, Picture, Table, archive_limits, open_document
-from quizapp.banks.formats.keyfile import AnswerKey, apply_key, key_from_rows, parse_answer_cell, table_rows
+from quizapp.banks.formats.keyfile import (
+    NO_MARKING_NOTE,
+    AnswerKey,
+    apply_key,
+    key_from_rows,
+    parse_answer_cell,
+    plain,
+    table_rows,
+)
+from quizapp.banks.formats.spreadsheet import header_keys, looks_like_question_header, parse_rows
 from quizapp.text import clean_text
 
 _ANSWER_LINE = re.compile(r"\s*(đáp\s*án(?:\s*đúng)?|answer|đa)\s*[:：]\s*(.*)", re.IGNORECASE)
@@ -45,6 +57,11 @@ _EXTRA_FIELD = {"giaithich": "explanation", "explanation": "explanation", "nguon
 _END_LINE = re.compile(r"[\W_]*(hết|het|the end)?[\W_]*", re.IGNORECASE)
 # A title above the answer table at the end of a file.
 _KEY_TITLE = re.compile(r"\W*(bảng\s*)?(đáp\s*án|answer\s*key)(\s*đúng)?\W*", re.IGNORECASE)
+# Any short line naming the key right above an answer table is its title ("ĐÁP ÁN THAM KHẢO",
+# "III. ĐÁP ÁN", "Đáp án và hướng dẫn chấm"), compared without accents, case or spaces.
+_KEY_WORDS = ("dapan", "answerkey")
+_MAX_KEY_TITLE, _MAX_KEY_TITLE_LINES = 80, 3
+_TABLE_MARKING = "cột Đáp án của bảng"
 # Where a second option starts on the same line: after a tab or two spaces.
 _NEXT_LABEL = re.compile(r"(?:\t|[ \u00a0]{2,})[ \t\u00a0]*([A-Ha-h])[ \t]*[.)]")
 _BARE_LABEL = re.compile(r"\(?([A-Ha-h])[.):]?")
@@ -85,7 +102,8 @@ class _Draft:
     extras: dict[str, str] = field(default_factory=dict)
     pictures: list[tuple[str | None, Picture]] = field(default_factory=list)  # (option letter or None, picture)
     notes: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    # (paragraph, message): where in the question something is wrong, and what.
+    problems: list[tuple[int, str]] = field(default_factory=list)
 
 
 def parse_word(data: bytes) -> ParseResult:
@@ -105,22 +123,83 @@ class _Parser:
         self.key_tables = 0
         self.skipped_before = 0
         self.pending_pictures: list[Picture] = []
+        # Questions read from a table laid out like a spreadsheet, by the paragraph they start at.
+        self.table_questions: list[tuple[int, ParsedQuestion]] = []
 
     def parse(self) -> ParseResult:
-        tables = 0
-        for item in self.items:
-            if isinstance(item, Table):
-                tables += 1
-                if key_from_rows(table_rows(item, tables), self.key, need_header=True):
-                    self.key_tables += 1
-                    self.finish()
-                    continue
-                for line in _table_lines(item):
-                    self.feed(line)
+        table_numbers = {position: number for number, position in enumerate(
+            (position for position, item in enumerate(self.items) if isinstance(item, Table)), start=1)}
+        key_tables = {position for position, number in table_numbers.items()
+                      if key_from_rows(table_rows(self.items[position], number), self.key, need_header=True)}
+        self.key_tables = len(key_tables)
+        skipped = key_tables | self.key_titles(key_tables)
+        for position, item in enumerate(self.items):
+            if position in skipped:
+                self.finish()
+            elif isinstance(item, Table):
+                if not self.question_table(item, table_numbers[position]):
+                    for line in _table_lines(item):
+                        self.feed(line)
             else:
                 self.feed(item)
         self.finish()
         return self.build()
+
+    def key_titles(self, key_tables: set[int]) -> set[int]:
+        """The title lines right above each answer table ("ĐÁP ÁN THAM KHẢO", "III. ĐÁP ÁN",
+        "Bảng đáp án trắc nghiệm"), read as titles and not as the last question's text, as the
+        key file reader skips a title above its header."""
+        titles: set[int] = set()
+        for table in key_tables:
+            position, seen = table - 1, 0
+            while position >= 0 and seen < _MAX_KEY_TITLE_LINES:
+                item = self.items[position]
+                if isinstance(item, Table) or not (item.blank or self.names_key(item.text)):
+                    break
+                if not item.blank:
+                    titles.add(position)
+                    seen += 1
+                position -= 1
+        return titles
+
+    def names_key(self, text: str) -> bool:
+        """A short line that names the answer key, and is neither an option, a question nor a
+        question's own ``Đáp án: B`` line."""
+        answer = _ANSWER_LINE.fullmatch(text)
+        return (len(clean_text(text)) <= _MAX_KEY_TITLE and any(word in plain(text) for word in _KEY_WORDS)
+                and not (answer and answer.group(2).strip()) and split_option_label(text)[0] is None
+                and self.question_start(text) is None)
+
+    def question_table(self, table: Table, number: int) -> bool:
+        """A table of questions, one a row, under a header as in a spreadsheet (``STT | Nội dung
+        câu hỏi | A | B | C | D | Đáp án``): read by the spreadsheet reader. False for any other table."""
+        rows = [["\n".join(line.text for line in cell) for cell in row] for row in table.rows]
+        header_row = next((row for row, cells in enumerate(rows, start=1) if any(map(str.strip, cells))), None)
+        if header_row is None or not looks_like_question_header(rows[header_row - 1]):
+            return False
+        self.finish()
+        columns = header_keys(rows[header_row - 1])
+        numbers = _row_numbers(rows[header_row:], columns, first=header_row + 1)
+
+        def where(row: int) -> Location:
+            return f"Câu {numbers[row]}" if row in numbers else f"bảng {number} hàng {row}"
+
+        sheet = parse_rows(list(enumerate(rows, start=1)))
+        self.result.errors.extend((where(row), message) for row, message in sheet.errors)
+        self.result.notes.extend(note for note in sheet.notes if note not in self.result.notes)
+        if sheet.questions:
+            self.result.notes.append(f"bảng {number}: mỗi hàng một câu hỏi, đọc như tệp Excel (cột Đáp án)")
+        for question in sheet.questions:
+            row = question.line
+            question.line, question.number = where(row), numbers.get(row)
+            question.marking = question.marking or _TABLE_MARKING
+            cells = table.rows[row - 1]
+            self._pictures(question, [(column if column in LETTERS else None, picture)
+                                      for column, cell in zip(columns, cells, strict=False)
+                                      for line in cell for picture in line.pictures])
+            paragraphs = [line.paragraph for cell in cells for line in cell]
+            self.table_questions.append((min(paragraphs, default=table.paragraph), question))
+        return True
 
     # --- reading lines into drafts -----------------------------------------------------
 
@@ -171,8 +250,8 @@ class _Parser:
                 self.options(line, draft)
                 return
             if draft.options:
-                draft.problems.append(f"đoạn {line.paragraph}: phương án {LETTERS[index]} không đúng thứ tự "
-                                      f"(sau {LETTERS[len(draft.options) - 1]} phải là {_next_letter(draft)})")
+                draft.problems.append((line.paragraph, f"phương án {LETTERS[index]} không đúng thứ tự "
+                                      f"(sau {LETTERS[len(draft.options) - 1]} phải là {_next_letter(draft)})"))
                 return
         if not draft.options and draft.answer is None and not draft.extras:
             draft.stem.append(text)
@@ -181,8 +260,8 @@ class _Parser:
         if self.style is None:
             self.begin(line, text, None, None)
             return
-        draft.problems.append(f"đoạn {line.paragraph} '{_short(text)}' không phải phương án (A. …), dòng Đáp án: "
-                              "hay câu hỏi mới")
+        draft.problems.append((line.paragraph, f"'{_short(text)}' không phải phương án (A. …), dòng Đáp án: "
+                                               "hay câu hỏi mới"))
 
     def question_start(self, text: str) -> tuple[str, str, int | None] | None:
         if self.style is None:
@@ -231,9 +310,9 @@ class _Parser:
     def answer_line(self, line: Line, draft: _Draft, match: re.Match) -> None:
         how = "ANSWER" if match.group(1).casefold() == "answer" else "Đáp án"
         if not draft.options:
-            draft.problems.append(f"đoạn {line.paragraph}: dòng {how}: đứng trước các phương án")
+            draft.problems.append((line.paragraph, f"dòng {how}: đứng trước các phương án"))
         elif draft.answer is not None:
-            draft.problems.append(f"đoạn {line.paragraph}: hai dòng {how}:")
+            draft.problems.append((line.paragraph, f"hai dòng {how}:"))
         else:
             draft.answer = (how, match.group(2))
 
@@ -247,8 +326,14 @@ class _Parser:
         if numbers and not use_numbers:
             result.notes.append("số trong ngoặc đầu câu lặp lại ở nhiều câu (mức độ?): không dùng làm số câu")
         questions = [self._question(draft, use_numbers) for draft in drafts]
+        for how in ("Đáp án", "ANSWER"):
+            lines = sum(1 for draft in drafts if draft.answer is not None and draft.answer[0] == how)
+            if lines:
+                result.notes.append(f"Đáp án lấy từ dòng '{how}:' ở {lines}/{len(drafts)} câu")
         _decide_marks(drafts, questions, result)
-        result.questions = questions
+        in_order = sorted([*zip((draft.paragraph for draft in drafts), questions, strict=True), *self.table_questions],
+                          key=lambda pair: pair[0])
+        result.questions = questions = [question for _paragraph, question in in_order]
         if self.key_tables:
             apply_key(result, self.key)
             result.errors.extend(self.key.errors)
@@ -275,8 +360,8 @@ class _Parser:
             number=number, notes=list(draft.notes))
         if draft.prefix:
             question.notes.insert(0, f"đã bỏ số thứ tự '{draft.prefix}'")
-        for message in draft.problems:
-            self.result.error(location, message)
+        for paragraph, message in draft.problems:
+            self.result.error(*_problem_at(location, paragraph, message))
             question.readable = False
         self._extras(question, draft.extras)
         self._pictures(question, draft.pictures)
@@ -301,17 +386,25 @@ class _Parser:
 
     @staticmethod
     def _pictures(question: ParsedQuestion, pictures: list[tuple[str | None, Picture]]) -> None:
+        """The question's first picture is imported; the others are noted by where they are in the
+        question ("hình thứ 2 của câu", "hình ở phương án B"), never by the name Word gave the
+        image inside the file, which the organiser never sees."""
+        in_stem = sum(1 for letter, _picture in pictures if letter is None)
+        taken: str | None = None
+        place = 0
         for letter, picture in pictures:
             if letter is not None:
-                question.notes.append(f"không nhập được hình {picture.name} ở phương án {letter}: "
-                                      "chỉ câu hỏi được có hình")
-            elif picture.data is None:
-                question.notes.append(f"không nhập được hình {picture.name}: hình liên kết ngoài tệp")
-            elif question.picture is not None:
-                question.notes.append(f"không nhập được hình {picture.name}: mỗi câu chỉ có một hình "
-                                      f"(đã lấy {question.picture_name})")
+                question.notes.append(f"không nhập được hình ở phương án {letter}: chỉ câu hỏi được có hình")
+                continue
+            place += 1
+            which = f"hình thứ {place} của câu" if in_stem > 1 else "hình của câu"
+            if picture.data is None:
+                question.notes.append(f"không nhập được {which}: hình liên kết ngoài tệp")
+            elif taken is not None:
+                question.notes.append(f"không nhập được {which}: mỗi câu chỉ có một hình (đã lấy {taken})")
             else:
                 question.picture, question.picture_name = picture.data, picture.name
+                taken = f"hình thứ {place}"
 
 
 def _decide_marks(drafts: list[_Draft], questions: list[ParsedQuestion], result: ParseResult) -> None:
@@ -333,7 +426,7 @@ def _decide_marks(drafts: list[_Draft], questions: list[ParsedQuestion], result:
         for _draft, question in candidates:
             question.key_problem = ("không thấy đáp án: không có dòng 'Đáp án:' và không nhận ra cách đánh dấu "
                                     "(chữ đậm, gạch chân, màu chữ, tô nền)")
-        result.notes.append("Không nhận ra cách đánh dấu đáp án trong tệp")
+        result.notes.append(NO_MARKING_NOTE)
         return
     mark, scope = best
     label = mark_label(mark) + (" ở chữ cái phương án" if scope == "label" else "")
@@ -433,6 +526,33 @@ def _table_lines(table: Table) -> list[Line]:
                 lines.extend(cell)
                 index += 1
     return lines
+
+
+def _row_numbers(rows: list[list[str]], columns: list[str | None], first: int) -> dict[int, int]:
+    """Row → the question's number from the STT column, when every question row has its own."""
+    if "row_number" not in columns:
+        return {}
+    column = columns.index("row_number")
+    numbers = {row: _number_in(cells[column]) if column < len(cells) else None
+               for row, cells in enumerate(rows, start=first) if any(map(str.strip, cells))}
+    found = [value for value in numbers.values() if value is not None]
+    return numbers if len(found) == len(numbers) and len(set(found)) == len(found) else {}
+
+
+def _number_in(cell: str) -> int | None:
+    """12 for a cell "12", "12." or "Câu 12"."""
+    text = clean_text(cell)
+    return int(_DIGITS.search(text).group()) if _BARE_NUMBER.fullmatch(text) else None
+
+
+def _problem_at(location: Location, paragraph: int, message: str) -> tuple[Location, str]:
+    """A problem inside a question: under the question's number with the paragraph in the message
+    ("Câu 3: đoạn 14: …", "Câu 3: đoạn 14 'dòng lạ' …" when the message opens with the quoted line),
+    or, in a file without numbers, at the paragraph itself, so that no message names two paragraphs
+    ("đoạn 1: đoạn 5: …")."""
+    if isinstance(location, str) and location.startswith("Câu"):
+        return location, f"đoạn {paragraph}" + ("" if message.startswith("'") else ":") + f" {message}"
+    return f"đoạn {paragraph}", message
 
 
 def _next_letter(draft: _Draft) -> str:
