@@ -23,15 +23,14 @@ from quizapp.judging import xlsx as sheet
 from quizapp.judging.locking import export_locked
 from quizapp.judging.models import locked_result
 from quizapp.judging.rows import CHUNK, HEADER, local_text, ranking_rows, write_csv
-from quizapp.spreadsheets import safe_cell, safe_row
+from quizapp.spreadsheets import safe_row
 from quizapp.units.models import Unit
 
 
 def write_xlsx(rows: Iterator[list[object]], stream: BinaryIO, title: str = "Xếp hạng") -> int:
     """Write the ranking's header and rows as xlsx (judging/xlsx.py); return the number of rows."""
-    # Every text cell is made safe, whoever made the rows: no cell starts a formula.
-    table = chain([safe_row(HEADER)], ([None if value == "" else safe_cell(value) for value in row] for row in rows))
-    return sheet.write_xlsx(table, stream, title) - 1
+    # The writer makes every text cell safe, whoever made the rows: no cell starts a formula.
+    return sheet.write_xlsx(chain([HEADER], rows), stream, title) - 1
 
 
 def export_ranking(round_: Round, stream: BinaryIO, kind: str) -> int:

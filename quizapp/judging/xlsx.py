@@ -13,9 +13,12 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterable
+from decimal import Decimal
 from functools import cache
 from typing import BinaryIO
 from xml.sax.saxutils import escape
+
+from quizapp.spreadsheets import FORMULA_STARTS
 
 # Characters XML 1.0 cannot carry (C0 controls but tab, newline and CR; FFFE, FFFF); dropped.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -65,13 +68,18 @@ _SHEET_START = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _SHEET_END = "</sheetData></worksheet>"
 # Rows gathered before each write into the zip.
 _BATCH = 1000
+# zlib level of the sheet: see bench/README.md (level 1 is a third of level 6's time on a national round's
+# export and makes the file about a tenth bigger).
+COMPRESSION = 1
+# Text that must be escaped for XML: markup characters, CR (kept as a reference) and what XML 1.0 cannot carry.
+_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def write_xlsx(rows: Iterable[Iterable[object]], stream: BinaryIO, title: str = "Sheet1") -> int:
     """Write ``rows`` (the header first) as the one sheet ``title`` of an xlsx; return how
-    many rows were written."""
+    many rows were written. Every text cell is made safe (quizapp/spreadsheets.py ``safe_cell``)."""
     count = 0
-    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
         archive.writestr("_rels/.rels", _ROOT_RELS)
         archive.writestr("xl/workbook.xml", _WORKBOOK.format(name=_text(title[:31]).replace('"', "&quot;")))
@@ -91,18 +99,35 @@ def write_xlsx(rows: Iterable[Iterable[object]], stream: BinaryIO, title: str = 
 
 
 def _row(number: int, values: Iterable[object]) -> str:
-    cells = []
+    # The hot loop of a national round's export (bench/ranking.py): exact type tests first,
+    # text escaped only when it holds a character XML would read otherwise.
+    line = str(number)
+    cells = [f'<row r="{line}">']
     for column, value in enumerate(values):
-        if value is None or value == "":
-            continue  # no cell; the references of the others keep their columns
-        where = f"{_column(column)}{number}"
-        if isinstance(value, bool):
-            cells.append(f'<c r="{where}" t="b"><v>{int(value)}</v></c>')
-        elif isinstance(value, int | float):
-            cells.append(f'<c r="{where}"><v>{value!r}</v></c>')
-        else:
-            cells.append(f'<c r="{where}" t="inlineStr"><is><t xml:space="preserve">{_text(str(value))}</t></is></c>')
-    return f'<row r="{number}">{"".join(cells)}</row>'
+        kind = type(value)
+        if kind is str:
+            if value:  # "" is no cell; the references of the others keep their columns
+                cells.append(_text_cell(f"{_column(column)}{line}", value))
+        elif kind is int or kind is float:
+            cells.append(f'<c r="{_column(column)}{line}"><v>{value!r}</v></c>')
+        elif value is None:
+            continue
+        elif kind is bool:
+            cells.append(f'<c r="{_column(column)}{line}" t="b"><v>{int(value)}</v></c>')
+        elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            cells.append(f'<c r="{_column(column)}{line}"><v>{value}</v></c>')
+        elif value != "":
+            cells.append(_text_cell(f"{_column(column)}{line}", str(value)))
+    cells.append("</row>")
+    return "".join(cells)
+
+
+def _text_cell(where: str, value: str) -> str:
+    if value.startswith(FORMULA_STARTS):
+        value = "'" + value  # safe_cell's rule, applied to every text cell
+    if _SPECIAL.search(value):
+        value = _text(value)
+    return f'<c r="{where}" t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
 
 
 @cache
