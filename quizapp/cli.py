@@ -29,7 +29,8 @@ from quizapp.contests.services import ContestInvalid, save_contest, validate_con
 from quizapp.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo, load_demo_contest, load_sample_banks
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
-from quizapp.judging import exports
+from quizapp.judging import exports, materialised
+from quizapp.judging.models import locked_result
 from quizapp.phone import normalise_phone
 from quizapp.units.services import UnitsFileError, load_units_csv
 
@@ -294,10 +295,20 @@ def export_ranking(round_id: int, output: str) -> None:
     if kind not in ("csv", "xlsx"):
         raise click.ClickException("tệp xuất phải có đuôi .csv hoặc .xlsx")
     finalise_expired(round_id=round_id)
+    if locked_result(round_id) is None:
+        materialised.keep(round_)  # a finished round's ranking is kept, then read by place
     db.session.commit()
     with open(output, "wb") as handle:
         count = exports.export_ranking(round_, handle, kind)
     click.echo(f"Đã xuất {count} dòng xếp hạng của vòng {round_id} ra {output}.")
+
+
+@rankings_cli.command("keep")
+def keep_rankings() -> None:
+    """Keep the ranking of every finished round that has none (for cron or a periodic job)."""
+    kept = materialised.keep_finished_rounds()
+    click.echo(f"Đã lưu bảng xếp hạng của {len(kept)} vòng thi đã kết thúc" + (f": {', '.join(map(str, kept))}."
+                                                                             if kept else "."))
 
 
 def init_app(app: Flask) -> None:

@@ -31,6 +31,7 @@ from quizapp.contests.models import Attempt, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.flags.models import INFORMATIONAL, Flag
+from quizapp.judging.materialised import keep
 from quizapp.judging.models import AwardOverride, RoundLocked, RoundResult, locked_result
 from quizapp.judging.rows import HEADER, ranking_rows, write_csv
 from quizapp.judging.xlsx import write_xlsx
@@ -90,6 +91,8 @@ def lock_round(round_: Round, judge: User | None, *, reason: str | None = None) 
         raise LockRefused(f"Còn {check.undecided_flags} dấu hiệu chưa quyết định ở {len(check.undecided)} lượt thi: "
                           "hãy quyết định trước, hoặc cần ghi lý do khóa kết quả khi chưa quyết định.",
                           code="lock_reason_required")
+    # The lock keeps the ranking too (judging/materialised.py), if no judge's view has yet.
+    keep(round_)
     canonical = io.BytesIO()
     rows = write_csv(ranking_rows(round_), canonical, bom=False)
     data = canonical.getvalue()

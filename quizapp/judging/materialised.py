@@ -34,7 +34,7 @@ from quizapp import clock
 from quizapp.attempts.services import finalise_expired, round_finished
 from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
-from quizapp.judging.models import RankedAttempt, RankingBuild
+from quizapp.judging.models import RankedAttempt, RankingBuild, RoundResult
 from quizapp.judging.ranking import Rules, prediction_truth, ranking_query
 
 # The first key of PostgreSQL's two-key advisory locks that guard building and forgetting.
@@ -77,6 +77,28 @@ def keep(round_: Round) -> RankingBuild | None:
     build.rows = db.session.scalar(select(func.count()).where(RankedAttempt.round_id == round_.id))
     db.session.flush()
     return build
+
+
+def keep_finished_rounds() -> list[int]:
+    """Keep the ranking of every round that has finished (past its close and grace), is not
+    locked and has no kept ranking by its current rules; commit after each. Return their ids.
+
+    For a periodic task (the background jobs of quizapp/jobs/ may run it every few minutes, or
+    cron ``flask rankings keep``): the first judge to open a national round's ranking then
+    reads pages, not a ranking computed while they wait. Rounds the judges open first are kept
+    by that view anyway (judging/routes.py ``ranking_page``), by an export and by the lock.
+    """
+    finished_before = clock.now() - clock.grace()
+    candidates = db.session.scalars(
+        select(Round.id).outerjoin(RoundResult, RoundResult.round_id == Round.id)
+        .where(Round.closes_at < finished_before, RoundResult.round_id.is_(None)).order_by(Round.closes_at)).all()
+    done = []
+    for round_id in candidates:
+        round_ = db.session.get(Round, round_id)
+        if kept(round_) is None and keep(round_) is not None:
+            done.append(round_id)
+        db.session.commit()
+    return done
 
 
 def ranking_source(round_: Round):
@@ -126,8 +148,9 @@ def _delete_builds(round_ids: list[int], session: Session | None = None) -> None
     options = {"materialised_probe": True, "synchronize_session": False}
     session.execute(delete(RankedAttempt).where(RankedAttempt.round_id.in_(round_ids)).execution_options(**options))
     session.execute(delete(RankingBuild).where(RankingBuild.round_id.in_(round_ids)).execution_options(**options))
-    for build in [obj for obj in session.identity_map.values() if isinstance(obj, RankingBuild)]:
-        if build.round_id in round_ids:
+    # By identity key: reading an expired build's round_id would load the row just deleted.
+    for (cls, key, *_token), build in list(session.identity_map.items()):
+        if cls is RankingBuild and key[0] in round_ids:
             session.expunge(build)
 
 

@@ -251,6 +251,9 @@ def _exported(round_id: int, action: str, after: dict | None = None) -> Round:
     """The round a download is about, its expired attempts closed first, the download audit-logged."""
     round_ = _round_or_abort(round_id)
     finalise_expired(round_id=round_id)
+    if locked_result(round_id) is None:
+        # A finished round's ranking is kept first: the download reads it by place.
+        materialised.keep(round_)
     audit.record(action, "round", round_id, after=after)
     db.session.commit()
     return round_

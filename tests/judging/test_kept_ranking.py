@@ -8,15 +8,17 @@ import itertools
 from datetime import date, timedelta
 from itertools import islice
 
-from sqlalchemy import select, update
+from openpyxl import load_workbook
+from sqlalchemy import delete, select, update
 
 from quizapp.attempts.services import finalise_expired
 from quizapp.auth.models import User
 from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
 from quizapp.judging import services
-from quizapp.judging.materialised import keep, kept
-from quizapp.judging.models import RankedAttempt
+from quizapp.judging.locking import lock_round
+from quizapp.judging.materialised import keep, keep_finished_rounds, kept
+from quizapp.judging.models import RankedAttempt, RankingBuild
 from quizapp.judging.rows import page_of_ranking, ranking_rows, search_kept
 from tests.attempt_support import CLOSES, install_clock
 from tests.ranking_oracle import Row, oracle_rank
@@ -114,3 +116,40 @@ def test_a_page_of_the_kept_ranking_is_the_live_rankings_page_awards_included(ap
         matching = [row for row in live if "096600001" in row[2]]
         assert total == len(matching) and found == matching[5:10]
         assert list(islice(ranking_rows(round_), 400)) == live
+
+
+def test_finished_rounds_are_kept_by_the_periodic_task_the_lock_and_the_cli(app, tmp_path):
+    round_id = finished_round(app, tmp_path, people=120)
+    with app.app_context():
+        # Before the close and its grace nothing is kept: attempts may still come in.
+        install_clock(app, CLOSES)
+        assert keep_finished_rounds() == []
+        install_clock(app, CLOSES + timedelta(hours=1))
+        assert keep_finished_rounds() == [round_id]
+        build = kept(db.session.get(Round, round_id))
+        assert build is not None and build.rows == len(kept_places(round_id))
+        assert keep_finished_rounds() == []  # already kept by its rules
+        # A decision forgets it; the lock keeps it again as it takes its snapshot.
+        judge = db.session.scalar(select(User).limit(1))
+        services.decide(kept_places(round_id)[0][1], "disqualify", "Gian lận", judge)
+        db.session.commit()
+        assert kept(db.session.get(Round, round_id)) is None
+        lock_round(db.session.get(Round, round_id), judge, reason="Đủ rồi")
+        db.session.commit()
+        assert kept(db.session.get(Round, round_id)) is not None
+        # Locked rounds show their snapshot: the periodic task passes them over.
+        db.session.execute(delete(RankingBuild))
+        db.session.commit()
+        assert keep_finished_rounds() == []
+    result = app.test_cli_runner().invoke(args=["rankings", "keep"])
+    assert result.exit_code == 0 and "0 vòng" in result.output
+
+
+def test_the_cli_export_keeps_the_ranking_it_reads(app, tmp_path):
+    round_id = finished_round(app, tmp_path, people=60)
+    output = tmp_path / "xep-hang.xlsx"
+    result = app.test_cli_runner().invoke(args=["rankings", "export", str(round_id), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert kept(db.session.get(Round, round_id)) is not None
+        assert len(list(load_workbook(output, read_only=True).active.iter_rows())) == len(kept_places(round_id)) + 1
