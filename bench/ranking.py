@@ -120,12 +120,14 @@ def load_average() -> str:
 
 
 def timed_export(env: dict[str, str], round_id: int, path: Path) -> tuple[float, float, float]:
-    """(seconds, peak MB, CPU seconds) of the real CLI export in a child process."""
+    """(seconds, peak MB, CPU seconds) of the real CLI export in a child process (Linux)."""
     command = [str(ROOT / ".venv" / "bin" / "python"), "-c",
-               "import resource, sys, runpy; sys.argv = ['flask'] + sys.argv[1:]; "
+               "import sys; sys.argv = ['flask'] + sys.argv[1:]; "
                "from flask.cli import main; "
-               "import atexit; atexit.register(lambda: print('peak-kb', resource.getrusage(resource.RUSAGE_SELF)"
-               ".ru_maxrss, file=sys.stderr)); main()",
+               # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so the child would report this
+               # process's peak (the ranking above holds every row).
+               "import atexit; atexit.register(lambda: print('peak-kb', next(line.split()[1] for line in "
+               "open('/proc/self/status') if line.startswith('VmHWM')), file=sys.stderr)); main()",
                "--app", "wsgi", "rankings", "export", str(round_id), "-o", str(path)]
     began, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # noqa: S603
