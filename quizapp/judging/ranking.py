@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, distinct, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, null, select
 
 from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
@@ -100,7 +100,9 @@ def ranking_query(round_id: int, rules: Rules, truth: int | None):
         prediction = (select(earlier.c.prediction).where(
             earlier.c.round_id == round_id, earlier.c.user_id == Attempt.user_id, earlier.c.prediction.is_not(None))
             .order_by(earlier.c.number).limit(1).scalar_subquery())
-    error = (func.abs(prediction - literal(truth)) if truth is not None else literal(None)).label("error")
+    # Typed NULL: PostgreSQL takes a bare NULL parameter as text, which a kept ranking's integer
+    # column refuses (judging/materialised.py).
+    error = (func.abs(prediction - literal(truth)) if truth is not None else cast(null(), Integer)).label("error")
     keyed = (
         select(Attempt.id.label("attempt_id"), Attempt.user_id, Attempt.number, Attempt.correct_count,
                prediction.label("prediction"), error, Attempt.duration_ms, Attempt.submitted_at,

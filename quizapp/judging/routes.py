@@ -337,9 +337,11 @@ def standings_page(slug: str):
     """Every person's counting attempts of the contest's rounds added up, a page at a time."""
     contest = _standings_contest(slug)
     page = page_number()
-    shown = list(overall.standings(contest, limit=RANKING_PAGE, offset=(page - 1) * RANKING_PAGE))
+    # One pass over the rounds' results gives the page and the count (finished rounds from their
+    # kept rankings, the open one ranked now).
+    shown, total = overall.page(contest, RANKING_PAGE, (page - 1) * RANKING_PAGE)
     return render_template("judging/standings.html", contest=contest, rounds=overall.counted_rounds(contest),
-                           rows=shown, total=overall.count(contest), page=page, page_size=RANKING_PAGE)
+                           rows=shown, total=total, page=page, page_size=RANKING_PAGE)
 
 
 @bp.get("/contests/<slug>/standings.csv")

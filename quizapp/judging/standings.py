@@ -72,22 +72,39 @@ def standings(contest: Contest, *, limit: int | None = None, offset: int = 0) ->
     rounds = counted_rounds(contest)
     if not rounds:
         return iter(())
+    return (standing for standing, _total in _read(rounds, limit, offset, with_total=False))
+
+
+def page(contest: Contest, limit: int, offset: int = 0) -> tuple[list[Standing], int]:
+    """One page of the standings and how many people they list, from one pass over the rounds'
+    results (the total is a window count over the totals, before the page is cut)."""
+    rounds = counted_rounds(contest)
+    if not rounds:
+        return [], 0
+    read = list(_read(rounds, limit, offset, with_total=True))
+    if not read:  # past the last page: no row carries the total
+        return [], count(contest)
+    return [standing for standing, _total in read], read[0][1]
+
+
+def _read(rounds: list[Round], limit: int | None, offset: int, *, with_total: bool) -> Iterator[tuple[Standing, int]]:
     totals = _totals(rounds)
     # The order is total (the person's id last), so a row's place is its position: a page is a
     # bounded sort of the totals, and only its rows are joined to the people.
-    chosen = select(totals).order_by(*_order(totals))
+    total = func.count().over() if with_total else literal(0)
+    chosen = select(totals, total.label("listed")).order_by(*_order(totals))
     if limit is not None:
         chosen = chosen.limit(limit).offset(offset)
     chosen = chosen.subquery()
     statement = (
         select(chosen.c.user_id, User.full_name, User.phone, Unit.name, chosen.c.correct, chosen.c.duration,
-               chosen.c.taken, *(chosen.c[f"round_{index}"] for index in range(len(rounds))))
+               chosen.c.taken, chosen.c.listed, *(chosen.c[f"round_{index}"] for index in range(len(rounds))))
         .join(User, User.id == chosen.c.user_id)
         .outerjoin(Unit, Unit.id == User.unit_id)
         .order_by(*_order(chosen))
     )
-    return (Standing(place, user_id, name, phone, unit, int(correct), int(duration), taken, tuple(per_round))
-            for place, (user_id, name, phone, unit, correct, duration, taken, *per_round)
+    return ((Standing(place, user_id, name, phone, unit, int(correct), int(duration), taken, tuple(per_round)), listed)
+            for place, (user_id, name, phone, unit, correct, duration, taken, listed, *per_round)
             in enumerate(db.session.execute(statement), start=offset + 1))
 
 
