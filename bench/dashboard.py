@@ -17,6 +17,12 @@ It times the dashboard service (``contests.dashboard.dashboard``) for all rounds
 last round, and the full page ``GET /contests/manage/<slug>/dashboard`` through the Flask test
 client signed in as an organiser of the contest, --repeat times each after one warm-up, and
 prints the median and the maximum, the slowest SQL statements of one load, and the machine.
+
+Then the contest's overall standings (judging/standings.py, target under 1 s): first with
+every round ranked live (page and count, every row), then with the three finished rounds'
+rankings kept (timed: closing expired attempts and keeping them), the open round ranked live:
+the page with its count at the top and the middle, every row, and the judges' standings page
+GET as a judge of the contest, first and middle page.
 The database is dropped at the end.
 """
 
@@ -41,19 +47,23 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import event, select, text  # noqa: E402
 
 from quizapp import create_app  # noqa: E402
+from quizapp.attempts.services import finalise_expired  # noqa: E402
 from quizapp.auth.services import register_user  # noqa: E402
 from quizapp.banks.services import import_bank_file  # noqa: E402
 from quizapp.contests.dashboard import dashboard  # noqa: E402
 from quizapp.contests.models import Contest, ContestStaff  # noqa: E402
 from quizapp.contests.services import save_contest, validate_contest  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
+from quizapp.judging.materialised import kept  # noqa: E402
 from quizapp.judging.standings import count as standings_count  # noqa: E402
-from quizapp.judging.standings import standings  # noqa: E402
+from quizapp.judging.standings import counted_rounds, keep_rounds, standings  # noqa: E402
+from quizapp.judging.standings import page as standings_page  # noqa: E402
 from quizapp.units.services import load_units_csv  # noqa: E402
 
 SECRET = secrets.token_urlsafe(32)
 SLUG = "bench-bang-tin"
 ORGANISER_PHONE = "0899999999"
+JUDGE_PHONE = "0899999997"
 # A random password for the organiser this run signs in as.
 PASSWORD = secrets.token_urlsafe(12)
 
@@ -172,6 +182,66 @@ def statement_times(app, action) -> list[tuple[float, str]]:
     return sorted(((seconds, sql) for sql, seconds in spent.items()), reverse=True)
 
 
+def load_average() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def kept_standings(app, repeat: int) -> None:
+    """The standings once the finished rounds' rankings are kept (judging/materialised.py), the
+    open round ranked live: the service's page with its count, a deep page, every row, and the
+    judges' standings page GET (which closes expired attempts and checks every round is kept)."""
+    with app.app_context():
+        shown = db.session.scalar(select(Contest).where(Contest.slug == SLUG))
+        judge = register_user(phone=JUDGE_PHONE, password=PASSWORD, full_name="Giám khảo", role="judge")
+        db.session.flush()
+        db.session.add(ContestStaff(contest_id=shown.id, user_id=judge.id, role="judge"))
+        db.session.commit()
+        began = time.perf_counter()
+        for round_ in counted_rounds(shown):
+            finalise_expired(round_id=round_.id)
+        keep_rounds(shown)
+        db.session.commit()
+        finished = sum(1 for round_ in counted_rounds(shown) if kept(round_) is not None)
+        print(f"keeping the rankings of the {finished} finished rounds (expired attempts closed first): "
+              f"{time.perf_counter() - began:.2f} s, {load_average()}")
+        db.session.remove()
+
+    def service_page(offset: int = 0) -> int:
+        with app.app_context():
+            shown = db.session.scalar(select(Contest).where(Contest.slug == SLUG))
+            rows, total = standings_page(shown, 50, offset)
+            db.session.remove()
+            return total
+
+    people = service_page()
+    for label, offset in (("first page", 0), ("the middle page", people // 2 // 50 * 50)):
+        median, worst = timed(lambda offset=offset: service_page(offset), repeat)
+        print(f"standings, kept, {label} with its count: median {median:.3f} s, max {worst:.3f} s, "
+              f"{load_average()} (target < 1 s)")
+
+    def every_row() -> int:
+        with app.app_context():
+            shown = db.session.scalar(select(Contest).where(Contest.slug == SLUG))
+            rows = sum(1 for _ in standings(shown))
+            db.session.remove()
+            return rows
+
+    median, worst = timed(every_row, repeat)
+    print(f"standings, kept, every row (the CSV): median {median:.3f} s, max {worst:.3f} s, {load_average()}")
+
+    client = app.test_client()  # signed in as the judge, not the organiser
+    csrf = client.get("/api/v1/session").get_json()["csrf_token"]
+    login = client.post("/auth/login", data={"phone": JUDGE_PHONE, "password": PASSWORD, "csrf_token": csrf})
+    assert login.status_code == 302, login.get_data(as_text=True)[:500]
+    for label, number in (("first page", 1), ("the middle page", people // 2 // 50)):
+        def get(number=number):
+            response = client.get(f"/judging/contests/{SLUG}/standings?page={number}")
+            assert response.status_code == 200, response.status_code
+        median, worst = timed(get, repeat)
+        print(f"standings page GET as a judge, {label}: median {median:.3f} s, max {worst:.3f} s, {load_average()} "
+              "(target < 1 s)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
@@ -239,9 +309,12 @@ def main() -> int:
                 return total
 
         median, worst = timed(overall, args.repeat)
-        print(f"standings, first page and count: median {median:.3f} s, max {worst:.3f} s ({overall():,} people)")
+        print(f"standings, nothing kept, first page and count: median {median:.3f} s, max {worst:.3f} s "
+              f"({overall():,} people), {load_average()}")
         median, worst = timed(lambda: overall(False), args.repeat)
-        print(f"standings, every row (the CSV): median {median:.3f} s, max {worst:.3f} s")
+        print(f"standings, nothing kept, every row (the CSV): median {median:.3f} s, max {worst:.3f} s, "
+              f"{load_average()}")
+        kept_standings(app, args.repeat)
 
         print("slowest statements of one load (all rounds):")
         for seconds, sql in statement_times(app, service)[:6]:

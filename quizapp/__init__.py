@@ -183,7 +183,7 @@ def register_features(app: Flask) -> None:
     """What one feature lends another that may not import it (docs/architecture.md, Packages)."""
     from quizapp.contests import access as contest_access
     from quizapp.judging import jobs as judging_jobs
-    from quizapp.judging import locking
+    from quizapp.judging import locking, materialised
 
     # Banks sit below contests, yet the organisers of a contest see the banks it draws from.
     contest_access.init_app(app)
@@ -191,6 +191,8 @@ def register_features(app: Flask) -> None:
     locking.init_app(app)
     # The background jobs (a base room) run judging's exports: judging registers them.
     judging_jobs.init_app(app)
+    # A finished round's kept ranking is forgotten whenever one of its attempts changes.
+    materialised.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

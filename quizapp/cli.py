@@ -30,7 +30,8 @@ from quizapp.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo, load_demo_cont
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
 from quizapp.jobs import worker
-from quizapp.judging import exports
+from quizapp.judging import exports, materialised
+from quizapp.judging.models import locked_result
 from quizapp.phone import normalise_phone
 from quizapp.units.services import UnitsFileError, load_units_csv
 
@@ -296,6 +297,8 @@ def export_ranking(round_id: int, output: str) -> None:
     if kind not in ("csv", "xlsx"):
         raise click.ClickException("tệp xuất phải có đuôi .csv hoặc .xlsx")
     finalise_expired(round_id=round_id)
+    if locked_result(round_id) is None:
+        materialised.keep(round_)  # a finished round's ranking is kept, then read by place
     db.session.commit()
     with open(output, "wb") as handle:
         count = exports.export_ranking(round_, handle, kind)
@@ -310,6 +313,14 @@ def jobs_worker(burst: bool) -> None:
         worker.run(current_app._get_current_object(), burst=burst)
     except RuntimeError as error:
         raise click.ClickException(str(error)) from None
+
+
+@rankings_cli.command("keep")
+def keep_rankings() -> None:
+    """Keep the ranking of every finished round that has none (for cron or a periodic job)."""
+    kept = materialised.keep_finished_rounds()
+    click.echo(f"Đã lưu bảng xếp hạng của {len(kept)} vòng thi đã kết thúc" + (f": {', '.join(map(str, kept))}."
+                                                                             if kept else "."))
 
 
 def init_app(app: Flask) -> None:

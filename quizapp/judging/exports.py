@@ -2,7 +2,7 @@
 xlsx, with one header row (DESIGN §5), times in the contest's time zone.
 
 Rows (judging/rows.py) are streamed from the database in chunks and written as they come
-(openpyxl's write-only mode for xlsx), so memory stays flat however large the round. Once the round
+(sheet XML written directly for xlsx, judging/xlsx.py), so memory stays flat however large the round. Once the round
 is locked, its snapshot is exported instead (judging/locking.py), with its checksum. The attempts
 log, for audits, is here too.
 """
@@ -10,33 +10,27 @@ log, for audits, is here too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import chain
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from quizapp.auth.models import User
 from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
+from quizapp.judging import xlsx as sheet
 from quizapp.judging.locking import export_locked
 from quizapp.judging.models import locked_result
 from quizapp.judging.rows import CHUNK, HEADER, local_text, ranking_rows, write_csv
-from quizapp.spreadsheets import safe_cell, safe_row
+from quizapp.spreadsheets import safe_row
 from quizapp.units.models import Unit
 
 
 def write_xlsx(rows: Iterator[list[object]], stream: BinaryIO, title: str = "Xếp hạng") -> int:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append(safe_row(HEADER))
-    count = 0
-    for row in rows:
-        # openpyxl stores any str starting with "=" as a formula: every text cell is made safe.
-        sheet.append([None if value == "" else safe_cell(value) for value in row])
-        count += 1
-    workbook.save(stream)
-    return count
+    """Write the ranking's header and rows as xlsx (judging/xlsx.py); return the number of rows."""
+    # The writer makes every text cell safe, whoever made the rows: no cell starts a formula.
+    return sheet.write_xlsx(chain([HEADER], rows), stream, title) - 1
 
 
 def export_ranking(round_: Round, stream: BinaryIO, kind: str,

@@ -18,9 +18,9 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import BinaryIO
 
-from openpyxl import Workbook
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -31,8 +31,10 @@ from quizapp.contests.models import Attempt, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.flags.models import INFORMATIONAL, Flag
+from quizapp.judging.materialised import keep
 from quizapp.judging.models import AwardOverride, RoundLocked, RoundResult, locked_result
 from quizapp.judging.rows import HEADER, ranking_rows, write_csv
+from quizapp.judging.xlsx import write_xlsx
 from quizapp.spreadsheets import safe_cell, safe_row
 from quizapp.text import clean_text
 
@@ -89,6 +91,8 @@ def lock_round(round_: Round, judge: User | None, *, reason: str | None = None) 
         raise LockRefused(f"Còn {check.undecided_flags} dấu hiệu chưa quyết định ở {len(check.undecided)} lượt thi: "
                           "hãy quyết định trước, hoặc cần ghi lý do khóa kết quả khi chưa quyết định.",
                           code="lock_reason_required")
+    # The lock keeps the ranking too (judging/materialised.py), if no judge's view has yet.
+    keep(round_)
     canonical = io.BytesIO()
     rows = write_csv(ranking_rows(round_), canonical, bom=False)
     data = canonical.getvalue()
@@ -130,16 +134,13 @@ def export_locked(result: RoundResult, stream: BinaryIO, kind: str,
         stream.write(line.getvalue().encode("utf-8"))
         return result.rows
     if kind == "xlsx":
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("Xếp hạng")
-        sheet.append(safe_row(HEADER))
-        rows = result.snapshot_rows()
-        for row in rows if counted is None else counted(rows):
-            # A snapshot locked before rows were made safe holds what it holds: its CSV keeps
-            # those bytes (the checksum is theirs), its xlsx still turns no text into a formula.
-            sheet.append([safe_cell(_cell(value)) for value in row])
-        sheet.append([CHECKSUM_LABEL, result.checksum])
-        workbook.save(stream)
+        # A snapshot locked before rows were made safe holds what it holds: its CSV keeps
+        # those bytes (the checksum is theirs), its xlsx still turns no text into a formula.
+        snapshot = result.snapshot_rows()
+        rows = ([safe_cell(_cell(value)) for value in row]
+                for row in (snapshot if counted is None else counted(snapshot)))
+        table = chain([safe_row(HEADER)], rows, [[CHECKSUM_LABEL, result.checksum]])
+        write_xlsx(table, stream, "Xếp hạng")
         return result.rows
     raise ValueError(f"unknown export kind {kind!r}")
 

@@ -59,6 +59,38 @@ class AwardOverride(db.Model):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class RankingBuild(db.Model):
+    """A finished round's ranking, computed once and kept (judging/materialised.py): the rules it
+    was ranked by and how many rows it has. Deleted whenever an attempt of the round changes."""
+
+    __tablename__ = "ranking_builds"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    rules: Mapped[str] = mapped_column(String(200))
+    rows: Mapped[int]
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RankedAttempt(db.Model):
+    """One row of a kept ranking: the counting attempt at ``place`` with its keys, so a page of
+    judges' ranking is read by the primary key, whatever its depth."""
+
+    __tablename__ = "ranked_attempts"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("ranking_builds.round_id", ondelete="CASCADE"),
+                                          primary_key=True)
+    place: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    attempt_id: Mapped[int]
+    user_id: Mapped[int]
+    number: Mapped[int]
+    correct_count: Mapped[int | None]
+    prediction: Mapped[int | None]
+    error: Mapped[int | None]
+    duration_ms: Mapped[int | None]
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts_used: Mapped[int]
+
+
 class RoundLocked(DomainError):
     status, code = 409, "round_locked"
     message = "Kết quả vòng thi đã khóa; không thể thay đổi các lượt thi của vòng này."

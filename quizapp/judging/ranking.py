@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, distinct, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, null, select
 
 from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
@@ -56,6 +56,7 @@ class Ranked:
     duration_ms: int
     submitted_at: object
     attempts_used: int
+    number: int = 0
 
 
 def _eligible(round_id: int):
@@ -89,7 +90,7 @@ def prediction_truth(round_id: int, rules: Rules) -> int | None:
 
 
 def ranking_query(round_id: int, rules: Rules, truth: int | None):
-    """The SELECT of the ranked rows (place, attempt id, user id, and the keys)."""
+    """The SELECT of the ranked rows (place, attempt id, user id, the keys, and the attempt's number)."""
     used = (select(Attempt.user_id, func.count().label("used")).where(Attempt.round_id == round_id)
             .group_by(Attempt.user_id).subquery())
     prediction = Attempt.prediction
@@ -99,7 +100,9 @@ def ranking_query(round_id: int, rules: Rules, truth: int | None):
         prediction = (select(earlier.c.prediction).where(
             earlier.c.round_id == round_id, earlier.c.user_id == Attempt.user_id, earlier.c.prediction.is_not(None))
             .order_by(earlier.c.number).limit(1).scalar_subquery())
-    error = (func.abs(prediction - literal(truth)) if truth is not None else literal(None)).label("error")
+    # Typed NULL: PostgreSQL takes a bare NULL parameter as text, which a kept ranking's integer
+    # column refuses (judging/materialised.py).
+    error = (func.abs(prediction - literal(truth)) if truth is not None else cast(null(), Integer)).label("error")
     keyed = (
         select(Attempt.id.label("attempt_id"), Attempt.user_id, Attempt.number, Attempt.correct_count,
                prediction.label("prediction"), error, Attempt.duration_ms, Attempt.submitted_at,
@@ -121,7 +124,7 @@ def ranking_query(round_id: int, rules: Rules, truth: int | None):
     return (
         select(func.row_number().over(order_by=final).label("place"), picked.c.attempt_id, picked.c.user_id,
                picked.c.correct_count, picked.c.prediction, picked.c.error, picked.c.duration_ms,
-               picked.c.submitted_at, picked.c.attempts_used)
+               picked.c.submitted_at, picked.c.attempts_used, picked.c.number)
         .where(picked.c.pick == 1)
         .order_by(*final)
     )

@@ -63,7 +63,7 @@ from quizapp.flags.services import flag_round, flagged_attempts
 from quizapp.inputs import page_number
 from quizapp.jobs import services as jobs
 from quizapp.jobs.models import Job
-from quizapp.judging import services
+from quizapp.judging import materialised, services
 from quizapp.judging import standings as overall
 from quizapp.judging.awards import override_award
 from quizapp.judging.collective import HEADER as COLLECTIVE_HEADER
@@ -72,7 +72,7 @@ from quizapp.judging.jobs import LABELS, contest_scope, round_scope, start_round
 from quizapp.judging.locking import current_rows, lock_check, lock_round
 from quizapp.judging.models import locked_result
 from quizapp.judging.ranking import ranked_people
-from quizapp.judging.rows import write_table_csv
+from quizapp.judging.rows import HEADER, page_of_ranking, search_kept, write_table_csv
 from quizapp.phone import normalise_phone
 from quizapp.roles import role_required
 from quizapp.text import clean_text
@@ -148,6 +148,23 @@ def ranking_page(round_id: int):
     page = page_number()
     result = locked_result(round_id)
     start = (page - 1) * RANKING_PAGE
+    # A finished round's ranking is computed once and kept (judging.materialised): a page is
+    # then read by place, however deep.
+    build = None if result is not None else materialised.keep(round_)
+    db.session.commit()
+    if build is not None:
+        if query:
+            shown, total = search_kept(round_, query, start, RANKING_PAGE)
+        else:
+            shown, total = page_of_ranking(round_, start, RANKING_PAGE), build.rows
+    else:
+        shown, total = _streamed_page(round_, result, query, start)
+    return render_template("judging/ranking.html", round=round_, rows=shown, total=total, page=page,
+                           page_size=RANKING_PAGE, query=request.args.get("q", ""), result=result)
+
+
+def _streamed_page(round_: Round, result, query: str, start: int) -> tuple[list, int]:
+    """A page of a locked snapshot, or of a round still running, read from the top."""
     # Rows stream from the snapshot or the database and only one page is kept: the first pages
     # of a national round read a few rows, not the hundred thousand below them.
     with closing(current_rows(round_)) as rows:
@@ -159,9 +176,8 @@ def ranking_page(round_id: int):
                     shown.append(row)
         else:
             shown = list(islice(rows, start, start + RANKING_PAGE))
-            total = result.rows if result is not None else ranked_people(round_id)
-    return render_template("judging/ranking.html", round=round_, rows=shown, total=total, page=page,
-                           page_size=RANKING_PAGE, query=request.args.get("q", ""), result=result)
+            total = result.rows if result is not None else ranked_people(round_.id)
+    return shown, total
 
 
 @bp.get("/rounds/<int:round_id>/export.<kind>")
@@ -263,6 +279,9 @@ def _exported(round_id: int, action: str, after: dict | None = None) -> Round:
     """The round a download is about, its expired attempts closed first, the download audit-logged."""
     round_ = _round_or_abort(round_id)
     finalise_expired(round_id=round_id)
+    if locked_result(round_id) is None:
+        # A finished round's ranking is kept first: the download reads it by place.
+        materialised.keep(round_)
     audit.record(action, "round", round_id, after=after)
     db.session.commit()
     return round_
@@ -357,6 +376,7 @@ def _standings_contest(slug: str, audited: str | None = None) -> Contest:
     contest = access.contest_or_abort(slug, "judge")
     for round_ in overall.counted_rounds(contest):
         finalise_expired(round_id=round_.id)
+    overall.keep_rounds(contest)
     if audited:
         audit.record(audited, "contest", contest.id)
     db.session.commit()
@@ -369,9 +389,11 @@ def standings_page(slug: str):
     """Every person's counting attempts of the contest's rounds added up, a page at a time."""
     contest = _standings_contest(slug)
     page = page_number()
-    shown = list(overall.standings(contest, limit=RANKING_PAGE, offset=(page - 1) * RANKING_PAGE))
+    # One pass over the rounds' results gives the page and the count (finished rounds from their
+    # kept rankings, the open one ranked now).
+    shown, total = overall.page(contest, RANKING_PAGE, (page - 1) * RANKING_PAGE)
     return render_template("judging/standings.html", contest=contest, rounds=overall.counted_rounds(contest),
-                           rows=shown, total=overall.count(contest), page=page, page_size=RANKING_PAGE)
+                           rows=shown, total=total, page=page, page_size=RANKING_PAGE)
 
 
 @bp.get("/contests/<slug>/standings.csv")

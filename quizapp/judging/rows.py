@@ -14,18 +14,20 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
+from itertools import islice
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, select, type_coerce
 
 from quizapp.auth.models import User
-from quizapp.contests.models import Attempt, Round
+from quizapp.contests.models import Round
 from quizapp.extensions import db
 from quizapp.judging.awards import AwardGiver
-from quizapp.judging.ranking import Rules, prediction_truth, ranking_query
-from quizapp.spreadsheets import safe_row
+from quizapp.judging.materialised import kept, ranking_source
+from quizapp.spreadsheets import safe_cell, safe_row
 from quizapp.units.models import Unit
 
 HEADER = ["Hạng", "Họ và tên", "Số điện thoại", "Đơn vị", "Số câu đúng", "Dự đoán", "Sai số dự đoán",
@@ -33,37 +35,97 @@ HEADER = ["Hạng", "Họ và tên", "Số điện thoại", "Đơn vị", "Số
 CHUNK = 2000
 
 
-def ranking_rows(round_: Round) -> Iterator[list[object]]:
-    """The ranking's rows as they are exported: numbers as numbers, the rest as text."""
-    rules = Rules.of(round_)
-    ranked = ranking_query(round_.id, rules, prediction_truth(round_.id, rules)).subquery()
+def ranking_rows(round_: Round, *, first_place: int = 1, last_place: int | None = None,
+                 places: list[int] | None = None, awards: AwardGiver | None = None) -> Iterator[list[object]]:
+    """The ranking's rows as they are exported: numbers as numbers, the rest as text; from
+    ``first_place`` to ``last_place`` when given (the awards above ``first_place`` must then
+    have been handed out by ``awards`` already: see ``ranking_page``)."""
+    ranked = ranking_source(round_)
+    # The time is read without UTCDateTime's conversion: local_text takes it aware or naive UTC.
+    submitted_at = type_coerce(ranked.c.submitted_at, DateTime(timezone=True))
     statement = (
         select(ranked.c.place, User.full_name, User.phone, Unit.name, ranked.c.correct_count, ranked.c.prediction,
-               ranked.c.error, ranked.c.duration_ms, ranked.c.submitted_at, Attempt.number, ranked.c.attempt_id,
+               ranked.c.error, ranked.c.duration_ms, submitted_at, ranked.c.number, ranked.c.attempt_id,
                ranked.c.user_id, User.birth_date, User.gender, User.id_number, User.unit_id, User.participant_group)
         .join(User, User.id == ranked.c.user_id)
         .outerjoin(Unit, Unit.id == User.unit_id)
-        .join(Attempt, Attempt.id == ranked.c.attempt_id)
         .order_by(ranked.c.place)
     )
+    if first_place > 1:
+        statement = statement.where(ranked.c.place >= first_place)
+    if last_place is not None:
+        statement = statement.where(ranked.c.place <= last_place)
+    if places is not None:
+        statement = statement.where(ranked.c.place.in_(places))
     zone = ZoneInfo(round_.contest.timezone)
-    awards = AwardGiver(round_)
+    awards = awards or AwardGiver(round_)
     # A reader may stop early (the winners are the top rows): closing the generator then closes
-    # the server-side cursor that yield_per opens on PostgreSQL.
-    with db.session.execute(statement, execution_options={"yield_per": CHUNK}) as result:
+    # the server-side cursor that yield_per opens on PostgreSQL. Plain rows (the connection, not
+    # the ORM session): a national round's export spends its time per row.
+    connection = db.session.connection()
+    with connection.execute(statement, execution_options={"yield_per": CHUNK}) as result:
         for (place, name, phone, unit, correct, prediction, error, duration, submitted, number, attempt_id,
              user_id, birth_date, gender, id_number, unit_id, group) in result:
+            # Once the tiers are handed out, only a judge's override gives an award: no profile to look at.
             award = awards.award(user_id, {"birth_date": birth_date, "gender": gender, "id_number": id_number,
-                                           "unit_code": unit_id, "participant_group": group})
-            yield safe_row([place, name, phone, unit or "", correct, prediction if prediction is not None else "",
-                            error if error is not None else "", round(duration / 1000, 3),
-                            local_text(submitted, zone), award, number, attempt_id])
+                                           "unit_code": unit_id, "participant_group": group}) \
+                if awards.slots or awards.overrides else ""
+            # Only text can start a formula: the name, phone, unit and award (safe_row's rule).
+            yield [place, safe_cell(name), safe_cell(phone), safe_cell(unit) if unit else "", correct,
+                   prediction if prediction is not None else "", error if error is not None else "",
+                   round(duration / 1000, 3), local_text(submitted, zone), safe_cell(award), number, attempt_id]
+
+
+def page_of_ranking(round_: Round, start: int, size: int) -> list[list[object]]:
+    """Rows ``start + 1`` to ``start + size`` of a round's ranking, awards included. From a
+    kept ranking (judging/materialised.py) that reads the page by place, and from the top only
+    as far as the award tiers reach."""
+    if kept(round_) is None:
+        with closing(ranking_rows(round_)) as rows:
+            return list(islice(rows, start, start + size))
+    awards = AwardGiver(round_)
+    if start and awards.slots:
+        # Tiers go down the ranking to the first eligible people: hand out those above the page.
+        with closing(ranking_rows(round_, last_place=start, awards=awards)) as above:
+            for _row in above:
+                if not awards.slots:
+                    break
+    return list(ranking_rows(round_, first_place=start + 1, last_place=start + size, awards=awards))
+
+
+def search_kept(round_: Round, query: str, start: int, size: int) -> tuple[list[list[object]], int]:
+    """The rows of a kept ranking whose name or phone holds ``query`` (casefolded): the page
+    from ``start`` and how many match. Only places, names and phones are scanned."""
+    ranked = ranking_source(round_)
+    scan = select(ranked.c.place, User.full_name, User.phone).join(User, User.id == ranked.c.user_id)
+    matching = [place for place, name, phone in db.session.execute(scan, execution_options={"yield_per": 20_000})
+                if query in name.casefold() or query in phone]
+    places = sorted(matching)[start:start + size]
+    if not places:
+        return [], len(matching)
+    awards, found = AwardGiver(round_), {}
+    if awards.slots:
+        wanted = set(places)
+        with closing(ranking_rows(round_, last_place=places[-1], awards=awards)) as rows:
+            for row in rows:
+                if row[0] in wanted:
+                    found[row[0]] = row
+                if not awards.slots:
+                    break
+    # With no tier left to hand out, a row's award is a judge's override or none.
+    rest = [place for place in places if place not in found]
+    if rest:
+        found.update((row[0], row) for row in ranking_rows(round_, places=rest, awards=awards))
+    return [found[place] for place in places], len(matching)
 
 
 def local_text(moment: datetime, zone: ZoneInfo) -> str:
+    """``dd/mm/yyyy hh:mm:ss.mmm`` in the contest's zone."""
     # Raw SQL rows from SQLite carry naive UTC (the column type is not applied to them).
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-    return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M:%S.%f")[:-3]
+    moment = (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).astimezone(zone)
+    # An f-string: strftime was a tenth of a national round's export.
+    return (f"{moment.day:02d}/{moment.month:02d}/{moment.year:04d} {moment.hour:02d}:{moment.minute:02d}:"
+            f"{moment.second:02d}.{moment.microsecond // 1000:03d}")
 
 
 def write_csv(rows: Iterator[list[object]], stream: BinaryIO, *, bom: bool = True) -> int:

@@ -9,13 +9,16 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
+from quizapp.attempts.services import finalise_expired
 from quizapp.auth.models import User
-from quizapp.contests.models import Attempt, Contest
+from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.extensions import db
+from quizapp.judging.materialised import keep, kept
 from quizapp.judging.ranking import rank
-from quizapp.judging.standings import standings
+from quizapp.judging.standings import page, standings
 from tests import job_support
 from tests.attempt_support import (
+    CLOSES,
     DURING,
     import_bank,
     install_clock,
@@ -126,3 +129,23 @@ def test_judges_see_the_standings_and_download_them(app, tmp_path):
         expected = [[str(s.place), s.full_name, s.phone] for s in standings(contest)]
     assert [row[:3] for row in table[1:]] == expected
     assert (refused.status_code, refused_csv.status_code) == (403, 403)
+
+
+def test_a_page_and_its_total_come_from_one_pass_with_kept_and_live_rounds(app, tmp_path):
+    first, second, practice = three_rounds(app, tmp_path)
+    generate(app, [first, second, practice])
+    install_clock(app, CLOSES + timedelta(hours=1))
+    with app.app_context():
+        for round_id in (first, second):
+            finalise_expired(round_id=round_id)  # as keep() does: open attempts past the close are closed
+        db.session.commit()
+        contest = db.session.scalar(select(Contest).where(Contest.slug == "tong-hop"))
+        everyone = list(standings(contest))
+        # One round's ranking kept, the other ranked now: the same standings.
+        assert keep(db.session.get(Round, first)) is not None
+        db.session.commit()
+        assert kept(db.session.get(Round, second)) is None
+        assert list(standings(contest)) == everyone
+        for offset in (0, 50, len(everyone) - 10):
+            assert page(contest, 50, offset) == (everyone[offset:offset + 50], len(everyone)), offset
+        assert page(contest, 50, len(everyone) + 50) == ([], len(everyone))

@@ -1,0 +1,187 @@
+"""Rankings of finished rounds, computed once and kept, so a judge's page reads one page of them.
+
+Ranking a national round in SQL (judging/ranking.py: 450,000 attempts keyed, sorted within
+each person and then overall) takes seconds, and every page of the judges' ranking, every
+download and the contest's standings used to do it again. Once a round is finished (past its
+close and grace, ``round_finished``) its attempts change only when a judge decides a flag or an
+expired attempt is closed, so its ranking is kept (``keep``): one row per place in
+``ranked_attempts``, read by primary key, whatever the page's depth.
+
+A kept ranking is never stale:
+
+- any change to an attempt of the round deletes it in the same transaction (``forget``, hooked
+  on every ORM flush and every ORM UPDATE or DELETE of attempts: a judge's decision, closing an
+  expired attempt, a re-score);
+- it holds the rules it was ranked by, and a round whose rules have changed since is ranked
+  again;
+- on PostgreSQL, building and forgetting hold the same transaction lock on the round, so a
+  decision committed while a ranking is being built deletes that build rather than missing it
+  (on SQLite, writers take turns anyway).
+
+Awards are not kept: profiles and judges' overrides change them, and they are handed out from
+the top of the kept ranking as pages are read (judging/rows.py). Locked rounds show their
+snapshot (judging/locking.py), as before.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import delete, event, func, insert, literal, select, text
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from quizapp import clock
+from quizapp.attempts.services import finalise_expired, round_finished
+from quizapp.contests.models import Attempt, Round
+from quizapp.extensions import db
+from quizapp.judging.models import RankedAttempt, RankingBuild, RoundResult
+from quizapp.judging.ranking import Rules, prediction_truth, ranking_query
+
+# The first key of PostgreSQL's two-key advisory locks that guard building and forgetting.
+LOCK_SPACE = 1313
+
+COLUMNS = ("place", "attempt_id", "user_id", "correct_count", "prediction", "error", "duration_ms", "submitted_at",
+           "attempts_used", "number")
+
+
+def rules_text(rules: Rules) -> str:
+    return json.dumps([list(rules.tie_breakers), rules.counting, rules.truth, rules.locked])
+
+
+def kept(round_: Round) -> RankingBuild | None:
+    """The round's kept ranking, if it has one by its current rules."""
+    build = db.session.scalar(select(RankingBuild).where(RankingBuild.round_id == round_.id)
+                              .execution_options(populate_existing=True))
+    return build if build is not None and build.rules == rules_text(Rules.of(round_)) else None
+
+
+def keep(round_: Round) -> RankingBuild | None:
+    """The round's kept ranking, built now if the round is finished and has none; None while
+    attempts can still come in. Never commits: the caller's request does."""
+    build = kept(round_)
+    if build is not None or not round_finished(round_, clock.now()):
+        return build
+    _lock(round_.id)
+    build = kept(round_)  # another request may have built it while this one waited
+    if build is not None:
+        return build
+    finalise_expired(round_id=round_.id)
+    _delete_builds([round_.id])
+    rules = Rules.of(round_)
+    ranked = ranking_query(round_.id, rules, prediction_truth(round_.id, rules)).order_by(None).subquery()
+    build = RankingBuild(round_id=round_.id, rules=rules_text(rules), rows=0)
+    db.session.add(build)
+    db.session.flush()
+    db.session.execute(insert(RankedAttempt).from_select(
+        ["round_id", *COLUMNS], select(literal(round_.id), *(ranked.c[name] for name in COLUMNS))))
+    build.rows = db.session.scalar(select(func.count()).where(RankedAttempt.round_id == round_.id))
+    db.session.flush()
+    return build
+
+
+def keep_finished_rounds() -> list[int]:
+    """Keep the ranking of every round that has finished (past its close and grace), is not
+    locked and has no kept ranking by its current rules; commit after each. Return their ids.
+
+    For a periodic task (the background jobs of quizapp/jobs/ may run it every few minutes, or
+    cron ``flask rankings keep``): the first judge to open a national round's ranking then
+    reads pages, not a ranking computed while they wait. Rounds the judges open first are kept
+    by that view anyway (judging/routes.py ``ranking_page``), by an export and by the lock.
+    """
+    finished_before = clock.now() - clock.grace()
+    candidates = db.session.scalars(
+        select(Round.id).outerjoin(RoundResult, RoundResult.round_id == Round.id)
+        .where(Round.closes_at < finished_before, RoundResult.round_id.is_(None)).order_by(Round.closes_at)).all()
+    done = []
+    for round_id in candidates:
+        round_ = db.session.get(Round, round_id)
+        if kept(round_) is None and keep(round_) is not None:
+            done.append(round_id)
+        db.session.commit()
+    return done
+
+
+def ranking_source(round_: Round):
+    """The round's ranked rows as a subquery with ``COLUMNS``: the kept ranking when there is
+    one, else the ranking computed from the attempts now."""
+    if kept(round_) is not None:
+        table = RankedAttempt.__table__
+        return select(*(table.c[name] for name in COLUMNS)).where(table.c.round_id == round_.id).subquery()
+    rules = Rules.of(round_)
+    return ranking_query(round_.id, rules, prediction_truth(round_.id, rules)).order_by(None).subquery()
+
+
+def forget(session: Session, round_ids: set[int] | None) -> None:
+    """Delete the kept rankings of these rounds (``None``: every round), when they have one or
+    are finished (one may be being built)."""
+    with session.no_autoflush:
+        statement = select(Round.id, Round.closes_at, RankingBuild.round_id).outerjoin(
+            RankingBuild, RankingBuild.round_id == Round.id)
+        if round_ids is not None:
+            if not round_ids:
+                return
+            statement = statement.where(Round.id.in_(round_ids))
+        now = clock.now()
+        targets = sorted(round_id for round_id, closes_at, built, in session.execute(
+            statement.execution_options(materialised_probe=True))
+            if built is not None or _finished(closes_at, now))
+        for round_id in targets:
+            _lock(round_id, session)
+        _delete_builds(targets, session)
+
+
+def _finished(closes_at, now) -> bool:
+    # round_finished's rule, for a row rather than a Round.
+    return now > closes_at + clock.grace()
+
+
+def _lock(round_id: int, session: Session | None = None) -> None:
+    session = session or db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :round)"), {"space": LOCK_SPACE, "round": round_id})
+
+
+def _delete_builds(round_ids: list[int], session: Session | None = None) -> None:
+    if not round_ids:
+        return
+    session = session or db.session
+    options = {"materialised_probe": True, "synchronize_session": False}
+    session.execute(delete(RankedAttempt).where(RankedAttempt.round_id.in_(round_ids)).execution_options(**options))
+    session.execute(delete(RankingBuild).where(RankingBuild.round_id.in_(round_ids)).execution_options(**options))
+    # By identity key: reading an expired build's round_id would load the row just deleted.
+    for (cls, key, *_token), build in list(session.identity_map.items()):
+        if cls is RankingBuild and key[0] in round_ids:
+            session.expunge(build)
+
+
+def _changed_attempts(session: Session, _context, _instances) -> None:
+    """Before a flush: the rounds whose attempts are added, changed or deleted forget their ranking."""
+    rounds = {obj.round_id for obj in session.new if isinstance(obj, Attempt)}
+    rounds |= {obj.round_id for obj in session.dirty if isinstance(obj, Attempt) and session.is_modified(obj)}
+    rounds |= {obj.round_id for obj in session.deleted if isinstance(obj, Attempt)}
+    rounds.discard(None)
+    if rounds:
+        forget(session, rounds)
+
+
+def _bulk_change(state: ORMExecuteState) -> None:
+    """Before an ORM UPDATE or DELETE of attempts (closing expired attempts, submitting,
+    scoring): the rounds of the rows it matches forget their ranking."""
+    if not (state.is_update or state.is_delete) or state.execution_options.get("materialised_probe"):
+        return
+    if state.bind_mapper is None or state.bind_mapper.class_ is not Attempt:
+        return
+    where = state.statement.whereclause
+    matched = select(Attempt.round_id).distinct()
+    if where is not None:
+        matched = matched.where(where)
+    with state.session.no_autoflush:
+        rounds = set(state.session.scalars(matched.execution_options(materialised_probe=True)))
+    forget(state.session, rounds)
+
+
+def init_app(_app) -> None:
+    if not event.contains(Session, "before_flush", _changed_attempts):
+        event.listen(Session, "before_flush", _changed_attempts)
+    if not event.contains(Session, "do_orm_execute", _bulk_change):
+        event.listen(Session, "do_orm_execute", _bulk_change)
