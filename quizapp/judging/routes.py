@@ -72,7 +72,7 @@ from quizapp.judging.jobs import LABELS, contest_scope, round_scope, start_round
 from quizapp.judging.locking import current_rows, lock_check, lock_round
 from quizapp.judging.models import locked_result
 from quizapp.judging.ranking import ranked_people
-from quizapp.judging.rows import HEADER, page_of_ranking, search_kept, write_table_csv
+from quizapp.judging.rows import page_of_ranking, search_kept, write_table_csv
 from quizapp.phone import normalise_phone
 from quizapp.roles import role_required
 from quizapp.text import clean_text
