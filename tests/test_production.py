@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import json
 import os
 import re
 import select
@@ -294,3 +295,47 @@ def test_the_production_site_passes_nginx_check(tmp_path):
     check = subprocess.run(["/usr/sbin/nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),  # noqa: S603
                             "-e", "stderr"], capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stderr
+
+
+def test_nginx_answers_503_with_retry_after_when_gunicorn_cannot(tmp_path):
+    """gunicorn gone (restarting, or its queue full): nginx says 503 with Retry-After, JSON under
+    /api/, never a bare 502 (DESIGN §3 rule 10)."""
+    port, dead = free_port(), free_port()  # nothing listens on ``dead``
+    (tmp_path / "nginx.conf").write_text(
+        f'daemon off;\npid "{tmp_path}/nginx.pid";\nerror_log stderr crit;\nevents {{}}\n'
+        f'http {{\ninclude /etc/nginx/mime.types;\naccess_log off;\n'
+        f'client_body_temp_path "{tmp_path}/body";\nproxy_temp_path "{tmp_path}/proxy";\n'
+        f'include "{ROOT}/deploy/nginx/quizapp-http.conf";\n'
+        f'upstream quizapp_app {{ server 127.0.0.1:{dead}; }}\n'
+        f'server {{ listen 127.0.0.1:{port}; root "{ROOT}/quizapp";\n'
+        f'include "{ROOT}/deploy/nginx/quizapp-server.conf"; }}\n}}\n')
+    nginx = subprocess.Popen(["/usr/sbin/nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),  # noqa: S603
+                              "-e", "stderr"], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert nginx.poll() is None and time.monotonic() < deadline, "nginx did not start"
+                time.sleep(0.05)
+        answers = {}
+        for path in ("/contests/", "/api/v1/session"):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path)
+            response = connection.getresponse()
+            answers[path] = (response.status, response.getheader("Retry-After"), response.getheader("Content-Type"),
+                             response.read().decode())
+            connection.close()
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        nginx.stderr.close()
+
+    status, retry_after, content_type, body = answers["/contests/"]
+    assert (status, retry_after) == (503, "5") and content_type.startswith("text/html")
+    assert "Hệ thống đang bận" in body
+    status, retry_after, content_type, body = answers["/api/v1/session"]
+    assert (status, retry_after, content_type) == (503, "5", "application/json")
+    assert json.loads(body)["error"]["code"] == "unavailable"
