@@ -34,13 +34,9 @@ class StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is at the time of each message (a test's capture,
     gunicorn's redirected stream), never to a stream that was closed since."""
 
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value) -> None:
-        pass
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
 
 
 def handler_for(app: Flask) -> logging.Handler:

@@ -190,13 +190,14 @@ class Pressure:
             self.app.logger.warning("%s %s started refusing requests: %s", _subject(kind), kind, _meaning(kind))
         self._checked[kind] = now
 
-    def passed(self, kind: str) -> None:
-        """A request of ``kind`` was let through: maybe the episode is over."""
+    def passed(self, *kinds: str) -> None:
+        """A request of these kinds was let through: maybe their episodes are over (one clock
+        read for all of them: the answer-save lane calls this after every save)."""
         now = time.time()
-        if now - self._checked.get(kind, 0.0) < CHECK_SECONDS:
-            return
-        self._checked[kind] = now
-        self._close(kind, now)
+        for kind in kinds:
+            if now - self._checked.get(kind, 0.0) >= CHECK_SECONDS:
+                self._checked[kind] = now
+                self._close(kind, now)
 
     def _close(self, kind: str, now: float) -> None:
         episodes = []

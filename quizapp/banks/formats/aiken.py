@@ -17,7 +17,7 @@ from quizapp.banks.formats.common import (
     optional_text,
     parse_difficulty,
     split_option_label,
-    strip_question_number,
+    stem_without_number,
 )
 from quizapp.files import NotUtf8, decode_utf8
 from quizapp.text import clean_text, split_lines
@@ -119,7 +119,7 @@ class _Reader:
                 self.draft.answer = ""
             return
         self.draft = _Draft(number, "", self.topic)
-        self.draft.text = _without_number(line, self.draft.notes)
+        self.draft.text = stem_without_number(line, self.draft.notes)
 
     def option(self, number: int, letter: str, text: str, spaced: bool) -> None:
         draft = self.draft
@@ -244,15 +244,6 @@ def _moodle_option(line: str) -> tuple[str, str, bool] | None:
         # Beyond H: still an option line, reported as one too many.
         text, spaced = line[2:], line[2] in " \t"
     return line[0], clean_text(text), spaced
-
-
-def _without_number(text: str, notes: list[str]) -> str:
-    """The stem without a "Câu 12:" or "[1]" the file numbered it with (takers see another order)."""
-    stripped, removed = strip_question_number(text)
-    if removed is None:
-        return text
-    notes.append(f"đã bỏ số thứ tự '{removed}'")
-    return clean_text(stripped)
 
 
 def parse_aiken(data: bytes) -> ParseResult:

@@ -290,6 +290,16 @@ def strip_question_number(text: str) -> tuple[str, str | None]:
     return text[found.end():], found.group().strip()
 
 
+def stem_without_number(text: str, notes: list[str]) -> str:
+    """The stem without a "Câu 12:" or "[1]" the file numbered it with (takers see another
+    order), noting what was removed."""
+    stripped, removed = strip_question_number(text)
+    if removed is None:
+        return text
+    notes.append(f"đã bỏ số thứ tự '{removed}'")
+    return clean_text(stripped)
+
+
 def split_option_label(text: str) -> tuple[int | None, str, bool]:
     """(option index, text without its label, whether a space followed the label) for
     "B. Hà Nội" → (1, "Hà Nội", True); "B.12 giờ" → (1, "12 giờ", False); no label → (None, text, True)."""

@@ -27,7 +27,7 @@ from quizapp.banks.formats.common import (
     optional_text,
     parse_difficulty,
     split_option_label,
-    strip_question_number,
+    stem_without_number,
 )
 from quizapp.files import NotUtf8, decode_utf8
 from quizapp.text import clean_text, split_lines
@@ -277,7 +277,7 @@ def _parse_block(block: _Block, topic: str) -> tuple[ParsedQuestion, bool]:
     reader = _Text()
     stem_text, fmt = reader.read(stem, DEFAULT_FORMAT)
     notes: list[str] = []
-    stem_text = _without_number(stem_text, notes)
+    stem_text = stem_without_number(stem_text, notes)
     question = _question(block, topic, answers, line_of(start), reader, fmt, notes)
     question.text = stem_text
     if explanation is not None:
@@ -361,15 +361,6 @@ def _question(block: _Block, topic: str, answers: list[tuple[str, str, int]], br
         difficulty=difficulty,
         notes=notes,
     )
-
-
-def _without_number(text: str, notes: list[str]) -> str:
-    """The stem without a "Câu 12:" or "[1]" the file numbered it with (takers see another order)."""
-    stripped, removed = strip_question_number(text)
-    if removed is None:
-        return text
-    notes.append(f"đã bỏ số thứ tự '{removed}'")
-    return clean_text(stripped)
 
 
 def _without_labels(options: list[str], notes: list[str]) -> list[str]:
