@@ -5,16 +5,16 @@ JavaScript sees the same questions, the same option ids and the same rules on th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select, tuple_
 
 from quizapp import clock
 from quizapp.attempts import services as service
 from quizapp.attempts.tokens import option_tokens, parse_indexes
-from quizapp.banks.models import QuestionVersion
-from quizapp.banks.picture_routes import picture_url
+from quizapp.banks.models import Picture, QuestionVersion
+from quizapp.banks.picture_routes import picture_path
 from quizapp.contests.keys import held_keys
 from quizapp.contests.models import Attempt, AttemptItem
 from quizapp.extensions import db
@@ -24,13 +24,42 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def picture_fields(version: QuestionVersion) -> dict[str, object]:
-    """``picture`` (its URL, cached for a year, or None), ``picture_width``, ``picture_height``."""
-    picture = version.picture
-    if picture is None:
-        return {"picture": None, "picture_width": None, "picture_height": None}
-    return {"picture": picture_url(picture),
-            "picture_width": picture.width, "picture_height": picture.height}
+@dataclass(frozen=True)
+class Shown:
+    """What a taker is shown of one question revision. Revisions and pictures are never
+    changed once written (banks/models.py), so each worker keeps the ones it has read
+    (``services.cached_revisions``)."""
+
+    text: str
+    options: dict[int, str]
+    explanation: str | None
+    source: str | None
+    picture: str | None  # the picture's SHA-256 name
+    picture_width: int | None
+    picture_height: int | None
+
+    def picture_fields(self) -> dict[str, object]:
+        """``picture`` (its URL, cached for a year, or None), ``picture_width``, ``picture_height``."""
+        if self.picture is None:
+            return {"picture": None, "picture_width": None, "picture_height": None}
+        return {"picture": picture_path(self.picture), "picture_width": self.picture_width,
+                "picture_height": self.picture_height}
+
+
+def shown_revisions(keys: set[tuple[int, int]]) -> dict[tuple[int, int], Shown]:
+    return service.cached_revisions("quizapp.shown_revisions", keys, _load_shown)
+
+
+def _load_shown(keys: list[tuple[int, int]]) -> dict[tuple[int, int], Shown]:
+    rows = db.session.execute(
+        select(QuestionVersion.question_id, QuestionVersion.revision, QuestionVersion.text,
+               QuestionVersion.options, QuestionVersion.explanation, QuestionVersion.source,
+               Picture.sha256, Picture.width, Picture.height)
+        .outerjoin(Picture, Picture.id == QuestionVersion.picture_id)
+        .where(tuple_(QuestionVersion.question_id, QuestionVersion.revision).in_(keys)))
+    return {(question_id, revision): Shown(text, {option["id"]: option["text"] for option in options}, explanation,
+                                           source, sha256, width, height)
+            for question_id, revision, text, options, explanation, source, sha256, width, height in rows}
 
 
 def attempt_json(attempt: Attempt) -> dict[str, object]:
@@ -43,10 +72,12 @@ def attempt_json(attempt: Attempt) -> dict[str, object]:
     is now, so an organiser's later edit changes nothing here (DESIGN §3 rule 9).
     """
     now = clock.now()
-    items = db.session.scalars(
-        select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
-        .options(selectinload(AttemptItem.version).selectinload(QuestionVersion.picture)).order_by(AttemptItem.position)
+    items = db.session.execute(
+        select(AttemptItem.question_id, AttemptItem.question_revision, AttemptItem.multiple, AttemptItem.option_count,
+               AttemptItem.option_ids, AttemptItem.chosen, AttemptItem.correct_key)
+        .where(AttemptItem.attempt_id == attempt.id).order_by(AttemptItem.position)
     ).all()
+    shown = shown_revisions({(item.question_id, item.question_revision) for item in items})
     review = service.review_allowed(attempt, now)
     held = held_keys([item.question_id for item in items], now) if review else {}
     round_ = attempt.round
@@ -54,18 +85,17 @@ def attempt_json(attempt: Attempt) -> dict[str, object]:
     for item in items:
         tokens = option_tokens(attempt.id, item.question_id, item.option_count)
         chosen = parse_indexes(item.chosen)
-        version = item.version
-        option_text = version.option_texts()
+        version = shown[item.question_id, item.question_revision]
         question = {
             "id": item.question_id,
             "text": version.text,
             "multiple": item.multiple,
             # An option an edit removed before revisions were kept (migration 0009) shows as a dash.
-            "options": [{"id": tokens[index], "text": option_text.get(option_id, "—")}
+            "options": [{"id": tokens[index], "text": version.options.get(option_id, "—")}
                         for index, option_id in enumerate(item.option_ids)],
             "selected": [tokens[index] for index in chosen],
             # The picture of the revision drawn (a later replacement changes future draws only).
-            **picture_fields(version),
+            **version.picture_fields(),
         }
         if item.question_id in held:
             question["key_held_until"] = iso(held[item.question_id])

@@ -25,7 +25,7 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from quizapp import clock
@@ -80,12 +80,15 @@ def _my_rounds(user_id: int | None) -> tuple[dict[int, int], dict[int, int]]:
     if user_id is None:
         return {}, {}
     service.finalise_expired(user_id=user_id)
-    used = dict(db.session.execute(
-        select(Attempt.round_id, func.count()).where(Attempt.user_id == user_id).group_by(Attempt.round_id)
-    ).all())
-    open_ids = dict(db.session.execute(
-        select(Attempt.round_id, Attempt.id).where(Attempt.user_id == user_id, Attempt.status == "open")
-    ).all())
+    used: dict[int, int] = {}
+    open_ids: dict[int, int] = {}
+    # One statement on every contest page a signed-in taker opens.
+    for round_id, attempt_id, status in db.session.execute(
+        select(Attempt.round_id, Attempt.id, Attempt.status).where(Attempt.user_id == user_id)
+    ):
+        used[round_id] = used.get(round_id, 0) + 1
+        if status == "open":
+            open_ids[round_id] = attempt_id
     return used, open_ids
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Boolean, and_, func, insert, select, update
+from sqlalchemy import Boolean, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from quizapp import clock
@@ -93,24 +93,38 @@ def takes_answers(attempt: Attempt, now: datetime) -> bool:
 
 def finalise_expired(*, round_id: int | None = None, user_id: int | None = None) -> int:
     """Close every open attempt past deadline + grace as submitted at its deadline, with the
-    answers saved so far. Called lazily before anything reads attempts, and before rankings."""
+    answers saved so far. Called lazily before anything reads attempts, and before rankings.
+
+    Nearly always there is none: one SELECT finds that out. When there are, they are closed by
+    id with the rounds they belong to declared (``attempt_rounds``), so the kept rankings of
+    those rounds are forgotten without a second look at the attempts (judging/materialised.py).
+    """
     cutoff = clock.now() - grace()
     conditions = [Attempt.status == "open", Attempt.deadline.is_not(None), Attempt.deadline < cutoff]
     if round_id is not None:
         conditions.append(Attempt.round_id == round_id)
     if user_id is not None:
         conditions.append(Attempt.user_id == user_id)
+    due = db.session.execute(select(Attempt.id, Attempt.round_id).where(*conditions)).all()
+    if not due:
+        return 0
+    return _close_expired([attempt_id for attempt_id, _ in due], {round_ for _, round_ in due})
+
+
+def _close_expired(attempt_ids: list[int], round_ids: set[int]) -> int:
+    # status = 'open' again: a request racing this one closes each attempt once, and scores it once.
     expired = db.session.execute(
-        update(Attempt).where(*conditions)
+        update(Attempt).where(Attempt.id.in_(attempt_ids), Attempt.status == "open")
         .values(status="submitted", submitted_at=Attempt.deadline, expired=True)
         .returning(Attempt.id, Attempt.started_at, Attempt.deadline)
+        .execution_options(attempt_rounds=round_ids)
     ).all()
     for attempt_id, started_at, deadline in expired:
-        _score(attempt_id, started_at, deadline)
+        _score(attempt_id, started_at, deadline, round_ids)
     return len(expired)
 
 
-def _score(attempt_id: int, started_at: datetime, submitted_at: datetime) -> None:
+def _score(attempt_id: int, started_at: datetime, submitted_at: datetime, round_ids: set[int]) -> None:
     correct = (
         select(func.count())
         .where(AttemptItem.attempt_id == attempt_id, AttemptItem.chosen == AttemptItem.correct_key)
@@ -119,6 +133,7 @@ def _score(attempt_id: int, started_at: datetime, submitted_at: datetime) -> Non
     duration = int((submitted_at - started_at).total_seconds() * 1000)
     db.session.execute(
         update(Attempt).where(Attempt.id == attempt_id).values(correct_count=correct, duration_ms=duration)
+        .execution_options(attempt_rounds=round_ids)
     )
 
 
@@ -170,19 +185,31 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False, origi
     back and gets the winner's attempt, so twenty taps on Start make one attempt.
     """
     now = clock.now()
-    finalise_expired(round_id=round_.id, user_id=user.id)
-    existing = open_attempt(round_.id, user.id)
+    _write_first()
+    # The caller's attempts in the round, in one statement: whether one is past its time, the
+    # open one to resume, how many are used.
+    mine = db.session.execute(select(Attempt.id, Attempt.status, Attempt.deadline).where(
+        Attempt.round_id == round_.id, Attempt.user_id == user.id)).all()
+    cutoff = now - grace()
+    overdue = [attempt_id for attempt_id, status, deadline in mine
+               if status == "open" and deadline is not None and deadline < cutoff]
+    if overdue:
+        _close_expired(overdue, {round_.id})
+    existing = next((attempt_id for attempt_id, status, _ in mine if status == "open" and attempt_id not in overdue),
+                    None)
     if existing is not None:
-        return Started(existing, created=False)
+        return Started(db.session.get(Attempt, existing, populate_existing=True), created=False)
     if round_.status(now) != "open":
         raise RoundNotOpen()
     check_entry(round_.contest, user, password_ok)
-    if round_.max_attempts is not None and attempts_used(round_.id, user.id) >= round_.max_attempts:
-        raise AttemptLimitReached()  # before the draw: a refused double tap costs one count
+    used = len(mine)
+    if round_.max_attempts is not None and used >= round_.max_attempts:
+        raise AttemptLimitReached()  # before the draw: a refused double tap costs one statement
     admit_start()  # may refuse with 503 before anything is written
     questions = draw_questions(round_)
-    for _ in range(3):
-        used = attempts_used(round_.id, user.id)
+    for retry in range(3):
+        if retry:  # another start of this person's won the race: count again
+            used = attempts_used(round_.id, user.id)
         if round_.max_attempts is not None and used >= round_.max_attempts:
             raise AttemptLimitReached()
         try:
@@ -196,37 +223,110 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False, origi
     raise AttemptLimitReached()
 
 
-def draw_questions(round_: Round) -> list[QuestionVersion]:
+def _write_first() -> None:
+    """SQLite: take the write lock before this transaction reads.
+
+    A start reads (the caller's attempts, the draw) and then writes. In WAL mode a transaction
+    that has read and then tries to write, after another connection committed meanwhile, fails
+    at once with "database is locked" rather than waiting its busy timeout; beginning with
+    BEGIN IMMEDIATE makes it wait its turn instead. PostgreSQL needs nothing of the kind.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    if not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A question revision as the draw needs it. Revisions are never changed once written
+    (banks/models.py), so each worker keeps those it has read (``cached_revisions``)."""
+
+    question_id: int
+    revision: int
+    multiple: bool
+    fixed_order: bool
+    options: tuple[tuple[int, bool], ...]  # (option id, correct), in the bank's order
+
+
+# Bounded: a national bank has a few thousand revisions; past this a cache starts again.
+REVISION_CACHE_SIZE = 20_000
+
+
+def cached_revisions(name: str, keys: set[tuple[int, int]], load) -> dict:
+    """Question revisions ``(question_id, revision)`` from this worker's cache ``name``; those it
+    has not seen yet come from ``load(missing keys)`` (a mapping, one statement). Only for what
+    never changes once written (revisions and their pictures). The cache belongs to the app, so
+    an app made on another database (a test, a restore drill) starts with its own."""
+    cache: dict = current_app.extensions.setdefault(name, {})
+    missing = [key for key in keys if key not in cache]
+    if missing:
+        if len(cache) + len(missing) > REVISION_CACHE_SIZE:
+            cache.clear()
+        cache.update(load(missing))
+    return {key: cache[key] for key in keys}
+
+
+def draw_questions(round_: Round) -> list[Drawn]:
     """Questions per the round's blueprint, each entry drawn at random without repeats, as the
     current revision of each (what the taker will be shown and scored on, whatever edits come).
 
     Entries naming a topic are drawn before whole-bank entries, so a whole-bank draw never
     takes the questions a topic entry needs: a blueprint whose totals fit always draws.
     """
+    entries = sorted(round_.draw, key=lambda entry: not entry.get("topic"))
+    pools, revisions = _pools(entries)
     chosen: list[int] = []
-    for entry in sorted(round_.draw, key=lambda entry: not entry.get("topic")):
-        statement = select(Question.id).join(Bank, Question.bank_id == Bank.id).where(
-            Bank.slug == entry["bank"], Question.is_active
-        )
-        if entry.get("topic"):
-            statement = statement.join(Topic, Question.topic_id == Topic.id).where(Topic.name == entry["topic"])
-        pool = [question_id for question_id in db.session.scalars(statement) if question_id not in chosen]
+    for index, entry in enumerate(entries):
+        pool = [question_id for question_id in pools[index] if question_id not in chosen]
         if len(pool) < int(entry["count"]):
             current_app.logger.error("Round %s cannot draw %s from %s", round_.id, entry["count"], entry)
             raise DrawUnavailable()
         chosen.extend(_random.sample(pool, int(entry["count"])))
     _random.shuffle(chosen)
-    # One statement: each question's current revision, read together, so an edit committed
-    # meanwhile gives either the old revision or the new one, never half of each.
-    by_id = {version.question_id: version for version in db.session.scalars(
-        select(QuestionVersion)
-        .join(Question, and_(Question.id == QuestionVersion.question_id, Question.revision == QuestionVersion.revision))
-        .where(Question.id.in_(chosen))
-    )}
-    return [by_id[question_id] for question_id in chosen]
+    # The revisions came with the pools, in one statement, so an edit committed meanwhile
+    # gives either the old revision or the new one, never half of each.
+    drawn = drawn_revisions({(question_id, revisions[question_id]) for question_id in chosen})
+    return [drawn[question_id, revisions[question_id]] for question_id in chosen]
 
 
-def _insert_attempt(round_: Round, user: User, number: int, now: datetime, questions: list[QuestionVersion],
+def _pools(entries: list[dict]) -> tuple[list[list[int]], dict[int, int]]:
+    """The active question ids each blueprint entry may draw from, and each one's current
+    revision, in one statement (a start is the opening minute's costliest request; one round
+    trip per entry added up)."""
+    selects = []
+    for index, entry in enumerate(entries):
+        statement = select(literal(index).label("entry"), Question.id, Question.revision).join(
+            Bank, Question.bank_id == Bank.id).where(Bank.slug == entry["bank"], Question.is_active)
+        if entry.get("topic"):
+            statement = statement.join(Topic, Question.topic_id == Topic.id).where(Topic.name == entry["topic"])
+        selects.append(statement)
+    pools: list[list[int]] = [[] for _ in entries]
+    revisions: dict[int, int] = {}
+    if selects:
+        for index, question_id, revision in db.session.execute(union_all(*selects)):
+            pools[index].append(question_id)
+            revisions[question_id] = revision
+    return pools, revisions
+
+
+def drawn_revisions(keys: set[tuple[int, int]]) -> dict[tuple[int, int], Drawn]:
+    return cached_revisions("quizapp.drawn_revisions", keys, _load_drawn)
+
+
+def _load_drawn(keys: list[tuple[int, int]]) -> dict[tuple[int, int], Drawn]:
+    rows = db.session.execute(
+        select(QuestionVersion.question_id, QuestionVersion.revision, QuestionVersion.multiple,
+               QuestionVersion.fixed_order, QuestionVersion.options)
+        .where(tuple_(QuestionVersion.question_id, QuestionVersion.revision).in_(keys)))
+    return {(question_id, revision): Drawn(question_id, revision, multiple, fixed_order,
+                                           tuple((option["id"], bool(option["correct"])) for option in options))
+            for question_id, revision, multiple, fixed_order, options in rows}
+
+
+def _insert_attempt(round_: Round, user: User, number: int, now: datetime, questions: list[Drawn],
                     origin: Origin) -> Attempt:
     # An untimed practice attempt still ends with its round.
     deadline = round_.closes_at
@@ -248,8 +348,8 @@ def _insert_attempt(round_: Round, user: User, number: int, now: datetime, quest
         rows.append({
             "attempt_id": attempt.id, "position": position, "question_id": version.question_id,
             "question_revision": version.revision, "multiple": version.multiple, "option_count": len(shown),
-            "option_ids": [option["id"] for option in shown],
-            "correct_key": canonical(index for index, option in enumerate(shown) if option["correct"]),
+            "option_ids": [option_id for option_id, _correct in shown],
+            "correct_key": canonical(index for index, (_option_id, correct) in enumerate(shown) if correct),
         })
     # One bulk INSERT: the draw runs at the opening-minute spike.
     db.session.execute(insert(AttemptItem), rows)
@@ -497,14 +597,16 @@ def submit(attempt_id: int, user_id: int) -> Attempt:
         return attempt
     now = clock.now()
     submitted_at = min(now, attempt.deadline) if attempt.deadline is not None else now
+    rounds = {attempt.round_id}
     won = db.session.execute(
         update(Attempt)
         .where(Attempt.id == attempt_id, Attempt.status == "open")
         .values(status="submitted", submitted_at=submitted_at)
+        .execution_options(attempt_rounds=rounds)
     ).rowcount
     if won:
         # A new statement: it sees every answer committed before the status changed.
-        _score(attempt_id, attempt.started_at, submitted_at)
+        _score(attempt_id, attempt.started_at, submitted_at, rounds)
     db.session.refresh(attempt)
     if won:
         _raise_flags(attempt)

@@ -39,8 +39,9 @@ def show(name: str):
     return response
 
 
-def picture_url(picture: Picture) -> str:
-    """Where ``picture`` is served; outside a request (a script, a test) the path from the root."""
+def picture_path(name: str) -> str:
+    """Where the picture named ``name`` (its SHA-256) is served; outside a request (a script, a
+    test) the path from the root."""
     if has_request_context():
-        return url_for("pictures.show", name=picture.sha256)
-    return f"{bp.url_prefix}/{picture.sha256}.jpg"
+        return url_for("pictures.show", name=name)
+    return f"{bp.url_prefix}/{name}.jpg"

@@ -67,6 +67,7 @@ def keep(round_: Round) -> RankingBuild | None:
         return build
     finalise_expired(round_id=round_.id)
     _delete_builds([round_.id])
+    db.session.info.pop("materialised_quiet", None)  # the round has a ranking now: changes must forget it
     rules = Rules.of(round_)
     ranked = ranking_query(round_.id, rules, prediction_truth(round_.id, rules)).order_by(None).subquery()
     build = RankingBuild(round_id=round_.id, rules=rules_text(rules), rows=0)
@@ -114,17 +115,28 @@ def ranking_source(round_: Round):
 def forget(session: Session, round_ids: set[int] | None) -> None:
     """Delete the kept rankings of these rounds (``None``: every round), when they have one or
     are finished (one may be being built)."""
+    # Rounds this transaction already found unfinished and without a kept ranking (a submit
+    # updates its attempt twice): a ranking is only ever built for a finished round.
+    transaction, quiet = session.info.get("materialised_quiet", (None, set()))
+    if transaction is not session.get_transaction():
+        transaction, quiet = session.get_transaction(), set()
+        session.info["materialised_quiet"] = (transaction, quiet)
     with session.no_autoflush:
         statement = select(Round.id, Round.closes_at, RankingBuild.round_id).outerjoin(
             RankingBuild, RankingBuild.round_id == Round.id)
         if round_ids is not None:
+            round_ids = round_ids - quiet
             if not round_ids:
                 return
             statement = statement.where(Round.id.in_(round_ids))
         now = clock.now()
-        targets = sorted(round_id for round_id, closes_at, built, in session.execute(
-            statement.execution_options(materialised_probe=True))
-            if built is not None or _finished(closes_at, now))
+        targets = []
+        for round_id, closes_at, built in session.execute(statement.execution_options(materialised_probe=True)):
+            if built is not None or _finished(closes_at, now):
+                targets.append(round_id)
+            else:
+                quiet.add(round_id)
+        targets.sort()
         for round_id in targets:
             _lock(round_id, session)
         _delete_builds(targets, session)
@@ -166,10 +178,18 @@ def _changed_attempts(session: Session, _context, _instances) -> None:
 
 def _bulk_change(state: ORMExecuteState) -> None:
     """Before an ORM UPDATE or DELETE of attempts (closing expired attempts, submitting,
-    scoring): the rounds of the rows it matches forget their ranking."""
+    scoring): the rounds of the rows it matches forget their ranking. A statement may declare
+    those rounds with the execution option ``attempt_rounds`` (a set of round ids); it must
+    name every round whose attempts it can change."""
     if not (state.is_update or state.is_delete) or state.execution_options.get("materialised_probe"):
         return
     if state.bind_mapper is None or state.bind_mapper.class_ is not Attempt:
+        return
+    declared = state.execution_options.get("attempt_rounds")
+    if declared is not None:
+        # The statement names the rounds of the attempts it may change (attempts/services.py
+        # knows them on its hot paths): no query to find them.
+        forget(state.session, set(declared))
         return
     where = state.statement.whereclause
     matched = select(Attempt.round_id).distinct()

@@ -74,7 +74,7 @@ def test_a_blueprint_that_fits_always_draws(bank, app, runner, tmp_path, auth):
     with app.app_context():
         round_ = db.session.scalar(select(Round))
         for _ in range(50):
-            assert len(set(question.id for question in draw_questions(round_))) == 15
+            assert len(set(question.question_id for question in draw_questions(round_))) == 15
 
 
 @pytest.mark.parametrize(("change", "path"), [

@@ -1,0 +1,97 @@
+"""How many SQL statements each request of a taker's contest day costs, against a budget.
+
+Contest day's capacity is the server's CPU per taker (bench/contest_day.py), and most of what a
+page costs beyond rendering is its statements: each one is a round trip and an ORM result. These
+budgets are what the taker's requests cost once the worker has read the questions' revisions
+(``services.cached_revisions``), so a change that adds a query to a hot path fails here rather
+than only in a load test. Counts, not times: they do not depend on the machine.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from quizapp.attempts.services import finalise_expired
+from quizapp.demo import load_demo_contest, load_sample_banks
+from quizapp.extensions import db
+from tests.conftest import csrf_token
+
+# Per request, with the revisions the attempt drew already read once by this worker.
+BUDGET = {
+    "contest page": 6,  # account, contest, its rounds, the taker's attempts (expired? used? open?)
+    # account, round, contest, attempts, pools, savepoint, ranking check, two inserts, release
+    # (SQLite: and BEGIN IMMEDIATE, services._write_first)
+    "start": 11,
+    "attempt page": 5,  # account, attempt, items, round, contest
+    "submit": 13,  # account, attempt, close, ranking check, score, refresh, flags (six), round
+    "result page": 7,
+}
+
+
+@contextmanager
+def counted(app):
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_takers_requests_stay_within_their_statement_budget(app, client, auth):
+    with app.app_context():
+        load_sample_banks()
+        contest = load_demo_contest()
+        db.session.commit()
+        slug = contest.slug
+    auth.login_as("taker")
+    costs = {}
+    for attempt_number in (1, 2):  # the second attempt finds the revisions read
+        with counted(app) as statements:
+            page = client.get(f"/contests/{slug}").get_data(as_text=True)
+        costs["contest page"] = len(statements)
+        start = re.search(r'action="(/contests/rounds/\d+/start)"', page).group(1)
+        token = csrf_token(client)
+        with counted(app) as statements:
+            response = client.post(start, data={"csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        costs["start"] = len(statements)
+        attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
+        if attempt_number == 1:
+            # Every question of the bank read once, as a worker has after a few hundred takers.
+            with app.test_request_context():
+                from quizapp.attempts import display
+                from quizapp.attempts import services as service
+                from quizapp.banks.models import Question
+
+                keys = {(question.id, question.revision) for question in db.session.scalars(db.select(Question))}
+                service.drawn_revisions(keys)
+                display.shown_revisions(keys)
+        with counted(app) as statements:
+            assert client.get(f"/contests/attempts/{attempt_id}").status_code == 200
+        costs["attempt page"] = len(statements)
+        with counted(app) as statements:
+            response = client.post(f"/api/v1/attempts/{attempt_id}/submit", json={},
+                                   headers={"X-CSRFToken": token})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        costs["submit"] = len(statements)
+        with counted(app) as statements:
+            assert client.get(f"/contests/attempts/{attempt_id}/result").status_code == 200
+        costs["result page"] = len(statements)
+    over = {kind: (costs[kind], budget) for kind, budget in BUDGET.items() if costs[kind] > budget}
+    assert not over, f"statements (spent, budget): {over}; all: {costs}"
+
+
+def test_closing_expired_attempts_costs_one_statement_when_there_are_none(app):
+    with app.app_context(), counted(app) as statements:
+        assert finalise_expired(user_id=1) == 0
+        assert len(statements) == 1
