@@ -174,11 +174,7 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False, origi
     existing = open_attempt(round_.id, user.id)
     if existing is not None:
         return Started(existing, created=False)
-    if round_.status(now) != "open":
-        raise RoundNotOpen()
-    check_entry(round_.contest, user, password_ok)
-    if round_.max_attempts is not None and attempts_used(round_.id, user.id) >= round_.max_attempts:
-        raise AttemptLimitReached()  # before the draw: a refused double tap costs one count
+    check_new_attempt(round_, user, password_ok, now)  # before the draw: a refused double tap costs one count
     admit_start()  # may refuse with 503 before anything is written
     questions = draw_questions(round_)
     for _ in range(3):
@@ -194,6 +190,20 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False, origi
             if existing is not None:
                 return Started(existing, created=False)
     raise AttemptLimitReached()
+
+
+def check_new_attempt(round_: Round, user: User, password_ok: bool, now: datetime) -> int:
+    """Raise what would refuse a new attempt in the round now; else the attempts used so far.
+
+    Writes nothing: the start confirmation page asks it before the taker commits to the clock.
+    """
+    if round_.status(now) != "open":
+        raise RoundNotOpen()
+    check_entry(round_.contest, user, password_ok)
+    used = attempts_used(round_.id, user.id)
+    if round_.max_attempts is not None and used >= round_.max_attempts:
+        raise AttemptLimitReached()
+    return used
 
 
 def draw_questions(round_: Round) -> list[QuestionVersion]:

@@ -164,6 +164,81 @@ def test_round_states_attempts_used_and_start_or_resume(client, app, auth):
     assert "Vòng thi chưa mở hoặc đã kết thúc." in page(client, "/contests/ba-vong")
 
 
+def test_a_timed_start_is_confirmed_first_and_a_resume_is_not(client, app, auth):
+    (round_id,) = make_contest(app, "xac-nhan", [{"time_limit_seconds": 1200, "max_attempts": 3,
+                                                  "draw": [{"bank": "nghi-quyet", "count": 5}]}])
+    auth.login_as()
+    confirm_url = f"/contests/rounds/{round_id}/start"
+    html = page(client, "/contests/xac-nhan")
+    # The contest page's button opens the confirmation page; it starts nothing itself.
+    assert f'<a class="button" href="{confirm_url}">Bắt đầu thi</a>' in html
+    assert f'action="{confirm_url}"' not in html
+
+    response = client.get(confirm_url)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert "20 phút: bắt đầu làm bài?" in html
+    assert "Số câu hỏi</dt><dd>5 câu" in html and "Thời gian</dt><dd>20 phút" in html
+    assert "lượt 1/3; còn 3 lượt kể cả lượt này" in html
+    assert "Đồng hồ bắt đầu chạy ngay khi bạn bấm «Bắt đầu»" in html
+    assert f'<form method="post" action="{confirm_url}"' in html and ">Bắt đầu</button>" in html
+    assert '<a class="button secondary" href="/contests/xac-nhan">Để sau</a>' in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0  # looking starts nothing
+
+    first = start_attempt(client, round_id)  # "Bắt đầu" posts to the same address
+    # An open attempt is resumed at once: the page posts, the confirmation address redirects.
+    html = page(client, "/contests/xac-nhan")
+    assert f'action="{confirm_url}"' in html and "Làm tiếp lượt đang thi" in html
+    assert client.get(confirm_url).headers["Location"] == f"/contests/attempts/{first}"
+    client.post(f"/contests/attempts/{first}/submit", data={"csrf_token": csrf_token(client)})
+
+    html = page(client, f"/contests/attempts/{first}/result")
+    assert f'<a class="button" href="{confirm_url}">Thi lượt mới</a>' in html
+    assert "lượt 2/3; còn 2 lượt kể cả lượt này" in page(client, confirm_url)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) == 1
+
+
+def test_an_untimed_round_starts_with_one_tap_and_its_confirmation_says_so(client, app, auth):
+    (round_id,) = make_contest(app, "khong-gio", [{"time_limit_seconds": None, "max_attempts": None,
+                                                                 "practice": True}])
+    auth.login_as()
+    assert f'action="/contests/rounds/{round_id}/start"' in page(client, "/contests/khong-gio")
+    html = page(client, f"/contests/rounds/{round_id}/start")
+    assert "Thời gian</dt><dd>không giới hạn" in html and "không giới hạn số lượt" in html
+    assert "Đồng hồ" not in html
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("upcoming", "Vòng thi chưa mở hoặc đã kết thúc."),
+    ("used_up", "Bạn đã dùng hết số lượt thi của vòng này."),
+    ("profile", "Còn thiếu: Ngày sinh."),
+    ("password", "Cuộc thi này cần mật khẩu do Ban tổ chức cung cấp."),
+])
+def test_the_confirmation_page_refuses_what_the_start_would(client, app, auth, case, message):
+    round_fields = {"opens_at": hours(1), "closes_at": hours(2)} if case == "upcoming" else {"max_attempts": 1}
+    contest_fields = {"registration_fields": ["birth_date"]} if case == "profile" else \
+        {"password": "bi-mat-2024"} if case == "password" else {}
+    (round_id,) = make_contest(app, "tu-choi", [round_fields], **contest_fields)
+    auth.login_as()
+    if case == "used_up":
+        attempt_id = start_attempt(client, round_id)
+        client.post(f"/contests/attempts/{attempt_id}/submit", data={"csrf_token": csrf_token(client)})
+    refused = client.get(f"/contests/rounds/{round_id}/start")
+    assert refused.status_code == 302 and refused.headers["Location"] == "/contests/tu-choi"
+    assert message in page(client, "/contests/tu-choi")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) == (1 if case == "used_up" else 0)
+
+
+def test_the_confirmation_needs_a_login_and_a_real_round(client, auth, demo):
+    response = client.get(f"/contests/rounds/{demo['timed']}/start")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login?next=")
+    auth.login_as()
+    assert client.get("/contests/rounds/999999/start").status_code == 404
+
+
 def test_start_needs_a_login(client, demo):
     response = start(client, demo["timed"])
     assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
