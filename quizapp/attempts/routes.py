@@ -269,21 +269,23 @@ def answer(attempt_id: int):
     return redirect(url_for(".attempt", attempt_id=attempt_id, q=target))
 
 
-def _save_prediction_field(attempt_id: int) -> None:
+def _save_prediction_field(attempt_id: int) -> bool:
+    """Save the form's prediction, if it has one; False (with a flash) when it is no number."""
     raw = request.form.get("prediction", "").strip().replace(".", "")
     if not raw:
-        return
+        return True
     value = bounded_int(raw, high=10**9)
     if value is None:
         flash("Dự đoán phải là số nguyên từ 0 đến 1.000.000.000.", "error")
-        return
+        return False
     attempt = service.attempt_for(attempt_id, current_user.id)
     if attempt.prediction == value:
-        return
+        return True
     try:
         service.save_prediction(attempt_id, current_user.id, value)
     except service.PredictionRefused as error:
         flash(error.message, "error")
+    return True
 
 
 @bp.get("/attempts/<int:attempt_id>/submit")
@@ -302,6 +304,13 @@ def confirm_submit(attempt_id: int):
 @login_required
 @submit_per_account
 def submit(attempt_id: int):
+    # The confirmation page shows the prediction for a last look and sends it with the submit.
+    try:
+        valid = _save_prediction_field(attempt_id)
+    except service.AttemptClosed:
+        valid = True  # time is up or already submitted: the submit below says which
+    if not valid:
+        return redirect(url_for(".confirm_submit", attempt_id=attempt_id))
     attempt = service.submit(attempt_id, current_user.id)
     db.session.commit()
     flash("Hết giờ làm bài; bài đã được nộp tự động." if attempt.expired else "Đã nộp bài.", "success")

@@ -356,6 +356,7 @@ def test_answer_one_question_per_form_then_submit(client, app, auth, demo):
     assert confirm.headers["Location"] == f"{url}/submit"
     html = page(client, f"{url}/submit")
     assert "Bạn đã trả lời <strong>2/20</strong> câu." in html and "Còn <strong>18 câu chưa trả lời</strong>" in html
+    assert 'value="1500"' in html and "prediction-missing" not in html  # the prediction, for a last look
     with app.app_context():
         assert db.session.get(Attempt, attempt_id).prediction == 1500
 
@@ -366,6 +367,59 @@ def test_answer_one_question_per_form_then_submit(client, app, auth, demo):
     assert client.get(url).headers["Location"] == f"{url}/result"
     html = page(client, f"{url}/result")
     assert "Đã nộp bài." in html and "Số câu đã trả lời</dt><dd>2/20" in html and "1.500" in html
+
+
+def test_the_submit_confirmation_warns_of_an_empty_prediction_and_takes_it(client, app, auth, demo):
+    auth.login_as()
+    attempt_id = start_attempt(client, demo["timed"])
+    url = f"/contests/attempts/{attempt_id}"
+    html = page(client, f"{url}/submit")
+    assert 'id="prediction-missing" role="alert">Bạn chưa trả lời câu hỏi dự đoán. Câu này dùng để xếp hạng' in html
+    assert "Câu hỏi dự đoán: Theo bạn, tuần này có bao nhiêu người" in html
+    assert re.search(r'<input id="prediction" name="prediction" type="number"[^>]* value=""', html)
+
+    # Not a number: nothing is submitted, the page says why and asks again.
+    refused = client.post(f"{url}/submit", data={"csrf_token": csrf_token(client), "prediction": "nhiều"})
+    assert refused.headers["Location"] == f"{url}/submit"
+    assert "Dự đoán phải là số nguyên từ 0 đến 1.000.000.000." in page(client, f"{url}/submit")
+    with app.app_context():
+        assert db.session.get(Attempt, attempt_id).status == "open"
+
+    done = client.post(f"{url}/submit", data={"csrf_token": csrf_token(client), "prediction": "2.500"})
+    assert done.headers["Location"] == f"{url}/result"
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        assert (attempt.status, attempt.prediction) == ("submitted", 2500)
+    assert "2.500" in page(client, f"{url}/result")
+
+
+def test_the_submit_confirmation_shows_a_given_or_locked_prediction(client, app, auth):
+    locked = {"prompt": "Bao nhiêu người dự thi?", "truth": "participants", "locked": True}
+    (round_id,) = make_contest(app, "khoa-du-doan", [{"prediction": locked,
+                                                      "tie_breakers": ["correct_desc", "prediction_error_asc"]}])
+    auth.login_as()
+    first = start_attempt(client, round_id)
+    question, tokens = shown_question(page(client, f"/contests/attempts/{first}"))
+    answer(client, first, question, [tokens[0]], q="1", go="submit", prediction="321")
+    html = page(client, f"/contests/attempts/{first}/submit")
+    # Locked once given, as the attempt page shows it.
+    assert "prediction-missing" not in html and "Dự đoán của bạn: <strong>321</strong>" in html
+    client.post(f"/contests/attempts/{first}/submit", data={"csrf_token": csrf_token(client)})
+
+    second = start_attempt(client, round_id)
+    html = page(client, f"/contests/attempts/{second}/submit")
+    assert "Dự đoán của bạn: <strong>321</strong> (đã ghi nhận ở lượt thi đầu tiên" in html
+    assert 'name="prediction"' not in html and "prediction-missing" not in html
+
+
+def test_a_round_without_prediction_or_with_other_tie_breaks_says_no_more(client, app, auth):
+    plain, other = make_contest(app, "it-du-doan", [
+        {}, {"prediction": {"prompt": "Bao nhiêu?", "truth": "attempts"}, "tie_breakers": ["correct_desc"]}])
+    auth.login_as()
+    html = page(client, f"/contests/attempts/{start_attempt(client, plain)}/submit")
+    assert "dự đoán" not in html.lower()
+    html = page(client, f"/contests/attempts/{start_attempt(client, other)}/submit")
+    assert 'role="alert">Bạn chưa trả lời câu hỏi dự đoán.</p>' in html
 
 
 def test_multiple_select_questions_use_checkboxes(client, app, auth):
