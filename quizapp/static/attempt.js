@@ -349,6 +349,14 @@
     }
   }
 
+  // --- the offline page ------------------------------------------------------------------------
+  // static/sw.js answers a taker's page that cannot load (a reload in a dead zone) with a page
+  // saying the answers are safe, instead of the browser's error; it caches no page or answer.
+  var worker = root.getAttribute('data-sw');
+  if (worker && navigator.serviceWorker) {
+    navigator.serviceWorker.register(worker, {scope: '/contests/'}).catch(function () { /* not https, or refused */ });
+  }
+
   // --- start -----------------------------------------------------------------------------------
   window.addEventListener('online', function () { delay = 1000; flush(); });
   window.addEventListener('offline', marks);

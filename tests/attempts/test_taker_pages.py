@@ -8,7 +8,7 @@ import gzip
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -260,12 +260,47 @@ def test_missing_profile_fields_are_listed_with_a_link_to_the_profile(client, ap
     (round_id,) = make_contest(app, "can-ho-so", [{}], registration_fields=["birth_date", "unit_code"])
     auth.login_as()
     html = page(client, "/contests/can-ho-so")
-    assert "Còn thiếu: <strong>Ngày sinh, Đơn vị</strong>" in html and 'href="/auth/profile"' in html
+    assert "Còn thiếu: <strong>Ngày sinh, Đơn vị</strong>" in html
+    assert 'href="/auth/profile?next=/contests/can-ho-so"' in html
     refused = start(client, round_id)
     assert refused.headers["Location"] == "/contests/can-ho-so"
     assert "Còn thiếu: Ngày sinh, Đơn vị." in page(client, "/contests/can-ho-so")
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+
+
+def test_completing_the_profile_leads_back_to_the_contest(client, app, auth):
+    (round_id,) = make_contest(app, "ve-cuoc-thi", [{}], registration_fields=["birth_date"])
+    auth.login_as()
+    html = page(client, "/auth/profile?next=%2Fcontests%2Fve-cuoc-thi")
+    assert 'action="/auth/profile?next=/contests/ve-cuoc-thi"' in html
+    assert '<a class="button secondary" href="/contests/ve-cuoc-thi">Quay lại</a>' in html
+    fields = {"full_name": "Nguyễn Văn Thử", "birth_date": "1990-05-01", "gender": "", "unit_code": "",
+              "participant_group": "", "id_number": ""}
+
+    # A bad field keeps the taker on the profile page, with the way back still there.
+    bad = client.post("/auth/profile?next=%2Fcontests%2Fve-cuoc-thi",
+                      data={**fields, "full_name": "", "csrf_token": csrf_token(client)})
+    assert bad.status_code == 422
+    assert 'action="/auth/profile?next=/contests/ve-cuoc-thi"' in bad.get_data(as_text=True)
+
+    saved = client.post("/auth/profile?next=%2Fcontests%2Fve-cuoc-thi",
+                        data={**fields, "csrf_token": csrf_token(client)})
+    assert saved.status_code == 302 and saved.headers["Location"] == "/contests/ve-cuoc-thi"
+    html = page(client, "/contests/ve-cuoc-thi")
+    assert "Đã lưu thông tin cá nhân." in html and "Còn thiếu" not in html
+    assert start_attempt(client, round_id)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/contests/x", "//evil.example/", "/\\evil.example",
+                                    "javascript:alert(1)", "contests/x"])
+def test_the_profile_goes_back_only_to_a_path_of_this_site(client, auth, target):
+    auth.login_as()
+    html = page(client, f"/auth/profile?next={quote(target, safe='')}")
+    assert 'action="/auth/profile"' in html and "Quay lại" not in html
+    saved = client.post(f"/auth/profile?next={quote(target, safe='')}", data={
+        "full_name": "Nguyễn Văn Thử", "csrf_token": csrf_token(client)})
+    assert saved.status_code == 302 and saved.headers["Location"] == "/auth/profile"
 
 
 def test_a_contest_password_is_asked_once(client, app, auth):
@@ -537,10 +572,24 @@ def test_after_submit_shows_the_score_and_the_review(client, app, auth):
     with app.app_context():
         attempt = db.session.get(Attempt, attempt_id)
         correct, explanations = attempt.correct_count, [entry.question.explanation for entry in attempt.items]
-    assert f'id="score">{correct}/3</dd>' in html
+    assert re.search(rf'id="score">{correct}/3\s*<span class="score-words">', html)
     assert "Đáp án và giải thích" in html and html.count("Đáp án đúng") >= 3
     assert all(text in html for text in explanations if text)
     assert html.count("Bạn chọn") == 1 and html.count("Chưa trả lời") == 2
+
+
+@pytest.mark.parametrize(("correct", "band", "words"), [
+    (3, "all", "(100 %: đúng tất cả)"), (2, "half", "(67 %: đúng từ một nửa trở lên)"),
+    (1, "low", "(33 %: đúng dưới một nửa)"), (0, "low", "(0 %: đúng dưới một nửa)"),
+])
+def test_the_score_is_coloured_and_worded_by_its_share(client, app, auth, correct, band, words):
+    attempt_id, url = finished_attempt(client, app, auth, "score_only")
+    with app.app_context():
+        db.session.get(Attempt, attempt_id).correct_count = correct
+        db.session.commit()
+    html = page(client, url)
+    assert f'<dd class="score score-{band}" id="score">{correct}/3' in html
+    assert f'<span class="score-words">{words}</span>' in html
 
 
 def test_score_only_shows_the_score_and_no_key(client, app, auth):
@@ -569,6 +618,22 @@ def test_after_close_shows_nothing_until_the_round_closes(client, app, auth):
 # --- weight -----------------------------------------------------------------------------------
 
 
+def fetched(client, urls: list[str]) -> list[bytes]:
+    bodies = []
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        bodies.append(response.get_data())
+        response.close()
+    return bodies
+
+
+def gzipped_size(bodies: list[bytes], what: str) -> int:
+    total = sum(len(gzip.compress(body, compresslevel=9)) for body in bodies)
+    print(f"{what}: {total} bytes gzip-compressed")
+    return total
+
+
 def test_the_attempt_page_is_light_and_asks_no_other_host(client, auth, demo):
     auth.login_as()
     attempt_id = start_attempt(client, demo["timed"])
@@ -576,18 +641,20 @@ def test_the_attempt_page_is_light_and_asks_no_other_host(client, auth, demo):
     assets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html) + re.findall(r'<script src="([^"]+)"', html)
     # Each carries its file's version (?v=…), so nginx may let phones cache it for a year.
     assert sorted(asset.split("?v=")[0] for asset in assets) == ["/static/attempt.js", "/static/style.css"]
-    bodies = [html.encode()]
-    for asset in assets:
-        response = client.get(asset)
-        assert response.status_code == 200
-        bodies.append(response.get_data())
-        response.close()
-    total = sum(len(gzip.compress(body, compresslevel=9)) for body in bodies)
-    print(f"attempt page + CSS + JS: {total} bytes gzip-compressed")
-    assert total <= 30_000
+    bodies = [html.encode(), *fetched(client, assets)]
+    assert gzipped_size(bodies, "attempt page + CSS + JS") <= 30_000
     for body in bodies:
         for url in re.findall(rb"https?://[^\s\"'<>)]+", body):
             assert urlsplit(url.decode()).hostname in {"localhost", "127.0.0.1"}, url
     # The CSP allows no inline script or style: the only inline <script> is inert JSON data.
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == ['<script type="application/json" id="attempt-data">']
     assert " style=" not in html
+
+
+def test_the_offline_shell_is_within_the_page_budget(client):
+    """What the service worker fetches once and keeps (sw.js, the offline page and its files),
+    gzip-compressed, within the attempt page's 30 KB budget, and from this host only."""
+    bodies = fetched(client, ["/sw.js", "/static/offline.html", "/static/style.css", "/static/offline.js"])
+    assert gzipped_size(bodies, "service worker + offline page + CSS + JS") <= 30_000
+    for body in bodies:
+        assert not re.findall(rb"https?://", body)
