@@ -22,7 +22,8 @@ the pages' scripts:
    that they are cached a year);
 2. registers (--register-share of them; the page form with the CSRF token) or signs in with a
    pre-created account (the sign-in form), and is sent back to the contest page;
-3. starts the round (the page's form; the attempt page follows the redirect);
+3. starts the round (the contest page's button, the confirmation page it opens and that
+   page's form; the attempt page follows the redirect);
 4. answers the 20 questions through the JSON API as static/attempt.js does (``PUT
    /api/v1/attempts/{id}/answers/{qid}`` with the token of the page), with 3-15 s of thought
    each divided by --compress, and gives the prediction;
@@ -107,6 +108,14 @@ def address(number: int) -> str:
 
 
 # --- the plan -------------------------------------------------------------------------------
+
+
+def start_path(page: bytes) -> str | None:
+    """The first round's start address in a taker's page: the link to its confirmation page (a
+    timed round), or the form that posts to it (the confirmation page itself, or a resume)."""
+    starts = sorted(set(re.findall(rb'(?:href|action)="(/contests/rounds/(\d+)/start)"', page)),
+                    key=lambda m: int(m[1]))
+    return starts[0][0].decode() if starts else None
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -383,11 +392,14 @@ def generator_main(plan_path: str, out_path: str) -> int:
             if signin_only:
                 taker["finished"] = time.monotonic()
                 return
-            starts = sorted(set(re.findall(rb'action="(/contests/rounds/(\d+)/start)"', page)), key=lambda m: int(m[1]))
-            if not starts:
+            start = start_path(page)
+            if start is None:
                 raise TakerFailed("no start button on the contest page")
-            headers, _ = phone.patiently("start", "POST", starts[0][0].decode(), 302, taker,
-                                         form={"csrf_token": csrf_of(page)})
+            # A timed round's button opens the confirmation page, whose "Bắt đầu" posts.
+            status, _, page = phone.send("start confirmation", "GET", start)
+            if status != 200 or start_path(page) != start:
+                raise TakerFailed(f"start confirmation: {status}")
+            headers, _ = phone.patiently("start", "POST", start, 302, taker, form={"csrf_token": csrf_of(page)})
             status, _, page = phone.send("attempt page", "GET", location(headers))
             found = re.search(rb'<script type="application/json" id="attempt-data">(.*?)</script>', page, re.S)
             if status != 200 or not found:

@@ -251,7 +251,7 @@ def register_middleware(app: Flask) -> None:
 
 
 def register_static_files(app: Flask) -> None:
-    """Versioned static URLs, so nginx may cache them for a year, and /favicon.ico."""
+    """Versioned static URLs, so nginx may cache them for a year, /favicon.ico and /sw.js."""
     from quizapp import staticfiles
 
     staticfiles.init_app(app)

@@ -9,6 +9,13 @@ static route ignores the query, so ``make run`` serves the same URLs.
 
 ``/favicon.ico`` is answered here too (nginx answers it before the app in production), so
 browsers that ask for it by that name get the icon instead of a 404.
+
+So is ``/sw.js``, the takers' service worker (static/sw.js; nginx serves it the same way in
+production). A worker's scope can be no wider than its script's folder, and the worker must
+cover /contests/, so it is served at the root, never cached for long (``no-cache``: a browser
+checks it for updates). Its URL carries the version of the whole static folder (``?v=``), so a
+deploy that changes the offline page or any shell file gives the worker a new URL, and the
+browser installs it and drops the old cache.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ VERSION_ARG = "v"
 FAVICON = "favicon.ico"
 # Browsers ask for /favicon.ico by that fixed name, so it cannot be versioned: a day's cache.
 FAVICON_MAX_AGE = 24 * 3600
+SERVICE_WORKER = "sw.js"
 
 
 def file_versions(folder: str | None) -> dict[str, str]:
@@ -38,19 +46,37 @@ def file_versions(folder: str | None) -> dict[str, str]:
     return versions
 
 
+def folder_version(versions: dict[str, str]) -> str:
+    """One version for the whole static folder: it changes when any file does."""
+    listing = "\n".join(f"{name} {version}" for name, version in sorted(versions.items()))
+    return hashlib.sha256(listing.encode()).hexdigest()[:12]
+
+
 def init_app(app: Flask) -> None:
     versions = file_versions(app.static_folder)
     app.extensions["quizapp.static_versions"] = versions
+    shell_version = folder_version(versions)
 
     @app.url_defaults
     def add_static_version(endpoint: str, values: dict[str, object]) -> None:
-        if endpoint == "static" and VERSION_ARG not in values:
+        if VERSION_ARG in values:
+            return
+        if endpoint == "static":
             version = versions.get(str(values.get("filename", "")))
             if version:
                 values[VERSION_ARG] = version
+        elif endpoint == "service_worker":
+            values[VERSION_ARG] = shell_version
 
     app.add_url_rule(f"/{FAVICON}", "favicon", favicon)
+    app.add_url_rule(f"/{SERVICE_WORKER}", "service_worker", service_worker)
 
 
 def favicon():
     return send_from_directory(current_app.static_folder, FAVICON, max_age=FAVICON_MAX_AGE)
+
+
+def service_worker():
+    response = send_from_directory(current_app.static_folder, SERVICE_WORKER, max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response

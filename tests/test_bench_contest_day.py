@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -59,3 +60,25 @@ def test_every_taker_comes_from_an_address_of_its_own(contest_day):
     assert len(addresses) == len(numbers)
     assert all(address.startswith("127.") and all(0 < int(part) < 255 for part in address.split(".")[1:])
                for address in addresses)
+
+
+def test_the_taker_flow_finds_the_start_through_the_confirmation_page(contest_day, app, client, auth):
+    """The generator reads the real pages: the demo contest page's button leads to the
+    confirmation page, whose form (with its CSRF token) starts the attempt."""
+    from quizapp.demo import DEMO_CONTEST, load_demo_contest, load_sample_banks
+    from quizapp.extensions import db
+
+    with app.app_context():
+        load_sample_banks()
+        load_demo_contest()
+        db.session.commit()
+    auth.login_as()
+    contest_page = client.get(f"/contests/{DEMO_CONTEST}").data
+    start = contest_day.start_path(contest_page)
+    assert start is not None and f'href="{start}"'.encode() in contest_page
+    confirmation = client.get(start)
+    assert confirmation.status_code == 200 and contest_day.start_path(confirmation.data) == start
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', confirmation.data).group(1).decode()
+    started = client.post(start, data={"csrf_token": token})
+    assert re.fullmatch(r"/contests/attempts/\d+", started.headers["Location"])
+    assert contest_day.start_path(b"<p>no round</p>") is None

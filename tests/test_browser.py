@@ -1,8 +1,10 @@
 """The attempt page in a real browser: Debian's chromium driven by Playwright, on a phone-sized
 screen (360×740), against the real app served from a thread on 127.0.0.1.
 
-A taker registers, starts the demo round, answers, loses the network, answers more, reloads,
-gets the network back, and every answer reaches the server; then submits and sees the result.
+A taker registers, confirms the start of the demo round, answers, loses the network, answers
+more, reloads (the service worker's offline page, not the browser's error), gets the network
+back, and every answer reaches the server; is warned of the empty prediction, then submits and
+sees the result. Every tap target of the taker's pages is measured at 44 px or more.
 Skipped where /usr/bin/chromium is missing, so `make test` passes on a machine with only Python.
 """
 
@@ -95,6 +97,32 @@ def jump(page, number: int):
     return page.get_by_role("button", name=re.compile(rf"^Câu {number}\b"))
 
 
+def start_timed(page, heading: str = "20 phút: bắt đầu làm bài?") -> None:
+    """Tap "Bắt đầu thi" on a contest page, then "Bắt đầu" on the confirmation it opens."""
+    page.get_by_role("link", name="Bắt đầu thi").first.click()
+    sync_api.expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    page.get_by_role("button", name="Bắt đầu", exact=True).click()
+    page.wait_for_url(re.compile(r"/contests/attempts/\d+"))
+
+
+# Every element a thumb can tap that is on screen, and its box: an option's radio or checkbox
+# is tapped through its whole label.
+SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, textarea, summary')).map(element => {
+  const target = element.matches('input[type=radio], input[type=checkbox]') && element.closest('label')
+    ? element.closest('label') : element;
+  const box = target.getBoundingClientRect();
+  return {text: (element.textContent || element.value || element.name || '').trim().slice(0, 40),
+          width: box.width, height: box.height, left: box.left, right: box.right,
+          shown: box.width > 0 && box.height > 0 && getComputedStyle(target).visibility !== 'hidden'};
+}).filter(t => t.shown && t.right > 0 && t.left < innerWidth && (t.width < 44 || t.height < 44))"""
+
+
+def assert_tap_targets(page) -> None:
+    small = page.evaluate(SMALL_TARGETS)
+    assert small == [], f"{page.url}: tap targets under 44 px: {small}"
+
+
 def choose(page, option: int) -> tuple[int, str]:
     """Tap the option-th option of the question on screen; return (question id, option id)."""
     label = page.locator("#options label").nth(option)
@@ -109,11 +137,13 @@ def test_answers_survive_offline_and_reload_then_submit(site, context):
     register(page, site, "0987654321")
 
     page.get_by_role("link", name=re.compile("cuộc thi mẫu")).first.click()
-    page.get_by_role("button", name="Bắt đầu thi").first.click()
-    page.wait_for_url(re.compile(r"/contests/attempts/\d+"))
+    start_timed(page)
     attempt_id = re.search(r"/attempts/(\d+)", page.url).group(1)
     attempt_url = f"{site}/contests/attempts/{attempt_id}"
     expect(page.locator("#qnum")).to_have_text("Câu 1/20")
+    # The offline page's worker is in place before the signal drops.
+    assert page.evaluate("navigator.serviceWorker.ready.then(registration => registration.scope)") == \
+        f"{site}/contests/"
     expect(page.locator("#timer")).to_have_text(re.compile(r"^Còn (20:00|19:[0-5]\d)$"))
 
     answers: dict[int, list[str]] = {}
@@ -141,15 +171,32 @@ def test_answers_survive_offline_and_reload_then_submit(site, context):
     expect(page.locator("#jump button.wait")).to_have_count(3)
     assert server_answers(context, site, attempt_id) == answers
 
-    # A reload in a dead zone shows the browser's error page; the queue stays on the phone.
-    with pytest.raises(sync_api.Error):
-        page.reload()
+    # A reload in a dead zone shows the offline page, not the browser's error; the queue stays
+    # on the phone, and the page comes back by itself with the network.
+    page.reload()
+    expect(page.get_by_role("heading", name="Mất kết nối mạng")).to_be_visible()
+    expect(page.locator("#offline")).to_contain_text("Các câu trả lời đã lưu vẫn an toàn.")
+    expect(page.locator("#offline-queue")).to_have_text(
+        "Máy này đang giữ 3 câu trả lời chưa gửi; chúng sẽ được gửi khi có mạng.")
+    assert_tap_targets(page)
+    # The worker kept only static files: no page, no API answer.
+    kept = page.evaluate("""async () => {
+      const urls = [];
+      for (const name of await caches.keys())
+        for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
+      return urls; }""")
+    assert set(kept) >= {"/static/offline.html", "/static/style.css", "/static/offline.js"}
+    assert all(url.startswith("/static/") for url in kept), kept
     context.set_offline(False)
-    page.goto(attempt_url + "?q=4")
-    expect(page.locator("#options input").nth(1)).to_be_checked()  # shown from the queue
+    # Reloaded by itself: the attempt page again, on question 1 (changed offline, shown from the
+    # queue while the queue goes out).
+    expect(page.locator("#qnum")).to_have_text("Câu 1/20")
+    expect(page.locator("#options input").nth(2)).to_be_checked()
     answers.update(offline)
     wait_for_answers(page, context, site, attempt_id, answers)
     expect(page.locator("#sync")).to_have_text("✓ Đã lưu")
+    page.goto(attempt_url + "?q=4")
+    expect(page.locator("#options input").nth(1)).to_be_checked()
     expect(page.locator("#jump button.done")).to_have_count(5)
 
     # Offline again, then the `online` event alone (no reload) sends the queue.
@@ -161,6 +208,15 @@ def test_answers_survive_offline_and_reload_then_submit(site, context):
     context.set_offline(False)
     wait_for_answers(page, context, site, attempt_id, answers)
 
+    # Submitting with no prediction: the dialog warns and leads back to the field.
+    page.locator("#finish").click()
+    expect(page.locator("#confirm")).to_be_visible()
+    expect(page.locator("#confirm-missing")).to_be_visible()
+    expect(page.locator("#confirm-missing")).to_contain_text("Bạn chưa trả lời câu hỏi dự đoán.")
+    assert_tap_targets(page)
+    page.get_by_role("button", name="Điền dự đoán").click()
+    expect(page.locator("#confirm")).to_be_hidden()
+    expect(page.get_by_label(re.compile("Câu hỏi dự đoán"))).to_be_focused()
     page.get_by_label(re.compile("Câu hỏi dự đoán")).fill("1234")
     page.get_by_label(re.compile("Câu hỏi dự đoán")).press("Enter")
     expect(page.locator("#sync")).to_have_text("✓ Đã lưu")
@@ -168,6 +224,8 @@ def test_answers_survive_offline_and_reload_then_submit(site, context):
     page.locator("#finish").click()
     expect(page.locator("#confirm")).to_be_visible()
     expect(page.locator("#confirm-text")).to_contain_text("Bạn còn 14 câu chưa trả lời")
+    expect(page.locator("#confirm-missing")).to_be_hidden()
+    expect(page.locator("#confirm-prediction")).to_have_text("Dự đoán của bạn: 1.234")
     page.locator("#confirm-yes").click()
     page.wait_for_url(f"{attempt_url}/result")
     attempt = context.request.get(f"{site}/api/v1/attempts/{attempt_id}").json()
@@ -177,6 +235,72 @@ def test_answers_survive_offline_and_reload_then_submit(site, context):
     expect(page.get_by_text("Số câu đúng và đáp án sẽ được công bố sau khi vòng thi kết thúc")).to_be_visible()
     expect(page.get_by_role("heading", name="Đáp án và giải thích")).to_have_count(0)
     assert page.evaluate(f"localStorage.getItem('quizapp.attempt.{attempt_id}')") is None
+
+
+def test_taker_pages_have_44_px_tap_targets_and_sign_out_away_from_the_timer(site, context):
+    expect = sync_api.expect
+    page = context.new_page()
+    page.goto(f"{site}/contests/")
+    assert_tap_targets(page)  # a visitor's header: "Đăng nhập", "Đăng ký"
+    register(page, site, "0987654324")
+    assert_tap_targets(page)
+    page.get_by_role("link", name=re.compile("cuộc thi mẫu")).first.click()
+    contest_url = page.url
+    assert_tap_targets(page)
+
+    # The confirmation: what the attempt is, before any clock runs; "Để sau" starts nothing.
+    page.get_by_role("link", name="Bắt đầu thi").first.click()
+    confirmation = page.locator("#start-confirm")
+    expect(confirmation).to_contain_text("20 câu")
+    expect(confirmation).to_contain_text("lượt 1/3; còn 3 lượt kể cả lượt này")
+    expect(confirmation).to_contain_text("Đồng hồ bắt đầu chạy ngay khi bạn bấm «Bắt đầu»")
+    assert_tap_targets(page)
+    page.get_by_role("link", name="Để sau").click()
+    page.wait_for_url(contest_url)
+    expect(page.get_by_text("Bạn đã thi 0/3 lượt.").first).to_be_visible()
+
+    start_timed(page)
+    assert_tap_targets(page)
+    # "Đăng xuất" is not in the header above the timer, but at the foot of the page.
+    expect(page.locator("header.site").get_by_role("button", name="Đăng xuất")).to_have_count(0)
+    logout = page.locator("footer.site").get_by_role("button", name="Đăng xuất")
+    expect(logout).to_have_count(1)
+    assert logout.bounding_box()["y"] > page.locator("#finish").bounding_box()["y"] + 44
+    assert logout.bounding_box()["height"] >= 44
+    attempt_url = page.url.split("?")[0]
+
+    page.goto(f"{attempt_url}/submit")  # the confirmation page without the script
+    expect(page.locator("#prediction-missing")).to_be_visible()
+    assert_tap_targets(page)
+    page.get_by_role("button", name="Nộp bài").click()
+    page.wait_for_url(f"{attempt_url}/result")
+    assert_tap_targets(page)
+    page.goto(contest_url)
+    assert_tap_targets(page)  # now with "Các lượt thi của bạn" and its links
+
+
+def test_without_javascript_the_start_is_confirmed_and_an_empty_prediction_warned(site, browser):
+    expect = sync_api.expect
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN",
+                                  timezone_id="Asia/Ho_Chi_Minh", java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        register(page, site, "0987654325")
+        page.get_by_role("link", name=re.compile("cuộc thi mẫu")).first.click()
+        start_timed(page)
+        expect(page.locator("#qnum")).to_have_text("Câu 1/20")
+        page.locator("#options label").first.click()
+        page.get_by_role("button", name="Nộp bài").click()  # saves the answer, then asks
+        page.wait_for_url(re.compile(r"/submit$"))
+        expect(page.locator("#prediction-missing")).to_contain_text("Bạn chưa trả lời câu hỏi dự đoán.")
+        page.get_by_label(re.compile("Câu hỏi dự đoán")).fill("77")
+        page.get_by_role("button", name="Nộp bài").click()
+        page.wait_for_url(re.compile(r"/result$"))
+        expect(page.locator(".facts")).to_contain_text("Dự đoán của bạn77")
+        expect(page.locator(".facts")).to_contain_text("1/20")
+    finally:
+        context.close()
 
 
 def test_countdown_follows_the_server_clock_and_submits_at_zero(app, site, context):
@@ -195,8 +319,7 @@ def test_countdown_follows_the_server_clock_and_submits_at_zero(app, site, conte
     page = context.new_page()
     register(page, site, "0987654322")
     page.goto(f"{site}/contests/nhanh")
-    page.get_by_role("button", name="Bắt đầu thi").click()
-    page.wait_for_url(re.compile(r"/contests/attempts/\d+"))
+    start_timed(page, "4 giây: bắt đầu làm bài?")
     sync_api.expect(page.locator("#timer")).to_have_text(re.compile(r"^Còn 0:0[1-4]$"))
     sync_api.expect(page.locator("#alert")).to_contain_text("Còn 1 phút")
     choose(page, 0)
@@ -233,8 +356,7 @@ def test_each_question_shows_its_own_picture_as_the_taker_moves_through_the_atte
     page = context.new_page()
     register(page, site, "0987654323")
     page.goto(f"{site}/contests/co-hinh")
-    page.get_by_role("button", name="Bắt đầu thi").click()
-    page.wait_for_url(re.compile(r"/contests/attempts/\d+"))
+    start_timed(page, "10 phút: bắt đầu làm bài?")
     attempt_id = re.search(r"/attempts/(\d+)", page.url).group(1)
     shown = context.request.get(f"{site}/api/v1/attempts/{attempt_id}").json()["questions"]
     assert any(question["picture"] for question in shown) and not all(question["picture"] for question in shown)
@@ -273,8 +395,9 @@ def test_a_busy_start_waits_and_tries_again_by_itself(site, context, monkeypatch
     page = context.new_page()
     register(page, site, "0987654322")
     page.get_by_role("link", name=re.compile("cuộc thi mẫu")).first.click()
+    page.get_by_role("link", name="Bắt đầu thi").first.click()
 
-    page.get_by_role("button", name="Bắt đầu thi").first.click()
+    page.get_by_role("button", name="Bắt đầu", exact=True).click()
 
     expect(page.get_by_role("heading", name="Rất đông người đang vào thi")).to_be_visible()
     expect(page.locator("#wait-seconds")).to_have_text(re.compile(r"^[1-4]$"))

@@ -218,6 +218,18 @@ def test_favicon(server):
     assert body == (STATIC / "favicon.ico").read_bytes()
 
 
+def test_the_service_worker_is_served_at_the_root_and_never_cached_as_immutable(server):
+    browser = Browser(server.port)
+    status, headers, body = browser.request("GET", "/sw.js?v=0123456789ab")
+    assert status == 200 and body == (STATIC / "sw.js").read_bytes()
+    assert headers["Content-Type"].startswith(("application/javascript", "text/javascript"))
+    assert headers["Cache-Control"] == "no-cache"  # even with ?v=: a browser checks it for updates
+    # Its offline page is a plain static file, the same for everyone.
+    status, headers, body = browser.request("GET", "/static/offline.html")
+    assert status == 200 and headers["Cache-Control"] == "no-cache"
+    assert body == (STATIC / "offline.html").read_bytes()
+
+
 def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()

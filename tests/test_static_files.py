@@ -6,7 +6,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from quizapp.staticfiles import file_versions
+from quizapp.staticfiles import file_versions, folder_version
 
 STATIC = Path(__file__).resolve().parent.parent / "quizapp" / "static"
 
@@ -47,3 +47,37 @@ def test_favicon_is_served(client):
         assert response.status_code == 200
         assert response.mimetype in {"image/x-icon", "image/vnd.microsoft.icon"}
         assert response.data == (STATIC / "favicon.ico").read_bytes()
+
+
+def test_the_service_worker_is_served_at_the_root_with_the_folder_version(app, client):
+    with app.test_request_context():
+        from flask import url_for
+        url = url_for("service_worker")
+    assert url == f"/sw.js?v={folder_version(file_versions(str(STATIC)))}"
+    with client.get(url) as response:
+        assert response.status_code == 200
+        assert response.mimetype in {"application/javascript", "text/javascript"}
+        assert response.headers["Cache-Control"] == "no-cache"
+        assert response.data == (STATIC / "sw.js").read_bytes()
+
+
+def test_the_folder_version_changes_with_any_file(tmp_path):
+    (tmp_path / "offline.html").write_text("<p>Mất kết nối</p>")
+    (tmp_path / "sw.js").write_text("'use strict';")
+    before = folder_version(file_versions(str(tmp_path)))
+    (tmp_path / "offline.html").write_text("<p>Mất kết nối mạng</p>")
+    assert folder_version(file_versions(str(tmp_path))) != before
+
+
+def test_the_service_worker_caches_no_page_and_no_api_answer():
+    """What sw.js may store: the offline page's own files and versioned static URLs; it answers
+    pages from the network and never handles /api/ (attempt.js's offline queue does that)."""
+    script = (STATIC / "sw.js").read_text()
+    assert re.findall(r"cache\.(?:put|add|addAll)\(", script) == ["cache.addAll(", "cache.put("]
+    assert "var SHELL = [OFFLINE, '/static/style.css', '/static/offline.js'];" in script
+    assert "if (response.ok && url.searchParams.has('v')) cache.put(request, response.clone());" in script
+    assert "/api/" not in script.replace("never touches /api/", "")
+    # The offline page holds no one's data and links only to files the worker keeps.
+    page = (STATIC / "offline.html").read_text()
+    assert set(re.findall(r'(?:href|src)="(/[^"]*)"', page)) == {"/static/style.css", "/static/offline.js"}
+    assert "csrf" not in page.lower()

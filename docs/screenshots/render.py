@@ -172,7 +172,8 @@ def render(out: Path) -> list[Path]:
                     viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True,
                     locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh").new_page(), failures)
                 log_in(phone, site, DEMO_TAKER, f"/contests/{DEMO_CONTEST}")
-                phone.get_by_role("button", name="Bắt đầu thi").first.click()
+                phone.get_by_role("link", name="Bắt đầu thi").first.click()  # a timed round: confirm first
+                phone.get_by_role("button", name="Bắt đầu", exact=True).click()
                 phone.wait_for_url(f"{site}/contests/attempts/**")
                 for option in (1, 0):
                     phone.locator("#options label").nth(option).click()

@@ -3,6 +3,7 @@
 - ``GET  /contests/``                                  the contests, with the taker's attempts per round
 - ``GET  /contests/<slug>``                            a contest's rules, rounds and the taker's attempts
 - ``POST /contests/<slug>/password``                   unlock a closed contest for this browser session
+- ``GET  /contests/rounds/<id>/start``                 confirm a new attempt (limits, clock); resume at once
 - ``POST /contests/rounds/<id>/start``                 start or resume an attempt
 - ``GET  /contests/attempts/<id>``                     the attempt, one question a screen
 - ``POST /contests/attempts/<id>/answer``              save the shown question's choice (no-script path)
@@ -157,13 +158,48 @@ def unlock(slug: str):
     return redirect(url_for(".contest", slug=contest.slug))
 
 
+def _round_or_404(round_id: int) -> Round:
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        abort(404)
+    return round_
+
+
+def _refused(error: DomainError, contest: Contest):
+    """A refused start, as a flash on the contest page."""
+    db.session.rollback()
+    message = error.message
+    if isinstance(error, service.RegistrationIncomplete):
+        message += " Còn thiếu: " + ", ".join(FIELD_LABELS.get(name, name) for name in error.missing) + "."
+    flash(message, "error")
+    return redirect(url_for(".contest", slug=contest.slug))
+
+
+@bp.get("/rounds/<int:round_id>/start")
+@login_required
+def confirm_start(round_id: int):
+    """What a new attempt means (questions, time, attempts left) before the clock starts; the
+    page's button posts to ``start``. An open attempt is resumed without asking."""
+    round_ = _round_or_404(round_id)
+    contest = round_.contest
+    service.finalise_expired(round_id=round_.id, user_id=current_user.id)
+    existing = service.open_attempt(round_.id, current_user.id)
+    if existing is not None:
+        db.session.commit()
+        return redirect(url_for(".attempt", attempt_id=existing.id))
+    try:
+        used = service.check_new_attempt(round_, current_user, contest_unlocked(contest), clock.now())
+    except DomainError as error:
+        return _refused(error, contest)
+    db.session.commit()
+    return _no_store(_render("attempts/start.html", round=round_, contest=contest, used=used))
+
+
 @bp.post("/rounds/<int:round_id>/start")
 @login_required
 @start_per_account
 def start(round_id: int):
-    round_ = db.session.get(Round, round_id)
-    if round_ is None:
-        abort(404)
+    round_ = _round_or_404(round_id)
     contest = round_.contest
     try:
         started = service.start_attempt(round_, current_user, password_ok=contest_unlocked(contest),
@@ -173,12 +209,7 @@ def start(round_id: int):
         page = render_template("attempts/waiting.html", round=round_, contest=contest, retry_after=busy.retry_after)
         return page, 503, {"Retry-After": str(busy.retry_after), "Cache-Control": "no-store"}
     except DomainError as error:
-        db.session.rollback()
-        message = error.message
-        if isinstance(error, service.RegistrationIncomplete):
-            message += " Còn thiếu: " + ", ".join(FIELD_LABELS.get(name, name) for name in error.missing) + "."
-        flash(message, "error")
-        return redirect(url_for(".contest", slug=contest.slug))
+        return _refused(error, contest)
     db.session.commit()
     return redirect(url_for(".attempt", attempt_id=started.attempt.id))
 
@@ -241,21 +272,23 @@ def answer(attempt_id: int):
     return redirect(url_for(".attempt", attempt_id=attempt_id, q=target))
 
 
-def _save_prediction_field(attempt_id: int) -> None:
+def _save_prediction_field(attempt_id: int) -> bool:
+    """Save the form's prediction, if it has one; False (with a flash) when it is no number."""
     raw = request.form.get("prediction", "").strip().replace(".", "")
     if not raw:
-        return
+        return True
     value = bounded_int(raw, high=10**9)
     if value is None:
         flash("Dự đoán phải là số nguyên từ 0 đến 1.000.000.000.", "error")
-        return
+        return False
     attempt = service.attempt_for(attempt_id, current_user.id)
     if attempt.prediction == value:
-        return
+        return True
     try:
         service.save_prediction(attempt_id, current_user.id, value)
     except service.PredictionRefused as error:
         flash(error.message, "error")
+    return True
 
 
 @bp.get("/attempts/<int:attempt_id>/submit")
@@ -274,6 +307,13 @@ def confirm_submit(attempt_id: int):
 @login_required
 @submit_per_account
 def submit(attempt_id: int):
+    # The confirmation page shows the prediction for a last look and sends it with the submit.
+    try:
+        valid = _save_prediction_field(attempt_id)
+    except service.AttemptClosed:
+        valid = True  # time is up or already submitted: the submit below says which
+    if not valid:
+        return redirect(url_for(".confirm_submit", attempt_id=attempt_id))
     attempt = service.submit(attempt_id, current_user.id)
     db.session.commit()
     flash("Hết giờ làm bài; bài đã được nộp tự động." if attempt.expired else "Đã nộp bài.", "success")

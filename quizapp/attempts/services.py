@@ -199,12 +199,8 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False, origi
                     None)
     if existing is not None:
         return Started(db.session.get(Attempt, existing, populate_existing=True), created=False)
-    if round_.status(now) != "open":
-        raise RoundNotOpen()
-    check_entry(round_.contest, user, password_ok)
-    used = len(mine)
-    if round_.max_attempts is not None and used >= round_.max_attempts:
-        raise AttemptLimitReached()  # before the draw: a refused double tap costs one statement
+    # before the draw: a refused double tap costs no more statements
+    used = check_new_attempt(round_, user, password_ok, now, used=len(mine))
     admit_start()  # may refuse with 503 before anything is written
     questions = draw_questions(round_)
     for retry in range(3):
@@ -221,6 +217,22 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False, origi
             if existing is not None:
                 return Started(existing, created=False)
     raise AttemptLimitReached()
+
+
+def check_new_attempt(round_: Round, user: User, password_ok: bool, now: datetime, used: int | None = None) -> int:
+    """Raise what would refuse a new attempt in the round now; else the attempts used so far
+    (``used``, when the caller has counted them already).
+
+    Writes nothing: the start confirmation page asks it before the taker commits to the clock.
+    """
+    if round_.status(now) != "open":
+        raise RoundNotOpen()
+    check_entry(round_.contest, user, password_ok)
+    if used is None:
+        used = attempts_used(round_.id, user.id)
+    if round_.max_attempts is not None and used >= round_.max_attempts:
+        raise AttemptLimitReached()
+    return used
 
 
 def _write_first() -> None:

@@ -113,6 +113,8 @@ def profile():
         obj=current_user,
         unit_code=current_user.unit.code if current_user.unit else "",
     )
+    # A contest page sends a taker here for the fields it requires, with ?next= back to it.
+    next_url = safe_next_url(request.args.get("next"))
     if form.validate_on_submit():
         try:
             services.update_profile(current_user, **{name: form[name].data for name in PROFILE_FIELDS})
@@ -121,9 +123,10 @@ def profile():
         else:
             db.session.commit()
             flash("Đã lưu thông tin cá nhân.", "success")
-            return redirect(url_for("auth.profile"))
+            return redirect(next_url or url_for("auth.profile"))
     status = 422 if form.errors else 200
-    return render_template("auth/profile.html", form=form, password_form=PasswordForm(formdata=None)), status
+    return render_template("auth/profile.html", form=form, password_form=PasswordForm(formdata=None),
+                           next_url=next_url), status
 
 
 @bp.post("/profile/password")

@@ -242,9 +242,10 @@
     }
   });
 
+  function validPrediction(value) { return /^\d{1,10}$/.test(value) && +value <= 1e9; }
   function predict() {
     var value = prediction.value.trim();
-    if (!/^\d{1,10}$/.test(value) || +value > 1e9) {
+    if (!validPrediction(value)) {
       say('Dự đoán phải là số nguyên từ 0 đến 1.000.000.000.');
       return;
     }
@@ -276,10 +277,27 @@
     var text = (left ? 'Bạn còn ' + left + ' câu chưa trả lời. ' : 'Bạn đã trả lời cả ' + N + ' câu. ')
       + 'Sau khi nộp bài, bạn không sửa được câu trả lời.';
     $('confirm-text').textContent = text;
+    // The prediction breaks ties: show it, or warn that it is empty, with a way back to it.
+    var missing = $('confirm-missing'), value = prediction ? prediction.value.trim() : '';
+    var given = validPrediction(value);
+    if (missing) {
+      missing.hidden = given;
+      $('confirm-prediction').textContent = given ? 'Dự đoán của bạn: ' + (+value).toLocaleString('vi-VN') : '';
+      $('confirm-edit').hidden = prediction.readOnly;
+      $('confirm-edit').textContent = given ? 'Sửa dự đoán' : 'Điền dự đoán';
+      if (!given) text += ' ' + missing.textContent;
+    }
     if (dialog.showModal) dialog.showModal(); else if (window.confirm(text + ' Nộp bài?')) submit(false);
   }
   $('confirm-yes').addEventListener('click', function () { dialog.close(); submit(false); });
   $('confirm-no').addEventListener('click', function () { dialog.close(); });
+  if ($('confirm-edit')) {
+    $('confirm-edit').addEventListener('click', function () {
+      dialog.close();
+      prediction.scrollIntoView({block: 'center'});
+      prediction.focus();
+    });
+  }
 
   function submit(auto) {
     if (ending) return;
@@ -329,6 +347,14 @@
       timerEl.className = 'timer low';
       say('Còn 1 phút! Hết giờ, bài sẽ được tự động nộp với các câu đã trả lời.');
     }
+  }
+
+  // --- the offline page ------------------------------------------------------------------------
+  // static/sw.js answers a taker's page that cannot load (a reload in a dead zone) with a page
+  // saying the answers are safe, instead of the browser's error; it caches no page or answer.
+  var worker = root.getAttribute('data-sw');
+  if (worker && navigator.serviceWorker) {
+    navigator.serviceWorker.register(worker, {scope: '/contests/'}).catch(function () { /* not https, or refused */ });
   }
 
   // --- start -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import gzip
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -164,6 +164,81 @@ def test_round_states_attempts_used_and_start_or_resume(client, app, auth):
     assert "Vòng thi chưa mở hoặc đã kết thúc." in page(client, "/contests/ba-vong")
 
 
+def test_a_timed_start_is_confirmed_first_and_a_resume_is_not(client, app, auth):
+    (round_id,) = make_contest(app, "xac-nhan", [{"time_limit_seconds": 1200, "max_attempts": 3,
+                                                  "draw": [{"bank": "nghi-quyet", "count": 5}]}])
+    auth.login_as()
+    confirm_url = f"/contests/rounds/{round_id}/start"
+    html = page(client, "/contests/xac-nhan")
+    # The contest page's button opens the confirmation page; it starts nothing itself.
+    assert f'<a class="button" href="{confirm_url}">Bắt đầu thi</a>' in html
+    assert f'action="{confirm_url}"' not in html
+
+    response = client.get(confirm_url)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert "20 phút: bắt đầu làm bài?" in html
+    assert "Số câu hỏi</dt><dd>5 câu" in html and "Thời gian</dt><dd>20 phút" in html
+    assert "lượt 1/3; còn 3 lượt kể cả lượt này" in html
+    assert "Đồng hồ bắt đầu chạy ngay khi bạn bấm «Bắt đầu»" in html
+    assert f'<form method="post" action="{confirm_url}"' in html and ">Bắt đầu</button>" in html
+    assert '<a class="button secondary" href="/contests/xac-nhan">Để sau</a>' in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0  # looking starts nothing
+
+    first = start_attempt(client, round_id)  # "Bắt đầu" posts to the same address
+    # An open attempt is resumed at once: the page posts, the confirmation address redirects.
+    html = page(client, "/contests/xac-nhan")
+    assert f'action="{confirm_url}"' in html and "Làm tiếp lượt đang thi" in html
+    assert client.get(confirm_url).headers["Location"] == f"/contests/attempts/{first}"
+    client.post(f"/contests/attempts/{first}/submit", data={"csrf_token": csrf_token(client)})
+
+    html = page(client, f"/contests/attempts/{first}/result")
+    assert f'<a class="button" href="{confirm_url}">Thi lượt mới</a>' in html
+    assert "lượt 2/3; còn 2 lượt kể cả lượt này" in page(client, confirm_url)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) == 1
+
+
+def test_an_untimed_round_starts_with_one_tap_and_its_confirmation_says_so(client, app, auth):
+    (round_id,) = make_contest(app, "khong-gio", [{"time_limit_seconds": None, "max_attempts": None,
+                                                                 "practice": True}])
+    auth.login_as()
+    assert f'action="/contests/rounds/{round_id}/start"' in page(client, "/contests/khong-gio")
+    html = page(client, f"/contests/rounds/{round_id}/start")
+    assert "Thời gian</dt><dd>không giới hạn" in html and "không giới hạn số lượt" in html
+    assert "Đồng hồ" not in html
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    ("upcoming", "Vòng thi chưa mở hoặc đã kết thúc."),
+    ("used_up", "Bạn đã dùng hết số lượt thi của vòng này."),
+    ("profile", "Còn thiếu: Ngày sinh."),
+    ("password", "Cuộc thi này cần mật khẩu do Ban tổ chức cung cấp."),
+])
+def test_the_confirmation_page_refuses_what_the_start_would(client, app, auth, case, message):
+    round_fields = {"opens_at": hours(1), "closes_at": hours(2)} if case == "upcoming" else {"max_attempts": 1}
+    contest_fields = {"registration_fields": ["birth_date"]} if case == "profile" else \
+        {"password": "bi-mat-2024"} if case == "password" else {}
+    (round_id,) = make_contest(app, "tu-choi", [round_fields], **contest_fields)
+    auth.login_as()
+    if case == "used_up":
+        attempt_id = start_attempt(client, round_id)
+        client.post(f"/contests/attempts/{attempt_id}/submit", data={"csrf_token": csrf_token(client)})
+    refused = client.get(f"/contests/rounds/{round_id}/start")
+    assert refused.status_code == 302 and refused.headers["Location"] == "/contests/tu-choi"
+    assert message in page(client, "/contests/tu-choi")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) == (1 if case == "used_up" else 0)
+
+
+def test_the_confirmation_needs_a_login_and_a_real_round(client, auth, demo):
+    response = client.get(f"/contests/rounds/{demo['timed']}/start")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login?next=")
+    auth.login_as()
+    assert client.get("/contests/rounds/999999/start").status_code == 404
+
+
 def test_start_needs_a_login(client, demo):
     response = start(client, demo["timed"])
     assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
@@ -185,12 +260,47 @@ def test_missing_profile_fields_are_listed_with_a_link_to_the_profile(client, ap
     (round_id,) = make_contest(app, "can-ho-so", [{}], registration_fields=["birth_date", "unit_code"])
     auth.login_as()
     html = page(client, "/contests/can-ho-so")
-    assert "Còn thiếu: <strong>Ngày sinh, Đơn vị</strong>" in html and 'href="/auth/profile"' in html
+    assert "Còn thiếu: <strong>Ngày sinh, Đơn vị</strong>" in html
+    assert 'href="/auth/profile?next=/contests/can-ho-so"' in html
     refused = start(client, round_id)
     assert refused.headers["Location"] == "/contests/can-ho-so"
     assert "Còn thiếu: Ngày sinh, Đơn vị." in page(client, "/contests/can-ho-so")
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+
+
+def test_completing_the_profile_leads_back_to_the_contest(client, app, auth):
+    (round_id,) = make_contest(app, "ve-cuoc-thi", [{}], registration_fields=["birth_date"])
+    auth.login_as()
+    html = page(client, "/auth/profile?next=%2Fcontests%2Fve-cuoc-thi")
+    assert 'action="/auth/profile?next=/contests/ve-cuoc-thi"' in html
+    assert '<a class="button secondary" href="/contests/ve-cuoc-thi">Quay lại</a>' in html
+    fields = {"full_name": "Nguyễn Văn Thử", "birth_date": "1990-05-01", "gender": "", "unit_code": "",
+              "participant_group": "", "id_number": ""}
+
+    # A bad field keeps the taker on the profile page, with the way back still there.
+    bad = client.post("/auth/profile?next=%2Fcontests%2Fve-cuoc-thi",
+                      data={**fields, "full_name": "", "csrf_token": csrf_token(client)})
+    assert bad.status_code == 422
+    assert 'action="/auth/profile?next=/contests/ve-cuoc-thi"' in bad.get_data(as_text=True)
+
+    saved = client.post("/auth/profile?next=%2Fcontests%2Fve-cuoc-thi",
+                        data={**fields, "csrf_token": csrf_token(client)})
+    assert saved.status_code == 302 and saved.headers["Location"] == "/contests/ve-cuoc-thi"
+    html = page(client, "/contests/ve-cuoc-thi")
+    assert "Đã lưu thông tin cá nhân." in html and "Còn thiếu" not in html
+    assert start_attempt(client, round_id)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/contests/x", "//evil.example/", "/\\evil.example",
+                                    "javascript:alert(1)", "contests/x"])
+def test_the_profile_goes_back_only_to_a_path_of_this_site(client, auth, target):
+    auth.login_as()
+    html = page(client, f"/auth/profile?next={quote(target, safe='')}")
+    assert 'action="/auth/profile"' in html and "Quay lại" not in html
+    saved = client.post(f"/auth/profile?next={quote(target, safe='')}", data={
+        "full_name": "Nguyễn Văn Thử", "csrf_token": csrf_token(client)})
+    assert saved.status_code == 302 and saved.headers["Location"] == "/auth/profile"
 
 
 def test_a_contest_password_is_asked_once(client, app, auth):
@@ -281,6 +391,7 @@ def test_answer_one_question_per_form_then_submit(client, app, auth, demo):
     assert confirm.headers["Location"] == f"{url}/submit"
     html = page(client, f"{url}/submit")
     assert "Bạn đã trả lời <strong>2/20</strong> câu." in html and "Còn <strong>18 câu chưa trả lời</strong>" in html
+    assert 'value="1500"' in html and "prediction-missing" not in html  # the prediction, for a last look
     with app.app_context():
         assert db.session.get(Attempt, attempt_id).prediction == 1500
 
@@ -291,6 +402,59 @@ def test_answer_one_question_per_form_then_submit(client, app, auth, demo):
     assert client.get(url).headers["Location"] == f"{url}/result"
     html = page(client, f"{url}/result")
     assert "Đã nộp bài." in html and "Số câu đã trả lời</dt><dd>2/20" in html and "1.500" in html
+
+
+def test_the_submit_confirmation_warns_of_an_empty_prediction_and_takes_it(client, app, auth, demo):
+    auth.login_as()
+    attempt_id = start_attempt(client, demo["timed"])
+    url = f"/contests/attempts/{attempt_id}"
+    html = page(client, f"{url}/submit")
+    assert 'id="prediction-missing" role="alert">Bạn chưa trả lời câu hỏi dự đoán. Câu này dùng để xếp hạng' in html
+    assert "Câu hỏi dự đoán: Theo bạn, tuần này có bao nhiêu người" in html
+    assert re.search(r'<input id="prediction" name="prediction" type="number"[^>]* value=""', html)
+
+    # Not a number: nothing is submitted, the page says why and asks again.
+    refused = client.post(f"{url}/submit", data={"csrf_token": csrf_token(client), "prediction": "nhiều"})
+    assert refused.headers["Location"] == f"{url}/submit"
+    assert "Dự đoán phải là số nguyên từ 0 đến 1.000.000.000." in page(client, f"{url}/submit")
+    with app.app_context():
+        assert db.session.get(Attempt, attempt_id).status == "open"
+
+    done = client.post(f"{url}/submit", data={"csrf_token": csrf_token(client), "prediction": "2.500"})
+    assert done.headers["Location"] == f"{url}/result"
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        assert (attempt.status, attempt.prediction) == ("submitted", 2500)
+    assert "2.500" in page(client, f"{url}/result")
+
+
+def test_the_submit_confirmation_shows_a_given_or_locked_prediction(client, app, auth):
+    locked = {"prompt": "Bao nhiêu người dự thi?", "truth": "participants", "locked": True}
+    (round_id,) = make_contest(app, "khoa-du-doan", [{"prediction": locked,
+                                                      "tie_breakers": ["correct_desc", "prediction_error_asc"]}])
+    auth.login_as()
+    first = start_attempt(client, round_id)
+    question, tokens = shown_question(page(client, f"/contests/attempts/{first}"))
+    answer(client, first, question, [tokens[0]], q="1", go="submit", prediction="321")
+    html = page(client, f"/contests/attempts/{first}/submit")
+    # Locked once given, as the attempt page shows it.
+    assert "prediction-missing" not in html and "Dự đoán của bạn: <strong>321</strong>" in html
+    client.post(f"/contests/attempts/{first}/submit", data={"csrf_token": csrf_token(client)})
+
+    second = start_attempt(client, round_id)
+    html = page(client, f"/contests/attempts/{second}/submit")
+    assert "Dự đoán của bạn: <strong>321</strong> (đã ghi nhận ở lượt thi đầu tiên" in html
+    assert 'name="prediction"' not in html and "prediction-missing" not in html
+
+
+def test_a_round_without_prediction_or_with_other_tie_breaks_says_no_more(client, app, auth):
+    plain, other = make_contest(app, "it-du-doan", [
+        {}, {"prediction": {"prompt": "Bao nhiêu?", "truth": "attempts"}, "tie_breakers": ["correct_desc"]}])
+    auth.login_as()
+    html = page(client, f"/contests/attempts/{start_attempt(client, plain)}/submit")
+    assert "dự đoán" not in html.lower()
+    html = page(client, f"/contests/attempts/{start_attempt(client, other)}/submit")
+    assert 'role="alert">Bạn chưa trả lời câu hỏi dự đoán.</p>' in html
 
 
 def test_multiple_select_questions_use_checkboxes(client, app, auth):
@@ -408,10 +572,24 @@ def test_after_submit_shows_the_score_and_the_review(client, app, auth):
     with app.app_context():
         attempt = db.session.get(Attempt, attempt_id)
         correct, explanations = attempt.correct_count, [entry.question.explanation for entry in attempt.items]
-    assert f'id="score">{correct}/3</dd>' in html
+    assert re.search(rf'id="score">{correct}/3\s*<span class="score-words">', html)
     assert "Đáp án và giải thích" in html and html.count("Đáp án đúng") >= 3
     assert all(text in html for text in explanations if text)
     assert html.count("Bạn chọn") == 1 and html.count("Chưa trả lời") == 2
+
+
+@pytest.mark.parametrize(("correct", "band", "words"), [
+    (3, "all", "(100 %: đúng tất cả)"), (2, "half", "(67 %: đúng từ một nửa trở lên)"),
+    (1, "low", "(33 %: đúng dưới một nửa)"), (0, "low", "(0 %: đúng dưới một nửa)"),
+])
+def test_the_score_is_coloured_and_worded_by_its_share(client, app, auth, correct, band, words):
+    attempt_id, url = finished_attempt(client, app, auth, "score_only")
+    with app.app_context():
+        db.session.get(Attempt, attempt_id).correct_count = correct
+        db.session.commit()
+    html = page(client, url)
+    assert f'<dd class="score score-{band}" id="score">{correct}/3' in html
+    assert f'<span class="score-words">{words}</span>' in html
 
 
 def test_score_only_shows_the_score_and_no_key(client, app, auth):
@@ -440,6 +618,22 @@ def test_after_close_shows_nothing_until_the_round_closes(client, app, auth):
 # --- weight -----------------------------------------------------------------------------------
 
 
+def fetched(client, urls: list[str]) -> list[bytes]:
+    bodies = []
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        bodies.append(response.get_data())
+        response.close()
+    return bodies
+
+
+def gzipped_size(bodies: list[bytes], what: str) -> int:
+    total = sum(len(gzip.compress(body, compresslevel=9)) for body in bodies)
+    print(f"{what}: {total} bytes gzip-compressed")
+    return total
+
+
 def test_the_attempt_page_is_light_and_asks_no_other_host(client, auth, demo):
     auth.login_as()
     attempt_id = start_attempt(client, demo["timed"])
@@ -447,18 +641,20 @@ def test_the_attempt_page_is_light_and_asks_no_other_host(client, auth, demo):
     assets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html) + re.findall(r'<script src="([^"]+)"', html)
     # Each carries its file's version (?v=…), so nginx may let phones cache it for a year.
     assert sorted(asset.split("?v=")[0] for asset in assets) == ["/static/attempt.js", "/static/style.css"]
-    bodies = [html.encode()]
-    for asset in assets:
-        response = client.get(asset)
-        assert response.status_code == 200
-        bodies.append(response.get_data())
-        response.close()
-    total = sum(len(gzip.compress(body, compresslevel=9)) for body in bodies)
-    print(f"attempt page + CSS + JS: {total} bytes gzip-compressed")
-    assert total <= 30_000
+    bodies = [html.encode(), *fetched(client, assets)]
+    assert gzipped_size(bodies, "attempt page + CSS + JS") <= 30_000
     for body in bodies:
         for url in re.findall(rb"https?://[^\s\"'<>)]+", body):
             assert urlsplit(url.decode()).hostname in {"localhost", "127.0.0.1"}, url
     # The CSP allows no inline script or style: the only inline <script> is inert JSON data.
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == ['<script type="application/json" id="attempt-data">']
     assert " style=" not in html
+
+
+def test_the_offline_shell_is_within_the_page_budget(client):
+    """What the service worker fetches once and keeps (sw.js, the offline page and its files),
+    gzip-compressed, within the attempt page's 30 KB budget, and from this host only."""
+    bodies = fetched(client, ["/sw.js", "/static/offline.html", "/static/style.css", "/static/offline.js"])
+    assert gzipped_size(bodies, "service worker + offline page + CSS + JS") <= 30_000
+    for body in bodies:
+        assert not re.findall(rb"https?://", body)
