@@ -80,6 +80,7 @@ DEFAULTS: dict[str, object] = {
     # How long a browser stays trusted for an account it signed in to (quizapp_signin cookie).
     "SIGNIN_COOKIE_DAYS": 365,
     "RATELIMIT_REGISTER_PER_IP": "30 per hour",
+    "RATELIMIT_UNIT_SEARCH_PER_IP": "600 per minute",
     "RATELIMIT_START_PER_ACCOUNT": "6 per minute",
     "RATELIMIT_SAVE_PER_ACCOUNT": "120 per minute",
     "RATELIMIT_SUBMIT_PER_ACCOUNT": "10 per minute",
