@@ -53,6 +53,8 @@ class Entry:
     # Names of the ancestors, top first.
     path: tuple[str, ...]
     parent_code: str | None
+    # Codes of the ancestors (as many as ``path`` names), for a search within one of them.
+    ancestors: tuple[str, ...]
     children: int
     # " xa tan lap" and " xa tan lap huyen dan phuong thanh pho ha noi": a query word matches
     # where it follows a space, at the start of a word of the name or of an ancestor's name.
@@ -102,6 +104,7 @@ class DirectoryIndex:
                 code=node.code, name=node.name, depth=parent.depth + 1 if parent else 0,
                 path=(*parent.path, parent.name)[-MAX_PATH:] if parent else (),
                 parent_code=parent.code if parent else None,
+                ancestors=(*parent.ancestors, parent.code)[-MAX_PATH:] if parent else (),
                 children=len(directory.children.get(unit_id, ())),
                 name_key=name_key,
                 full_key="".join(chain),
@@ -133,9 +136,11 @@ class DirectoryIndex:
         only = self.by_code[roots[0]] if len(roots) == 1 else None
         return only if only is not None and only.children else None
 
-    def search(self, query: str, limit: int = SEARCH_LIMIT) -> tuple[list[Entry], int]:
+    def search(self, query: str, within: str | None = None, offset: int = 0,
+               limit: int = SEARCH_LIMIT) -> tuple[list[Entry], int]:
         """Units whose name (or name and ancestors) holds every word of ``query`` at the start
-        of a word, ignoring case and diacritics; the best ``limit`` and how many matched.
+        of a word, ignoring case and diacritics, below the unit ``within`` if given; ``limit``
+        of them from ``offset`` in the order below, and how many matched.
 
         Best first: the name itself, then names that start with the query, names holding it
         as a phrase, names holding each word, and last units matched through an ancestor
@@ -147,7 +152,7 @@ class DirectoryIndex:
         phrase = "".join(tokens)
         # One pass per word, each over what the words before it left: list comprehensions
         # keep a search of 10,000 units to a few milliseconds.
-        found = self.entries
+        found = self.entries if within is None else [entry for entry in self.entries if within in entry.ancestors]
         for token in sorted(tokens, key=len, reverse=True):
             found = [entry for entry in found if token in entry.full_key]
         ranked = []
@@ -165,7 +170,7 @@ class DirectoryIndex:
                 rank = 4
             ranked.append((rank, entry.order, entry.code, entry))
         ranked.sort(key=lambda row: row[:3])
-        return [row[3] for row in ranked[:limit]], len(ranked)
+        return [row[3] for row in ranked[offset:offset + limit]], len(ranked)
 
 
 def _natural(key: str) -> str:

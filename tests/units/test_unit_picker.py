@@ -121,11 +121,22 @@ def test_levels_of_the_directory_and_their_pages(app, client):
     assert names.index("Xã An Phú 2") < names.index("Xã An Phú 10")
 
 
+def test_a_search_within_a_unit_and_further_pages_of_matches(app, client):
+    load(app, SMALL)
+    assert labels(search(client, "tan lap", parent="HD")) == [
+        "Xã Tân Lập — Huyện Hoài Đức — Thành phố Hà Nội", "Xã Tân Lập Mới — Huyện Hoài Đức — Thành phố Hà Nội"]
+    assert labels(search(client, "tan lap", parent="HD-TL")) == []
+    everything = labels(search(client, "tan lap"))
+    assert labels(search(client, "tan lap", offset=3)) == everything[3:]
+    # A text with nothing to search for finds nothing.
+    for query in ("", " —…! "):
+        assert search(client, query).get_json() == {"units": [], "total": 0}
+
+
 @pytest.mark.parametrize(("params", "status", "code", "field"), [
-    ({"q": ""}, 422, "validation_error", "q"),
-    ({"q": " —…! "}, 422, "validation_error", "q"),
     ({"q": "x" * 101}, 422, "validation_error", "q"),
-    ({"q": "tan", "parent": "HN"}, 422, "validation_error", "q"),
+    ({"q": "tan", "parent": "KHONG-CO"}, 404, "not_found", None),
+    ({"q": "tan", "offset": "x"}, 422, "validation_error", "offset"),
     ({"offset": "-1"}, 422, "validation_error", "offset"),
     ({"offset": "abc"}, 422, "validation_error", "offset"),
     ({"offset": "9" * 30}, 422, "validation_error", "offset"),
