@@ -92,6 +92,8 @@ DEFAULTS: dict[str, object] = {
     # New attempts per second across every worker and host (0: no cap); beyond it a start
     # gets 503 with Retry-After and the phone waits and tries again.
     "ADMISSION_STARTS_PER_SECOND": 100,
+    # How often a process looks for a changed units directory (units/search.py), in seconds.
+    "UNIT_INDEX_CHECK_SECONDS": 5,
     "TIMEZONE": "Asia/Ho_Chi_Minh",
     # Suspicion flags (flags/services.py): floors for too_fast, and thresholds for
     # shared_device and burst_ip.

@@ -4,18 +4,21 @@ A province's directory holds about 10,000 units, far too many for one <select> o
 3G, so takers pick their unit by typing part of its name (with or without diacritics) or by
 stepping down province → district → commune. Both read one ``DirectoryIndex``: every unit
 with its folded name and the names of its ancestors, built once per directory version and kept
-in this process (the directory changes a few times a year; bench/unit_picker.py measures
-building it at about a tenth of a second for 10,000 units and a search at a few milliseconds).
+in this process (the directory changes a few times a year). bench/unit_picker.py measures it
+at 10,000 units: built in well under a second, a search in a few milliseconds, where folding
+every name again took over 100 ms a search and a stored folded column would still be scanned
+whole (a match inside a name cannot use a B-tree index) and need a migration and a backfill.
 
-The version is read from the database on every use (a count and two maxima over ``units``),
-so a directory loaded by another process is seen at the next request; a load in this process
-also drops the index at once (``forget``). Never commits.
+The version (a count and two maxima over ``units``) is read again at most every
+``UNIT_INDEX_CHECK_SECONDS`` (5), so a directory loaded by another process is seen within
+seconds; a load in this process drops the index at once (``forget``). Never commits.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 from flask import current_app
@@ -187,16 +190,21 @@ def _version() -> tuple[object, ...]:
 
 
 def directory_index() -> DirectoryIndex:
-    """This process's index of the directory as it is now; built again after any change."""
-    version = _version()
+    """This process's index of the directory; built again once a change is seen, which is at
+    most ``UNIT_INDEX_CHECK_SECONDS`` after it (the version query scans the table: a few
+    milliseconds at 10,000 units, more than a search, so not on every keystroke)."""
+    now = time.monotonic()
     cached = current_app.extensions.get(_EXTENSION)
-    if cached is not None and cached[0] == version:
+    if cached is not None and now - cached[2] < current_app.config["UNIT_INDEX_CHECK_SECONDS"]:
         return cached[1]
+    version = _version()
     with _lock:
         cached = current_app.extensions.get(_EXTENSION)
         if cached is None or cached[0] != version:
-            cached = (version, DirectoryIndex(Directory.load(), version))
-            current_app.extensions[_EXTENSION] = cached
+            cached = (version, DirectoryIndex(Directory.load(), version), now)
+        else:
+            cached = (version, cached[1], now)
+        current_app.extensions[_EXTENSION] = cached
     return cached[1]
 
 
