@@ -22,8 +22,11 @@
     });
     root.classList.add('unit-picker-js');
     // The search box takes the (now hidden) select's place, above its hint or error.
-    var search = input.parentNode.parentNode;
-    select.parentNode.insertBefore(search, select.nextSibling);
+    var searchBlock = input.parentNode.parentNode;
+    select.parentNode.insertBefore(searchBlock, select.nextSibling);
+    // The field's own label names the box ("Đơn vị"); the box's no-JS label goes.
+    var ownLabel = root.querySelector('label[for="' + input.id + '"]');
+    if (ownLabel) ownLabel.parentNode.removeChild(ownLabel);
     label.id = select.id + '-label';
     label.htmlFor = input.id;
 
@@ -33,7 +36,7 @@
     list.setAttribute('role', 'listbox');
     list.setAttribute('aria-labelledby', label.id);
     list.hidden = true;
-    search.appendChild(list);
+    searchBlock.appendChild(list);
     input.setAttribute('role', 'combobox');
     input.setAttribute('aria-autocomplete', 'list');
     input.setAttribute('aria-expanded', 'false');

@@ -63,8 +63,9 @@ class Entry:
     # where it follows a space, at the start of a word of the name or of an ancestor's name.
     name_key: str
     full_key: str
-    # Name order, numbers by value, then the ancestors: the order of a level and of ties.
-    order: tuple[str, str]
+    # Name order, numbers by value, then the ancestors' names nearest first: the order of a
+    # level and of ties ("Huyện Đan Phượng" before "Huyện Đan Phượng 2").
+    order: tuple[str, ...]
 
     @property
     def label(self) -> str:
@@ -111,7 +112,7 @@ class DirectoryIndex:
                 children=len(directory.children.get(unit_id, ())),
                 name_key=name_key,
                 full_key="".join(chain),
-                order=(_natural(name_key), _natural("".join(chain[1:]))),
+                order=(_natural(name_key), *(_natural(key) for key in chain[1:])),
             )
             built[unit_id] = entry
             entries.append(entry)
