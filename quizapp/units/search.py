@@ -52,7 +52,6 @@ def words(text: str | None) -> list[str]:
 class Entry:
     code: str
     name: str
-    depth: int
     # Names of the ancestors, top first.
     path: tuple[str, ...]
     parent_code: str | None
@@ -105,7 +104,7 @@ class DirectoryIndex:
             name_key = " " + " ".join(words(node.name))
             chain = chains[unit_id] = (name_key, *chains[node.parent_id][:MAX_PATH]) if parent else (name_key,)
             entry = Entry(
-                code=node.code, name=node.name, depth=parent.depth + 1 if parent else 0,
+                code=node.code, name=node.name,
                 path=(*parent.path, parent.name)[-MAX_PATH:] if parent else (),
                 parent_code=parent.code if parent else None,
                 ancestors=(*parent.ancestors, parent.code)[-MAX_PATH:] if parent else (),
