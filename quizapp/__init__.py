@@ -198,6 +198,7 @@ def register_features(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from quizapp.admin.routes import bp as admin_bp
     from quizapp.api import attempts as _attempt_routes  # noqa: F401 - adds its routes to the api blueprint
+    from quizapp.api import units as _unit_routes  # noqa: F401 - adds its route to the api blueprint
     from quizapp.api.routes import bp as api_bp
     from quizapp.attempts.routes import bp as attempts_bp
     from quizapp.auth.routes import bp as auth_bp

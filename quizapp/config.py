@@ -80,6 +80,7 @@ DEFAULTS: dict[str, object] = {
     # How long a browser stays trusted for an account it signed in to (quizapp_signin cookie).
     "SIGNIN_COOKIE_DAYS": 365,
     "RATELIMIT_REGISTER_PER_IP": "30 per hour",
+    "RATELIMIT_UNIT_SEARCH_PER_IP": "600 per minute",
     "RATELIMIT_START_PER_ACCOUNT": "6 per minute",
     "RATELIMIT_SAVE_PER_ACCOUNT": "120 per minute",
     "RATELIMIT_SUBMIT_PER_ACCOUNT": "10 per minute",
@@ -91,6 +92,8 @@ DEFAULTS: dict[str, object] = {
     # New attempts per second across every worker and host (0: no cap); beyond it a start
     # gets 503 with Retry-After and the phone waits and tries again.
     "ADMISSION_STARTS_PER_SECOND": 100,
+    # How often a process looks for a changed units directory (units/search.py), in seconds.
+    "UNIT_INDEX_CHECK_SECONDS": 5,
     "TIMEZONE": "Asia/Ho_Chi_Minh",
     # Suspicion flags (flags/services.py): floors for too_fast, and thresholds for
     # shared_device and burst_ip.

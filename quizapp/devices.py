@@ -26,8 +26,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def give_device_cookie(response: Response) -> Response:
-        # Static files and pictures are cached by proxies for everyone: no cookie of one person.
-        if device_id(request) is None and not request.path.startswith(("/static/", "/pictures/")):
+        # Static files, pictures and other public answers (the units directory's) are cached
+        # by proxies for everyone: no cookie of one person.
+        if (device_id(request) is None and not request.path.startswith(("/static/", "/pictures/"))
+                and not response.cache_control.public):
             response.set_cookie(COOKIE, secrets.token_urlsafe(16), max_age=TWO_YEARS, httponly=True,
                                 samesite="Lax", secure=secure)
         return response

@@ -195,8 +195,10 @@ def _unexpected_error(error: Exception):
 
 def _api_answers_never_stored(response):
     # Every answer under /api/ is about one person, errors included (a URL that matches no API
-    # route, 404 or 405, among them): no shared cache or phone browser cache may keep it.
-    if wants_json():
+    # route, 404 or 405, among them): no shared cache or phone browser cache may keep it. The
+    # one exception is an answer its view made public on purpose, the same for everyone (the
+    # units directory, api/units.py); its errors are kept by no cache either.
+    if wants_json() and not (response.status_code in (200, 304) and response.cache_control.public):
         response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -2,7 +2,8 @@
 
 Per account or phone first: an office of 300 cadres, or a carrier's NAT with thousands of
 takers, shares one IP, so limits keyed by IP would lock honest people out on the deadline
-day. Limits keyed by IP are generous flood guards, on signing in and registering only.
+day. Limits keyed by IP are generous flood guards, on signing in, registering and the units
+directory's search (which people use before they have an account).
 Each limit is a shared limit: the page and the API route of one action draw from the same
 bucket. The numbers come from the config (``RATELIMIT_*``), so an installation can change
 them; docs/architecture.md has the table of defaults.
@@ -14,6 +15,7 @@ them; docs/architecture.md has the table of defaults.
 | login-failures-phone | normalised phone, failures | ..._LOGIN_FAILURES_PER_PHONE | 10 per 15 minutes |
 | login-failures-browser | browser + account, failures | ..._LOGIN_FAILURES_PER_BROWSER | 10 per 15 minutes |
 | register-ip      | client IP                    | RATELIMIT_REGISTER_PER_IP   | 30 per hour       |
+| unit-search      | client IP                    | RATELIMIT_UNIT_SEARCH_PER_IP | 600 per minute   |
 | attempt-start    | the account                  | RATELIMIT_START_PER_ACCOUNT | 6 per minute      |
 | answer-save      | the account                  | RATELIMIT_SAVE_PER_ACCOUNT  | 120 per minute    |
 | attempt-submit   | the account                  | RATELIMIT_SUBMIT_PER_ACCOUNT | 10 per minute    |
@@ -37,7 +39,7 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 from limits.storage import MemoryStorage
@@ -85,8 +87,22 @@ login_per_ip = limiter.shared_limit(
     _config("RATELIMIT_LOGIN_PER_IP"), scope="login-ip", key_func=get_remote_address, methods=["POST"],
     deduct_when=lambda response: response.status_code != 503,
 )
+_NOT_COUNTED = "quizapp_not_counted"
+
+
+def not_counted() -> None:
+    """This request is not counted against the registration budget: a step of the unit
+    picker sends the registration form back without registering (units/picker.py)."""
+    setattr(g, _NOT_COUNTED, True)
+
+
 register_per_ip = limiter.shared_limit(
-    _config("RATELIMIT_REGISTER_PER_IP"), scope="register-ip", key_func=get_remote_address, methods=["POST"]
+    _config("RATELIMIT_REGISTER_PER_IP"), scope="register-ip", key_func=get_remote_address, methods=["POST"],
+    deduct_when=lambda response: not g.get(_NOT_COUNTED, False),
+)
+# Type-ahead sends a request every few letters; an office registering together shares one IP.
+unit_search_per_ip = limiter.shared_limit(
+    _config("RATELIMIT_UNIT_SEARCH_PER_IP"), scope="unit-search", key_func=get_remote_address
 )
 start_per_account = limiter.shared_limit(
     _config("RATELIMIT_START_PER_ACCOUNT"), scope="attempt-start", key_func=account_key, methods=["POST"]

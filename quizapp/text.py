@@ -28,3 +28,17 @@ def split_lines(text: str) -> list[str]:
     line breaks produce inside one line, and would shift every line number after them.
     """
     return _LINE_BREAK.split(text)
+
+
+def fold(text: str | None) -> str:
+    """The text as a search key: lower case, without diacritics, đ as d.
+
+    "Xã Tân Lập" and "xa tan lap" fold alike, so people can search as they type on a phone
+    keyboard without Vietnamese input. Decomposing (NFD) splits each accented letter into its
+    base and combining marks, which are dropped; đ is a letter of its own, not a d with a
+    mark, so it is mapped by hand.
+    """
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("đ", "d")

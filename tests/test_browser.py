@@ -28,6 +28,7 @@ from werkzeug.serving import make_server  # noqa: E402
 from quizapp.contests.services import save_contest, validate_contest  # noqa: E402
 from quizapp.demo import load_demo_contest, load_sample_banks  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
+from quizapp.units.services import load_units_csv  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
@@ -433,6 +434,46 @@ def test_a_busy_sign_in_tries_again_by_itself_without_the_password_in_any_page(s
 
     assert seen.count(503) >= 1
     assert PASSWORD not in page.content()
+
+
+def test_a_taker_types_a_commune_without_diacritics_picks_it_and_registers(app, site, context):
+    """The unit picker at 360×740: typing "tan lap dan" lists both communes of that name, each
+    with its district, as 44 px rows; the keyboard picks the second, and the account gets it."""
+    from tests.unit_support import province_csv
+
+    with app.app_context():
+        load_units_csv(province_csv(400, 20), "units.csv")
+        db.session.commit()
+    expect = sync_api.expect
+    page = context.new_page()
+    page.goto(f"{site}/auth/register")
+    page.get_by_label("Số điện thoại").fill("0987654324")
+    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
+    page.get_by_label("Nhập lại mật khẩu").fill(PASSWORD)
+    page.get_by_label("Họ và tên").fill("Nguyễn Văn Chọn")
+    box = page.get_by_role("combobox", name="Đơn vị", exact=True)
+    expect(page.get_by_role("button", name="Xem đơn vị trực thuộc")).to_have_count(0)
+    box.press_sequentially("tan lap dan", delay=30)
+    options = page.get_by_role("listbox", name="Đơn vị").get_by_role("option")
+    expect(options).to_have_count(2)
+    expect(options.nth(0)).to_contain_text("Xã Tân Lập")
+    expect(options.nth(0)).to_contain_text("Huyện Đan Phượng — Thành phố Hà Nội")
+    expect(options.nth(1)).to_contain_text("Huyện Đan Phượng 2 — Thành phố Hà Nội")
+    for index in range(2):
+        area = options.nth(index).bounding_box()
+        assert area["height"] >= 44 and area["x"] >= 0 and area["x"] + area["width"] <= 360
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    box.press("ArrowDown")
+    box.press("ArrowDown")
+    expect(box).to_have_attribute("aria-activedescendant", re.compile(r"-1$"))
+    box.press("Enter")
+    expect(box).to_have_value("Xã Tân Lập — Huyện Đan Phượng 2 — Thành phố Hà Nội")
+    expect(page.get_by_role("listbox", name="Đơn vị")).to_be_hidden()
+    expect(page.locator(".unit-status")).to_contain_text("Đã chọn")
+    page.get_by_role("button", name="Đăng ký").click()
+    page.wait_for_url(f"{site}/")
+    user = context.request.get(f"{site}/api/v1/session").json()["user"]
+    assert user["unit"]["name"] == "Xã Tân Lập" and user["unit"]["code"] == "HN-17-0001"
 
 
 def test_the_readme_screenshots_render(tmp_path):

@@ -11,7 +11,7 @@ from quizapp.auth.models import GENDERS
 from quizapp.forms import Form
 from quizapp.phone import normalise_phone
 from quizapp.text import clean_text
-from quizapp.units.services import unit_tree_choices
+from quizapp.units.picker import UnitField
 
 PHONE_INVALID = "Số điện thoại không hợp lệ: nhập 10 chữ số, ví dụ 0912345678."
 REQUIRED = "Vui lòng nhập thông tin này."
@@ -49,10 +49,6 @@ def _choices(placeholder: str, pairs) -> list[SelectChoice]:
     return [SelectChoice("", placeholder), *(SelectChoice(value, label) for value, label in pairs)]
 
 
-def unit_choices() -> list[SelectChoice]:
-    return _choices("— Chọn đơn vị —", unit_tree_choices())
-
-
 def group_choices() -> list[SelectChoice]:
     return _choices("— Chọn đối tượng —", current_app.config["PARTICIPANT_GROUPS"])
 
@@ -80,12 +76,13 @@ class ProfileForm(Form):
             Regexp(r"^(\d{9}|\d{12})$", message="Số CCCD gồm 12 chữ số (CMND cũ: 9 chữ số)."),
         ],
     )
-    unit_code = SelectField("Đơn vị", filters=[_empty_to_none], validators=[Optional()])
+    # Picked by search or step by step (units/picker.py): a select of the whole directory was
+    # 697 KB of HTML for a province's 10,000 units.
+    unit_code = UnitField("Đơn vị")
     participant_group = SelectField("Đối tượng", filters=[_empty_to_none], validators=[Optional()])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.unit_code.choices = unit_choices()
         self.participant_group.choices = group_choices()
 
 

@@ -11,7 +11,7 @@ from quizapp.auth.session import sign_in, sign_out
 from quizapp.errors import DomainError, InvalidCredentials, ValidationFailed
 from quizapp.extensions import db
 from quizapp.forms import Form
-from quizapp.limits import login_per_ip, register_per_ip
+from quizapp.limits import login_per_ip, not_counted, register_per_ip
 from quizapp.security import safe_next_url
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -43,12 +43,25 @@ def _show_field_errors(form: Form, error: ValidationFailed) -> None:
             field.errors = [*field.errors, *messages]
 
 
+def _unit_step(template: str, **context):
+    """A step of the unit picker without JavaScript (units/picker.py): the form again with what
+    was typed and the next list of units; nothing is checked or saved, and no registration
+    is counted against the address."""
+    not_counted()
+    form = context["form"]
+    if getattr(form, "password", None) is not None and form.password.data:
+        flash("Mật khẩu không được giữ lại khi chọn đơn vị: vui lòng nhập lại mật khẩu.", "info")
+    return render_template(template, **context)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @register_per_ip
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegisterPageForm()
+    if form.unit_code.stepping:
+        return _unit_step("auth/register.html", form=form)
     if form.validate_on_submit():
         try:
             user = services.register_user(
@@ -115,6 +128,9 @@ def profile():
     )
     # A contest page sends a taker here for the fields it requires, with ?next= back to it.
     next_url = safe_next_url(request.args.get("next"))
+    if form.unit_code.stepping:
+        return _unit_step("auth/profile.html", form=form, password_form=PasswordForm(formdata=None),
+                          next_url=next_url)
     if form.validate_on_submit():
         try:
             services.update_profile(current_user, **{name: form[name].data for name in PROFILE_FIELDS})

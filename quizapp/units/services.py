@@ -13,6 +13,7 @@ from quizapp import audit
 from quizapp.extensions import db
 from quizapp.files import NotUtf8, decode_utf8, sniff_delimiter
 from quizapp.text import clean_text
+from quizapp.units import search
 from quizapp.units.models import Unit
 
 COLUMNS = ("code", "name", "parent_code", "headcount")
@@ -77,6 +78,8 @@ def load_units_csv(data: bytes, filename: str) -> LoadReport:
     if errors:
         raise UnitsFileError([f"{filename}:{line}: {message}" for line, message in sorted(errors)])
     report = _apply(parsed, existing)
+    # A rename read at the same clock tick would leave the index's version as it was.
+    search.forget()
     audit.record("units.loaded", "units", filename[:64], after={
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged})
     return report
@@ -311,8 +314,3 @@ def unit_tree() -> list[tuple[Unit, int]]:
         stack.extend((child, depth + 1) for child in reversed(children.get(unit.id, [])))
     return ordered
 
-
-def unit_tree_choices() -> list[tuple[str, str]]:
-    """(code, label) pairs for a select box, indented by depth with non-breaking spaces (no
-    deeper than MAX_DEPTH levels, whatever an older directory holds: the page stays small)."""
-    return [(unit.code, "\u00a0\u00a0\u00a0" * min(depth, MAX_DEPTH - 1) + unit.name) for unit, depth in unit_tree()]

@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 
 from quizapp.banks.models import Bank, Question
 from quizapp.extensions import db
+from quizapp.units.services import load_units_csv
 from tests.attempt_support import (
     CLOSES,
     answer_key,
@@ -236,7 +237,7 @@ def test_the_document_is_openapi_3_1_with_valid_schemas(contract):
         contract.at(ref)  # raises if a $ref points nowhere
     operation_ids = [operation["operationId"] for item in spec["paths"].values()
                      for method, operation in item.items() if method in METHODS]
-    assert len(operation_ids) == len(set(operation_ids)) == 10
+    assert len(operation_ids) == len(set(operation_ids)) == 11
 
 
 def test_the_csrf_header_is_always_named_with_its_session_cookie(contract):
@@ -621,6 +622,31 @@ def _tour_rate_limits(app, contract: Contract) -> None:
             assert (response.status_code, response.headers["Retry-After"]) == (503, "1")
 
 
+def _tour_units(app, make_app, contract: Contract) -> None:
+    """The units directory: a search, a level, revalidation, bad questions, the limit."""
+    with app.app_context():
+        load_units_csv("code,name,parent_code\nHN,Thành phố Hà Nội,\nDP,Huyện Đan Phượng,HN\n"
+                       "DP-TL,Xã Tân Lập,DP\n".encode(), "units.csv")
+        db.session.commit()
+    phone = Phone(app, contract)
+    found = phone.call("GET", "/units?q=xa%20tan%20lap", expect=200)
+    assert found["units"][0]["label"] == "Xã Tân Lập — Huyện Đan Phượng — Thành phố Hà Nội"
+    assert phone.call("GET", "/units?parent=DP", expect=200)["total"] == 1
+    assert [unit["code"] for unit in phone.call("GET", "/units", expect=200)["units"]] == ["HN"]
+    first = phone.client.get("/api/v1/units?parent=HN")
+    contract.check("GET", "/api/v1/units?parent=HN", first)
+    again = phone.client.get("/api/v1/units?parent=HN", headers={"If-None-Match": first.headers["ETag"]})
+    contract.check("GET", "/api/v1/units?parent=HN", again)
+    assert again.status_code == 304
+    phone.error("GET", "/units?q=" + "x" * 101, expect=422, code="validation_error")
+    phone.error("GET", "/units?offset=-5", expect=422, code="validation_error")
+    phone.error("GET", "/units?parent=KHONG-CO", expect=404, code="not_found")
+    tight = make_app(RATELIMIT_UNIT_SEARCH_PER_IP="1 per minute")
+    hurried = Phone(tight, contract)
+    hurried.call("GET", "/units?q=tan", expect=200)
+    hurried.error("GET", "/units?q=tan%20lap", expect=429, code="rate_limited")
+
+
 def test_every_documented_answer_is_served_as_documented(make_app, tmp_path, contract):
     # The tour's one taker starts more attempts than a minute's limit allows; the limits on
     # takers' actions are toured by another app, with limits of one.
@@ -639,6 +665,7 @@ def test_every_documented_answer_is_served_as_documented(make_app, tmp_path, con
                                          "question_id": attempt["questions"][0]["id"]})
     _tour_taker_limits(make_app, contract, world, clock())
     _tour_rate_limits(app, contract)
+    _tour_units(app, make_app, contract)
 
     missing = sorted(contract.documented() - contract.seen, key=str)
     assert not missing, f"documented but never served by the tour: {missing}"

@@ -54,7 +54,7 @@ def test_register_page_creates_account_and_signs_in(client, app):
         ({"confirm_password": "something-else"}, "confirm_password", "không khớp"),
         ({"full_name": ""}, "full_name", "Vui lòng nhập"),
         ({"birth_date": "2999-01-01"}, "birth_date", "Ngày sinh không hợp lệ"),
-        ({"unit_code": "NO-SUCH-UNIT"}, "unit_code", "Lựa chọn không hợp lệ"),
+        ({"unit_code": "NO-SUCH-UNIT"}, "unit_code", "Đơn vị không có trong danh mục"),
         ({"id_number": "12ab"}, "id_number", "12 chữ số"),
     ],
 )

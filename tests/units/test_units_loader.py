@@ -144,8 +144,8 @@ def test_an_over_long_cell_uploaded_is_a_clear_422(app, client, auth):
 
 
 def test_pages_that_walk_a_1500_deep_directory_still_answer(app, tmp_path):
-    """A directory loaded before the depth cap: the pages walk it without recursing, and the
-    registration form stays small."""
+    """A directory loaded before the depth cap: the pages walk it without recursing, the
+    registration form stays small, and the deepest unit is found with a short label."""
     with app.app_context():
         db.session.execute(insert(Unit), [
             {"id": number, "code": f"U{number}", "name": f"Đơn vị {number}",
@@ -164,7 +164,9 @@ def test_pages_that_walk_a_1500_deep_directory_still_answer(app, tmp_path):
     register = app.test_client().get("/auth/register")
 
     assert dashboard.status_code == 200 and collective.status_code == 200 and directory.status_code == 200
-    assert register.status_code == 200 and "Đơn vị 1500" in register.get_data(as_text=True)
-    assert len(register.data) < 300_000
+    assert register.status_code == 200 and "Đơn vị 2 (1)" in register.get_data(as_text=True)
+    assert len(register.data) < 40_000
+    (deepest,) = app.test_client().get("/api/v1/units", query_string={"q": "don vi 1500"}).get_json()["units"]
+    assert deepest["label"] == " — ".join(f"Đơn vị {number}" for number in range(1500, 1494, -1))
     # Both takers are in the one district under the province U1.
     assert "<td>1</td><td>Đơn vị 2</td><td>2</td>" in collective.get_data(as_text=True)
