@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,8 +17,12 @@ from tests.job_support import run_jobs
 
 
 def sms_app(make_app, tmp_path: Path, **overrides: object) -> tuple[Flask, Path]:
-    """An app whose text messages go to a file in ``tmp_path``; the app and the file."""
+    """An app whose text messages go to a file in ``tmp_path``; the app and the file.
+
+    The app has a job queue of its own: a code a test asked for and never delivered must not be
+    delivered by a later test's worker (the suite shares one Redis)."""
     outbox = tmp_path / "sms.jsonl"
+    overrides.setdefault("JOBS_QUEUE", f"sms-{uuid.uuid4().hex[:12]}")
     return make_app(SMS_BACKEND=f"file:{outbox}", **overrides), outbox
 
 

@@ -89,7 +89,7 @@ def test_an_unreachable_gateway_is_one_log_line(make_app, caplog):
 def test_a_reset_through_a_failing_gateway_is_still_202_and_the_worker_logs_it(make_app, auth, caplog):
     caplog.set_level(logging.WARNING, logger="quizapp.sms")
     with FakeGateway(status=503) as gateway:
-        app = make_app(SMS_BACKEND="http", SMS_HTTP_URL=gateway.url)
+        app = make_app(SMS_BACKEND="http", SMS_HTTP_URL=gateway.url, JOBS_QUEUE="sms-failing-gateway")
         auth.app = app
         auth.create(phone="0912345678")
         client = app.test_client()
