@@ -163,6 +163,10 @@ def register_extensions(app: Flask) -> None:
 
     # When a protection turns people away: shared through that Redis when there is one.
     pressure.init_app(app)
+    from quizapp import sms
+
+    # Text messages (codes for password resets and phone checks): the configured backend.
+    sms.init_app(app)
 
 
 def _sqlite_pragmas(busy_timeout_ms: int):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from quizapp import audit
 from quizapp.attempts.services import finalise_expired
+from quizapp.auth import codes
 from quizapp.auth import services as accounts
 from quizapp.auth.models import ROLES
 from quizapp.auth.passwords import HashingBusy
@@ -73,6 +74,27 @@ def create_user(phone: str, full_name: str, role: str, password: str | None, uni
     audit.record("user.created", "user", user.id, after={"phone": user.phone, "role": role})
     db.session.commit()
     click.echo(f"Đã tạo tài khoản {user.phone} ({role}), id {user.id}.")
+
+
+@users_cli.command("reset-code")
+@click.argument("phone")
+def reset_code(phone: str) -> None:
+    """Print a one-time password-reset code for PHONE's account, for a help desk to read out.
+
+    Audit-logged (the code itself never is); it replaces any code sent by SMS."""
+    normalised = normalise_phone(phone)
+    if normalised is None:
+        raise click.ClickException(f"số điện thoại không hợp lệ: {phone}")
+    user = accounts.find_by_phone(normalised)
+    if user is None:
+        raise click.ClickException(f"không có tài khoản nào với số {normalised}")
+    if not user.is_active:
+        raise click.ClickException(f"tài khoản {normalised} đang bị khoá; mở khoá trước khi cấp mã")
+    code = codes.help_desk_code(user)
+    db.session.commit()
+    click.echo(f"Mã đặt lại mật khẩu cho {user.phone} ({user.full_name}): {code}")
+    click.echo(f"Hiệu lực {codes.minutes_valid()} phút, dùng một lần, tại trang “Quên mật khẩu?” → "
+               "“Nhập mã và mật khẩu mới”.")
 
 
 @units_cli.command("load")

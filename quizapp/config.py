@@ -129,6 +129,30 @@ DEFAULTS: dict[str, object] = {
     "JOBS_QUEUE": "quizapp",
     "JOBS_TIMEOUT_SECONDS": 1800,
     "JOBS_KEEP_SECONDS": 3600,
+    # Text messages (quizapp/sms): "log" (development: the app's log), "file:PATH" (one JSON
+    # line per message) or "http" (a gateway, set by the SMS_HTTP_* keys; README, "SMS").
+    "SMS_BACKEND": "log",
+    "SMS_SENDER": "",
+    "SMS_HTTP_URL": None,
+    "SMS_HTTP_METHOD": "POST",
+    # The body, with {to}, {to84}, {text} and {sender} replaced (escaped for the content type).
+    "SMS_HTTP_BODY": '{"to": "{to84}", "from": "{sender}", "text": "{text}"}',
+    "SMS_HTTP_CONTENT_TYPE": "application/json",
+    # A whole header line, "Authorization: Bearer …" or "X-Api-Key: …".
+    "SMS_HTTP_AUTH_HEADER": None,
+    "SMS_HTTP_TIMEOUT_SECONDS": 10,
+    # When set, a 2xx answer counts as sent only if its body contains this text.
+    "SMS_HTTP_SUCCESS_TEXT": None,
+    # One-time codes (auth/codes.py): how long one lives, and how many wrong tries kill it.
+    "CODE_TTL_SECONDS": 600,
+    "CODE_MAX_TRIES": 5,
+    # Codes sent by SMS (password reset, phone verification): per phone, counted for every
+    # number asked for, with an account or not; and per client address, as a flood guard.
+    "RATELIMIT_CODE_SEND_PER_PHONE": "3 per 15 minutes; 10 per day",
+    "RATELIMIT_CODE_SEND_PER_IP": "30 per hour",
+    # Codes typed in (reset confirm, verification confirm): per phone and per address.
+    "RATELIMIT_CODE_CHECK_PER_PHONE": "10 per 15 minutes",
+    "RATELIMIT_CODE_CHECK_PER_IP": "60 per 15 minutes",
     # Who takes part, as registration asks it; contests report and award by group.
     "PARTICIPANT_GROUPS": [
         ["can_bo", "Cán bộ, đảng viên, công chức, viên chức, người lao động"],

@@ -20,6 +20,10 @@ them; docs/architecture.md has the table of defaults.
 | answer-save      | the account                  | RATELIMIT_SAVE_PER_ACCOUNT  | 120 per minute    |
 | attempt-submit   | the account                  | RATELIMIT_SUBMIT_PER_ACCOUNT | 10 per minute    |
 | contest-password | the account and contest      | RATELIMIT_CONTEST_PASSWORD  | 10 per 10 minutes |
+| code-send-phone  | normalised phone, any number | ..._CODE_SEND_PER_PHONE     | 3 per 15 minutes; 10 per day |
+| code-send-ip     | client IP                    | ..._CODE_SEND_PER_IP        | 30 per hour       |
+| code-check-phone | normalised phone, any number | ..._CODE_CHECK_PER_PHONE    | 10 per 15 minutes |
+| code-check-ip    | client IP                    | ..._CODE_CHECK_PER_IP       | 60 per 15 minutes |
 
 Failed sign-ins are budgeted apart from successful ones (DESIGN §3 rules 5 and 11): a sign-in
 is checked against its budgets before the password is hashed, and counted in them only when it
@@ -29,6 +33,10 @@ checked against, so no way of writing a number gets a budget of its own; a phone
 normalise is refused like a wrong password and counts under the IP only. Guesses at a
 contest's password (the page's form and a start through the API with a password) share one
 budget per account and contest (``contest_password_try``).
+
+One-time codes (auth/codes.py) are budgeted per phone and per address with ``spend``: asking
+for a code (``code-send-*``) and typing one in (``code-check-*``), for every number asked about,
+with an account or not, so the limits answer alike for both (DESIGN §7).
 
 Answer saves are also counted by the answer-save lane (api/answer_lane.py), in the same
 bucket, in batches (``LaneSaveCount``).
@@ -231,6 +239,18 @@ def count_failure(scope: str, key: str, limit: str) -> None:
     _counted(app, hit, scope)
 
 
+def spend(scope: str, key: str, limit: str) -> int | None:
+    """Count one request in the budget ``limit`` of ``scope`` under ``key``; None if it had room,
+    else the seconds until the next one may. For limits whose key is known only inside the view
+    (a contest, a phone in the body), counted before the work they guard."""
+    app = current_app
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    identifiers = _identifiers(app, key, scope)
+    items = _parsed(limit)
+    return _counted(app, lambda strategy: _try(strategy, items, identifiers), scope)
+
+
 def contest_password_try(user_id: int, contest_id: int) -> int | None:
     """Count one guess at a contest's password by an account; None if it may be checked, else
     the seconds until the next guess may.
@@ -240,12 +260,8 @@ def contest_password_try(user_id: int, contest_id: int) -> int | None:
     spent it learns nothing more. Not a route decorator: the contest is known only inside the
     view (a slug on the page, a round on the API).
     """
-    app = current_app
-    if not app.config.get("RATELIMIT_ENABLED", True):
-        return None
-    identifiers = _identifiers(app, f"user:{user_id}:contest:{contest_id}", CONTEST_GUESS_SCOPE)
-    items = _parsed(app.config["RATELIMIT_CONTEST_PASSWORD"])
-    return _counted(app, lambda strategy: _try(strategy, items, identifiers), "contest passwords")
+    return spend(CONTEST_GUESS_SCOPE, f"user:{user_id}:contest:{contest_id}",
+                 current_app.config["RATELIMIT_CONTEST_PASSWORD"])
 
 
 def _try(strategy, items: list, identifiers: list[str]) -> int | None:

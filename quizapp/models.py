@@ -1,7 +1,7 @@
 """Every model, imported in one place so Alembic and the shell see the whole schema."""
 
 from quizapp.audit import AuditEvent
-from quizapp.auth.models import User, UserSession
+from quizapp.auth.models import OneTimeCode, User, UserSession
 from quizapp.banks.models import Bank, Option, Question, QuestionVersion, Topic, UploadPreview
 from quizapp.contests.models import Attempt, AttemptItem, Contest, ContestStaff, Round
 from quizapp.flags.models import Flag
@@ -10,5 +10,5 @@ from quizapp.judging.models import AwardOverride, RoundResult
 from quizapp.units.models import Unit
 
 __all__ = ["Attempt", "AttemptItem", "AuditEvent", "AwardOverride", "Bank", "Contest", "ContestStaff", "Flag", "Job",
-           "JobChunk", "Option", "Question", "QuestionVersion", "Round", "RoundResult", "Topic", "Unit",
+           "JobChunk", "OneTimeCode", "Option", "Question", "QuestionVersion", "Round", "RoundResult", "Topic", "Unit",
            "UploadPreview", "User", "UserSession"]

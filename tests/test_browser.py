@@ -25,10 +25,13 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 from werkzeug.serving import make_server  # noqa: E402
 
+from quizapp.contests.models import Contest  # noqa: E402
 from quizapp.contests.services import save_contest, validate_contest  # noqa: E402
 from quizapp.demo import load_demo_contest, load_sample_banks  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
+from quizapp.sms.backends import FileBackend  # noqa: E402
 from quizapp.units.services import load_units_csv  # noqa: E402
+from tests.sms_support import last_code  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
@@ -474,6 +477,78 @@ def test_a_taker_types_a_commune_without_diacritics_picks_it_and_registers(app, 
     page.wait_for_url(f"{site}/")
     user = context.request.get(f"{site}/api/v1/session").json()["user"]
     assert user["unit"]["name"] == "Xã Tân Lập" and user["unit"]["code"] == "HN-17-0001"
+@pytest.fixture
+def outbox(app, tmp_path):
+    """Text messages go to a file (the file backend), where the test reads the codes."""
+    path = tmp_path / "sms.jsonl"
+    app.extensions["quizapp.sms"] = FileBackend(str(path))
+    return path
+
+
+def fits_the_screen(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_a_forgotten_password_is_reset_by_sms_code_without_javascript(app, site, outbox, browser, context):
+    old_phone = context.new_page()
+    register(old_phone, site, "0987654324")
+    # Another phone, with JavaScript off: the forms work as plain forms.
+    plain = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN", java_script_enabled=False)
+    plain.set_default_timeout(10_000)
+    page = plain.new_page()
+    page.goto(f"{site}/auth/login")
+    page.get_by_role("link", name="Quên mật khẩu?").click()
+    page.get_by_label("Số điện thoại").fill("0987 654 324")
+    page.get_by_role("button", name="Gửi mã xác nhận").click()
+    page.wait_for_url(re.compile(r"/auth/password-reset/confirm\?phone=0987654324$"))
+    sync_api.expect(page.locator(".flash")).to_contain_text("mã xác nhận sẽ được gửi qua SMS")
+    assert fits_the_screen(page)
+    code = last_code(app, outbox, "0987654324")
+
+    page.get_by_label("Mã xác nhận").fill("000000" if code != "000000" else "111111")
+    page.get_by_label("Mật khẩu mới", exact=True).fill("mat-khau-moi-9")
+    page.get_by_label("Nhập lại mật khẩu mới").fill("mat-khau-moi-9")
+    page.get_by_role("button", name="Đặt mật khẩu mới").click()
+    sync_api.expect(page.locator("#code-error")).to_contain_text("không đúng hoặc đã hết hạn")
+    assert fits_the_screen(page)
+    page.get_by_label("Mã xác nhận").fill(code)
+    page.get_by_label("Mật khẩu mới", exact=True).fill("mat-khau-moi-9")
+    page.get_by_label("Nhập lại mật khẩu mới").fill("mat-khau-moi-9")
+    page.get_by_role("button", name="Đặt mật khẩu mới").click()
+    page.wait_for_url(f"{site}/")
+    sync_api.expect(page.locator(".flash")).to_contain_text("Đã đặt lại mật khẩu")
+    plain.close()
+
+    # The phone that was signed in before is signed out.
+    old_phone.goto(f"{site}/auth/profile")
+    old_phone.wait_for_url(re.compile(r"/auth/login"))
+
+
+def test_a_contest_that_needs_a_verified_phone_leads_through_registration_and_the_sms_code(app, site, outbox,
+                                                                                             context):
+    with app.app_context():
+        db.session.scalar(db.select(Contest).where(Contest.slug == "demo-hcm")).require_verified_phone = True
+        db.session.commit()
+    page = context.new_page()
+    page.goto(f"{site}/contests/demo-hcm")
+    page.get_by_role("link", name="Đăng ký và xác minh số điện thoại").click()
+    sync_api.expect(page.locator("main")).to_contain_text("yêu cầu xác minh số điện thoại")
+    page.get_by_label("Số điện thoại").fill("0987654325")
+    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
+    page.get_by_label("Nhập lại mật khẩu").fill(PASSWORD)
+    page.get_by_label("Họ và tên").fill("Trần Thị Xác Minh")
+    page.get_by_role("button", name="Đăng ký").click()
+    page.wait_for_url(re.compile(r"/auth/phone-verification\?next="))
+    assert fits_the_screen(page)
+    page.get_by_role("button", name="Gửi mã").click()
+    sync_api.expect(page.locator(".flash")).to_contain_text("Mã xác minh sẽ được gửi qua SMS")
+    page.get_by_label("Mã xác nhận").fill(last_code(app, outbox, "0987654325"))
+    page.get_by_role("button", name="Xác minh").click()
+    page.wait_for_url(f"{site}/contests/demo-hcm")
+    sync_api.expect(page.locator(".flash")).to_contain_text("Đã xác minh số điện thoại")
+    page.get_by_role("button", name="Bắt đầu thi").first.click()
+    page.wait_for_url(re.compile(r"/contests/attempts/\d+"))
+    assert fits_the_screen(page)
 
 
 def test_the_readme_screenshots_render(tmp_path):

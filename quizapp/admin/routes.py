@@ -3,6 +3,7 @@
 - ``GET  /admin/users``                  accounts, searchable by phone or name
 - ``POST /admin/users/<id>/role``        change an account's role (audit-logged)
 - ``POST /admin/users/<id>/units``       let an account edit the units directory, or stop it (audit-logged)
+- ``POST /admin/users/<id>/reset-code``  a one-time password-reset code for a help desk, shown once
 - ``GET  /admin/audit``                  organisers', judges' and admins' actions, newest first
 - ``GET  /admin/protection``             sign-in protection: hashing slots and failure budgets, and
                                           whether they are turning people away now
@@ -17,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from quizapp.audit import AuditEvent
+from quizapp.auth import codes
 from quizapp.auth import services as accounts
 from quizapp.auth.models import ROLE_LABELS, User
 from quizapp.auth.passwords import hash_slots
@@ -106,6 +108,24 @@ def set_units_editor(user_id: int):
     flash(f"{user.full_name} ({user.phone}): "
           + ("được sửa danh mục đơn vị." if allowed else "không còn được sửa danh mục đơn vị."), "success")
     return redirect(url_for(".users", q=request.args.get("q") or None, page=request.args.get("page", type=int)))
+
+
+@bp.post("/users/<int:user_id>/reset-code")
+@role_required("admin")
+def reset_code(user_id: int):
+    """A password-reset code for a person on the phone with the help desk: shown once on its own
+    page, never stored in the clear, audit-logged without the code."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if not user.is_active:
+        flash(f"{user.full_name} ({user.phone}): tài khoản đang bị khoá, không cấp mã.", "error")
+        return redirect(url_for(".users", q=user.phone))
+    code = codes.help_desk_code(user)
+    db.session.commit()
+    page = render_template("admin/reset_code.html", user=user, code=code, minutes=codes.minutes_valid())
+    # The code must not stay in a cache or come back with the back button.
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 @bp.get("/audit")

@@ -55,6 +55,7 @@ def contests():
             "title": contest.title,
             "password_required": contest.password_hash is not None,
             "registration_fields": contest.registration_fields,
+            "require_verified_phone": contest.require_verified_phone,
             "rounds": [round_json(round_, now, used.get(round_.id, 0)) for round_ in contest.rounds],
         }
         for contest in rows

@@ -6,13 +6,13 @@ import hmac
 from functools import lru_cache
 
 from flask import Blueprint, current_app, jsonify, request, session
-from flask_login import current_user
+from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 
-from quizapp.auth import services
-from quizapp.auth.forms import RegisterForm
+from quizapp.auth import codes, services
+from quizapp.auth.forms import CodeForm, RegisterForm, ResetConfirmForm, ResetRequestForm
 from quizapp.auth.models import User
 from quizapp.auth.protection import authenticate, remember_browser
 from quizapp.auth.routes import PROFILE_FIELDS
@@ -68,6 +68,7 @@ def user_json(user: User) -> dict[str, object]:
         "gender": user.gender,
         "unit": {"code": user.unit.code, "name": user.unit.name} if user.unit else None,
         "participant_group": user.participant_group,
+        "phone_verified": user.phone_verified_at is not None,
     }
 
 
@@ -142,3 +143,41 @@ def logout():
     sign_out()
     db.session.commit()
     return jsonify(user=None, csrf_token=generate_csrf())
+
+
+@bp.post("/password-reset")
+def password_reset():
+    """202 for every well-formed phone, with or without an account (DESIGN §5 and §7): the
+    code is made and sent after the response, by the background worker (auth/codes.py)."""
+    form = validated(ResetRequestForm, json_body())
+    codes.request_reset(form.phone.data)
+    return jsonify(message=codes.RESET_REQUESTED.format(minutes=codes.minutes_valid())), 202
+
+
+@bp.post("/password-reset/confirm")
+def password_reset_confirm():
+    form = validated(ResetConfirmForm, json_body())
+    with codes.wrong_tries_kept():
+        user = codes.reset_password(form.phone.data, form.code.data, form.new_password.data)
+    # Every other session has ended; this browser signs in with the new password.
+    sign_in(user)
+    remember_browser(user)
+    db.session.commit()
+    return jsonify(user=user_json(user), csrf_token=generate_csrf())
+
+
+@bp.post("/phone-verification")
+@login_required
+def phone_verification():
+    codes.request_verification(current_user)
+    return jsonify(message=codes.VERIFY_REQUESTED.format(minutes=codes.minutes_valid())), 202
+
+
+@bp.post("/phone-verification/confirm")
+@login_required
+def phone_verification_confirm():
+    form = validated(CodeForm, json_body())
+    with codes.wrong_tries_kept():
+        codes.verify_phone(current_user, form.code.data)
+    db.session.commit()
+    return jsonify(user=user_json(current_user))

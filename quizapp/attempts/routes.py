@@ -117,11 +117,7 @@ def _contest_or_404(slug: str) -> Contest:
 def missing_fields(contest: Contest) -> list[str]:
     if not current_user.is_authenticated:
         return []
-    try:
-        service.check_entry(contest, current_user, password_ok=True)
-    except service.RegistrationIncomplete as error:
-        return [FIELD_LABELS.get(name, name) for name in error.missing]
-    return []
+    return [FIELD_LABELS.get(name, name) for name in service.missing_registration(contest, current_user)]
 
 
 @bp.get("/<slug>")

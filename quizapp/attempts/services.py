@@ -69,6 +69,12 @@ class RegistrationIncomplete(DomainError):
                        for name in missing}
 
 
+class PhoneUnverified(DomainError):
+    status, code = 403, "phone_unverified"
+    message = ("Cuộc thi này yêu cầu xác minh số điện thoại trước khi thi: vào “Xác minh số điện thoại”, "
+               "bấm “Gửi mã” và nhập mã gồm 6 chữ số nhận qua SMS.")
+
+
 class ContestPasswordRequired(DomainError):
     status, code = 403, "contest_password_required"
     message = "Cuộc thi này cần mật khẩu do Ban tổ chức cung cấp."
@@ -158,10 +164,18 @@ def attempts_used(round_id: int, user_id: int) -> int:
     )
 
 
+def missing_registration(contest: Contest, user: User) -> list[str]:
+    """The profile fields ``contest`` requires that ``user`` has not filled in."""
+    return [name for name in contest.registration_fields if not _has_field(user, name)]
+
+
 def check_entry(contest: Contest, user: User, password_ok: bool) -> None:
-    missing = [name for name in contest.registration_fields if not _has_field(user, name)]
+    missing = missing_registration(contest, user)
     if missing:
         raise RegistrationIncomplete(missing)
+    # A column of the account the session loaded already: no query on the start's hot path.
+    if contest.require_verified_phone and user.phone_verified_at is None:
+        raise PhoneUnverified()
     if contest.password_hash and not password_ok:
         raise ContestPasswordRequired()
 

@@ -110,3 +110,32 @@ class PasswordForm(Form):
         "Nhập lại mật khẩu mới",
         validators=[DataRequired(REQUIRED), EqualTo("new_password", message="Hai lần nhập mật khẩu không khớp.")],
     )
+
+
+def _without_spaces(value):
+    # "123 456", as an SMS app may show the code, is the code 123456.
+    return "".join(value.split()) if isinstance(value, str) else value
+
+
+class ResetRequestForm(Form):
+    phone = StringField("Số điện thoại", validators=[DataRequired(REQUIRED), _phone])
+
+
+class CodeForm(Form):
+    code = StringField(
+        "Mã xác nhận", filters=[_without_spaces],
+        validators=[DataRequired(REQUIRED), Regexp(r"^[0-9]{6}$", message="Mã xác nhận gồm 6 chữ số.")],
+    )
+
+
+class ResetConfirmForm(Form):
+    phone = StringField("Số điện thoại", validators=[DataRequired(REQUIRED), _phone])
+    code = CodeForm.code
+    new_password = PasswordField("Mật khẩu mới", validators=[DataRequired(REQUIRED), _password_length])
+
+
+class ResetConfirmPageForm(ResetConfirmForm):
+    confirm_password = PasswordField(
+        "Nhập lại mật khẩu mới",
+        validators=[DataRequired(REQUIRED), EqualTo("new_password", message="Hai lần nhập mật khẩu không khớp.")],
+    )

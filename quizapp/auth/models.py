@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizapp.clock import UTCDateTime, utcnow
@@ -52,6 +52,10 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a code sent by SMS to this phone was typed back (phone verification, or a password
+    # reset by SMS): contests with require_verified_phone admit only such accounts. Read with
+    # the account itself, so the start of an attempt costs no query for it.
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship()
 
@@ -90,3 +94,33 @@ class UserSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+CODE_PURPOSES = ("password_reset", "phone_verification")
+CODE_CHANNELS = ("sms", "helpdesk")
+
+
+class OneTimeCode(db.Model):
+    """A short-lived six-digit code for one account and purpose (auth/codes.py).
+
+    One live code per (account, purpose): a new one replaces the old row. Only a keyed hash of
+    the code is kept; ``tries`` counts wrong guesses, and the code is dead once it reaches
+    ``CODE_MAX_TRIES`` or ``expires_at`` has passed. ``channel`` says how the person got it: only
+    a code that went by SMS to the account's phone proves that phone.
+    """
+
+    __tablename__ = "one_time_codes"
+    __table_args__ = (
+        UniqueConstraint("user_id", "purpose"),
+        CheckConstraint(_in("purpose", CODE_PURPOSES), name="purpose_known"),
+        CheckConstraint(_in("channel", CODE_CHANNELS), name="channel_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    purpose: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    tries: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,8 +3,16 @@ from __future__ import annotations
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from quizapp.auth import services
-from quizapp.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterPageForm
+from quizapp.auth import codes, services
+from quizapp.auth.forms import (
+    CodeForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterPageForm,
+    ResetConfirmPageForm,
+    ResetRequestForm,
+)
 from quizapp.auth.passwords import HashingBusy
 from quizapp.auth.protection import TooManyFailures, authenticate, remember_browser
 from quizapp.auth.session import sign_in, sign_out
@@ -172,3 +180,84 @@ def change_password():
 
 def _profile_form() -> ProfileForm:
     return ProfileForm(formdata=None, obj=current_user, unit_code=current_user.unit.code if current_user.unit else "")
+
+
+# --- forgotten passwords and phone verification (auth/codes.py) ----------------------------
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+def password_reset():
+    """Ask for a reset code: the same answer for every phone (the code goes out after it)."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        try:
+            codes.request_reset(form.phone.data)
+        except codes.CodeRequestsSpent as error:
+            form.form_errors.append(error.message)
+            return _form_page("auth/password_reset.html", 429, error, form=form)
+        flash(codes.RESET_REQUESTED.format(minutes=codes.minutes_valid()), "info")
+        return redirect(url_for(".password_reset_confirm", phone=form.phone.data))
+    return render_template("auth/password_reset.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/password-reset/confirm", methods=["GET", "POST"])
+def password_reset_confirm():
+    """The code and a new password: signed in, every other session ended."""
+    form = ResetConfirmPageForm(phone=request.args.get("phone", "")[:64])
+    if form.validate_on_submit():
+        try:
+            with codes.wrong_tries_kept():
+                user = codes.reset_password(form.phone.data, form.code.data, form.new_password.data)
+        except codes.CodeInvalid as error:
+            _show_field_errors(form, error)
+        except (codes.CodeRequestsSpent, HashingBusy) as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+            return _form_page("auth/password_reset_confirm.html", error.status, error, form=form)
+        else:
+            sign_in(user)
+            remember_browser(user)
+            db.session.commit()
+            flash("Đã đặt lại mật khẩu và đăng nhập. Các phiên đăng nhập khác đã bị đăng xuất.", "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/password_reset_confirm.html", form=form), 422 if form.errors else 200
+
+
+def _verification_page(form: CodeForm, status: int = 200, error: DomainError | None = None):
+    return _form_page("auth/phone_verification.html", status, error, form=form,
+                      next_url=safe_next_url(request.args.get("next")))
+
+
+@bp.route("/phone-verification", methods=["GET", "POST"])
+@login_required
+def phone_verification():
+    """The account's phone: send a code to it, type the code back."""
+    form = CodeForm()
+    if current_user.phone_verified_at is not None:
+        return _verification_page(form)
+    if form.validate_on_submit():
+        try:
+            with codes.wrong_tries_kept():
+                codes.verify_phone(current_user, form.code.data)
+        except codes.CodeInvalid as error:
+            _show_field_errors(form, error)
+        except codes.CodeRequestsSpent as error:
+            form.form_errors.append(error.message)
+            return _verification_page(form, 429, error)
+        else:
+            db.session.commit()
+            flash("Đã xác minh số điện thoại.", "success")
+            return _redirect_next() if safe_next_url(request.args.get("next")) else _verification_page(form)
+    return _verification_page(form, 422 if form.errors else 200)
+
+
+@bp.post("/phone-verification/send")
+@login_required
+def phone_verification_send():
+    try:
+        codes.request_verification(current_user)
+    except (codes.CodeRequestsSpent, codes.PhoneAlreadyVerified) as error:
+        flash(error.message, "error")
+    else:
+        flash(codes.VERIFY_REQUESTED.format(minutes=codes.minutes_valid()), "info")
+    return redirect(url_for(".phone_verification", next=safe_next_url(request.args.get("next"))))

@@ -168,6 +168,7 @@ class ContestForm(Form):
         widget=ListWidget(prefix_label=False),
     )
     one_award_per_person = BooleanField("Mỗi người chỉ nhận tối đa một giải trong cả cuộc thi")
+    require_verified_phone = BooleanField("Người dự thi phải xác minh số điện thoại bằng mã SMS trước khi thi")
     password = PasswordField("Mật khẩu cuộc thi")
     remove_password = BooleanField("Bỏ mật khẩu: ai cũng vào thi được")
 
@@ -189,6 +190,7 @@ class ContestForm(Form):
             "timezone": timezone,
             "registration_fields": list(self.registration_fields.data or []),
             "one_award_per_person": bool(self.one_award_per_person.data),
+            "require_verified_phone": bool(self.require_verified_phone.data),
         }
         if self.password.data:
             definition["password"] = self.password.data
@@ -198,7 +200,8 @@ class ContestForm(Form):
 
     def error_targets(self) -> dict[str, object]:
         targets = {f"$.{name}": self[name] for name in
-                   ("title", "description", "registration_fields", "one_award_per_person", "password")}
+                   ("title", "description", "registration_fields", "one_award_per_person",
+                    "require_verified_phone", "password")}
         if "slug" in self:
             targets["$.slug"] = self["slug"]
         return targets

@@ -48,6 +48,8 @@ class Contest(db.Model):
     # Profile fields a taker must have filled in before starting (see REGISTRATION_FIELDS).
     registration_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     one_award_per_person: Mapped[bool] = mapped_column(default=False)
+    # Only accounts whose phone was proven by an SMS code may start (User.phone_verified_at).
+    require_verified_phone: Mapped[bool] = mapped_column(default=False, server_default="0")
     # Optional contest password (Argon2 hash), for closed contests of one organisation.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)

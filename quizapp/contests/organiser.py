@@ -129,6 +129,7 @@ def _stored_contest(contest: Contest, rounds: list[dict]) -> dict:
         "timezone": contest.timezone,
         "registration_fields": list(contest.registration_fields),
         "one_award_per_person": contest.one_award_per_person,
+        "require_verified_phone": contest.require_verified_phone,
         "rounds": rounds,
     }
 
@@ -245,6 +246,7 @@ def manage_edit(slug: str):
         "title": contest.title, "description": contest.description or "",
         "registration_fields": list(contest.registration_fields),
         "one_award_per_person": contest.one_award_per_person,
+        "require_verified_phone": contest.require_verified_phone,
     }) if get else ContestForm()
     general: list = []
     if form.validate_on_submit():

@@ -33,6 +33,7 @@ RESERVED_SLUGS = {"manage", "attempts", "rounds"}
 # A contest file without "password" keeps the stored one; null removes it.
 KEEP = object()
 CONTEST_KEYS = {"slug", "title", "description", "timezone", "registration_fields", "one_award_per_person",
+                "require_verified_phone",
                 "password", "rounds"}
 ROUND_KEYS = {"number", "title", "opens_at", "closes_at", "time_limit_seconds", "max_attempts",
               "counting_attempt", "draw", "prediction", "tie_breakers", "awards", "review", "practice"}
@@ -120,6 +121,7 @@ def validate_contest(data: object) -> dict:
         "description": check.text(data, "description", "$", required=False, limit=20000),
         "timezone": data.get("timezone", "Asia/Ho_Chi_Minh"),
         "one_award_per_person": check.boolean(data, "one_award_per_person", "$"),
+        "require_verified_phone": check.boolean(data, "require_verified_phone", "$"),
     }
     if not isinstance(clean["slug"], str) or not SLUG.fullmatch(clean["slug"]) or len(clean["slug"]) > 64:
         check.error("$.slug", "chỉ gồm chữ thường không dấu, số và dấu gạch ngang (tối đa 64 ký tự)")
@@ -324,6 +326,7 @@ def save_contest(clean: dict, owner=None) -> Contest:
     contest.timezone = clean["timezone"]
     contest.registration_fields = clean["registration_fields"]
     contest.one_award_per_person = clean["one_award_per_person"]
+    contest.require_verified_phone = clean["require_verified_phone"]
     if clean["password"] is None:
         contest.password_hash = None
     elif clean["password"] is not KEEP:
@@ -357,6 +360,7 @@ def contest_summary(contest: Contest) -> dict:
     return {
         "title": contest.title, "registration_fields": list(contest.registration_fields),
         "one_award_per_person": contest.one_award_per_person, "password": contest.password_hash is not None,
+        "require_verified_phone": contest.require_verified_phone,
         "rounds": {str(round_.number): {
             "title": round_.title, "opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat(),
             "time_limit_seconds": round_.time_limit_seconds, "max_attempts": round_.max_attempts,

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from typing import BinaryIO, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, after_this_request, current_app
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
@@ -63,6 +63,48 @@ class Unavailable(Exception):
 def register(app: Flask, kind: str, func: JobFunction) -> None:
     """Let the worker run ``func`` for jobs of ``kind`` (called by features when the app is built)."""
     app.extensions.setdefault("quizapp.jobs", {})[kind] = func
+
+
+def defer(func: Callable[..., None], *args: object) -> None:
+    """Run ``func(*args)`` after this response, never inside it (a text message through a slow
+    gateway must not hold a web worker): queued for the worker when there is Redis, else run
+    in this process once the response has been sent. ``func`` must be a module-level function;
+    it runs with an app context and commits its own work. Queueing costs the request one Redis
+    write whatever ``func`` will do, so the answer takes the same time either way.
+
+    A Redis that does not answer is logged and the call runs after the response here instead.
+    """
+    app = current_app._get_current_object()
+    queue = queue_for(app)
+    if queue is not None:
+        try:
+            queue.enqueue(run_deferred, func, *args, job_timeout=120, result_ttl=0, failure_ttl=24 * 3600)
+            return
+        except RedisError as error:
+            log.warning("Job queue unreachable (%s): running %s after the response instead", error,
+                        func.__qualname__)
+
+    @after_this_request
+    def run_after(response):
+        response.call_on_close(lambda: _run_in(app, func, args, reraise=False))
+        return response
+
+
+def run_deferred(func: Callable[..., None], *args: object) -> None:
+    """The worker's entry point for ``defer``: ``func`` with a fresh app context."""
+    _run_in(current_app._get_current_object(), func, args, reraise=True)
+
+
+def _run_in(app: Flask, func: Callable[..., None], args: tuple, *, reraise: bool) -> None:
+    with app.app_context():
+        try:
+            func(*args)
+        except Exception:
+            if reraise:  # the worker: RQ logs it and keeps it in its failed registry
+                raise
+            app.logger.exception("Deferred %s failed", func.__qualname__)
+        finally:
+            db.session.remove()
 
 
 def queue_for(app: Flask, connection=None) -> Queue | None:

@@ -44,6 +44,7 @@ from tests.attempt_support import (
 from tests.attempt_support import Question as BankQuestion
 from tests.conftest import PASSWORD, Accounts
 from tests.slot_support import every_slot_taken
+from tests.sms_support import last_code, sms_app
 
 SPEC_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 SPEC_URI = "https://quizapp.invalid/docs/openapi.yaml"
@@ -237,7 +238,7 @@ def test_the_document_is_openapi_3_1_with_valid_schemas(contract):
         contract.at(ref)  # raises if a $ref points nowhere
     operation_ids = [operation["operationId"] for item in spec["paths"].values()
                      for method, operation in item.items() if method in METHODS]
-    assert len(operation_ids) == len(set(operation_ids)) == 11
+    assert len(operation_ids) == len(set(operation_ids)) == 15
 
 
 def test_the_csrf_header_is_always_named_with_its_session_cookie(contract):
@@ -257,7 +258,7 @@ def test_the_csrf_header_is_always_named_with_its_session_cookie(contract):
             if method in ("post", "put", "patch", "delete"):
                 unsafe.append((template, method))
                 assert all("csrf" in alternative for alternative in alternatives), f"{method.upper()} {template}"
-    assert len(unsafe) == 7
+    assert len(unsafe) == 11
     assert (schemes["session"]["in"], schemes["session"]["name"]) == ("cookie", "quizapp_session")
 
 
@@ -355,6 +356,7 @@ class World:
     password_round: int
     profile_round: int  # needs birth_date
     empty_round: int  # its bank's questions were withdrawn after loading
+    verified_round: int  # only for verified phones
 
 
 def _world(app, tmp_path) -> World:
@@ -378,11 +380,13 @@ def _world(app, tmp_path) -> World:
     (profile_round,) = load_contest(app, tmp_path, "tour-ho-so", [round_definition(bank="tour", count=2)],
                                     registration_fields=["birth_date"])
     (empty_round,) = load_contest(app, tmp_path, "tour-rut", [round_definition(bank="rut", count=2)])
+    (verified_round,) = load_contest(app, tmp_path, "tour-xac-minh", [round_definition(bank="tour", count=2)],
+                                     require_verified_phone=True)
     with app.app_context():
         bank_id = db.session.scalar(select(Bank.id).where(Bank.slug == "rut"))
         db.session.execute(update(Question).where(Question.bank_id == bank_id).values(is_active=False))
         db.session.commit()
-    return World(open_round, upcoming, plain, practice, password_round, profile_round, empty_round)
+    return World(open_round, upcoming, plain, practice, password_round, profile_round, empty_round, verified_round)
 
 
 def _tour_accounts(app, contract: Contract) -> Phone:
@@ -586,6 +590,56 @@ def _tour_taker_limits(make_app, contract: Contract, world: World, now) -> None:
         assert 0 < int(response.headers["Retry-After"]) <= 61  # a minute, rounded up
 
 
+def _tour_codes(make_app, contract: Contract, world: World, tmp_path, now) -> None:
+    """Password reset and phone verification by SMS code, with codes read from the file backend."""
+    app, outbox = sms_app(make_app, tmp_path, RATELIMIT_CODE_SEND_PER_PHONE="1 per hour",
+                          RATELIMIT_CODE_CHECK_PER_PHONE="3 per hour")
+    install_clock(app, now)
+    visitor = Phone(app, contract)
+    visitor.session()
+    number = "0966 123 456"
+    Accounts(app, visitor.client).create("taker", "0966123456")
+    visitor.error("POST", "/password-reset", expect=400, code="invalid_json", raw="[]")
+    visitor.error("POST", "/password-reset", {"phone": "12"}, expect=422, code="validation_error")
+    visitor.call("POST", "/password-reset", {"phone": number}, expect=202)
+    visitor.error("POST", "/password-reset", {"phone": number}, expect=429, code="rate_limited")
+    code = last_code(app, outbox, "0966123456")
+    confirm = "/password-reset/confirm"
+    visitor.error("POST", confirm, expect=400, code="invalid_json", raw="{")
+    visitor.error("POST", confirm, {"phone": number, "code": code}, expect=422, code="validation_error")
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    visitor.error("POST", confirm, {"phone": number, "code": wrong, "new_password": "mat-khau-moi-1"},
+                  expect=422, code="code_invalid")
+    with every_slot_taken():
+        visitor.error("POST", confirm, {"phone": number, "code": code, "new_password": "mat-khau-moi-1"},
+                      expect=503, code="busy")
+    user = visitor.call("POST", confirm, {"phone": number, "code": code, "new_password": "mat-khau-moi-1"},
+                        expect=200)["user"]
+    assert user["phone_verified"] is True
+    visitor.error("POST", confirm, {"phone": number, "code": code, "new_password": "mat-khau-moi-1"},
+                  expect=429, code="rate_limited")
+
+    taker = _signed_in(app, contract)
+    start = f"/rounds/{world.verified_round}/attempts"
+    taker.error("POST", start, expect=403, code="phone_unverified")
+    taker.call("POST", "/phone-verification", expect=202)
+    taker.error("POST", "/phone-verification", expect=429, code="rate_limited")
+    mine = taker.call("GET", "/session", expect=200)["user"]["phone"]
+    code = last_code(app, outbox, mine)
+    verify = "/phone-verification/confirm"
+    taker.error("POST", verify, expect=400, code="invalid_json", raw="1")
+    taker.error("POST", verify, {"code": "12"}, expect=422, code="validation_error")
+    taker.error("POST", verify, {"code": f"{(int(code) + 1) % 1_000_000:06d}"}, expect=422, code="code_invalid")
+    assert taker.call("POST", verify, {"code": code}, expect=200)["user"]["phone_verified"] is True
+    taker.error("POST", verify, {"code": code}, expect=409, code="phone_already_verified")
+    taker.error("POST", "/phone-verification", expect=409, code="phone_already_verified")
+    taker.call("POST", start, expect=201)
+    guesser = _signed_in(app, contract)
+    for _ in range(3):
+        guesser.error("POST", verify, {"code": "000000"}, expect=422, code="code_invalid")
+    guesser.error("POST", verify, {"code": "000000"}, expect=429, code="rate_limited")
+
+
 def _tour_rate_limits(app, contract: Contract) -> None:
     for _ in range(30):
         answer = Phone(app, contract)
@@ -664,6 +718,7 @@ def test_every_documented_answer_is_served_as_documented(make_app, tmp_path, con
     _tour_security(app, contract, phone, {"round_id": world.open_round, "attempt_id": attempt["id"],
                                          "question_id": attempt["questions"][0]["id"]})
     _tour_taker_limits(make_app, contract, world, clock())
+    _tour_codes(make_app, contract, world, tmp_path, clock())
     _tour_rate_limits(app, contract)
     _tour_units(app, make_app, contract)
 
