@@ -75,6 +75,43 @@ def create_user(phone: str, full_name: str, role: str, password: str | None, uni
     click.echo(f"Đã tạo tài khoản {user.phone} ({role}), id {user.id}.")
 
 
+def _account(phone: str):
+    """The account with PHONE (any usual form), or a clear error (exit 1)."""
+    normalised = normalise_phone(phone)
+    if normalised is None:
+        raise click.ClickException(f"số điện thoại không hợp lệ: {phone}")
+    user = accounts.find_by_phone(normalised)
+    if user is None:
+        raise click.ClickException(f"không có tài khoản {normalised}")
+    return user
+
+
+@users_cli.command("disable")
+@click.argument("phone")
+def disable_user(phone: str) -> None:
+    """Stop PHONE's account from signing in and end all its sessions now (audit-logged)."""
+    user = _account(phone)
+    try:
+        changed = accounts.disable_account(user)
+    except accounts.AccountChangeRefused as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"Đã khoá tài khoản {user.phone} ({user.full_name}); mọi phiên đăng nhập đã kết thúc."
+               if changed else f"Tài khoản {user.phone} đã bị khoá từ trước.")
+
+
+@users_cli.command("enable")
+@click.argument("phone")
+def enable_user(phone: str) -> None:
+    """Let PHONE's disabled account sign in again (audit-logged)."""
+    user = _account(phone)
+    changed = accounts.enable_account(user)
+    db.session.commit()
+    click.echo(f"Đã mở khoá tài khoản {user.phone} ({user.full_name})."
+               if changed else f"Tài khoản {user.phone} đang hoạt động, không cần mở khoá.")
+
+
 @units_cli.command("load")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def load_units(file: str) -> None:

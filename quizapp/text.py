@@ -28,3 +28,19 @@ def split_lines(text: str) -> list[str]:
     line breaks produce inside one line, and would shift every line number after them.
     """
     return _LINE_BREAK.split(text)
+
+
+# "đ" is a letter of its own, not "d" with a mark: NFD leaves it whole.
+_STROKED_D = str.maketrans({"đ": "d"})
+
+
+def fold(text: str | None) -> str:
+    """``text`` as searches compare it: lowercase, without tones or other marks, "đ" as "d",
+    so "tran van binh" and "TRẦN VĂN BÌNH" both find "Trần Văn Bình"."""
+    if not text:
+        return ""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFD", lowered.translate(_STROKED_D))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
