@@ -88,8 +88,9 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
-def _vietnam_time(moment: datetime | None) -> str:
-    return local_time(moment, current_app.config["TIMEZONE"], "%H:%M %d/%m/%Y")
+def _vietnam_time(moment: datetime | None, pattern: str = "%H:%M %d/%m/%Y") -> str:
+    """A stored (UTC) time as clocks in Vietnam show it (the installation's ``TIMEZONE``)."""
+    return local_time(moment, current_app.config["TIMEZONE"], pattern)
 
 
 def _render(template: str, status: int = 200, **context):
@@ -231,4 +232,5 @@ def audit_log():
                  .order_by(AuditEvent.id.desc()))
     total = db.session.scalar(select(func.count()).select_from(AuditEvent))
     rows = db.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("admin/audit.html", events=rows, total=total, page=page, page_size=PAGE_SIZE)
+    return render_template("admin/audit.html", events=rows, total=total, page=page, page_size=PAGE_SIZE,
+                           when=_vietnam_time)

@@ -170,6 +170,12 @@ def test_times_are_shown_in_vietnams_time_zone(app, admin):
     assert "03:30 02/01/2026" in admin.get("/admin/users", query_string={"q": "0911000001"}).get_data(as_text=True)
     page = admin.get(f"/admin/users/{target}").get_data(as_text=True)
     assert "03:30 02/01/2026" in page and "00:05 01/01/2026" in page and "giờ Việt Nam" in page
+    # The audit log's before and after of account changes, in the same time.
+    with app.app_context():
+        db.session.add(AuditEvent(action="user.updated", target_type="user", target_id=str(target),
+                                  at=datetime(2026, 1, 1, 20, 30, 15, tzinfo=UTC)))
+        db.session.commit()
+    assert "03:30:15 02/01/2026" in admin.get("/admin/audit").get_data(as_text=True)
 
 
 # --- editing an account ------------------------------------------------------------------------
@@ -354,3 +360,21 @@ def test_unknown_accounts_are_404(admin):
     assert admin.post("/admin/users/999999", data={"csrf_token": token}).status_code == 404
     assert admin.post("/admin/users/999999/role", data={"role": "judge", "csrf_token": token}).status_code == 404
     assert admin.get("/admin/users/1/frobnicate").status_code == 404
+
+
+def test_the_account_pages_are_vietnamese_and_label_their_inputs(app, admin):
+    from tests.test_page_labels import Fields
+
+    target = user_id(app, "0911000001")
+    token = csrf_token(admin)
+    pages = [admin.get("/admin/users"), admin.get(f"/admin/users/{target}"),
+             admin.get(f"/admin/users/{target}/disable"),
+             admin.post(f"/admin/users/{target}/role", data={"role": "organiser", "csrf_token": token})]
+    fields = 0
+    for response in pages:
+        assert response.status_code == 200
+        page = Fields()
+        page.feed(response.get_data(as_text=True))
+        assert page.lang == "vi" and page.has_main_nav and page.unnamed() == []
+        fields += len(page.fields)
+    assert fields > 10
