@@ -76,25 +76,57 @@ def create_user(phone: str, full_name: str, role: str, password: str | None, uni
     click.echo(f"Đã tạo tài khoản {user.phone} ({role}), id {user.id}.")
 
 
-@users_cli.command("reset-code")
-@click.argument("phone")
-def reset_code(phone: str) -> None:
-    """Print a one-time password-reset code for PHONE's account, for a help desk to read out.
-
-    Audit-logged (the code itself never is); it replaces any code sent by SMS."""
+def _account(phone: str):
+    """The account with PHONE (any usual form), or a clear error (exit 1)."""
     normalised = normalise_phone(phone)
     if normalised is None:
         raise click.ClickException(f"số điện thoại không hợp lệ: {phone}")
     user = accounts.find_by_phone(normalised)
     if user is None:
         raise click.ClickException(f"không có tài khoản nào với số {normalised}")
+    return user
+
+
+@users_cli.command("reset-code")
+@click.argument("phone")
+def reset_code(phone: str) -> None:
+    """Print a one-time password-reset code for PHONE's account, for a help desk to read out.
+
+    Audit-logged (the code itself never is); it replaces any code sent by SMS."""
+    user = _account(phone)
     if not user.is_active:
-        raise click.ClickException(f"tài khoản {normalised} đang bị khoá; mở khoá trước khi cấp mã")
+        raise click.ClickException(f"tài khoản {user.phone} đang bị khoá; mở khoá trước khi cấp mã")
     code = codes.help_desk_code(user)
     db.session.commit()
     click.echo(f"Mã đặt lại mật khẩu cho {user.phone} ({user.full_name}): {code}")
     click.echo(f"Hiệu lực {codes.minutes_valid()} phút, dùng một lần, tại trang “Quên mật khẩu?” → "
                "“Nhập mã và mật khẩu mới”.")
+
+
+@users_cli.command("disable")
+@click.argument("phone")
+def disable_user(phone: str) -> None:
+    """Stop PHONE's account from signing in and end all its sessions now (audit-logged)."""
+    user = _account(phone)
+    try:
+        changed = accounts.disable_account(user)
+    except accounts.AccountChangeRefused as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"Đã khoá tài khoản {user.phone} ({user.full_name}); mọi phiên đăng nhập đã kết thúc."
+               if changed else f"Tài khoản {user.phone} đã bị khoá từ trước.")
+
+
+@users_cli.command("enable")
+@click.argument("phone")
+def enable_user(phone: str) -> None:
+    """Let PHONE's disabled account sign in again (audit-logged)."""
+    user = _account(phone)
+    changed = accounts.enable_account(user)
+    db.session.commit()
+    click.echo(f"Đã mở khoá tài khoản {user.phone} ({user.full_name})."
+               if changed else f"Tài khoản {user.phone} đang hoạt động, không cần mở khoá.")
 
 
 @units_cli.command("load")

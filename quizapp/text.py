@@ -30,15 +30,20 @@ def split_lines(text: str) -> list[str]:
     return _LINE_BREAK.split(text)
 
 
-def fold(text: str | None) -> str:
-    """The text as a search key: lower case, without diacritics, đ as d.
+# "đ" is a letter of its own, not "d" with a mark: NFD leaves it whole.
+_STROKED_D = str.maketrans({"đ": "d"})
 
-    "Xã Tân Lập" and "xa tan lap" fold alike, so people can search as they type on a phone
-    keyboard without Vietnamese input. Decomposing (NFD) splits each accented letter into its
-    base and combining marks, which are dropped; đ is a letter of its own, not a d with a
-    mark, so it is mapped by hand.
-    """
+
+def fold(text: str | None) -> str:
+    """``text`` as searches compare it: lowercase, without tones or other marks, "đ" as "d",
+    so "tran van binh" and "TRẦN VĂN BÌNH" both find "Trần Văn Bình", and "xa tan lap" finds
+    "Xã Tân Lập" (accounts and the units picker): people search as they type on a phone keyboard
+    without Vietnamese input. NFD splits each accented letter into its base and marks, which
+    are dropped."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("đ", "d")
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFD", lowered.translate(_STROKED_D))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))

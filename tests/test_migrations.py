@@ -81,3 +81,25 @@ def test_revision_0013_keeps_upload_previews_in_the_database_and_goes_back(make_
         assert "upload_previews" not in inspect(db.engine).get_table_names()
         upgrade()
         assert schema_diff(db.engine) == []
+
+
+def test_revision_0017_writes_every_accounts_folded_search_key_and_goes_back(make_app, new_database):
+    from sqlalchemy import text
+
+    app = make_app(DATABASE_URL=new_database())
+    with app.app_context():
+        upgrade(revision="0016")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (id, phone, password_hash, full_name, role, is_active, session_version, created_at)"
+                " VALUES (1, '0912345678', 'x', 'Trần Văn Bình', 'taker', true, 1, '2026-01-01 00:00:00'),"
+                " (2, '0912345679', 'x', 'ĐỖ THỊ ĐÀO', 'admin', true, 1, '2026-01-01 00:00:00')"))
+        upgrade(revision="0017")
+        with db.engine.connect() as connection:
+            keys = connection.execute(text("SELECT id, search_key FROM users ORDER BY id")).all()
+        assert [tuple(row) for row in keys] == [(1, "tran van binh"), (2, "do thi dao")]
+        assert "ix_users_search_key" in {index["name"] for index in inspect(db.engine).get_indexes("users")}
+        downgrade(revision="0016")
+        assert "search_key" not in {column["name"] for column in inspect(db.engine).get_columns("users")}
+        upgrade()
+        assert schema_diff(db.engine) == []

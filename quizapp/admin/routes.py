@@ -1,7 +1,13 @@
 """``/admin``: accounts and their roles, and the audit log, for admins.
 
-- ``GET  /admin/users``                  accounts, searchable by phone or name
-- ``POST /admin/users/<id>/role``        change an account's role (audit-logged)
+- ``GET  /admin/users``                  accounts, 50 a page, by role, by state (active or disabled),
+                                          and by phone or name with or without diacritics
+- ``GET  /admin/users/<id>``             one account: its details, role and state
+- ``POST /admin/users/<id>``             correct its name, phone and unit (audit-logged)
+- ``POST /admin/users/<id>/role``        change its role, after a page saying what the role grants
+                                          (audit-logged)
+- ``GET|POST /admin/users/<id>/disable`` disable it: no sign-in, every session ended now; and
+  ``GET|POST /admin/users/<id>/enable``  enable it again; both after a confirmation page (audit-logged)
 - ``POST /admin/users/<id>/units``       let an account edit the units directory, or stop it (audit-logged)
 - ``POST /admin/users/<id>/reset-code``  a one-time password-reset code for a help desk, shown once
 - ``GET  /admin/audit``                  organisers', judges' and admins' actions, newest first
@@ -15,13 +21,16 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
+from quizapp.admin.forms import AccountForm
 from quizapp.audit import AuditEvent
 from quizapp.auth import codes
 from quizapp.auth import services as accounts
-from quizapp.auth.models import ROLE_LABELS, User
+from quizapp.auth.models import ROLE_GRANTS, ROLE_LABELS, User
 from quizapp.auth.passwords import hash_slots
+from quizapp.auth.search import PersonQuery
 from quizapp.clock import local_time
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
@@ -61,38 +70,143 @@ def protection():
     return render_template("admin/protection.html", active=active, ended=ended, settings=settings, when=when)
 
 
+ACCOUNT_STATES = {"active": "Đang hoạt động", "disabled": "Đã khoá"}
+# The list's own parameters, carried through every action back to the same page of the list.
+LIST_ARGS = ("q", "role", "state", "page")
+
+
+def _list_args() -> dict[str, str]:
+    return {name: request.args[name] for name in LIST_ARGS if request.args.get(name)}
+
+
+def _back_to_list():
+    return redirect(url_for(".users", **_list_args()))
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _vietnam_time(moment: datetime | None, pattern: str = "%H:%M %d/%m/%Y") -> str:
+    """A stored (UTC) time as clocks in Vietnam show it (the installation's ``TIMEZONE``)."""
+    return local_time(moment, current_app.config["TIMEZONE"], pattern)
+
+
+def _render(template: str, status: int = 200, **context):
+    return render_template(template, when=_vietnam_time, list_args=_list_args(), states=ACCOUNT_STATES,
+                           grants=ROLE_GRANTS, **context), status
+
+
 @bp.get("/users")
 @role_required("admin")
 def users():
-    query = clean_text(request.args.get("q"))
+    """Accounts, 50 a page: by role, by state (active or disabled), and by a piece of the phone
+    or of the name written with or without diacritics (auth/search.py)."""
+    query = PersonQuery.parse(request.args.get("q"))
+    role = request.args.get("role") if request.args.get("role") in ROLE_LABELS else None
+    state = request.args.get("state") if request.args.get("state") in ACCOUNT_STATES else None
     page = page_number()
-    statement = select(User).order_by(User.id)
-    if query:
-        pattern = f"%{query}%"
-        statement = statement.where(or_(User.phone.like(pattern), User.full_name.ilike(pattern)))
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    rows = db.session.scalars(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template(
-        "admin/users.html", users=rows, total=total, page=page, page_size=PAGE_SIZE, query=query
-    )
+    conditions = []
+    if query is not None:
+        conditions.append(query.condition())
+    if role is not None:
+        conditions.append(User.role == role)
+    if state is not None:
+        conditions.append(User.is_active.is_(state == "active"))
+    total = db.session.scalar(select(func.count()).select_from(User).where(*conditions))
+    rows = db.session.scalars(select(User).options(joinedload(User.unit)).where(*conditions).order_by(User.id)
+                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return _render("admin/users.html", users=rows, total=total, page=page, page_size=PAGE_SIZE,
+                   query=clean_text(request.args.get("q")), role=role, state=state)
+
+
+@bp.get("/users/<int:user_id>")
+@role_required("admin")
+def account(user_id: int):
+    """One account: its details to correct, its role, and whether it may sign in."""
+    user = _user_or_404(user_id)
+    form = AccountForm(formdata=None, full_name=user.full_name, phone=user.phone,
+                       unit_code=user.unit.code if user.unit else "")
+    return _render("admin/account.html", user=user, form=form)
+
+
+@bp.post("/users/<int:user_id>")
+@role_required("admin")
+def update_account(user_id: int):
+    """Correct an account's name, phone and unit (audit-logged with the values before and after)."""
+    user = _user_or_404(user_id)
+    form = AccountForm()
+    if form.validate():
+        try:
+            changed = accounts.update_account(user, full_name=form.full_name.data, phone=form.phone.data,
+                                              unit_code=form.unit_code.data)
+        except ValidationFailed as error:
+            db.session.rollback()
+            for name, messages in error.fields.items():
+                getattr(form, name).errors = list(messages)
+        else:
+            db.session.commit()
+            flash(f"Đã lưu thông tin của {user.full_name} ({user.phone})." if changed
+                  else "Không có thông tin nào thay đổi.", "success" if changed else "info")
+            return redirect(url_for(".account", user_id=user.id, **_list_args()))
+    return _render("admin/account.html", 422, user=_user_or_404(user_id), form=form)
 
 
 @bp.post("/users/<int:user_id>/role")
 @role_required("admin")
 def set_role(user_id: int):
-    """Make an account a taker, an organiser, a judge or an admin (audit-logged)."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    """Make an account a taker, an organiser, a judge or an admin (audit-logged), after a page
+    that says what the new role grants: a POST without ``confirm`` only shows that page. The
+    new role comes in the form, the list's own parameters (``role`` among them) in the URL."""
+    user = _user_or_404(user_id)
+    role = request.form.get("role", "")
+    if request.form.get("confirm") == "1":
+        try:
+            accounts.set_role(user, role, by=current_user._get_current_object())
+        except ValidationFailed as error:
+            db.session.rollback()
+            flash(" ".join(error.fields["role"]), "error")
+        else:
+            db.session.commit()
+            flash(f"{user.full_name} ({user.phone}): {ROLE_LABELS[user.role]}.", "success")
+        return _back_to_list()
+    if role not in ROLE_LABELS:
+        flash(f"Vai trò phải là một trong: {', '.join(ROLE_LABELS)}.", "error")
+        return _back_to_list()
+    if role == user.role:
+        flash(f"{user.full_name} đã là {ROLE_LABELS[role]}.", "info")
+        return _back_to_list()
+    return _render("admin/confirm_role.html", user=user, role=role)
+
+
+@bp.route("/users/<int:user_id>/<any(disable, enable):action>", methods=["GET", "POST"])
+@role_required("admin")
+def set_access(user_id: int, action: str):
+    """Disable an account (it cannot sign in, and every session of it ends now) or enable it
+    again, audit-logged, after a confirmation page: a POST without ``confirm`` only shows it."""
+    user = _user_or_404(user_id)
+    if request.method == "GET" or request.form.get("confirm") != "1":
+        return _render("admin/confirm_access.html", user=user, action=action)
     try:
-        accounts.set_role(user, request.form.get("role", ""), by=current_user._get_current_object())
-    except ValidationFailed as error:
+        if action == "disable":
+            changed = accounts.disable_account(user, by=current_user._get_current_object())
+        else:
+            changed = accounts.enable_account(user)
+    except accounts.AccountChangeRefused as error:
         db.session.rollback()
-        flash(" ".join(error.fields["role"]), "error")
+        flash(error.message, "error")
     else:
         db.session.commit()
-        flash(f"{user.full_name} ({user.phone}): {ROLE_LABELS[user.role]}.", "success")
-    return redirect(url_for(".users", q=request.args.get("q") or None, page=request.args.get("page", type=int)))
+        if action == "disable":
+            flash(f"Đã khoá tài khoản {user.full_name} ({user.phone}); mọi phiên đăng nhập của tài khoản đã kết thúc."
+                  if changed else f"Tài khoản {user.full_name} đã bị khoá từ trước.", "success")
+        else:
+            flash(f"Đã mở khoá tài khoản {user.full_name} ({user.phone})."
+                  if changed else f"Tài khoản {user.full_name} đang hoạt động.", "success")
+    return _back_to_list()
 
 
 @bp.post("/users/<int:user_id>/units")
@@ -107,7 +221,7 @@ def set_units_editor(user_id: int):
     db.session.commit()
     flash(f"{user.full_name} ({user.phone}): "
           + ("được sửa danh mục đơn vị." if allowed else "không còn được sửa danh mục đơn vị."), "success")
-    return redirect(url_for(".users", q=request.args.get("q") or None, page=request.args.get("page", type=int)))
+    return _back_to_list()
 
 
 @bp.post("/users/<int:user_id>/reset-code")
@@ -138,4 +252,5 @@ def audit_log():
                  .order_by(AuditEvent.id.desc()))
     total = db.session.scalar(select(func.count()).select_from(AuditEvent))
     rows = db.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("admin/audit.html", events=rows, total=total, page=page, page_size=PAGE_SIZE)
+    return render_template("admin/audit.html", events=rows, total=total, page=page, page_size=PAGE_SIZE,
+                           when=_vietnam_time)

@@ -14,8 +14,8 @@ DESIGN §3 rules 5 and 11. A password check costs tens of milliseconds of a core
   (``User.session_version``) with a random id for this browser. A browser that holds a valid one
   for the phone it signs in with is not held to the address's or the phone's budget: it has a
   small budget of its own (``RATELIMIT_LOGIN_FAILURES_PER_BROWSER``). Signing out keeps the
-  cookie; anything that ends every session of the account (a password change; later a reset or
-  disabling the account) bumps the generation, and every such cookie stops counting.
+  cookie; anything that ends every session of the account (a password change, disabling the
+  account; later a reset) bumps the generation, and every such cookie stops counting.
   ``quizapp_device`` (the ``shared_device`` flag) is a different cookie and is left alone.
 - **Hashing itself is bounded per host** (``auth/passwords.py``): past that a sign-in gets 503
   with ``Retry-After`` and is not counted as a failure.
@@ -54,6 +54,15 @@ class TooManyFailures(DomainError):
         minutes = max(1, -(-retry_after // 60))
         super().__init__(self.message.format(minutes=minutes))
         self.retry_after = retry_after
+
+
+class AccountDisabled(DomainError):
+    """The right password for an account an admin has disabled. Said only after the password
+    checks out: without it, a disabled account answers like any wrong password."""
+
+    status, code = 403, "account_disabled"
+    message = ("Tài khoản này đã bị khoá, nên chưa đăng nhập được. "
+               "Vui lòng liên hệ ban tổ chức cuộc thi để được hỗ trợ.")
 
 
 @dataclass(frozen=True)
@@ -134,8 +143,9 @@ def authenticate(raw_phone: str, password: str) -> User:
     """The active account with this phone and password, under the failure budgets.
 
     Raises ``TooManyFailures`` (429) before hashing when a budget is spent, ``HashingBusy``
-    (503) when no hashing slot is free, ``InvalidCredentials`` (401) otherwise; the answer
-    never says whether the phone is registered. Does not commit.
+    (503) when no hashing slot is free, ``AccountDisabled`` (403) for the right password of a
+    disabled account, ``InvalidCredentials`` (401) otherwise; the answer never says whether
+    the phone is registered. Does not commit.
     """
     phone = normalise_phone(raw_phone)
     user = None
@@ -155,9 +165,10 @@ def authenticate(raw_phone: str, password: str) -> User:
         user = find_by_phone(phone)
     ok, new_hash = check_password(user.password_hash if user is not None else None, password)
     if not ok or user is None or not user.is_active:
+        # A disabled account's sign-ins are refused ones: they spend the budgets all the same.
         for scope, key, limit in budgets:
             count_failure(scope, key, limit)
-        raise InvalidCredentials()
+        raise AccountDisabled() if ok and user is not None else InvalidCredentials()
     for scope, _key, _limit in budgets:
         pressure().passed(scope)
     if new_hash is not None:

@@ -14,7 +14,7 @@ from quizapp.auth.forms import (
     ResetRequestForm,
 )
 from quizapp.auth.passwords import HashingBusy
-from quizapp.auth.protection import TooManyFailures, authenticate, remember_browser
+from quizapp.auth.protection import AccountDisabled, TooManyFailures, authenticate, remember_browser
 from quizapp.auth.session import sign_in, sign_out
 from quizapp.errors import DomainError, InvalidCredentials, ValidationFailed
 from quizapp.extensions import db
@@ -105,6 +105,9 @@ def login():
         except InvalidCredentials as error:
             form.password.errors.append(error.message)
             status = 401
+        except AccountDisabled as error:
+            form.form_errors.append(error.message)
+            status = 403
         except (TooManyFailures, HashingBusy) as error:
             form.form_errors.append(error.message)
             return _form_page("auth/login.html", error.status, error, form=form)

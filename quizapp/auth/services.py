@@ -1,4 +1,5 @@
-"""Accounts: registration, profile and password changes (sign-in is auth/protection.py).
+"""Accounts: registration, profile and password changes, and what admins change about an
+account (its details, role, and whether it may sign in); sign-in is auth/protection.py.
 Never commits."""
 
 from __future__ import annotations
@@ -9,15 +10,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from quizapp import audit
+from quizapp.auth.forms import PHONE_INVALID
 from quizapp.auth.models import ROLES, User
 from quizapp.auth.passwords import hash_password, verify_password
 from quizapp.auth.session import end_all_sessions
-from quizapp.errors import ValidationFailed
+from quizapp.errors import DomainError, ValidationFailed
 from quizapp.extensions import db
+from quizapp.phone import normalise_phone
 from quizapp.text import clean_text
 from quizapp.units.models import Unit
 
 PHONE_TAKEN = "Số điện thoại này đã được đăng ký. Vui lòng đăng nhập hoặc dùng số khác."
+NAME_INVALID = "Họ và tên từ 1 đến 120 ký tự."
+
+
+class AccountChangeRefused(DomainError):
+    """A change to an account that would leave the installation without a way in."""
+
+    status, code = 409, "account_change_refused"
 
 
 def find_by_phone(phone: str) -> User | None:
@@ -48,9 +58,7 @@ def register_user(
     """Create an account from validated input. The phone must already be normalised."""
     if role not in ROLES:
         raise ValidationFailed({"role": [f"Vai trò phải là một trong: {', '.join(ROLES)}."]})
-    full_name = clean_text(full_name)
-    if not full_name or len(full_name) > 120:
-        raise ValidationFailed({"full_name": ["Họ và tên từ 1 đến 120 ký tự."]})
+    full_name = _valid_name(full_name)
     if find_by_phone(phone) is not None:
         raise ValidationFailed({"phone": [PHONE_TAKEN]})
     user = User(
@@ -72,6 +80,13 @@ def register_user(
         db.session.rollback()
         raise ValidationFailed({"phone": [PHONE_TAKEN]}) from None
     return user
+
+
+def _valid_name(full_name: str | None) -> str:
+    full_name = clean_text(full_name)
+    if not full_name or len(full_name) > 120:
+        raise ValidationFailed({"full_name": [NAME_INVALID]})
+    return full_name
 
 
 def update_profile(user: User, **fields) -> User:
@@ -114,3 +129,85 @@ def set_units_editor(user: User, allowed: bool) -> None:
     audit.record("user.units_editor", "user", user.id, before={"can_edit_units": user.can_edit_units},
                  after={"can_edit_units": allowed})
     user.can_edit_units = allowed
+
+
+def update_account(user: User, *, full_name: str | None, phone: str | None, unit_code: str | None) -> dict:
+    """An admin corrects an account's name, phone and unit (audit-logged with the values before
+    and after); returns what changed. Every field is checked before anything changes, and
+    every problem is named at its field."""
+    errors: dict[str, list[str]] = {}
+    try:
+        full_name = _valid_name(full_name)
+    except ValidationFailed as error:
+        errors.update(error.fields)
+    normalised = normalise_phone(phone or "")
+    if normalised is None:
+        errors["phone"] = [PHONE_INVALID]
+    elif normalised != user.phone:
+        other = find_by_phone(normalised)
+        if other is not None and other.id != user.id:
+            errors["phone"] = [f"Số điện thoại này đã thuộc tài khoản khác ({other.full_name})."]
+    unit = None
+    try:
+        unit = unit_by_code(clean_text(unit_code) or None)
+    except ValidationFailed as error:
+        errors.update(error.fields)
+    if errors:
+        raise ValidationFailed(errors)
+    before = {"full_name": user.full_name, "phone": user.phone, "unit_code": user.unit.code if user.unit else None}
+    after = {"full_name": full_name, "phone": normalised, "unit_code": unit.code if unit else None}
+    changed = [name for name in before if before[name] != after[name]]
+    if not changed:
+        return {}
+    audit.record("user.updated", "user", user.id, before={name: before[name] for name in changed},
+                 after={name: after[name] for name in changed})
+    if user.phone != normalised:
+        # A new number has not been proven to be the person's (phone verification, issue 14).
+        user.phone_verified_at = None
+    user.full_name, user.phone, user.unit = full_name, normalised, unit
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another request gave the phone to another account since the check above.
+        db.session.rollback()
+        raise ValidationFailed({"phone": [PHONE_TAKEN]}) from None
+    return {name: after[name] for name in changed}
+
+
+def _other_active_admins(user: User) -> int:
+    """How many active admins there are besides ``user``. On PostgreSQL their rows are locked
+    until the commit, so two admins disabling each other at once cannot both succeed."""
+    return len(db.session.scalars(
+        select(User.id).where(User.role == "admin", User.is_active, User.id != user.id).with_for_update()
+    ).all())
+
+
+def disable_account(user: User, *, by: User | None = None) -> bool:
+    """Stop ``user`` from signing in and end every session of theirs now, and every browser's
+    sign-in trust for them (DESIGN §7); audit-logged. False if it was disabled already.
+
+    Refused for an admin's own account, and for the last active admin: the installation
+    would have nobody left to undo it from the pages."""
+    if not user.is_active:
+        return False
+    if by is not None and by.id == user.id:
+        raise AccountChangeRefused("Không thể tự khoá tài khoản của chính mình; nhờ quản trị viên khác.")
+    if user.role == "admin" and _other_active_admins(user) == 0:
+        raise AccountChangeRefused(
+            "Không thể khoá quản trị viên cuối cùng còn hoạt động: hãy cấp quyền quản trị cho "
+            "một tài khoản khác trước.")
+    audit.record("user.disabled", "user", user.id, before={"is_active": True}, after={"is_active": False})
+    user.is_active = False
+    # The session version is in every cookie and every sign-in trust cookie: both die with it.
+    end_all_sessions(user)
+    return True
+
+
+def enable_account(user: User) -> bool:
+    """Let a disabled account sign in again (audit-logged); False if it was not disabled.
+    Its old sessions stay ended: the person signs in afresh."""
+    if user.is_active:
+        return False
+    audit.record("user.enabled", "user", user.id, before={"is_active": False}, after={"is_active": True})
+    user.is_active = True
+    return True

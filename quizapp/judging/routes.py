@@ -54,6 +54,7 @@ from sqlalchemy.orm import selectinload
 from quizapp import audit, clock
 from quizapp.attempts.services import finalise_expired, round_finished
 from quizapp.auth.models import User
+from quizapp.auth.search import PersonQuery
 from quizapp.contests import access
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.errors import DomainError
@@ -75,7 +76,6 @@ from quizapp.judging.ranking import ranked_people
 from quizapp.judging.rows import page_of_ranking, search_kept, write_table_csv
 from quizapp.phone import normalise_phone
 from quizapp.roles import role_required
-from quizapp.text import clean_text
 
 bp = Blueprint("judging", __name__, url_prefix="/judging")
 T = TypeVar("T")
@@ -144,7 +144,7 @@ KINDS = {"csv": "text/csv; charset=utf-8",
 def ranking_page(round_id: int):
     """The whole ranking (or its locked snapshot), a page at a time, searchable by name or phone."""
     round_ = _settled_round(round_id)
-    query = clean_text(request.args.get("q")).casefold()
+    query = PersonQuery.parse(request.args.get("q"))
     page = page_number()
     result = locked_result(round_id)
     start = (page - 1) * RANKING_PAGE
@@ -153,7 +153,7 @@ def ranking_page(round_id: int):
     build = None if result is not None else materialised.keep(round_)
     db.session.commit()
     if build is not None:
-        if query:
+        if query is not None:
             shown, total = search_kept(round_, query, start, RANKING_PAGE)
         else:
             shown, total = page_of_ranking(round_, start, RANKING_PAGE), build.rows
@@ -163,13 +163,13 @@ def ranking_page(round_id: int):
                            page_size=RANKING_PAGE, query=request.args.get("q", ""), result=result)
 
 
-def _streamed_page(round_: Round, result, query: str, start: int) -> tuple[list, int]:
+def _streamed_page(round_: Round, result, query: PersonQuery | None, start: int) -> tuple[list, int]:
     """A page of a locked snapshot, or of a round still running, read from the top."""
     # Rows stream from the snapshot or the database and only one page is kept: the first pages
     # of a national round read a few rows, not the hundred thousand below them.
     with closing(current_rows(round_)) as rows:
-        if query:
-            matching = (row for row in rows if query in str(row[1]).casefold() or query in str(row[2]))
+        if query is not None:
+            matching = (row for row in rows if query.matches(str(row[1]), str(row[2])))
             shown, total = [], 0
             for total, row in enumerate(matching, start=1):
                 if start < total <= start + RANKING_PAGE:

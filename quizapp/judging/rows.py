@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import DateTime, select, type_coerce
 
 from quizapp.auth.models import User
+from quizapp.auth.search import PersonQuery
 from quizapp.contests.models import Round
 from quizapp.extensions import db
 from quizapp.judging.awards import AwardGiver
@@ -93,14 +94,14 @@ def page_of_ranking(round_: Round, start: int, size: int) -> list[list[object]]:
     return list(ranking_rows(round_, first_place=start + 1, last_place=start + size, awards=awards))
 
 
-def search_kept(round_: Round, query: str, start: int, size: int) -> tuple[list[list[object]], int]:
-    """The rows of a kept ranking whose name or phone holds ``query`` (casefolded): the page
-    from ``start`` and how many match. Only places, names and phones are scanned."""
+def search_kept(round_: Round, query: PersonQuery, start: int, size: int) -> tuple[list[list[object]], int]:
+    """The rows of a kept ranking whose person ``query`` finds (a piece of the phone, or of the
+    name with or without diacritics: auth/search.py): the page from ``start`` and how many
+    match. The database picks the places; only the page's rows are built."""
     ranked = ranking_source(round_)
-    scan = select(ranked.c.place, User.full_name, User.phone).join(User, User.id == ranked.c.user_id)
-    matching = [place for place, name, phone in db.session.execute(scan, execution_options={"yield_per": 20_000})
-                if query in name.casefold() or query in phone]
-    places = sorted(matching)[start:start + size]
+    matching = db.session.scalars(select(ranked.c.place).join(User, User.id == ranked.c.user_id)
+                                  .where(query.condition()).order_by(ranked.c.place)).all()
+    places = matching[start:start + size]
     if not places:
         return [], len(matching)
     awards, found = AwardGiver(round_), {}

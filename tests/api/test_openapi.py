@@ -412,9 +412,22 @@ def _tour_accounts(app, contract: Contract) -> Phone:
                 code="invalid_credentials")
     phone.error("POST", "/login", {"phone": "0987654321", "password": PASSWORD}, expect=400,
                 code="csrf_failed", csrf=False)
+    _set_disabled(app, "0987654321", True)
+    phone.error("POST", "/login", {"phone": "0987654321", "password": PASSWORD}, expect=403,
+                code="account_disabled")
+    _set_disabled(app, "0987654321", False)
     phone.call("POST", "/login", {"phone": "+84 987 654 321", "password": PASSWORD}, expect=200)
     phone.session()
     return phone
+
+
+def _set_disabled(app, number: str, disabled: bool) -> None:
+    from quizapp.auth import services as accounts
+
+    with app.app_context():
+        user = accounts.find_by_phone(number)
+        accounts.disable_account(user) if disabled else accounts.enable_account(user)
+        db.session.commit()
 
 
 def _tour_starts(phone: Phone, world: World) -> None:

@@ -67,7 +67,11 @@ def test_deactivated_account_cannot_sign_in(client, app, auth):
     with app.app_context():
         db.session.get(User, user_id).is_active = False
         db.session.commit()
-    assert api_login(client, "0912345678", PASSWORD).status_code == 401
+    # The right password is told the account is locked (tests/auth/test_disabled_accounts.py);
+    # a wrong one learns nothing more than for a phone with no account.
+    assert api_login(client, "0912345678", PASSWORD).status_code == 403
+    wrong, unknown = api_login(client, "0912345678", "sai-mat-khau"), api_login(client, "0987654321", "sai-mat-khau")
+    assert wrong.status_code == unknown.status_code == 401 and wrong.get_json() == unknown.get_json()
 
 
 @pytest.mark.parametrize("path", ["/auth/login", "/auth/register"])

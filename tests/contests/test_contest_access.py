@@ -262,10 +262,10 @@ def test_an_admin_changes_roles_but_not_their_own(app, client, auth):
     with app.app_context():
         admin_id = db.session.scalar(select(User.id).where(User.phone == phone))
 
-    client.post(f"/admin/users/{judge_id}/role", data={"csrf_token": token, "role": "judge"})
-    own = client.post(f"/admin/users/{admin_id}/role", data={"csrf_token": token, "role": "taker"},
+    client.post(f"/admin/users/{judge_id}/role", data={"csrf_token": token, "role": "judge", "confirm": "1"})
+    own = client.post(f"/admin/users/{admin_id}/role", data={"csrf_token": token, "role": "taker", "confirm": "1"},
                       follow_redirects=True)
-    bad = client.post(f"/admin/users/{judge_id}/role", data={"csrf_token": token, "role": "vua"},
+    bad = client.post(f"/admin/users/{judge_id}/role", data={"csrf_token": token, "role": "vua", "confirm": "1"},
                       follow_redirects=True)
 
     with app.app_context():

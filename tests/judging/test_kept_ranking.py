@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 
 from quizapp.attempts.services import finalise_expired
 from quizapp.auth.models import User
+from quizapp.auth.search import PersonQuery
 from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
 from quizapp.judging import services
@@ -112,7 +113,7 @@ def test_a_page_of_the_kept_ranking_is_the_live_rankings_page_awards_included(ap
         assert len(awarded) == 73 and awarded[-1][0] > 150
         for start in (0, 50, 100, 150, 250):
             assert page_of_ranking(round_, start, 50) == live[start:start + 50], start
-        found, total = search_kept(round_, "096600001", 5, 5)
+        found, total = search_kept(round_, PersonQuery.parse("096600001"), 5, 5)
         matching = [row for row in live if "096600001" in row[2]]
         assert total == len(matching) and found == matching[5:10]
         assert list(islice(ranking_rows(round_), 400)) == live
