@@ -103,9 +103,14 @@ DEFAULTS: dict[str, object] = {
     # Saves and submits are accepted this long after an attempt's deadline (network delay).
     "ATTEMPT_GRACE_SECONDS": 5,
     # Request bodies that are parsed whole are bounded far below MAX_CONTENT_LENGTH (16 MiB,
-    # sized for bank files): a JSON body (the API's are a few hundred bytes) and a page form.
+    # for files sent with a page): a JSON body (the API's are a few hundred bytes) and a page form.
     "JSON_MAX_BYTES": 64 * 1024,
     "FORM_MAX_BYTES": 1024 * 1024,
+    # The bank upload page alone (a Word bank with a few hundred pictures runs past 20 MB)
+    # takes bodies up to this size; every other request keeps MAX_CONTENT_LENGTH. nginx must
+    # say the same: `make run-prod` writes it into its nginx configuration, and a hand-installed
+    # site changes the one line marked QUIZAPP_UPLOAD_MAX_BYTES in deploy/nginx/quizapp-server.conf.
+    "UPLOAD_MAX_BYTES": 64 * 1024 * 1024,
     # A bank's .xlsx is a zip of XML: its members are checked before openpyxl reads a byte, so
     # that a 0.1 MB file holding a 300 MB cell costs nothing (banks/formats/spreadsheet.py).
     # Ratio: a member's uncompressed size over its compressed size (Excel's are about 10).
