@@ -129,6 +129,11 @@ DEFAULTS: dict[str, object] = {
     # worker stops it then; no web worker timeout applies), and how long an unlocked round's
     # file is kept for its download (a locked round's are kept for good).
     "JOBS_QUEUE": "quizapp",
+    # A finished round's ranking is kept the first time a judge needs it (judging/materialised.py).
+    # Up to this many attempts that is done in the judge's request (it takes about 1 s for
+    # 20,000 on a loaded 2-core machine: 450,000 took 8-23 s); a bigger round's is kept by a
+    # background job while the page shows its progress.
+    "RANKING_INLINE_MAX_ATTEMPTS": 20_000,
     "JOBS_TIMEOUT_SECONDS": 1800,
     "JOBS_KEEP_SECONDS": 3600,
     # Who takes part, as registration asks it; contests report and award by group.

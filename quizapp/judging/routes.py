@@ -68,7 +68,14 @@ from quizapp.judging import standings as overall
 from quizapp.judging.awards import override_award
 from quizapp.judging.collective import HEADER as COLLECTIVE_HEADER
 from quizapp.judging.collective import table_rows, unit_standings
-from quizapp.judging.jobs import LABELS, contest_scope, round_scope, start_round_file, start_standings_file
+from quizapp.judging.jobs import (
+    LABELS,
+    contest_scope,
+    round_scope,
+    start_keeping,
+    start_round_file,
+    start_standings_file,
+)
 from quizapp.judging.locking import current_rows, lock_check, lock_round
 from quizapp.judging.models import locked_result
 from quizapp.judging.ranking import ranked_people
@@ -142,16 +149,25 @@ KINDS = {"csv": "text/csv; charset=utf-8",
 @bp.get("/rounds/<int:round_id>/ranking")
 @judge_required
 def ranking_page(round_id: int):
-    """The whole ranking (or its locked snapshot), a page at a time, searchable by name or phone."""
-    round_ = _settled_round(round_id)
+    """The whole ranking (or its locked snapshot), a page at a time, searchable by name or phone.
+
+    A finished round's ranking is computed once and kept (judging.materialised): a page is then
+    read by place, however deep. A big round's is kept by a background job: the first view
+    answers with the job's progress page (``?job=<token>``), then the ranking."""
+    round_ = _round_or_abort(round_id)
+    token = request.args.get("job")
+    if token is not None:
+        return _keeping_answer(jobs.find(token, round_scope(round_id)), round_)
+    result = locked_result(round_id)
+    build = None
+    if result is None:
+        job = _keeping_job([round_])
+        if job is not None:
+            return redirect(url_for(".ranking_page", round_id=round_id, job=job.id, **_listing_args()), code=303)
+        build = materialised.kept(round_)
     query = clean_text(request.args.get("q")).casefold()
     page = page_number()
-    result = locked_result(round_id)
     start = (page - 1) * RANKING_PAGE
-    # A finished round's ranking is computed once and kept (judging.materialised): a page is
-    # then read by place, however deep.
-    build = None if result is not None else materialised.keep(round_)
-    db.session.commit()
     if build is not None:
         if query:
             shown, total = search_kept(round_, query, start, RANKING_PAGE)
@@ -161,6 +177,55 @@ def ranking_page(round_id: int):
         shown, total = _streamed_page(round_, result, query, start)
     return render_template("judging/ranking.html", round=round_, rows=shown, total=total, page=page,
                            page_size=RANKING_PAGE, query=request.args.get("q", ""), result=result)
+
+
+def _keeping_job(rounds: list[Round], contest: Contest | None = None) -> Job | None:
+    """Make ready the rankings of ``rounds`` (a round's, or a contest's for its standings) as a
+    judge's page reads them; None when they are, else the job keeping them, under way.
+
+    Rounds still taking answers are ranked live, their expired attempts closed first. A finished
+    round with no kept ranking is kept now when that is quick (``quick_to_keep``), else by a
+    background job: never 8-23 s inside a web request (without Redis the job runs here)."""
+    now = clock.now()
+    pending = []
+    for each in rounds:
+        if materialised.kept(each) is not None:
+            continue
+        if not round_finished(each, now):
+            finalise_expired(round_id=each.id)
+        elif materialised.quick_to_keep(each):
+            materialised.keep(each)
+        else:
+            pending.append(each)
+    db.session.commit()
+    if pending:
+        job = start_keeping(pending, current_user.id, contest)
+        if job.status != "finished":
+            return job
+    return None
+
+
+def _listing_args() -> dict[str, str]:
+    """The page and search of a listing, carried through its keeping job's page."""
+    return {name: request.args[name] for name in ("page", "q") if request.args.get(name)}
+
+
+def _keeping_answer(job: Job | None, round_: Round | None = None, contest: Contest | None = None):
+    """The progress page of a job keeping rankings, or, once it is done, the listing again."""
+    if job is None:
+        abort(404)
+    if job.status == "finished":
+        if contest is not None:
+            return redirect(url_for(".standings_page", slug=contest.slug, **_listing_args()), code=303)
+        return redirect(url_for(".ranking_page", round_id=round_.id, **_listing_args()), code=303)
+    if contest is not None:
+        status_url = url_for(".contest_job_status", slug=contest.slug, token=job.id)
+        retry_url = url_for(".standings_page", slug=contest.slug, **_listing_args())
+    else:
+        status_url = url_for(".round_job_status", round_id=round_.id, token=job.id)
+        retry_url = url_for(".ranking_page", round_id=round_.id, **_listing_args())
+    return render_template("judging/keeping.html", job=job, round=round_, contest=contest, status_url=status_url,
+                           retry_url=retry_url)
 
 
 def _streamed_page(round_: Round, result, query: str, start: int) -> tuple[list, int]:
@@ -279,8 +344,9 @@ def _exported(round_id: int, action: str, after: dict | None = None) -> Round:
     """The round a download is about, its expired attempts closed first, the download audit-logged."""
     round_ = _round_or_abort(round_id)
     finalise_expired(round_id=round_id)
-    if locked_result(round_id) is None:
-        # A finished round's ranking is kept first: the download reads it by place.
+    if locked_result(round_id) is None and materialised.quick_to_keep(round_):
+        # A finished round's ranking is kept first: the download reads it by place (a big
+        # round's is kept by the download's job, in the worker).
         materialised.keep(round_)
     audit.record(action, "round", round_id, after=after)
     db.session.commit()
@@ -336,6 +402,13 @@ def lock(round_id: int):
     if request.form.get("confirm") != "yes":
         flash("Cần đánh dấu xác nhận trước khi khóa kết quả: khóa rồi thì không thể hoàn tác.", "error")
         return redirect(url_for(".lock_confirm", round_id=round_id))
+    if locked_result(round_id) is None and round_finished(round_, clock.now()):
+        # The lock keeps the ranking first: a big round's is kept in the background instead.
+        job = _keeping_job([round_])
+        if job is not None:
+            flash("Bảng xếp hạng của vòng thi đang được tính; hãy khóa kết quả sau khi bảng xếp hạng hiện ra.",
+                  "error")
+            return redirect(url_for(".ranking_page", round_id=round_id, job=job.id), code=303)
     _carry_out(lambda: lock_round(round_, current_user, reason=request.form.get("reason")),
                lambda result: f"Đã khóa kết quả: {result.rows} dòng, mã kiểm tra SHA-256 {result.checksum}.")
     if locked_result(round_id) is None:  # refused: back to what is still open
@@ -370,24 +443,24 @@ def decision(attempt_id: int):
 # --- overall standings of a contest ---------------------------------------------------------
 
 
-def _standings_contest(slug: str, audited: str | None = None) -> Contest:
-    """The contest, if the signed-in user judges it, its expired attempts closed first (and
-    the ``audited`` action, a download, logged)."""
-    contest = access.contest_or_abort(slug, "judge")
-    for round_ in overall.counted_rounds(contest):
-        finalise_expired(round_id=round_.id)
-    overall.keep_rounds(contest)
-    if audited:
-        audit.record(audited, "contest", contest.id)
-    db.session.commit()
-    return contest
-
-
 @bp.get("/contests/<slug>/standings")
 @judge_required
 def standings_page(slug: str):
-    """Every person's counting attempts of the contest's rounds added up, a page at a time."""
-    contest = _standings_contest(slug)
+    """Every person's counting attempts of the contest's rounds added up, a page at a time.
+
+    The finished rounds' rankings are kept first, and their totals (judging.materialised); a
+    big round's by a background job, whose progress page (``?job=<token>``) comes first."""
+    contest = access.contest_or_abort(slug, "judge")
+    token = request.args.get("job")
+    if token is not None:
+        return _keeping_answer(jobs.find(token, contest_scope(contest.id)), contest=contest)
+    rounds = overall.counted_rounds(contest)
+    if rounds:
+        job = _keeping_job(rounds, contest)
+        if job is not None:
+            return redirect(url_for(".standings_page", slug=slug, job=job.id, **_listing_args()), code=303)
+    if materialised.keep_totals(contest) is not None:
+        db.session.commit()
     page = page_number()
     # One pass over the rounds' results gives the page and the count (finished rounds from their
     # kept rankings, the open one ranked now).
@@ -402,7 +475,12 @@ def standings_export(slug: str):
     token = request.args.get("job")
     if token is not None:
         return _job_answer(jobs.find(token, contest_scope(access.contest_or_abort(slug, "judge").id)))
-    contest = _standings_contest(slug, audited="standings.exported")
+    contest = access.contest_or_abort(slug, "judge")
+    # Expired attempts closed first; the rankings the file reads are kept by its job.
+    for round_ in overall.counted_rounds(contest):
+        finalise_expired(round_id=round_.id)
+    audit.record("standings.exported", "contest", contest.id)
+    db.session.commit()
     return _job_answer(start_standings_file(contest, f"xep-hang-chung-{contest.slug}.csv", current_user.id),
                        started=True)
 
