@@ -96,6 +96,16 @@ def quick_to_keep(round_: Round) -> bool:
     return db.session.scalar(select(func.count()).select_from(sample)) <= limit
 
 
+def unkept_finished_rounds() -> list[Round]:
+    """The rounds that have finished (past their close and grace), are not locked and have no
+    kept ranking by their current rules, the first to close first."""
+    finished_before = clock.now() - clock.grace()
+    candidates = db.session.scalars(
+        select(Round).outerjoin(RoundResult, RoundResult.round_id == Round.id)
+        .where(Round.closes_at < finished_before, RoundResult.round_id.is_(None)).order_by(Round.closes_at)).all()
+    return [round_ for round_ in candidates if kept(round_) is None]
+
+
 def keep_finished_rounds() -> list[int]:
     """Keep the ranking of every round that has finished (past its close and grace), is not
     locked and has no kept ranking by its current rules; commit after each. Return their ids.
@@ -105,15 +115,10 @@ def keep_finished_rounds() -> list[int]:
     reads pages, not a ranking computed while they wait. Rounds the judges open first are kept
     by that view anyway (judging/routes.py ``ranking_page``), by an export and by the lock.
     """
-    finished_before = clock.now() - clock.grace()
-    candidates = db.session.scalars(
-        select(Round.id).outerjoin(RoundResult, RoundResult.round_id == Round.id)
-        .where(Round.closes_at < finished_before, RoundResult.round_id.is_(None)).order_by(Round.closes_at)).all()
     done = []
-    for round_id in candidates:
-        round_ = db.session.get(Round, round_id)
-        if kept(round_) is None and keep(round_) is not None:
-            done.append(round_id)
+    for round_ in unkept_finished_rounds():
+        if keep(round_) is not None:
+            done.append(round_.id)
         db.session.commit()
     # And the standings of the contests of those rounds, added up once more.
     for contest_id in sorted({db.session.get(Round, round_id).contest_id for round_id in done}):

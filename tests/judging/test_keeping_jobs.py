@@ -143,3 +143,22 @@ def test_a_failed_keeping_job_offers_a_retry(make_app, tmp_path, monkeypatch):
     assert retry.status_code == 303 and retry.headers["Location"] != progress_url
     run_jobs(app)
     assert state(app, round_id) == (True, 2)
+
+
+def test_the_periodic_command_hands_finished_rounds_to_the_worker(make_app, tmp_path):
+    app = make_app(RANKING_INLINE_MAX_ATTEMPTS=100)
+    round_id, _attempts = finished_round(app, tmp_path)
+    runner = app.test_cli_runner()
+    started = runner.invoke(args=["rankings", "keep", "--in-background"])
+    assert started.exit_code == 0, started.output
+    assert f"Đã giao 1 vòng thi cho tiến trình nền: {round_id} (việc " in started.output
+    assert state(app, round_id) == (False, 1)
+    # A judge opening the round meanwhile waits for the same job.
+    judge = app.test_client()
+    Accounts(app, judge).login_as("judge", round_id=round_id)
+    assert judge.get(f"/judging/rounds/{round_id}/ranking").status_code == 303
+    assert state(app, round_id) == (False, 1)
+    run_jobs(app)
+    assert state(app, round_id) == (True, 1)
+    again = runner.invoke(args=["rankings", "keep", "--in-background"])
+    assert again.exit_code == 0 and "Đã giao 0 vòng thi" in again.output
