@@ -224,12 +224,14 @@ def forget(session: Session, round_ids: set[int] | None) -> None:
                 return
             statement = statement.where(Round.id.in_(round_ids))
         now = clock.now()
-        targets = sorted(round_id for round_id, closes_at, built, in session.execute(
-            statement.execution_options(materialised_probe=True))
-            if built is not None or _finished(closes_at, now))
+        rows = list(session.execute(statement.execution_options(materialised_probe=True)))
+        targets = sorted(round_id for round_id, closes_at, built in rows
+                         if built is not None or _finished(closes_at, now))
         for round_id in targets:
             _lock(round_id, session)
-        _delete_builds(targets, session)
+        # Totals add up kept rankings only: a round without one is in none (closing its expired
+        # attempts, one UPDATE each, costs no more statements).
+        _delete_builds(targets, session, totals=any(built is not None for _id, _closes, built in rows))
 
 
 def _finished(closes_at, now) -> bool:
@@ -243,15 +245,17 @@ def _lock(round_id: int, session: Session | None = None) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:space, :round)"), {"space": LOCK_SPACE, "round": round_id})
 
 
-def _delete_builds(round_ids: list[int], session: Session | None = None) -> None:
+def _delete_builds(round_ids: list[int], session: Session | None = None, *, totals: bool = True) -> None:
     if not round_ids:
         return
     session = session or db.session
     options = {"materialised_probe": True, "synchronize_session": False}
     session.execute(delete(RankedAttempt).where(RankedAttempt.round_id.in_(round_ids)).execution_options(**options))
     session.execute(delete(RankingBuild).where(RankingBuild.round_id.in_(round_ids)).execution_options(**options))
-    # The standings' totals that added up these rankings go with them.
-    _delete_totals(select(Round.contest_id).where(Round.id.in_(round_ids)), session)
+    # The standings' totals that added up these rankings go with them (they name the builds
+    # they added up, so ones a concurrent build missed are never read anyway).
+    if totals:
+        _delete_totals(select(Round.contest_id).where(Round.id.in_(round_ids)), session)
     # By identity key: reading an expired build's round_id would load the row just deleted.
     for (cls, key, *_token), build in list(session.identity_map.items()):
         if cls is RankingBuild and key[0] in round_ids:
