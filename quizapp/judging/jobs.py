@@ -21,6 +21,7 @@ from typing import BinaryIO
 from flask import Flask
 from sqlalchemy import func, select
 
+from quizapp.attempts.services import finalise_expired
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
@@ -70,9 +71,11 @@ def _round_total(round_: Round, progress: Progress) -> None:
 
 
 def _kept_first(round_: Round) -> None:
-    """A finished round's ranking kept before its file is read from it (a no-op once kept, or
-    while the round takes answers, or once locked)."""
-    if locked_result(round_.id) is None and materialised.keep(round_) is not None:
+    """Before a file reads the round, in the worker: its attempts past deadline closed and a
+    finished round's ranking kept (quick once kept; nothing to do once locked)."""
+    if locked_result(round_.id) is None:
+        finalise_expired(round_id=round_.id)
+        materialised.keep(round_)
         db.session.commit()
 
 
@@ -93,6 +96,7 @@ def awards_file(stream: BinaryIO, progress: Progress, *, round_id: int) -> None:
 
 def attempts_file(stream: BinaryIO, progress: Progress, *, round_id: int) -> None:
     round_ = _round(round_id)
+    _kept_first(round_)
     progress.set_total(db.session.scalar(select(func.count()).where(Attempt.round_id == round_id)))
     write_table_csv(ATTEMPTS_HEADER, progress.counted(attempts_log_rows(round_)), stream)
 

@@ -93,13 +93,14 @@ def _round_or_abort(round_id: int) -> Round:
     return access.round_or_abort(round_id, "judge")
 
 
-def _settled_round(round_id: int) -> Round:
-    """The round as ``_round_or_abort`` finds it, its attempts past deadline closed and committed
-    first, so the page shows every submitted attempt (DESIGN §3 rule 1)."""
-    round_ = _round_or_abort(round_id)
-    finalise_expired(round_id=round_id)
-    db.session.commit()
-    return round_
+def _wait_for_ranking(round_: Round, back: str):
+    """None once the round's page may read it: its attempts past deadline closed and committed,
+    so the page shows every submitted attempt (DESIGN §3 rule 1), and a finished round's ranking
+    kept. Else the redirect to the progress of the job keeping a big round's ranking, which
+    comes back to the page ``back`` (a key of ``BACK``) when it is done."""
+    if locked_result(round_.id) is None and (job := _keeping_job([round_])) is not None:
+        return redirect(url_for(".ranking_page", round_id=round_.id, job=job.id, back=back), code=303)
+    return None
 
 
 @bp.after_request
@@ -131,7 +132,9 @@ def index():
 @bp.get("/rounds/<int:round_id>")
 @judge_required
 def round_review(round_id: int):
-    round_ = _settled_round(round_id)
+    round_ = _round_or_abort(round_id)
+    if (waiting := _wait_for_ranking(round_, "review")) is not None:
+        return waiting
     result = locked_result(round_id)
     return render_template(
         "judging/round.html", round=round_, flagged=flagged_attempts(round_id),
@@ -206,26 +209,37 @@ def _keeping_job(rounds: list[Round], contest: Contest | None = None) -> Job | N
 
 
 def _listing_args() -> dict[str, str]:
-    """The page and search of a listing, carried through its keeping job's page."""
-    return {name: request.args[name] for name in ("page", "q") if request.args.get(name)}
+    """The page and search of a listing, and the page to come back to, carried through its
+    keeping job's page."""
+    return {name: request.args[name] for name in ("page", "q", "back") if request.args.get(name)}
+
+
+# The round's pages a keeping job's progress page may go back to (``?back=``); else its ranking.
+BACK = {"review": ".round_review", "lock": ".lock_confirm"}
+
+
+def _round_listing(round_: Round) -> str:
+    back = BACK.get(request.args.get("back", ""))
+    if back is not None:
+        return url_for(back, round_id=round_.id)
+    return url_for(".ranking_page", round_id=round_.id,
+                   **{name: value for name, value in _listing_args().items() if name != "back"})
 
 
 def _keeping_answer(job: Job | None, round_: Round | None = None, contest: Contest | None = None):
     """The progress page of a job keeping rankings, or, once it is done, the listing again."""
     if job is None:
         abort(404)
-    if job.status == "finished":
-        if contest is not None:
-            return redirect(url_for(".standings_page", slug=contest.slug, **_listing_args()), code=303)
-        return redirect(url_for(".ranking_page", round_id=round_.id, **_listing_args()), code=303)
     if contest is not None:
+        listing = url_for(".standings_page", slug=contest.slug, **_listing_args())
         status_url = url_for(".contest_job_status", slug=contest.slug, token=job.id)
-        retry_url = url_for(".standings_page", slug=contest.slug, **_listing_args())
     else:
+        listing = _round_listing(round_)
         status_url = url_for(".round_job_status", round_id=round_.id, token=job.id)
-        retry_url = url_for(".ranking_page", round_id=round_.id, **_listing_args())
+    if job.status == "finished":
+        return redirect(listing, code=303)
     return render_template("judging/keeping.html", job=job, round=round_, contest=contest, status_url=status_url,
-                           retry_url=retry_url)
+                           retry_url=listing)
 
 
 def _streamed_page(round_: Round, result, query: str, start: int) -> tuple[list, int]:
@@ -341,13 +355,9 @@ def _carry_out(action: Callable[[], T], done: Callable[[T], str]) -> None:
 
 
 def _exported(round_id: int, action: str, after: dict | None = None) -> Round:
-    """The round a download is about, its expired attempts closed first, the download audit-logged."""
+    """The round a download is about, the download audit-logged. Its job closes the round's
+    expired attempts and keeps a finished round's ranking first, in the worker."""
     round_ = _round_or_abort(round_id)
-    finalise_expired(round_id=round_id)
-    if locked_result(round_id) is None and materialised.quick_to_keep(round_):
-        # A finished round's ranking is kept first: the download reads it by place (a big
-        # round's is kept by the download's job, in the worker).
-        materialised.keep(round_)
     audit.record(action, "round", round_id, after=after)
     db.session.commit()
     return round_
@@ -390,7 +400,9 @@ def _job_status(token: str, scope: str):
 @judge_required
 def lock_confirm(round_id: int):
     """Before the irreversible lock: the flags nobody decided and the award overrides."""
-    round_ = _settled_round(round_id)
+    round_ = _round_or_abort(round_id)
+    if (waiting := _wait_for_ranking(round_, "lock")) is not None:
+        return waiting
     return render_template("judging/lock.html", round=round_, result=locked_result(round_id), check=lock_check(round_),
                            finished=round_finished(round_, clock.now()), labels=KIND_LABELS)
 
@@ -404,11 +416,10 @@ def lock(round_id: int):
         return redirect(url_for(".lock_confirm", round_id=round_id))
     if locked_result(round_id) is None and round_finished(round_, clock.now()):
         # The lock keeps the ranking first: a big round's is kept in the background instead.
-        job = _keeping_job([round_])
-        if job is not None:
-            flash("Bảng xếp hạng của vòng thi đang được tính; hãy khóa kết quả sau khi bảng xếp hạng hiện ra.",
-                  "error")
-            return redirect(url_for(".ranking_page", round_id=round_id, job=job.id), code=303)
+        waiting = _wait_for_ranking(round_, "lock")
+        if waiting is not None:
+            flash("Bảng xếp hạng của vòng thi đang được tính; hãy khóa kết quả khi việc này xong.", "error")
+            return waiting
     _carry_out(lambda: lock_round(round_, current_user, reason=request.form.get("reason")),
                lambda result: f"Đã khóa kết quả: {result.rows} dòng, mã kiểm tra SHA-256 {result.checksum}.")
     if locked_result(round_id) is None:  # refused: back to what is still open
@@ -476,9 +487,7 @@ def standings_export(slug: str):
     if token is not None:
         return _job_answer(jobs.find(token, contest_scope(access.contest_or_abort(slug, "judge").id)))
     contest = access.contest_or_abort(slug, "judge")
-    # Expired attempts closed first; the rankings the file reads are kept by its job.
-    for round_ in overall.counted_rounds(contest):
-        finalise_expired(round_id=round_.id)
+    # The file's job closes expired attempts and keeps the rankings it reads, in the worker.
     audit.record("standings.exported", "contest", contest.id)
     db.session.commit()
     return _job_answer(start_standings_file(contest, f"xep-hang-chung-{contest.slug}.csv", current_user.id),

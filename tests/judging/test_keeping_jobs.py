@@ -162,3 +162,29 @@ def test_the_periodic_command_hands_finished_rounds_to_the_worker(make_app, tmp_
     assert state(app, round_id) == (True, 1)
     again = runner.invoke(args=["rankings", "keep", "--in-background"])
     assert again.exit_code == 0 and "Đã giao 0 vòng thi" in again.output
+
+
+def open_attempts(app, round_id: int) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).where(Attempt.round_id == round_id, Attempt.status == "open"))
+
+
+def test_the_round_page_of_a_big_round_comes_back_after_its_job(make_app, tmp_path):
+    app = make_app(RANKING_INLINE_MAX_ATTEMPTS=100)
+    round_id, _attempts = finished_round(app, tmp_path)
+    judge = app.test_client()
+    Accounts(app, judge).login_as("judge", round_id=round_id)
+    expired = open_attempts(app, round_id)
+    assert expired > 0
+    for page, back in ((f"/judging/rounds/{round_id}", "back=review"),
+                       (f"/judging/rounds/{round_id}/lock", "back=lock")):
+        first = judge.get(page)
+        assert first.status_code == 303 and back in first.headers["Location"]
+    # Not even the expired attempts were closed in those requests: the worker does it.
+    assert open_attempts(app, round_id) == expired
+    run_jobs(app)
+    done = judge.get(first.headers["Location"])
+    assert done.status_code == 303 and done.headers["Location"].endswith(f"/judging/rounds/{round_id}/lock")
+    assert judge.get(done.headers["Location"]).status_code == 200
+    assert judge.get(f"/judging/rounds/{round_id}").status_code == 200
+    assert open_attempts(app, round_id) == 0
