@@ -20,9 +20,12 @@ prints the median and the maximum, the slowest SQL statements of one load, and t
 
 Then the contest's overall standings (judging/standings.py, target under 1 s): first with
 every round ranked live (page and count, every row), then with the three finished rounds'
-rankings kept (timed: closing expired attempts and keeping them), the open round ranked live:
-the page with its count at the top and the middle, every row, and the judges' standings page
-GET as a judge of the contest, first and middle page.
+rankings kept (timed: closing expired attempts and keeping them) and added up once per person
+(``standing_totals``, timed), the open round ranked live: the page with its count at the top and
+the middle, with the kept totals dropped (before) and kept (after) in turn (--alternations),
+every row, and the judges' standings page GET as a judge of the contest, first and middle page;
+then the same before and after once the last round has closed too (a page read by place).
+``--standings-only`` skips the dashboard and the standings with nothing kept.
 The database is dropped at the end.
 """
 
@@ -44,19 +47,21 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import event, select, text  # noqa: E402
+from sqlalchemy import delete, event, select, text, update  # noqa: E402
 
 from quizapp import create_app  # noqa: E402
 from quizapp.attempts.services import finalise_expired  # noqa: E402
 from quizapp.auth.services import register_user  # noqa: E402
 from quizapp.banks.services import import_bank_file  # noqa: E402
+from quizapp.clock import utcnow  # noqa: E402
 from quizapp.contests.dashboard import dashboard  # noqa: E402
-from quizapp.contests.models import Contest, ContestStaff  # noqa: E402
+from quizapp.contests.models import Contest, ContestStaff, Round  # noqa: E402
 from quizapp.contests.services import save_contest, validate_contest  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
-from quizapp.judging.materialised import kept  # noqa: E402
+from quizapp.judging.materialised import keep, keep_totals, kept  # noqa: E402
+from quizapp.judging.models import StandingBuild, StandingTotal  # noqa: E402
 from quizapp.judging.standings import count as standings_count  # noqa: E402
-from quizapp.judging.standings import counted_rounds, keep_rounds, standings  # noqa: E402
+from quizapp.judging.standings import counted_rounds, standings  # noqa: E402
 from quizapp.judging.standings import page as standings_page  # noqa: E402
 from quizapp.units.services import load_units_csv  # noqa: E402
 
@@ -186,49 +191,29 @@ def load_average() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
 
-def kept_standings(app, repeat: int) -> None:
+def kept_standings(app, repeat: int, alternations: int) -> None:
     """The standings once the finished rounds' rankings are kept (judging/materialised.py), the
-    open round ranked live: the service's page with its count, a deep page, every row, and the
-    judges' standings page GET (which closes expired attempts and checks every round is kept)."""
+    open round ranked live; then with the last round finished too. Each time the finished rounds
+    added up from their kept rankings in the query (before: as before issue 13's leftovers)
+    and from their kept totals (after: ``standing_totals``), alternated ``alternations`` times:
+    the service's page with its count at the top and the middle; then every row, and the judges'
+    standings page GET (which closes expired attempts and checks every round is kept)."""
     with app.app_context():
         shown = db.session.scalar(select(Contest).where(Contest.slug == SLUG))
         judge = register_user(phone=JUDGE_PHONE, password=PASSWORD, full_name="Giám khảo", role="judge")
         db.session.flush()
         db.session.add(ContestStaff(contest_id=shown.id, user_id=judge.id, role="judge"))
         db.session.commit()
-        began = time.perf_counter()
-        for round_ in counted_rounds(shown):
-            finalise_expired(round_id=round_.id)
-        keep_rounds(shown)
-        db.session.commit()
-        finished = sum(1 for round_ in counted_rounds(shown) if kept(round_) is not None)
-        print(f"keeping the rankings of the {finished} finished rounds (expired attempts closed first): "
-              f"{time.perf_counter() - began:.2f} s, {load_average()}")
         db.session.remove()
-
-    def service_page(offset: int = 0) -> int:
-        with app.app_context():
-            shown = db.session.scalar(select(Contest).where(Contest.slug == SLUG))
-            rows, total = standings_page(shown, 50, offset)
-            db.session.remove()
-            return total
-
-    people = service_page()
-    for label, offset in (("first page", 0), ("the middle page", people // 2 // 50 * 50)):
-        median, worst = timed(lambda offset=offset: service_page(offset), repeat)
-        print(f"standings, kept, {label} with its count: median {median:.3f} s, max {worst:.3f} s, "
-              f"{load_average()} (target < 1 s)")
+    keep_rankings_and_totals(app)
+    before_and_after(app, repeat, alternations, "three rounds finished, the fourth open")
 
     def every_row() -> int:
-        with app.app_context():
-            shown = db.session.scalar(select(Contest).where(Contest.slug == SLUG))
-            rows = sum(1 for _ in standings(shown))
-            db.session.remove()
-            return rows
+        return sum(1 for _ in standings(contest_now()))
 
-    median, worst = timed(every_row, repeat)
-    print(f"standings, kept, every row (the CSV): median {median:.3f} s, max {worst:.3f} s, {load_average()}")
-
+    median, worst = timed(in_context(app, every_row), repeat)
+    print(f"standings, kept totals, every row (the CSV): median {median:.3f} s, max {worst:.3f} s, {load_average()}")
+    people = in_context(app, lambda: standings_page(contest_now(), 50, 0)[1])()
     client = app.test_client()  # signed in as the judge, not the organiser
     csrf = client.get("/api/v1/session").get_json()["csrf_token"]
     login = client.post("/auth/login", data={"phone": JUDGE_PHONE, "password": PASSWORD, "csrf_token": csrf})
@@ -238,8 +223,75 @@ def kept_standings(app, repeat: int) -> None:
             response = client.get(f"/judging/contests/{SLUG}/standings?page={number}")
             assert response.status_code == 200, response.status_code
         median, worst = timed(get, repeat)
-        print(f"standings page GET as a judge, {label}: median {median:.3f} s, max {worst:.3f} s, {load_average()} "
-              "(target < 1 s)")
+        print(f"standings page GET as a judge, kept totals, {label}: median {median:.3f} s, max {worst:.3f} s, "
+              f"{load_average()} (target < 1 s)")
+
+    # The last round closes: every round is in the kept totals, and a page is read by place.
+    with app.app_context():
+        last = counted_rounds(contest_now())[-1]
+        db.session.execute(update(Round).where(Round.id == last.id).values(closes_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+        db.session.remove()
+    keep_rankings_and_totals(app)
+    before_and_after(app, repeat, alternations, "all four rounds finished")
+
+
+def contest_now() -> Contest:
+    return db.session.scalar(select(Contest).where(Contest.slug == SLUG))
+
+
+def in_context(app, action):
+    def run():
+        with app.app_context():
+            try:
+                return action()
+            finally:
+                db.session.remove()
+    return run
+
+
+def keep_rankings_and_totals(app) -> None:
+    with app.app_context():
+        shown = contest_now()
+        began = time.perf_counter()
+        for round_ in counted_rounds(shown):
+            finalise_expired(round_id=round_.id)
+            keep(round_)
+            db.session.commit()
+        finished = sum(1 for round_ in counted_rounds(shown) if kept(round_) is not None)
+        print(f"keeping the rankings of the {finished} finished rounds (expired attempts closed first): "
+              f"{time.perf_counter() - began:.2f} s, {load_average()}")
+        began = time.perf_counter()
+        totals = keep_totals(shown)
+        db.session.commit()
+        print(f"adding them up once (standing_totals, {totals.rows:,} people): {time.perf_counter() - began:.2f} s, "
+              f"{load_average()}")
+        db.session.remove()
+
+
+def before_and_after(app, repeat: int, alternations: int, scenario: str) -> None:
+    """Pages of the standings with the kept totals dropped (before) and kept again (after), in turn."""
+    def drop_totals():
+        db.session.execute(delete(StandingTotal))
+        db.session.execute(delete(StandingBuild))
+        db.session.commit()
+
+    def restore_totals():
+        keep_totals(contest_now())
+        db.session.commit()
+
+    people = in_context(app, lambda: standings_page(contest_now(), 50, 0)[1])()
+    medians: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for _turn in range(alternations):
+        for variant, prepare in (("before", drop_totals), ("after", restore_totals)):
+            in_context(app, prepare)()
+            for label, offset in (("first page", 0), ("the middle page", people // 2 // 50 * 50)):
+                median, _worst = timed(in_context(app, lambda offset=offset: standings_page(contest_now(), 50,
+                                                                                            offset)), repeat)
+                medians[(variant, label)].append(median)
+    for (variant, label), values in medians.items():
+        print(f"standings ({scenario}), {variant}: {label} with its count: medians "
+              f"{' / '.join(f'{value:.3f}' for value in values)} s, {load_average()} (target < 1 s)")
 
 
 def main() -> int:
@@ -252,6 +304,10 @@ def main() -> int:
     parser.add_argument("--no-vacuum", action="store_true",
                         help="ANALYZE only: the visibility map is empty, as right after a burst of attempts")
     parser.add_argument("--keep", action="store_true", help="keep the database (its URL is printed) to study plans")
+    parser.add_argument("--standings-only", action="store_true",
+                        help="time only the standings with kept rankings, before and after their kept totals")
+    parser.add_argument("--alternations", type=int, default=3,
+                        help="how many times the standings' before and after take turns")
     args = parser.parse_args()
     if args.attempts > args.people * 2 * args.rounds:
         parser.error("at most two attempts per person per round")
@@ -265,6 +321,10 @@ def main() -> int:
         load(app, args.people, args.attempts, args.rounds, vacuum=not args.no_vacuum)
         print(f"loaded {args.people:,} people, {args.attempts:,} attempts in {args.rounds} rounds, "
               f"a directory of 221 units, in {time.perf_counter() - started:.1f} s")
+
+        if args.standings_only:
+            kept_standings(app, args.repeat, args.alternations)
+            return 0
 
         def service(last_round_only: bool = False):
             with app.app_context():
@@ -314,7 +374,7 @@ def main() -> int:
         median, worst = timed(lambda: overall(False), args.repeat)
         print(f"standings, nothing kept, every row (the CSV): median {median:.3f} s, max {worst:.3f} s, "
               f"{load_average()}")
-        kept_standings(app, args.repeat)
+        kept_standings(app, args.repeat, args.alternations)
 
         print("slowest statements of one load (all rounds):")
         for seconds, sql in statement_times(app, service)[:6]:

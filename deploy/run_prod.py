@@ -11,7 +11,8 @@ starts, as an admin would (README, Production):
 - the background worker (``flask --app wsgi jobs worker``) when this version has that command;
 - Debian's nginx, not as a daemon, with a configuration written to the run directory that
   includes deploy/nginx/quizapp-http.conf and quizapp-server.conf, the same files production
-  includes, listening on HOST:PORT.
+  includes (the latter copied with the bank upload's body limit set to the app's
+  ``UPLOAD_MAX_BYTES``, ``QUIZAPP_UPLOAD_MAX_BYTES`` or its default), listening on HOST:PORT.
 
 ``QUIZAPP_TRUSTED_PROXIES`` defaults to 1 (nginx). Ctrl-C (or SIGTERM) stops everything, nginx
 first; so does any of them stopping on its own, with exit status 1. The children run in
@@ -25,6 +26,7 @@ import argparse
 import contextlib
 import ctypes
 import os
+import re
 import resource
 import shutil
 import signal
@@ -85,6 +87,34 @@ def worker_connections() -> int:
     return max(256, min(4096, soft // 2 - 32))
 
 
+# The one line of quizapp-server.conf that says how large a bank upload may be.
+UPLOAD_LIMIT_LINE = re.compile(r"^(\s*client_max_body_size )\S+(;\s*# QUIZAPP_UPLOAD_MAX_BYTES)$", re.MULTILINE)
+
+
+def upload_max_bytes(env: dict[str, str]) -> int:
+    """The app's UPLOAD_MAX_BYTES as it will read it from ``env`` (quizapp/config.py)."""
+    from quizapp.config import DEFAULTS, from_environment
+
+    value = {**DEFAULTS, **from_environment(env)}["UPLOAD_MAX_BYTES"]
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise RuntimeError(f"QUIZAPP_UPLOAD_MAX_BYTES phải là một số byte dương, không phải {value!r}")
+    return value
+
+
+def nginx_size(byte_count: int) -> str:
+    return f"{byte_count // (1024 * 1024)}m" if byte_count % (1024 * 1024) == 0 else str(byte_count)
+
+
+def server_config(upload_limit: int) -> str:
+    """deploy/nginx/quizapp-server.conf with the bank upload's limit set to ``upload_limit``."""
+    text, count = UPLOAD_LIMIT_LINE.subn(rf"\g<1>{nginx_size(upload_limit)}\g<2>",
+                                         (DEPLOY / "nginx" / "quizapp-server.conf").read_text())
+    if count != 1:
+        raise RuntimeError("quizapp-server.conf phải có đúng một dòng "
+                           "client_max_body_size … # QUIZAPP_UPLOAD_MAX_BYTES")
+    return text
+
+
 def nginx_config(run_dir: Path, host: str, port: int) -> str:
     temp = run_dir / "nginx"
     listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -125,7 +155,7 @@ http {{
         listen {listen};
         server_name _;
         root "{ROOT / 'quizapp'}";
-        include "{DEPLOY / 'nginx' / 'quizapp-server.conf'}";
+        include "{run_dir / 'quizapp-server.conf'}";
     }}
 }}
 """
@@ -195,6 +225,7 @@ def serve(args: argparse.Namespace, run_dir: Path, env: dict[str, str]) -> int:
         else:
             say("phiên bản này chưa có lệnh `flask jobs worker`: không chạy tiến trình nền")
 
+        (run_dir / "quizapp-server.conf").write_text(server_config(upload_max_bytes(env)))
         config = run_dir / "nginx.conf"
         config.write_text(nginx_config(run_dir, args.host, args.port))
         nginx = start([args.nginx, "-p", str(run_dir / "nginx"), "-c", str(config), "-e", "stderr"], env)

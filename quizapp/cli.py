@@ -32,6 +32,7 @@ from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
 from quizapp.jobs import worker
 from quizapp.judging import exports, materialised
+from quizapp.judging import jobs as judging_jobs
 from quizapp.judging.models import locked_result
 from quizapp.phone import normalise_phone
 from quizapp.units.services import UnitsFileError, load_units_csv
@@ -370,8 +371,20 @@ def jobs_worker(burst: bool) -> None:
 
 
 @rankings_cli.command("keep")
-def keep_rankings() -> None:
+@click.option("--in-background", is_flag=True,
+              help="Start a background job per round (the worker keeps them) and return at once.")
+def keep_rankings(in_background: bool) -> None:
     """Keep the ranking of every finished round that has none (for cron or a periodic job)."""
+    if in_background:
+        rounds = materialised.unkept_finished_rounds()
+        try:
+            started = [(round_.id, judging_jobs.start_keeping([round_], None)) for round_ in rounds]
+        except judging_jobs.QueueUnavailable as error:
+            raise click.ClickException(error.message) from None
+        click.echo(f"Đã giao {len(started)} vòng thi cho tiến trình nền"
+                   + (": " + ", ".join(f"{round_id} (việc {job.id}, {job.status})" for round_id, job in started) + "."
+                      if started else "."))
+        return
     kept = materialised.keep_finished_rounds()
     click.echo(f"Đã lưu bảng xếp hạng của {len(kept)} vòng thi đã kết thúc" + (f": {', '.join(map(str, kept))}."
                                                                              if kept else "."))

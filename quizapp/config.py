@@ -106,9 +106,14 @@ DEFAULTS: dict[str, object] = {
     # Saves and submits are accepted this long after an attempt's deadline (network delay).
     "ATTEMPT_GRACE_SECONDS": 5,
     # Request bodies that are parsed whole are bounded far below MAX_CONTENT_LENGTH (16 MiB,
-    # sized for bank files): a JSON body (the API's are a few hundred bytes) and a page form.
+    # for files sent with a page): a JSON body (the API's are a few hundred bytes) and a page form.
     "JSON_MAX_BYTES": 64 * 1024,
     "FORM_MAX_BYTES": 1024 * 1024,
+    # The bank upload page alone (a Word bank with a few hundred pictures runs past 20 MB)
+    # takes bodies up to this size; every other request keeps MAX_CONTENT_LENGTH. nginx must
+    # say the same: `make run-prod` writes it into its nginx configuration, and a hand-installed
+    # site changes the one line marked QUIZAPP_UPLOAD_MAX_BYTES in deploy/nginx/quizapp-server.conf.
+    "UPLOAD_MAX_BYTES": 64 * 1024 * 1024,
     # A bank's .xlsx is a zip of XML: its members are checked before openpyxl reads a byte, so
     # that a 0.1 MB file holding a 300 MB cell costs nothing (banks/formats/spreadsheet.py).
     # Ratio: a member's uncompressed size over its compressed size (Excel's are about 10).
@@ -127,6 +132,11 @@ DEFAULTS: dict[str, object] = {
     # worker stops it then; no web worker timeout applies), and how long an unlocked round's
     # file is kept for its download (a locked round's are kept for good).
     "JOBS_QUEUE": "quizapp",
+    # A finished round's ranking is kept the first time a judge needs it (judging/materialised.py).
+    # Up to this many attempts that is done in the judge's request (it takes about 1 s for
+    # 20,000 on a loaded 2-core machine: 450,000 took 8-23 s); a bigger round's is kept by a
+    # background job while the page shows its progress.
+    "RANKING_INLINE_MAX_ATTEMPTS": 20_000,
     "JOBS_TIMEOUT_SECONDS": 1800,
     "JOBS_KEEP_SECONDS": 3600,
     # Text messages (quizapp/sms): "log" (development: the app's log), "file:PATH" (one JSON

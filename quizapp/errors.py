@@ -16,7 +16,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from quizapp import outages
+from quizapp import formatting, outages
 from quizapp.extensions import db, limiter
 
 
@@ -116,6 +116,8 @@ def _http_error(error: HTTPException):
     code, title, message = HTTP_ERRORS.get(status, HTTP_ERRORS[400 if status < 500 else 500])
     if isinstance(error, CSRFError):
         code, message = "csrf_failed", CSRF_MESSAGE
+    elif status == 413 and not wants_json():
+        message = _too_large_message()
     response = make_response(
         json_error(status, code, message) if wants_json() else error_page(status, title, message)
     )
@@ -126,6 +128,15 @@ def _http_error(error: HTTPException):
     if isinstance(error, RateLimitExceeded):
         response.headers["Retry-After"] = str(_retry_after())
     return response
+
+
+def _too_large_message() -> str:
+    """What a page says of a body over its limit: the limit of this URL (the bank upload page
+    takes more than the others) and that nothing was kept."""
+    limit = request.max_content_length
+    size = f" ({formatting.size_text(limit)})" if limit else ""
+    return (f"Dữ liệu gửi lên vượt quá dung lượng cho phép{size}; chưa có gì được lưu. "
+            "Hãy giảm kích thước tệp (ví dụ thu nhỏ hình ảnh trong tệp) rồi thử lại.")
 
 
 def _retry_after() -> int:

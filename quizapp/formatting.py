@@ -1,5 +1,5 @@
 """Numbers as Vietnamese readers write them: 1.234.567 and 12,5 % (Jinja filters ``number``, ``percent``),
-and durations as "3 phút 5 giây"."""
+durations as "3 phút 5 giây", and sizes as "64 MB" (filter ``size``)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,10 @@ def duration_text(milliseconds: int | None) -> str:
     if not minutes:
         return f"{seconds} giây"
     return f"{minutes} phút {seconds} giây" if seconds else f"{minutes} phút"
+
+
+def size_text(byte_count: int) -> str:
+    """A size limit as people read it: "64 MB", "1,5 MB", "64 KB" (binary units, as nginx's)."""
+    if byte_count >= 1024 * 1024:
+        return f"{number(byte_count / (1024 * 1024), 0 if byte_count % (1024 * 1024) == 0 else 1)} MB"
+    return f"{number(byte_count / 1024, 0 if byte_count % 1024 == 0 else 1)} KB"

@@ -6,8 +6,10 @@ worker's minutes (DESIGN §3 rule 8).
   404 before any query, on every route that takes ``<int:…>``.
 - ``BoundedJSONProvider`` turns JSON nested too deep for the parser into a parse error, so
   ``request.get_json`` fails as it does for any other malformed body (400 ``invalid_json``).
-- ``Request`` bounds JSON and URL-encoded bodies well below ``MAX_CONTENT_LENGTH`` (which is
-  sized for bank files): parsing 16 MiB of ``[{},{},…]`` costs 400 MB and seconds.
+- ``Request`` bounds JSON and URL-encoded bodies well below ``MAX_CONTENT_LENGTH`` (16 MiB, for
+  files sent with a page): parsing 16 MiB of ``[{},{},…]`` costs 400 MB and seconds. Views marked
+  ``large_uploads`` (the bank upload page) take files up to ``UPLOAD_MAX_BYTES`` instead; every
+  other view keeps the small limit, so a flood of large bodies costs nothing elsewhere.
   A chunked body over its limit is a 413, as one with a ``Content-Length`` is; werkzeug alone
   quietly cuts it at the limit (a form then fails its CSRF check with a 400, JSON its parse).
 - ``bounded_int`` and ``page_number`` read numbers from forms and query strings.
@@ -15,7 +17,8 @@ worker's minutes (DESIGN §3 rule 8).
 
 from __future__ import annotations
 
-from typing import IO
+from collections.abc import Callable
+from typing import IO, TypeVar
 
 import flask
 from flask import Flask, current_app
@@ -29,6 +32,8 @@ from werkzeug.wsgi import LimitedStream, get_content_length
 MAX_ID = 2**31 - 1
 # 5 million rows at 50 a page: past any real ranking, and the offset still fits every database.
 MAX_PAGE = 100_000
+
+F = TypeVar("F", bound=Callable[..., object])
 
 
 class IdConverter(BaseConverter):
@@ -83,14 +88,36 @@ class BoundedJSONProvider(DefaultJSONProvider):
             raise ValueError("JSON nested too deeply") from None
 
 
+def large_uploads(view: F) -> F:
+    """Mark a view that takes files up to ``UPLOAD_MAX_BYTES`` rather than ``MAX_CONTENT_LENGTH``
+    (put it outside ``role_required``, next to the route). The mark is read as the body is
+    read, before CSRFProtect parses the form, so it holds for every hook too."""
+    view.large_uploads = True  # type: ignore[attr-defined]
+    return view
+
+
+def upload_limit(app: Flask, endpoint: str | None) -> int | None:
+    """The body limit of ``endpoint``: ``UPLOAD_MAX_BYTES`` for views marked ``large_uploads``,
+    else ``MAX_CONTENT_LENGTH``."""
+    view = app.view_functions.get(endpoint) if endpoint else None
+    if getattr(view, "large_uploads", False):
+        return int(app.config["UPLOAD_MAX_BYTES"])
+    limit = app.config.get("MAX_CONTENT_LENGTH")
+    return None if limit is None else int(limit)
+
+
 class Request(flask.Request):
-    """Flask's request with tighter body limits for the kinds that are parsed whole."""
+    """Flask's request with tighter body limits for the kinds that are parsed whole, and a
+    larger one for the views that take large files."""
 
     @property
     def max_content_length(self) -> int | None:
-        limit = flask.Request.max_content_length.fget(self)
         if not current_app:
-            return limit
+            return flask.Request.max_content_length.fget(self)
+        # A limit set on this request (Flask 3.1) wins; else the view's own.
+        limit = self._max_content_length
+        if limit is None:
+            limit = upload_limit(current_app, self.endpoint)
         if self.mimetype == "application/json" or self.mimetype.endswith("+json"):
             bound = current_app.config.get("JSON_MAX_BYTES")
         elif self.mimetype == "application/x-www-form-urlencoded":

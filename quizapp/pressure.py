@@ -64,6 +64,11 @@ OUTAGES = {
         "Redis cannot be reached (seen by the health check); rate limits are counted per process",
         "Không kết nối được Redis: giới hạn lượt được đếm riêng trên từng tiến trình",
     ),
+    "jobs-no-worker": (
+        "no background worker is alive on the job queue (seen by the health check); judges' downloads "
+        "and rankings wait in the queue",
+        "Không có tiến trình nền nào đang chạy: tệp tải về và bảng xếp hạng của ban giám khảo phải chờ",
+    ),
 }
 KINDS.update(OUTAGES)
 

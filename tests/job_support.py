@@ -1,12 +1,15 @@
 """Background jobs in tests: a real RQ worker, in this process, on the suite's Redis.
 
 ``run_jobs(app)`` works the app's queue until it is empty (RQ's ``SimpleWorker``, burst mode);
-``download(client, url)`` follows a judge's download from the click to the file.
+``download(client, url)`` follows a judge's download from the click to the file;
+``idle_worker(app)`` is a worker registered on the app's queue, as one waiting for work is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
+from collections.abc import Iterator
 
 import redis
 from flask import Flask
@@ -39,3 +42,18 @@ def download(client, url: str):
     response.close()
     run_jobs(client.application)
     return client.get(response.headers["Location"])
+
+
+@contextlib.contextmanager
+def idle_worker(app: Flask) -> Iterator[SimpleWorker]:
+    """A worker on the app's queue, alive in RQ's registry (its birth registered, its key with
+    the heartbeat's expiry) while the block runs, and gone after it, as a worker that starts
+    and waits for work, then stops."""
+    connection = redis.Redis.from_url(app.config["REDIS_URL"])
+    worker = SimpleWorker([queue_for(app, connection)], connection=connection)
+    worker.register_birth()
+    try:
+        yield worker
+    finally:
+        worker.register_death()
+        connection.close()

@@ -202,23 +202,25 @@ def test_healthz_is_degraded_until_limits_are_counted_in_redis_again(make_app, t
         app = make_app(REDIS_URL=redis_server.url, LOG_FILE=str(log))
         client = app.test_client()
         assert client.get("/healthz").get_json() == {
-            "status": "ok", "database": "ok", "redis": "ok", "rate_limits": "redis"}
+            "status": "ok", "database": "ok", "redis": "ok", "rate_limits": "redis", "jobs": "no_worker"}
 
         redis_server.stop()
         assert failed_sign_in(client).status_code == 401  # counted in this process's memory
         assert client.get("/healthz").get_json() == {
-            "status": "degraded", "database": "ok", "redis": "down", "rate_limits": "memory"}
+            "status": "degraded", "database": "ok", "redis": "down", "rate_limits": "memory",
+            "jobs": "unknown"}
 
         redis_server.start()
         # Redis answers, but Flask-Limiter has not looked yet: limits are still per process.
         assert client.get("/healthz").get_json() == {
-            "status": "degraded", "database": "ok", "redis": "ok", "rate_limits": "memory"}
+            "status": "degraded", "database": "ok", "redis": "ok", "rate_limits": "memory",
+            "jobs": "no_worker"}
         assert failed_sign_in(client).status_code == 401
         assert not list(app.extensions["quizapp.redis"].scan_iter("*login*"))
 
         clock.now += 60  # past the longest wait between its checks
         assert client.get("/healthz").get_json() == {
-            "status": "ok", "database": "ok", "redis": "ok", "rate_limits": "redis"}
+            "status": "ok", "database": "ok", "redis": "ok", "rate_limits": "redis", "jobs": "no_worker"}
         assert failed_sign_in(client).status_code == 401
         assert list(app.extensions["quizapp.redis"].scan_iter("*login*"))
 

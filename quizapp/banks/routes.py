@@ -24,7 +24,7 @@ from quizapp.banks.formats.word_template import word_template
 from quizapp.banks.forms import NEW_BANK, CopyBankForm, PictureForm, QuestionForm, UploadForm
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
-from quizapp.inputs import page_number
+from quizapp.inputs import large_uploads, page_number
 from quizapp.roles import role_required
 from quizapp.security import safe_next_url
 from quizapp.text import clean_text
@@ -85,6 +85,7 @@ def _keep_upload(data: bytes, filename: str, slug: str, title: str | None,
 
 
 @bp.route("/upload", methods=["GET", "POST"])
+@large_uploads  # a Word bank with its pictures: UPLOAD_MAX_BYTES, not MAX_CONTENT_LENGTH
 @role_required("organiser")
 def upload():
     visible = [bank for bank, _count, _topics in services.bank_summaries(access.bank_filter(current_user))]

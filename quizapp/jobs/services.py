@@ -39,6 +39,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
 from rq.job import JobStatus
 from rq.timeouts import JobTimeoutException
+from rq.worker_registration import WORKERS_BY_QUEUE_KEY
 from sqlalchemy import delete, insert, select, update
 
 from quizapp.clock import now
@@ -105,6 +106,14 @@ def _run_in(app: Flask, func: Callable[..., None], args: tuple, *, reraise: bool
             app.logger.exception("Deferred %s failed", func.__qualname__)
         finally:
             db.session.remove()
+
+
+def workers_alive(app: Flask, connection) -> int:
+    """How many RQ workers listen on the app's queue and are alive: registered in RQ's worker
+    registry and with their key still there (a worker renews it with each heartbeat; a killed
+    one's expires within RQ's worker TTL, 7 minutes, plus one). Two Redis round trips."""
+    keys = connection.smembers(WORKERS_BY_QUEUE_KEY % app.config["JOBS_QUEUE"])
+    return int(connection.exists(*keys)) if keys else 0
 
 
 def queue_for(app: Flask, connection=None) -> Queue | None:

@@ -6,6 +6,10 @@ progress, and the same download URL returns the file once it is made.
 A locked round's files are made once and kept (their key carries the snapshot's checksum);
 an unlocked round's are made afresh on each click, since a decision a second earlier changes
 them. Overall standings are kept once every round they count is locked.
+
+Keeping a big finished round's ranking (judging/materialised.py: 450,000 attempts take 8-23 s)
+is a job too (``judging.keep``, no file), started by the first judge's view of its ranking or
+standings; each download keeps the rankings it reads first, in the worker.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ from typing import BinaryIO
 from flask import Flask
 from sqlalchemy import func, select
 
+from quizapp.attempts.services import finalise_expired
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.jobs import services as jobs
 from quizapp.jobs.models import Job
 from quizapp.jobs.services import Progress
+from quizapp.judging import materialised
 from quizapp.judging import standings as overall
 from quizapp.judging.exports import ATTEMPTS_HEADER, attempts_log_rows, export_ranking
 from quizapp.judging.locking import current_rows
@@ -34,7 +40,8 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 # What the progress page calls each file.
 LABELS = {"judging.ranking": "bảng xếp hạng", "judging.awards": "danh sách giải",
-          "judging.attempts": "nhật ký mọi lượt thi", "judging.standings": "xếp hạng chung"}
+          "judging.attempts": "nhật ký mọi lượt thi", "judging.standings": "xếp hạng chung",
+          "judging.keep": "bảng xếp hạng"}
 
 
 class QueueUnavailable(DomainError):
@@ -63,14 +70,25 @@ def _round_total(round_: Round, progress: Progress) -> None:
     progress.set_total(result.rows if result is not None else ranked_people(round_.id))
 
 
+def _kept_first(round_: Round) -> None:
+    """Before a file reads the round, in the worker: its attempts past deadline closed and a
+    finished round's ranking kept (quick once kept; nothing to do once locked)."""
+    if locked_result(round_.id) is None:
+        finalise_expired(round_id=round_.id)
+        materialised.keep(round_)
+        db.session.commit()
+
+
 def ranking_file(stream: BinaryIO, progress: Progress, *, round_id: int, kind: str) -> None:
     round_ = _round(round_id)
+    _kept_first(round_)
     _round_total(round_, progress)
     export_ranking(round_, stream, kind, progress.counted)
 
 
 def awards_file(stream: BinaryIO, progress: Progress, *, round_id: int) -> None:
     round_ = _round(round_id)
+    _kept_first(round_)
     _round_total(round_, progress)
     awarded = (row for row in progress.counted(current_rows(round_)) if row[9])
     write_table_csv(HEADER, awarded, stream)
@@ -78,6 +96,7 @@ def awards_file(stream: BinaryIO, progress: Progress, *, round_id: int) -> None:
 
 def attempts_file(stream: BinaryIO, progress: Progress, *, round_id: int) -> None:
     round_ = _round(round_id)
+    _kept_first(round_)
     progress.set_total(db.session.scalar(select(func.count()).where(Attempt.round_id == round_id)))
     write_table_csv(ATTEMPTS_HEADER, progress.counted(attempts_log_rows(round_)), stream)
 
@@ -86,14 +105,31 @@ def standings_file(stream: BinaryIO, progress: Progress, *, contest_id: int) -> 
     contest = db.session.get(Contest, contest_id)
     if contest is None:
         raise DomainError("Cuộc thi không còn tồn tại.")
+    rounds = overall.counted_rounds(contest)
+    for round_ in rounds:
+        _kept_first(round_)
+    if materialised.keep_totals(contest) is not None:
+        db.session.commit()
     # No total: counting the standings costs as much as making them.
-    header = overall.header(overall.counted_rounds(contest))
+    header = overall.header(rounds)
     write_table_csv(header, progress.counted(overall.rows(contest)), stream)
+
+
+def keep_rankings(_stream: BinaryIO, progress: Progress, *, round_ids: list[int],
+                  contest_id: int | None = None) -> None:
+    """Keep the rankings of these finished rounds (closing their expired attempts first), each
+    committed as it is done, then the contest's totals for its standings. Writes no file."""
+    progress.set_total(len(round_ids))
+    for round_id in progress.counted(round_ids):
+        _kept_first(_round(round_id))
+    contest = db.session.get(Contest, contest_id if contest_id is not None else _round(round_ids[0]).contest_id)
+    if contest is not None and materialised.keep_totals(contest) is not None:
+        db.session.commit()
 
 
 FUNCTIONS: dict[str, Callable[..., None]] = {
     "judging.ranking": ranking_file, "judging.awards": awards_file, "judging.attempts": attempts_file,
-    "judging.standings": standings_file,
+    "judging.standings": standings_file, "judging.keep": keep_rankings,
 }
 
 
@@ -137,3 +173,17 @@ def start_standings_file(contest: Contest, filename: str, user_id: int | None) -
         key += f":locked:{digest}"
     return _start("judging.standings", contest_scope(contest.id), key, keep, filename, MIMETYPES["csv"], user_id,
                   {"contest_id": contest.id})
+
+
+def start_keeping(rounds: list[Round], user_id: int | None, contest: Contest | None = None) -> Job:
+    """The job keeping these rounds' rankings: of one round (its ranking page, its lock), or of a
+    contest's (its standings page, ``contest``). Joined while one is under way."""
+    if contest is None:
+        scope, key = round_scope(rounds[0].id), f"judging:keep:round:{rounds[0].id}"
+    else:
+        scope, key = contest_scope(contest.id), f"judging:keep:contest:{contest.id}"
+    args: dict[str, object] = {"round_ids": [round_.id for round_ in rounds]}
+    if contest is not None:
+        args["contest_id"] = contest.id
+    # No file: the job's output is the kept ranking itself.
+    return _start("judging.keep", scope, key, False, "", "text/plain", user_id, args)

@@ -21,20 +21,29 @@ A kept ranking is never stale:
 Awards are not kept: profiles and judges' overrides change them, and they are handed out from
 the top of the kept ranking as pages are read (judging/rows.py). Locked rounds show their
 snapshot (judging/locking.py), as before.
+
+A contest's standings (judging/standings.py) add up each person's counting attempts over its
+rounds. The rounds with a kept ranking are added up once too (``keep_totals``): one row per
+person in ``standing_totals``, at their place among them, so standings whose rounds are all
+finished are read by place, and standings with a round still open add up that round's ranking
+and one row per person, not every round's. They are forgotten with any of those rankings, and
+name the rankings they added up (``rounds``: id and build time), so they are used only while
+exactly those rankings are the ones kept.
 """
 
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import delete, event, func, insert, literal, select, text
+from flask import current_app
+from sqlalchemy import String, case, cast, delete, event, func, insert, literal, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from quizapp import clock
 from quizapp.attempts.services import finalise_expired, round_finished
-from quizapp.contests.models import Attempt, Round
+from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.extensions import db
-from quizapp.judging.models import RankedAttempt, RankingBuild, RoundResult
+from quizapp.judging.models import RankedAttempt, RankingBuild, RoundResult, StandingBuild, StandingTotal
 from quizapp.judging.ranking import Rules, prediction_truth, ranking_query
 
 # The first key of PostgreSQL's two-key advisory locks that guard building and forgetting.
@@ -80,6 +89,24 @@ def keep(round_: Round) -> RankingBuild | None:
     return build
 
 
+def quick_to_keep(round_: Round) -> bool:
+    """Whether keeping the round's ranking is quick enough for a web request: at most
+    ``RANKING_INLINE_MAX_ATTEMPTS`` attempts (counted no further than that)."""
+    limit = int(current_app.config["RANKING_INLINE_MAX_ATTEMPTS"])
+    sample = select(Attempt.id).where(Attempt.round_id == round_.id).limit(limit + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(sample)) <= limit
+
+
+def unkept_finished_rounds() -> list[Round]:
+    """The rounds that have finished (past their close and grace), are not locked and have no
+    kept ranking by their current rules, the first to close first."""
+    finished_before = clock.now() - clock.grace()
+    candidates = db.session.scalars(
+        select(Round).outerjoin(RoundResult, RoundResult.round_id == Round.id)
+        .where(Round.closes_at < finished_before, RoundResult.round_id.is_(None)).order_by(Round.closes_at)).all()
+    return [round_ for round_ in candidates if kept(round_) is None]
+
+
 def keep_finished_rounds() -> list[int]:
     """Keep the ranking of every round that has finished (past its close and grace), is not
     locked and has no kept ranking by its current rules; commit after each. Return their ids.
@@ -89,17 +116,92 @@ def keep_finished_rounds() -> list[int]:
     reads pages, not a ranking computed while they wait. Rounds the judges open first are kept
     by that view anyway (judging/routes.py ``ranking_page``), by an export and by the lock.
     """
-    finished_before = clock.now() - clock.grace()
-    candidates = db.session.scalars(
-        select(Round.id).outerjoin(RoundResult, RoundResult.round_id == Round.id)
-        .where(Round.closes_at < finished_before, RoundResult.round_id.is_(None)).order_by(Round.closes_at)).all()
     done = []
-    for round_id in candidates:
-        round_ = db.session.get(Round, round_id)
-        if kept(round_) is None and keep(round_) is not None:
-            done.append(round_id)
+    for round_ in unkept_finished_rounds():
+        if keep(round_) is not None:
+            done.append(round_.id)
+        db.session.commit()
+    # And the standings of the contests of those rounds, added up once more.
+    for contest_id in sorted({db.session.get(Round, round_id).contest_id for round_id in done}):
+        keep_totals(db.session.get(Contest, contest_id))
         db.session.commit()
     return done
+
+
+# --- the standings' totals over the kept rankings ---------------------------------------------
+
+
+def counted_rounds(contest: Contest) -> list[Round]:
+    """The rounds the standings add up: every timed round (practice rounds never count)."""
+    return [round_ for round_ in contest.rounds if not round_.practice]
+
+
+def _kept_rankings(contest: Contest) -> list[tuple[Round, RankingBuild]]:
+    return [(round_, build) for round_ in counted_rounds(contest) if (build := kept(round_)) is not None]
+
+
+def _signature(pairs: list[tuple[Round, RankingBuild]]) -> str:
+    return ",".join(f"{round_.id}@{build.built_at.isoformat()}" for round_, build in pairs)
+
+
+def totals_rounds(build: StandingBuild) -> list[int]:
+    """The ids of the rounds a kept build of totals adds up, in the order of its ``per_round``."""
+    return [int(part.split("@", 1)[0]) for part in build.rounds.split(",")]
+
+
+def kept_totals(contest: Contest) -> StandingBuild | None:
+    """The contest's kept totals, if they add up exactly the rankings kept now (one or more)."""
+    pairs = _kept_rankings(contest)
+    if not pairs:
+        return None
+    build = db.session.scalar(select(StandingBuild).where(StandingBuild.contest_id == contest.id)
+                              .execution_options(populate_existing=True))
+    return build if build is not None and build.rounds == _signature(pairs) else None
+
+
+def keep_totals(contest: Contest) -> StandingBuild | None:
+    """Add up the contest's kept rankings per person, if they are not already (one
+    ``INSERT … SELECT``); None when no round of it has a kept ranking. Never commits."""
+    pairs = _kept_rankings(contest)
+    if not pairs:
+        return None
+    signature = _signature(pairs)
+    build = db.session.scalar(select(StandingBuild).where(StandingBuild.contest_id == contest.id)
+                              .execution_options(populate_existing=True))
+    if build is not None and build.rounds == signature:
+        return build
+    _delete_totals([contest.id])
+    ranked = RankedAttempt.__table__
+    per_round = None
+    for round_, _build in pairs:
+        value = func.coalesce(cast(func.max(case((ranked.c.round_id == round_.id, ranked.c.correct_count))), String),
+                              "")
+        per_round = value if per_round is None else per_round + "," + value
+    totals = (
+        select(ranked.c.user_id, func.coalesce(func.sum(ranked.c.correct_count), 0).label("correct"),
+               func.sum(ranked.c.duration_ms).label("duration"), func.count().label("taken"),
+               per_round.label("per_round"))
+        .where(ranked.c.round_id.in_([round_.id for round_, _build in pairs]))
+        .group_by(ranked.c.user_id)
+        .subquery()
+    )
+    place = func.row_number().over(order_by=standings_order(totals.c))
+    build = StandingBuild(contest_id=contest.id, rounds=signature, rows=0)
+    db.session.add(build)
+    db.session.flush()
+    db.session.execute(insert(StandingTotal).from_select(
+        ["contest_id", "place", "user_id", "correct", "duration_ms", "taken", "per_round"],
+        select(literal(contest.id), place, totals.c.user_id, totals.c.correct, totals.c.duration, totals.c.taken,
+               totals.c.per_round)))
+    build.rows = db.session.scalar(select(func.count()).where(StandingTotal.contest_id == contest.id))
+    db.session.flush()
+    return build
+
+
+def standings_order(columns) -> list:
+    """The standings' order: most correct answers, least time, most rounds taken, then the
+    person's id, so that the order is the same every time."""
+    return [columns.correct.desc(), columns.duration.asc(), columns.taken.desc(), columns.user_id.asc()]
 
 
 def ranking_source(round_: Round):
@@ -131,7 +233,9 @@ def forget(session: Session, round_ids: set[int] | None) -> None:
             statement = statement.where(Round.id.in_(round_ids))
         now = clock.now()
         targets = []
+        any_built = False
         for round_id, closes_at, built in session.execute(statement.execution_options(materialised_probe=True)):
+            any_built = any_built or built is not None
             if built is not None or _finished(closes_at, now):
                 targets.append(round_id)
             else:
@@ -139,7 +243,9 @@ def forget(session: Session, round_ids: set[int] | None) -> None:
         targets.sort()
         for round_id in targets:
             _lock(round_id, session)
-        _delete_builds(targets, session)
+        # Totals add up kept rankings only: a round without one is in none (closing its expired
+        # attempts, one UPDATE each, costs no more statements).
+        _delete_builds(targets, session, totals=any_built)
 
 
 def _finished(closes_at, now) -> bool:
@@ -153,16 +259,30 @@ def _lock(round_id: int, session: Session | None = None) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:space, :round)"), {"space": LOCK_SPACE, "round": round_id})
 
 
-def _delete_builds(round_ids: list[int], session: Session | None = None) -> None:
+def _delete_builds(round_ids: list[int], session: Session | None = None, *, totals: bool = True) -> None:
     if not round_ids:
         return
     session = session or db.session
     options = {"materialised_probe": True, "synchronize_session": False}
     session.execute(delete(RankedAttempt).where(RankedAttempt.round_id.in_(round_ids)).execution_options(**options))
     session.execute(delete(RankingBuild).where(RankingBuild.round_id.in_(round_ids)).execution_options(**options))
+    # The standings' totals that added up these rankings go with them (they name the builds
+    # they added up, so ones a concurrent build missed are never read anyway).
+    if totals:
+        _delete_totals(select(Round.contest_id).where(Round.id.in_(round_ids)), session)
     # By identity key: reading an expired build's round_id would load the row just deleted.
     for (cls, key, *_token), build in list(session.identity_map.items()):
         if cls is RankingBuild and key[0] in round_ids:
+            session.expunge(build)
+
+
+def _delete_totals(contest_ids, session: Session | None = None) -> None:
+    session = session or db.session
+    options = {"materialised_probe": True, "synchronize_session": False}
+    session.execute(delete(StandingTotal).where(StandingTotal.contest_id.in_(contest_ids)).execution_options(**options))
+    session.execute(delete(StandingBuild).where(StandingBuild.contest_id.in_(contest_ids)).execution_options(**options))
+    for (cls, _key, *_token), build in list(session.identity_map.items()):
+        if cls is StandingBuild:
             session.expunge(build)
 
 

@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quizapp.clock import UTCDateTime, utcnow
@@ -89,6 +89,37 @@ class RankedAttempt(db.Model):
     duration_ms: Mapped[int | None]
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts_used: Mapped[int]
+
+
+class StandingBuild(db.Model):
+    """A contest's finished rounds added up per person, kept (judging/standings.py): which
+    rounds' kept rankings it adds up (``rounds``: each round's id and its ranking's build time,
+    so a ranking forgotten and built again is not mistaken for the one added up), and how many
+    people. Deleted with any of those rankings."""
+
+    __tablename__ = "standing_builds"
+
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"), primary_key=True)
+    rounds: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int]
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StandingTotal(db.Model):
+    """One person's totals over the rounds of a ``StandingBuild``, at their place among them
+    (by the standings' order), so the standings of finished rounds are read by place."""
+
+    __tablename__ = "standing_totals"
+
+    contest_id: Mapped[int] = mapped_column(ForeignKey("standing_builds.contest_id", ondelete="CASCADE"),
+                                            primary_key=True)
+    place: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    user_id: Mapped[int]
+    correct: Mapped[int]
+    duration_ms: Mapped[int | None]
+    taken: Mapped[int]
+    # Correct answers in each round of the build, in its order, comma-separated ("" if not taken).
+    per_round: Mapped[str] = mapped_column(Text)
 
 
 class RoundLocked(DomainError):

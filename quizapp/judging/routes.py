@@ -69,7 +69,14 @@ from quizapp.judging import standings as overall
 from quizapp.judging.awards import override_award
 from quizapp.judging.collective import HEADER as COLLECTIVE_HEADER
 from quizapp.judging.collective import table_rows, unit_standings
-from quizapp.judging.jobs import LABELS, contest_scope, round_scope, start_round_file, start_standings_file
+from quizapp.judging.jobs import (
+    LABELS,
+    contest_scope,
+    round_scope,
+    start_keeping,
+    start_round_file,
+    start_standings_file,
+)
 from quizapp.judging.locking import current_rows, lock_check, lock_round
 from quizapp.judging.models import locked_result
 from quizapp.judging.ranking import ranked_people
@@ -86,13 +93,14 @@ def _round_or_abort(round_id: int) -> Round:
     return access.round_or_abort(round_id, "judge")
 
 
-def _settled_round(round_id: int) -> Round:
-    """The round as ``_round_or_abort`` finds it, its attempts past deadline closed and committed
-    first, so the page shows every submitted attempt (DESIGN §3 rule 1)."""
-    round_ = _round_or_abort(round_id)
-    finalise_expired(round_id=round_id)
-    db.session.commit()
-    return round_
+def _wait_for_ranking(round_: Round, back: str):
+    """None once the round's page may read it: its attempts past deadline closed and committed,
+    so the page shows every submitted attempt (DESIGN §3 rule 1), and a finished round's ranking
+    kept. Else the redirect to the progress of the job keeping a big round's ranking, which
+    comes back to the page ``back`` (a key of ``BACK``) when it is done."""
+    if locked_result(round_.id) is None and (job := _keeping_job([round_])) is not None:
+        return redirect(url_for(".ranking_page", round_id=round_.id, job=job.id, back=back), code=303)
+    return None
 
 
 @bp.after_request
@@ -124,7 +132,9 @@ def index():
 @bp.get("/rounds/<int:round_id>")
 @judge_required
 def round_review(round_id: int):
-    round_ = _settled_round(round_id)
+    round_ = _round_or_abort(round_id)
+    if (waiting := _wait_for_ranking(round_, "review")) is not None:
+        return waiting
     result = locked_result(round_id)
     return render_template(
         "judging/round.html", round=round_, flagged=flagged_attempts(round_id),
@@ -142,16 +152,25 @@ KINDS = {"csv": "text/csv; charset=utf-8",
 @bp.get("/rounds/<int:round_id>/ranking")
 @judge_required
 def ranking_page(round_id: int):
-    """The whole ranking (or its locked snapshot), a page at a time, searchable by name or phone."""
-    round_ = _settled_round(round_id)
+    """The whole ranking (or its locked snapshot), a page at a time, searchable by name or phone.
+
+    A finished round's ranking is computed once and kept (judging.materialised): a page is then
+    read by place, however deep. A big round's is kept by a background job: the first view
+    answers with the job's progress page (``?job=<token>``), then the ranking."""
+    round_ = _round_or_abort(round_id)
+    token = request.args.get("job")
+    if token is not None:
+        return _keeping_answer(jobs.find(token, round_scope(round_id)), round_)
+    result = locked_result(round_id)
+    build = None
+    if result is None:
+        job = _keeping_job([round_])
+        if job is not None:
+            return redirect(url_for(".ranking_page", round_id=round_id, job=job.id, **_listing_args()), code=303)
+        build = materialised.kept(round_)
     query = PersonQuery.parse(request.args.get("q"))
     page = page_number()
-    result = locked_result(round_id)
     start = (page - 1) * RANKING_PAGE
-    # A finished round's ranking is computed once and kept (judging.materialised): a page is
-    # then read by place, however deep.
-    build = None if result is not None else materialised.keep(round_)
-    db.session.commit()
     if build is not None:
         if query is not None:
             shown, total = search_kept(round_, query, start, RANKING_PAGE)
@@ -161,6 +180,66 @@ def ranking_page(round_id: int):
         shown, total = _streamed_page(round_, result, query, start)
     return render_template("judging/ranking.html", round=round_, rows=shown, total=total, page=page,
                            page_size=RANKING_PAGE, query=request.args.get("q", ""), result=result)
+
+
+def _keeping_job(rounds: list[Round], contest: Contest | None = None) -> Job | None:
+    """Make ready the rankings of ``rounds`` (a round's, or a contest's for its standings) as a
+    judge's page reads them; None when they are, else the job keeping them, under way.
+
+    Rounds still taking answers are ranked live, their expired attempts closed first. A finished
+    round with no kept ranking is kept now when that is quick (``quick_to_keep``), else by a
+    background job: never 8-23 s inside a web request (without Redis the job runs here)."""
+    now = clock.now()
+    pending = []
+    for each in rounds:
+        if materialised.kept(each) is not None:
+            continue
+        if not round_finished(each, now):
+            finalise_expired(round_id=each.id)
+        elif materialised.quick_to_keep(each):
+            materialised.keep(each)
+        else:
+            pending.append(each)
+    db.session.commit()
+    if pending:
+        job = start_keeping(pending, current_user.id, contest)
+        if job.status != "finished":
+            return job
+    return None
+
+
+def _listing_args() -> dict[str, str]:
+    """The page and search of a listing, and the page to come back to, carried through its
+    keeping job's page."""
+    return {name: request.args[name] for name in ("page", "q", "back") if request.args.get(name)}
+
+
+# The round's pages a keeping job's progress page may go back to (``?back=``); else its ranking.
+BACK = {"review": ".round_review", "lock": ".lock_confirm"}
+
+
+def _round_listing(round_: Round) -> str:
+    back = BACK.get(request.args.get("back", ""))
+    if back is not None:
+        return url_for(back, round_id=round_.id)
+    return url_for(".ranking_page", round_id=round_.id,
+                   **{name: value for name, value in _listing_args().items() if name != "back"})
+
+
+def _keeping_answer(job: Job | None, round_: Round | None = None, contest: Contest | None = None):
+    """The progress page of a job keeping rankings, or, once it is done, the listing again."""
+    if job is None:
+        abort(404)
+    if contest is not None:
+        listing = url_for(".standings_page", slug=contest.slug, **_listing_args())
+        status_url = url_for(".contest_job_status", slug=contest.slug, token=job.id)
+    else:
+        listing = _round_listing(round_)
+        status_url = url_for(".round_job_status", round_id=round_.id, token=job.id)
+    if job.status == "finished":
+        return redirect(listing, code=303)
+    return render_template("judging/keeping.html", job=job, round=round_, contest=contest, status_url=status_url,
+                           retry_url=listing)
 
 
 def _streamed_page(round_: Round, result, query: PersonQuery | None, start: int) -> tuple[list, int]:
@@ -276,12 +355,9 @@ def _carry_out(action: Callable[[], T], done: Callable[[T], str]) -> None:
 
 
 def _exported(round_id: int, action: str, after: dict | None = None) -> Round:
-    """The round a download is about, its expired attempts closed first, the download audit-logged."""
+    """The round a download is about, the download audit-logged. Its job closes the round's
+    expired attempts and keeps a finished round's ranking first, in the worker."""
     round_ = _round_or_abort(round_id)
-    finalise_expired(round_id=round_id)
-    if locked_result(round_id) is None:
-        # A finished round's ranking is kept first: the download reads it by place.
-        materialised.keep(round_)
     audit.record(action, "round", round_id, after=after)
     db.session.commit()
     return round_
@@ -324,7 +400,9 @@ def _job_status(token: str, scope: str):
 @judge_required
 def lock_confirm(round_id: int):
     """Before the irreversible lock: the flags nobody decided and the award overrides."""
-    round_ = _settled_round(round_id)
+    round_ = _round_or_abort(round_id)
+    if (waiting := _wait_for_ranking(round_, "lock")) is not None:
+        return waiting
     return render_template("judging/lock.html", round=round_, result=locked_result(round_id), check=lock_check(round_),
                            finished=round_finished(round_, clock.now()), labels=KIND_LABELS)
 
@@ -336,6 +414,12 @@ def lock(round_id: int):
     if request.form.get("confirm") != "yes":
         flash("Cần đánh dấu xác nhận trước khi khóa kết quả: khóa rồi thì không thể hoàn tác.", "error")
         return redirect(url_for(".lock_confirm", round_id=round_id))
+    if locked_result(round_id) is None and round_finished(round_, clock.now()):
+        # The lock keeps the ranking first: a big round's is kept in the background instead.
+        waiting = _wait_for_ranking(round_, "lock")
+        if waiting is not None:
+            flash("Bảng xếp hạng của vòng thi đang được tính; hãy khóa kết quả khi việc này xong.", "error")
+            return waiting
     _carry_out(lambda: lock_round(round_, current_user, reason=request.form.get("reason")),
                lambda result: f"Đã khóa kết quả: {result.rows} dòng, mã kiểm tra SHA-256 {result.checksum}.")
     if locked_result(round_id) is None:  # refused: back to what is still open
@@ -370,24 +454,24 @@ def decision(attempt_id: int):
 # --- overall standings of a contest ---------------------------------------------------------
 
 
-def _standings_contest(slug: str, audited: str | None = None) -> Contest:
-    """The contest, if the signed-in user judges it, its expired attempts closed first (and
-    the ``audited`` action, a download, logged)."""
-    contest = access.contest_or_abort(slug, "judge")
-    for round_ in overall.counted_rounds(contest):
-        finalise_expired(round_id=round_.id)
-    overall.keep_rounds(contest)
-    if audited:
-        audit.record(audited, "contest", contest.id)
-    db.session.commit()
-    return contest
-
-
 @bp.get("/contests/<slug>/standings")
 @judge_required
 def standings_page(slug: str):
-    """Every person's counting attempts of the contest's rounds added up, a page at a time."""
-    contest = _standings_contest(slug)
+    """Every person's counting attempts of the contest's rounds added up, a page at a time.
+
+    The finished rounds' rankings are kept first, and their totals (judging.materialised); a
+    big round's by a background job, whose progress page (``?job=<token>``) comes first."""
+    contest = access.contest_or_abort(slug, "judge")
+    token = request.args.get("job")
+    if token is not None:
+        return _keeping_answer(jobs.find(token, contest_scope(contest.id)), contest=contest)
+    rounds = overall.counted_rounds(contest)
+    if rounds:
+        job = _keeping_job(rounds, contest)
+        if job is not None:
+            return redirect(url_for(".standings_page", slug=slug, job=job.id, **_listing_args()), code=303)
+    if materialised.keep_totals(contest) is not None:
+        db.session.commit()
     page = page_number()
     # One pass over the rounds' results gives the page and the count (finished rounds from their
     # kept rankings, the open one ranked now).
@@ -402,7 +486,10 @@ def standings_export(slug: str):
     token = request.args.get("job")
     if token is not None:
         return _job_answer(jobs.find(token, contest_scope(access.contest_or_abort(slug, "judge").id)))
-    contest = _standings_contest(slug, audited="standings.exported")
+    contest = access.contest_or_abort(slug, "judge")
+    # The file's job closes expired attempts and keeps the rankings it reads, in the worker.
+    audit.record("standings.exported", "contest", contest.id)
+    db.session.commit()
     return _job_answer(start_standings_file(contest, f"xep-hang-chung-{contest.slug}.csv", current_user.id),
                        started=True)
 

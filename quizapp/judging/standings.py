@@ -13,12 +13,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import case, distinct, func, literal, select, union_all
+from sqlalchemy import Integer, Text, case, cast, func, literal, null, select, union_all
 
 from quizapp.auth.models import User
 from quizapp.contests.models import Contest, Round
 from quizapp.extensions import db
-from quizapp.judging.materialised import keep, ranking_source
+from quizapp.judging.materialised import (
+    counted_rounds,
+    keep,
+    keep_totals,
+    kept_totals,
+    ranking_source,
+    standings_order,
+    totals_rounds,
+)
+from quizapp.judging.models import StandingBuild, StandingTotal
 from quizapp.spreadsheets import safe_row
 from quizapp.units.models import Unit
 
@@ -36,35 +45,37 @@ class Standing:
     per_round: tuple[int | None, ...]  # correct answers in each counted round, None if not taken
 
 
-def counted_rounds(contest: Contest) -> list[Round]:
-    return [round_ for round_ in contest.rounds if not round_.practice]
+def _totals(contest: Contest, rounds: list[Round]):
+    """Each person's totals over ``rounds`` (user, correct, duration, taken), with one column
+    per round and ``finished``: the kept totals' ``per_round`` (judging/materialised.py).
 
-
-def _results(rounds: list[Round]):
-    """Each person's counting attempt in each round (its kept ranking once the round is
-    finished, judging/materialised.py): user, correct answers, duration, round."""
+    The rounds whose rankings the contest's kept totals add up come from those totals, one row
+    per person; each other round from its kept ranking (``ranking_source``) or ranked now. The
+    second list is the rounds added up here, one ``round_<index>`` column each."""
+    build = kept_totals(contest)
+    summed = set(totals_rounds(build)) if build is not None else set()
+    live = [round_ for round_ in rounds if round_.id not in summed]
     parts = []
-    for round_ in rounds:
+    if build is not None:
+        parts.append(select(StandingTotal.user_id, StandingTotal.correct.label("correct_count"),
+                            StandingTotal.duration_ms, StandingTotal.taken, StandingTotal.per_round,
+                            cast(null(), Integer).label("round_id"))
+                     .where(StandingTotal.contest_id == contest.id))
+    for round_ in live:
         ranked = ranking_source(round_)
-        parts.append(select(ranked.c.user_id, ranked.c.correct_count, ranked.c.duration_ms,
-                            literal(round_.id).label("round_id")))
-    return union_all(*parts).subquery()
-
-
-def _totals(rounds: list[Round]):
-    results = _results(rounds)
+        parts.append(select(ranked.c.user_id, ranked.c.correct_count, ranked.c.duration_ms, literal(1).label("taken"),
+                            cast(null(), Text).label("per_round"), literal(round_.id).label("round_id")))
+    results = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     per_round = [func.max(case((results.c.round_id == round_.id, results.c.correct_count))).label(f"round_{index}")
-                 for index, round_ in enumerate(rounds)]
-    return (
+                 for index, round_ in enumerate(live)]
+    totals = (
         select(results.c.user_id, func.sum(results.c.correct_count).label("correct"),
-               func.sum(results.c.duration_ms).label("duration"), func.count().label("taken"), *per_round)
+               func.sum(results.c.duration_ms).label("duration"), func.sum(results.c.taken).label("taken"),
+               func.max(results.c.per_round).label("finished"), *per_round)
         .group_by(results.c.user_id)
         .subquery()
     )
-
-
-def _order(totals) -> list:
-    return [totals.c.correct.desc(), totals.c.duration.asc(), totals.c.taken.desc(), totals.c.user_id.asc()]
+    return build, live, totals
 
 
 def standings(contest: Contest, *, limit: int | None = None, offset: int = 0) -> Iterator[Standing]:
@@ -72,40 +83,89 @@ def standings(contest: Contest, *, limit: int | None = None, offset: int = 0) ->
     rounds = counted_rounds(contest)
     if not rounds:
         return iter(())
-    return (standing for standing, _total in _read(rounds, limit, offset, with_total=False))
+    return (standing for standing, _total in _read(contest, rounds, limit, offset, with_total=False))
 
 
 def page(contest: Contest, limit: int, offset: int = 0) -> tuple[list[Standing], int]:
     """One page of the standings and how many people they list, from one pass over the rounds'
-    results (the total is a window count over the totals, before the page is cut)."""
+    results (the total is a window count over the totals, before the page is cut), or read by
+    place when every round is in the kept totals."""
     rounds = counted_rounds(contest)
     if not rounds:
         return [], 0
-    read = list(_read(rounds, limit, offset, with_total=True))
+    read = list(_read(contest, rounds, limit, offset, with_total=True))
     if not read:  # past the last page: no row carries the total
         return [], count(contest)
     return [standing for standing, _total in read], read[0][1]
 
 
-def _read(rounds: list[Round], limit: int | None, offset: int, *, with_total: bool) -> Iterator[tuple[Standing, int]]:
-    totals = _totals(rounds)
+def _read(contest: Contest, rounds: list[Round], limit: int | None, offset: int, *,
+          with_total: bool) -> Iterator[tuple[Standing, int]]:
+    build = kept_totals(contest)
+    if build is not None and set(totals_rounds(build)) == {round_.id for round_ in rounds}:
+        return _read_kept(build, rounds, limit, offset)
+    build, live, totals = _totals(contest, rounds)
     # The order is total (the person's id last), so a row's place is its position: a page is a
     # bounded sort of the totals, and only its rows are joined to the people.
     total = func.count().over() if with_total else literal(0)
-    chosen = select(totals, total.label("listed")).order_by(*_order(totals))
+    chosen = select(totals, total.label("listed")).order_by(*standings_order(totals.c))
     if limit is not None:
         chosen = chosen.limit(limit).offset(offset)
     chosen = chosen.subquery()
     statement = (
         select(chosen.c.user_id, User.full_name, User.phone, Unit.name, chosen.c.correct, chosen.c.duration,
-               chosen.c.taken, chosen.c.listed, *(chosen.c[f"round_{index}"] for index in range(len(rounds))))
+               chosen.c.taken, chosen.c.listed, chosen.c.finished, *(chosen.c[f"round_{index}"]
+                                                                     for index in range(len(live))))
         .join(User, User.id == chosen.c.user_id)
         .outerjoin(Unit, Unit.id == User.unit_id)
-        .order_by(*_order(chosen))
+        .order_by(*standings_order(chosen.c))
     )
-    return ((Standing(place, user_id, name, phone, unit, int(correct), int(duration), taken, tuple(per_round)), listed)
-            for place, (user_id, name, phone, unit, correct, duration, taken, listed, *per_round)
+    columns = _Columns(rounds, build, live)
+    return ((Standing(place, user_id, name, phone, unit, int(correct), int(duration), int(taken),
+                      columns.per_round(finished, live_values)), listed)
+            for place, (user_id, name, phone, unit, correct, duration, taken, listed, finished, *live_values)
             in enumerate(db.session.execute(statement), start=offset + 1))
+
+
+def _read_kept(build: StandingBuild, rounds: list[Round], limit: int | None,
+               offset: int) -> Iterator[tuple[Standing, int]]:
+    """Every round is in the kept totals: a page is a range of places, read by primary key."""
+    statement = (
+        select(StandingTotal.place, StandingTotal.user_id, User.full_name, User.phone, Unit.name,
+               StandingTotal.correct, StandingTotal.duration_ms, StandingTotal.taken, StandingTotal.per_round)
+        .join(User, User.id == StandingTotal.user_id)
+        .outerjoin(Unit, Unit.id == User.unit_id)
+        .where(StandingTotal.contest_id == build.contest_id, StandingTotal.place > offset)
+        .order_by(StandingTotal.place)
+    )
+    if limit is not None:
+        statement = statement.where(StandingTotal.place <= offset + limit)
+    columns = _Columns(rounds, build, [])
+    return ((Standing(place, user_id, name, phone, unit, correct, int(duration or 0), taken,
+                      columns.per_round(finished, [])), build.rows)
+            for place, user_id, name, phone, unit, correct, duration, taken, finished
+            in db.session.execute(statement))
+
+
+class _Columns:
+    """Puts a row's correct answers per round in the order of the contest's rounds: those of the
+    kept totals from their ``per_round`` text, those added up now from their columns."""
+
+    def __init__(self, rounds: list[Round], build: StandingBuild | None, live: list[Round]) -> None:
+        summed = totals_rounds(build) if build is not None else []
+        where = {round_id: ("kept", index) for index, round_id in enumerate(summed)}
+        where.update({round_.id: ("live", index) for index, round_ in enumerate(live)})
+        self.order = [where[round_.id] for round_ in rounds]
+
+    def per_round(self, finished: str | None, live_values: list) -> tuple[int | None, ...]:
+        kept_values = [int(part) if part else None for part in finished.split(",")] if finished else []
+        values = []
+        for source, index in self.order:
+            if source == "live":
+                values.append(live_values[index])
+            else:
+                values.append(kept_values[index] if index < len(kept_values) else None)
+        return tuple(values)
 
 
 def count(contest: Contest) -> int:
@@ -113,15 +173,19 @@ def count(contest: Contest) -> int:
     rounds = counted_rounds(contest)
     if not rounds:
         return 0
-    results = _results(rounds)
-    return db.session.scalar(select(func.count(distinct(results.c.user_id))))
+    build = kept_totals(contest)
+    if build is not None and set(totals_rounds(build)) == {round_.id for round_ in rounds}:
+        return build.rows
+    _build, _live, totals = _totals(contest, rounds)
+    return db.session.scalar(select(func.count()).select_from(totals))
 
 
 def keep_rounds(contest: Contest) -> None:
-    """Keep the ranking of every finished round of the contest (judging/materialised.py), so
-    the standings add up kept rows. Never commits."""
+    """Keep the ranking of every finished round of the contest (judging/materialised.py), and
+    then their totals, so the standings read kept rows. Never commits."""
     for round_ in counted_rounds(contest):
         keep(round_)
+    keep_totals(contest)
 
 
 def header(rounds: list[Round]) -> list[str]:

@@ -1,4 +1,4 @@
-// A judge's download in the making: ask its status every 1.5 s, show the rows written, and load
+// A judge's download (or a big round's ranking) in the making: ask its status every 1.5 s, show the rows written, and load
 // the page again when the job is done (the same URL then returns the file, or says why not).
 (function () {
   'use strict';
@@ -16,7 +16,11 @@
           return;
         }
         if (job && job.status === 'started') {
-          stateEl.textContent = 'Đang chuẩn bị tệp: đã ghi ' + format.format(job.done) +
+          // A page may say it its own way ({done} and {total} filled in): the keeping of a ranking.
+          var text = box.getAttribute('data-started-text');
+          stateEl.textContent = text ?
+            text.replace('{done}', format.format(job.done)).replace('{total}', job.total ? format.format(job.total) : '…') :
+            'Đang chuẩn bị tệp: đã ghi ' + format.format(job.done) +
             (job.total ? ' / ' + format.format(job.total) : '') + ' dòng.';
           if (job.total) { bar.max = job.total; bar.value = job.done; }
         }

@@ -7,15 +7,16 @@ import io
 import random
 from datetime import timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, update
 
 from quizapp.attempts.services import finalise_expired
 from quizapp.auth.models import User
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.extensions import db
-from quizapp.judging.materialised import keep, kept
+from quizapp.judging.materialised import keep, keep_totals, kept, kept_totals, totals_rounds
+from quizapp.judging.models import StandingBuild, StandingTotal
 from quizapp.judging.ranking import rank
-from quizapp.judging.standings import page, standings
+from quizapp.judging.standings import keep_rounds, page, standings
 from tests import job_support
 from tests.attempt_support import (
     CLOSES,
@@ -131,14 +132,21 @@ def test_judges_see_the_standings_and_download_them(app, tmp_path):
     assert (refused.status_code, refused_csv.status_code) == (403, 403)
 
 
-def test_a_page_and_its_total_come_from_one_pass_with_kept_and_live_rounds(app, tmp_path):
-    first, second, practice = three_rounds(app, tmp_path)
-    generate(app, [first, second, practice])
+def finished_contest(app, tmp_path) -> list[int]:
+    """``three_rounds`` with people, after the close, expired attempts closed (as keep() does)."""
+    rounds = three_rounds(app, tmp_path)
+    generate(app, rounds)
     install_clock(app, CLOSES + timedelta(hours=1))
     with app.app_context():
-        for round_id in (first, second):
-            finalise_expired(round_id=round_id)  # as keep() does: open attempts past the close are closed
+        for round_id in rounds[:2]:
+            finalise_expired(round_id=round_id)
         db.session.commit()
+    return rounds
+
+
+def test_a_page_and_its_total_come_from_one_pass_with_kept_and_live_rounds(app, tmp_path):
+    first, second, _practice = finished_contest(app, tmp_path)
+    with app.app_context():
         contest = db.session.scalar(select(Contest).where(Contest.slug == "tong-hop"))
         everyone = list(standings(contest))
         # One round's ranking kept, the other ranked now: the same standings.
@@ -149,3 +157,55 @@ def test_a_page_and_its_total_come_from_one_pass_with_kept_and_live_rounds(app, 
         for offset in (0, 50, len(everyone) - 10):
             assert page(contest, 50, offset) == (everyone[offset:offset + 50], len(everyone)), offset
         assert page(contest, 50, len(everyone) + 50) == ([], len(everyone))
+
+
+def test_kept_totals_give_the_same_standings_and_go_with_any_ranking_they_add_up(app, tmp_path):
+    first, second, _practice = finished_contest(app, tmp_path)
+    with app.app_context():
+        contest = db.session.scalar(select(Contest).where(Contest.slug == "tong-hop"))
+        everyone = list(standings(contest))
+        assert [(s.user_id, s.correct, s.duration_ms, s.rounds_taken, s.per_round) for s in everyone] == oracle(
+            [first, second])
+
+        # The first round kept and added up; the second ranked now beside those totals.
+        assert keep(db.session.get(Round, first)) is not None
+        totals = keep_totals(contest)
+        db.session.commit()
+        assert totals is not None and totals_rounds(totals) == [first]
+        assert totals.rows == len(list(rank(first)))
+        assert list(standings(contest)) == everyone
+        assert page(contest, 50, 100) == (everyone[100:150], len(everyone))
+
+        # Both kept: the standings are read by place from the totals alone.
+        keep_rounds(contest)
+        db.session.commit()
+        totals = kept_totals(contest)
+        assert totals is not None and totals_rounds(totals) == [first, second] and totals.rows == len(everyone)
+        assert list(standings(contest)) == everyone
+        for offset in (0, 50, len(everyone) - 10):
+            assert page(contest, 50, offset) == (everyone[offset:offset + 50], len(everyone)), offset
+        assert page(contest, 50, len(everyone) + 50) == ([], len(everyone))
+
+        # A judge disqualifies an attempt that counts: the round's ranking and the totals go.
+        # (one whose only attempt in the round it is, so that no other attempt takes its place)
+        single = set(db.session.scalars(select(Attempt.user_id).where(Attempt.round_id == second)
+                                        .group_by(Attempt.user_id).having(func.count() == 1)))
+        counted = next(row for row in rank(second) if row.correct_count == 5 and row.user_id in single)
+        attempt = db.session.get(Attempt, counted.attempt_id)
+        attempt.disqualified = True
+        db.session.commit()
+        assert kept_totals(contest) is None and db.session.scalar(select(func.count()).select_from(StandingTotal)) == 0
+        now = [(s.user_id, s.correct, s.duration_ms, s.rounds_taken, s.per_round) for s in standings(contest)]
+        expected = oracle([first, second])
+        assert len(now) == len(expected)
+        assert [a for a, b in zip(now, expected, strict=True) if a != b] == []
+        assert now != [(s.user_id, s.correct, s.duration_ms, s.rounds_taken, s.per_round) for s in everyone]
+
+        # Totals of rankings since forgotten and built again are not used: they name the old builds.
+        keep_rounds(contest)
+        db.session.commit()
+        stale = kept_totals(contest).rounds
+        db.session.execute(update(StandingBuild).values(rounds=stale.replace("@", "@1999-")))
+        db.session.commit()
+        assert kept_totals(contest) is None
+        assert [(s.user_id, s.correct) for s in standings(contest)] == [row[:2] for row in now]
