@@ -8,14 +8,17 @@
 the app's share of it goes. It makes a throwaway PostgreSQL database with the demo contest (as
 ``contest_day.py`` does), then walks ``--takers`` takers through the same requests in one process
 with Flask's test client: the share link, the sign-in or registration page and its POST, the
-contest page, the start, the attempt page, 20 answers, the prediction, the submit and the result
-page. For each kind of request it prints the process's CPU time (user + system) per request and per
-taker, and the CPU of the PostgreSQL backends serving the run's database, read from ``/proc`` (their
-command lines name the database; ticks of 10 ms, so the per-request figures are averages). The first taker warms the
-caches and is left out. Every setting is the app's default, Argon2 included.
+contest page, the start's confirmation page and the start, the attempt page, 20 answers, the
+prediction, the submit and the result page. For each kind of request it prints the process's CPU
+time (user + system) per request and per taker, and the CPU of the PostgreSQL backends serving the
+run's database, read from ``/proc`` (their command lines name the database; ticks of 10 ms, so the
+per-request figures are averages). The first taker warms the caches and is left out. Every
+setting is the app's default, Argon2 included.
 
-``--profile KIND`` runs cProfile over that kind's requests and prints the top functions by
-cumulative time.
+CPU times move with whatever else the machine runs. ``--calls`` counts Python function calls and
+SQL statements per request instead, which do not (``--by-package`` adds where the CPU goes, by
+library and room); ``--statements KIND`` prints one request's SQL; ``--profile KIND`` runs cProfile
+(CPU time) over that kind's requests and prints the top functions by cumulative time.
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ def arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--calls", action="store_true",
                         help="count Python function calls per request instead (cProfile on every kind): a figure "
                              "that, unlike CPU time, other processes on the machine do not change")
+    parser.add_argument("--by-package", action="store_true",
+                        help="with --calls: the profile's own time summed by package (library or quizapp room)")
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args(argv)
 
@@ -71,6 +76,19 @@ def database_cpu(database: str) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
+
+
+def package_of(filename: str) -> str:
+    """``quizapp/attempts``, ``sqlalchemy``, ``jinja2``, a template, or ``builtins``."""
+    if filename.startswith("~") or filename.startswith("<"):
+        return "builtins"
+    path = Path(filename)
+    if "site-packages" in path.parts:
+        return path.parts[path.parts.index("site-packages") + 1].removesuffix(".py")
+    if "quizapp" in path.parts:
+        parts = path.parts[path.parts.index("quizapp"):]
+        return "/".join(parts[:2]) if parts[1] != "templates" else "quizapp/templates"
+    return "python stdlib"
 
 
 def main(args: argparse.Namespace) -> int:
@@ -122,8 +140,9 @@ def measure(args: argparse.Namespace, env: dict[str, str]) -> int:
     rng = random.Random(args.seed)
     app_cpu: dict[str, list[float]] = defaultdict(list)
     db_cpu: dict[str, list[float]] = defaultdict(list)
-    profilers: dict[str, cProfile.Profile] = defaultdict(cProfile.Profile) if args.calls else \
-        {kind: cProfile.Profile() for kind in args.profile}
+    # CPU time, not the wall clock: waiting for the database is not the app's work.
+    profilers: dict[str, cProfile.Profile] = defaultdict(lambda: cProfile.Profile(time.process_time)) \
+        if args.calls else {kind: cProfile.Profile(time.process_time) for kind in args.profile}
 
     statements: dict[str, list[str]] = {}
     current: list[str] = []
@@ -177,7 +196,11 @@ def measure(args: argparse.Namespace, env: dict[str, str]) -> int:
             form = {"csrf_token": csrf_of(page), "phone": f"039{number % args.takers:07d}", "password": PASSWORD}
             response = request(client, "sign in", "POST", f"/auth/login?next={share}", 302, address, data=form)
         page = request(client, "contest page", "GET", response.headers["Location"], 200, address).data
-        start = re.search(rb'action="(/contests/rounds/\d+/start)"', page).group(1).decode()
+        # The timed round, the first: not the practice round's form further down.
+        start = min(set(re.findall(rb'(?:href|action)="(/contests/rounds/(\d+)/start)"', page)),
+                    key=lambda found: int(found[1]))[0].decode()
+        # A timed round's button opens the confirmation page, whose "Bắt đầu" posts.
+        page = request(client, "confirmation", "GET", start, 200, address).data
         response = request(client, "start", "POST", start, 302, address, data={"csrf_token": csrf_of(page)})
         page = request(client, "attempt page", "GET", response.headers["Location"], 200, address).data
         data = json.loads(re.search(rb'<script type="application/json" id="attempt-data">(.*?)</script>',
@@ -196,9 +219,21 @@ def measure(args: argparse.Namespace, env: dict[str, str]) -> int:
             app_cpu.clear()
             db_cpu.clear()
             sql_count.clear()
-            profilers.clear() if args.calls else profilers.update({kind: cProfile.Profile() for kind in profilers})
+            for kind in list(profilers):
+                profilers[kind] = cProfile.Profile(time.process_time)
 
     takers = args.takers
+    if args.calls and args.by_package:
+        merged = pstats.Stats(*profilers.values())
+        shares: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+        for (filename, _line, _name), (_cc, calls, tottime, _cum, _callers) in merged.stats.items():
+            package = package_of(filename)
+            shares[package][0] += tottime
+            shares[package][1] += calls
+        total_time = sum(time for time, _ in shares.values())
+        print("\nWhere the CPU goes (cProfile's own CPU time per function, summed by package):")
+        for package, (spent, calls) in sorted(shares.items(), key=lambda item: -item[1][0])[:25]:
+            print(f"  {package:<28}{spent / total_time:>7.1%}{calls / takers:>10.0f} calls/taker")
     if args.calls:
         print(f"{takers} takers, {args.register_share:.0%} registering; Python function calls and SQL statements")
         print(f"{'request':<15}{'count':>7}{'calls/req':>11}{'calls/taker':>13}{'SQL/req':>9}")

@@ -26,6 +26,7 @@ import os
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,6 +67,10 @@ class HostSlots:
         self.count = max(1, int(count))
         self._local = threading.local()
         self._memory = threading.BoundedSemaphore(self.count) if fcntl is None else None
+        # Every file this object opened, in any thread: closed when it is collected (an app made
+        # and dropped, as the tests do a thousand times, must not keep its descriptors open).
+        self._opened: list[int] = []
+        weakref.finalize(self, _close_all, self._opened)
         if fcntl is not None:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
 
@@ -108,11 +113,19 @@ class HostSlots:
         held = getattr(self._local, "files", None)
         if held is None or held[0] != os.getpid():
             def opened(name: str) -> list[int]:
-                return [os.open(self.directory / f"{name}-{number}", os.O_RDWR | os.O_CREAT, 0o600)
-                        for number in range(self.count)]
+                descriptors = [os.open(self.directory / f"{name}-{number}", os.O_RDWR | os.O_CREAT, 0o600)
+                               for number in range(self.count)]
+                self._opened.extend(descriptors)
+                return descriptors
 
             held = self._local.files = (os.getpid(), opened("slot"), opened("waiting"))
         return held[1], held[2]
+
+
+def _close_all(descriptors: list[int]) -> None:
+    for descriptor in descriptors:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
 
 
 def _try_any(descriptors: list[int]) -> int | None:

@@ -174,8 +174,10 @@ def test_sixteen_slow_or_idle_connections_leave_healthz_answering(server):
             for number, kind in enumerate(kinds):
                 connection = connections[number]
                 try:
-                    readable, _, _ = select.select([connection], [], [], 0)
-                    if readable and not connection.recv(4096):
+                    # poll, not select: a long suite's process may hold descriptors past 1024.
+                    poller = select.poll()
+                    poller.register(connection, select.POLLIN)
+                    if poller.poll(0) and not connection.recv(4096):
                         raise ConnectionResetError("closed by the server")
                     if kind == "headers":
                         connection.send(request_line[progress[number] % len(request_line):][:1])

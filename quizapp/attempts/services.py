@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Boolean, func, insert, literal, select, tuple_, union_all, update
+from sqlalchemy import Boolean, bindparam, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from quizapp import clock
@@ -117,29 +117,44 @@ def finalise_expired(*, round_id: int | None = None, user_id: int | None = None)
     return _close_expired([attempt_id for attempt_id, _ in due], {round_ for _, round_ in due})
 
 
+# Ids per statement when closing expired attempts: well under SQLite's bound on variables.
+CLOSE_BATCH = 5000
+
+
 def _close_expired(attempt_ids: list[int], round_ids: set[int]) -> int:
-    # status = 'open' again: a request racing this one closes each attempt once, and scores it once.
-    expired = db.session.execute(
-        update(Attempt).where(Attempt.id.in_(attempt_ids), Attempt.status == "open")
-        .values(status="submitted", submitted_at=Attempt.deadline, expired=True)
-        .returning(Attempt.id, Attempt.started_at, Attempt.deadline)
-        .execution_options(attempt_rounds=round_ids)
-    ).all()
-    for attempt_id, started_at, deadline in expired:
-        _score(attempt_id, started_at, deadline, round_ids)
-    return len(expired)
+    closed = 0
+    for first in range(0, len(attempt_ids), CLOSE_BATCH):
+        # status = 'open' again: a request racing this one closes each attempt once, and scores it once.
+        expired = db.session.execute(
+            update(Attempt).where(Attempt.id.in_(attempt_ids[first:first + CLOSE_BATCH]), Attempt.status == "open")
+            .values(status="submitted", submitted_at=Attempt.deadline, expired=True)
+            .returning(Attempt.id, Attempt.started_at, Attempt.deadline)
+            .execution_options(attempt_rounds=round_ids)
+        ).all()
+        _score([(attempt_id, started_at, deadline) for attempt_id, started_at, deadline in expired], round_ids)
+        closed += len(expired)
+    return closed
 
 
-def _score(attempt_id: int, started_at: datetime, submitted_at: datetime, round_ids: set[int]) -> None:
+def _score(attempts: list[tuple[int, datetime, datetime]], round_ids: set[int]) -> None:
+    """Store the correct count and duration of attempts just closed, ``(id, started_at,
+    submitted_at)`` each: one statement sent once per attempt in one batch (executemany), so a
+    national round's thousands of expired attempts are scored in seconds, not one round trip each."""
+    if not attempts:
+        return
+    table = Attempt.__table__
+    items = AttemptItem.__table__
     correct = (
-        select(func.count())
-        .where(AttemptItem.attempt_id == attempt_id, AttemptItem.chosen == AttemptItem.correct_key)
+        select(func.count()).select_from(items)
+        .where(items.c.attempt_id == bindparam("attempt"), items.c.chosen == items.c.correct_key)
         .scalar_subquery()
     )
-    duration = int((submitted_at - started_at).total_seconds() * 1000)
     db.session.execute(
-        update(Attempt).where(Attempt.id == attempt_id).values(correct_count=correct, duration_ms=duration)
-        .execution_options(attempt_rounds=round_ids)
+        update(table).where(table.c.id == bindparam("attempt"))
+        .values(correct_count=correct, duration_ms=bindparam("duration"))
+        .execution_options(attempt_rounds=round_ids),
+        [{"attempt": attempt_id, "duration": int((submitted_at - started_at).total_seconds() * 1000)}
+         for attempt_id, started_at, submitted_at in attempts],
     )
 
 
@@ -632,7 +647,7 @@ def submit(attempt_id: int, user_id: int) -> Attempt:
     ).rowcount
     if won:
         # A new statement: it sees every answer committed before the status changed.
-        _score(attempt_id, attempt.started_at, submitted_at, rounds)
+        _score([(attempt_id, attempt.started_at, submitted_at)], rounds)
     db.session.refresh(attempt)
     if won:
         _raise_flags(attempt)

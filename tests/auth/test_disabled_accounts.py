@@ -197,7 +197,7 @@ def test_the_commands_disable_and_enable_with_exit_codes_and_the_audit_log(app, 
 
     assert first.exit_code == 0 and "Đã khoá tài khoản 0912345678 (Trần Văn Bình)" in first.output
     assert again.exit_code == 0 and "đã bị khoá từ trước" in again.output
-    assert unknown.exit_code == 1 and "không có tài khoản 0987654321" in unknown.output
+    assert unknown.exit_code == 1 and "không có tài khoản nào với số 0987654321" in unknown.output
     assert malformed.exit_code == 1 and "số điện thoại không hợp lệ" in malformed.output
     assert enabled.exit_code == 0 and enabled_again.exit_code == 0 and "không cần mở khoá" in enabled_again.output
     assert is_active(app, "0912345678")
