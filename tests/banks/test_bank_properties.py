@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from quizapp.banks.formats import ParseResult, parse_file
+from quizapp.banks.formats import gift as gift_format
 from quizapp.banks.formats.common import LETTERS, check_question, split_option_label, strip_question_number
 from quizapp.text import clean_text
 
@@ -208,7 +209,11 @@ def gift_escape(text: str) -> str:
 
 def gift_can_carry(model: Model, titled: bool) -> bool:
     """A weight-like start ("%50%") cannot be escaped in an answer; nor can a leading '$' or '//' of an
-    untitled question (a command or a comment)."""
+    untitled question (a command or a comment). Nor can an HTML entity ("&#0;"): GIFT's default
+    format is Moodle's HTML, in which it means the character it names."""
+    texts = [model.text, *model.options, model.explanation or ""]
+    if any(gift_format._ENTITY.search(text) for text in texts):
+        return False
     if any(clean_text(option).startswith("%") for option in model.options):
         return False
     if numbered(model.text) or labelled(model.options):
