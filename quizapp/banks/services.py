@@ -415,12 +415,14 @@ def _add_picture(sheet, row: int, column: int, picture: Picture, data: bytes) ->
 
 
 def _append_text_row(sheet, values: list[object]) -> None:
-    """Append a row in which text starting with '=' stays text, never becomes a formula."""
+    """Append a row in which text stays text: openpyxl would store text starting with '=' as a
+    formula, and text that reads as an error ("#N/A", "#DIV/0!") as that error."""
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES
 
     cells = []
     for value in values:
-        if isinstance(value, str) and value.startswith("="):
+        if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):
             cell = WriteOnlyCell(sheet, value=value)
             cell.data_type = "s"
             cells.append(cell)

@@ -783,6 +783,9 @@ ROUND_TRIP_ROWS = [
      "=SUM(A1:A2) chỉ là chữ", "Sách giáo khoa", "1"],
     ["Lịch sử", "Số và ngày viết như chữ?", "1945", "0975", "02/09/1945", "TRUE", "50%", "3.14", "1e3", "",
      "B", "", "", "", "3"],
+    # Text that a spreadsheet would read as an error value stays text.
+    ["Lịch sử", "Giá trị lỗi viết như chữ?", "#N/A", "#DIV/0!", "#REF!", "", "", "", "", "", "C", "", "#VALUE!",
+     "", ""],
     ["", "Câu tám phương án?", "Một", "Hai", "Ba", "Bốn", "Năm", "Sáu", "Bảy", "Tám", "A,C,H", "x", "", "", ""],
     ["Chuyển đổi số", "Câu nhiều lựa chọn có một đáp án đúng?", "Đúng", "Sai", "", "", "", "", "", "", "A", "x",
      "", "Quyết định 749/QĐ-TTg", "2"],
@@ -802,15 +805,15 @@ def test_exported_bank_imports_again_unchanged(app, runner, tmp_path):
         db.session.execute(update(Question).where(Question.text == "Câu sẽ bị ẩn?").values(is_active=False))
         db.session.commit()
     original = bank_questions(app, "goc", active_only=True)
-    assert len(original) == 6
+    assert len(original) == 7
 
     exported = tmp_path / "x.xlsx"
     result = runner.invoke(args=["banks", "export", "goc", "-o", str(exported)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == f"Đã xuất 6 câu hỏi của ngân hàng goc ra {exported}."
+    assert result.stdout.strip() == f"Đã xuất 7 câu hỏi của ngân hàng goc ra {exported}."
     result = import_file(runner, exported, "--bank", "ban-sao")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == "Đã nhập 6 câu hỏi mới vào ngân hàng ban-sao (ngân hàng mới)."
+    assert result.stdout.splitlines()[0] == "Đã nhập 7 câu hỏi mới vào ngân hàng ban-sao (ngân hàng mới)."
 
     copy = bank_questions(app, "ban-sao")
     assert sorted(copy) == sorted(original)
@@ -818,7 +821,7 @@ def test_exported_bank_imports_again_unchanged(app, runner, tmp_path):
     result = import_file(runner, exported, "--bank", "goc")
     assert result.exit_code == 0, result.output
     assert "Đã nhập 0 câu hỏi mới vào ngân hàng goc." in result.stdout
-    assert "Bỏ qua 6 câu đã có." in result.stdout
+    assert "Bỏ qua 7 câu đã có." in result.stdout
 
 
 def test_export_refuses_an_unknown_bank_and_a_non_xlsx_name(app, runner, seeded, tmp_path):
