@@ -253,6 +253,10 @@ def test_taker_pages_have_44_px_tap_targets_and_sign_out_away_from_the_timer(sit
     page = context.new_page()
     page.goto(f"{site}/contests/")
     assert_tap_targets(page)  # a visitor's header: "Đăng nhập", "Đăng ký"
+    # The sign-in and password-reset pages' links ("Quên mật khẩu?", "Đăng ký dự thi", "Gửi lại mã").
+    for path in ("/auth/login", "/auth/password-reset", "/auth/password-reset/confirm"):
+        page.goto(f"{site}{path}")
+        assert_tap_targets(page)
     register(page, site, "0987654324")
     assert_tap_targets(page)
     page.get_by_role("link", name=re.compile("cuộc thi mẫu")).first.click()
