@@ -130,6 +130,10 @@ SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
 
 
 def assert_tap_targets(page) -> None:
+    # Measured once the stylesheet is in: a page caught before its "load" event (a busy machine,
+    # the service worker fetching its shell) shows the browser's default 17 px lines.
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => Array.from(document.styleSheets).some(sheet => sheet.href && sheet.cssRules.length)")
     small = page.evaluate(SMALL_TARGETS)
     assert small == [], f"{page.url}: tap targets under 44 px: {small}"
 
