@@ -130,6 +130,10 @@ SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
 
 
 def assert_tap_targets(page) -> None:
+    # Measured once the stylesheet is in: a page caught before its "load" event (a busy machine,
+    # the service worker fetching its shell) shows the browser's default 17 px lines.
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => Array.from(document.styleSheets).some(sheet => sheet.href && sheet.cssRules.length)")
     small = page.evaluate(SMALL_TARGETS)
     assert small == [], f"{page.url}: tap targets under 44 px: {small}"
 
@@ -253,6 +257,10 @@ def test_taker_pages_have_44_px_tap_targets_and_sign_out_away_from_the_timer(sit
     page = context.new_page()
     page.goto(f"{site}/contests/")
     assert_tap_targets(page)  # a visitor's header: "Đăng nhập", "Đăng ký"
+    # The sign-in and password-reset pages' links ("Quên mật khẩu?", "Đăng ký dự thi", "Gửi lại mã").
+    for path in ("/auth/login", "/auth/password-reset", "/auth/password-reset/confirm"):
+        page.goto(f"{site}{path}")
+        assert_tap_targets(page)
     register(page, site, "0987654324")
     assert_tap_targets(page)
     page.get_by_role("link", name=re.compile("cuộc thi mẫu")).first.click()
