@@ -136,6 +136,8 @@ def round_review(round_id: int):
     if (waiting := _wait_for_ranking(round_, "review")) is not None:
         return waiting
     result = locked_result(round_id)
+    audit.personal_data_viewed("judging.round", "round", round_id)
+    db.session.commit()
     return render_template(
         "judging/round.html", round=round_, flagged=flagged_attempts(round_id),
         ranking=None if result else services.ranking(round_id), result=result,
@@ -178,6 +180,10 @@ def ranking_page(round_id: int):
             shown, total = page_of_ranking(round_, start, RANKING_PAGE), build.rows
     else:
         shown, total = _streamed_page(round_, result, query, start)
+    # The search too: looking a person up is looking at them.
+    audit.personal_data_viewed("judging.ranking", "round", round_id, page=page,
+                               **({"search": request.args["q"][:64]} if query is not None else {}))
+    db.session.commit()
     return render_template("judging/ranking.html", round=round_, rows=shown, total=total, page=page,
                            page_size=RANKING_PAGE, query=request.args.get("q", ""), result=result)
 
@@ -403,6 +409,8 @@ def lock_confirm(round_id: int):
     round_ = _round_or_abort(round_id)
     if (waiting := _wait_for_ranking(round_, "lock")) is not None:
         return waiting
+    audit.personal_data_viewed("judging.lock", "round", round_id)
+    db.session.commit()
     return render_template("judging/lock.html", round=round_, result=locked_result(round_id), check=lock_check(round_),
                            finished=round_finished(round_, clock.now()), labels=KIND_LABELS)
 
@@ -476,6 +484,8 @@ def standings_page(slug: str):
     # One pass over the rounds' results gives the page and the count (finished rounds from their
     # kept rankings, the open one ranked now).
     shown, total = overall.page(contest, RANKING_PAGE, (page - 1) * RANKING_PAGE)
+    audit.personal_data_viewed("judging.standings", "contest", contest.id, page=page)
+    db.session.commit()
     return render_template("judging/standings.html", contest=contest, rounds=overall.counted_rounds(contest),
                            rows=shown, total=total, page=page, page_size=RANKING_PAGE)
 
