@@ -1,4 +1,4 @@
-"""ID numbers (CCCD) encrypted at rest, and shown masked to staff who do not need them in full.
+"""ID numbers (CCCD) encrypted at rest.
 
 The keys come from configuration (``ID_NUMBER_KEYS``, ``QUIZAPP_ID_NUMBER_KEYS`` in the
 environment): Fernet keys (AES-128-CBC with HMAC-SHA256, from the ``cryptography`` package),
@@ -84,15 +84,6 @@ def init_app(app: Flask) -> None:
 
 def cipher() -> IdNumberCipher:
     return sealed.cipher()
-
-
-def mask(number: str | None) -> str:
-    """``001099012345`` as ``0010******45``: enough to tell two people apart, not to use the number."""
-    if not number:
-        return ""
-    if len(number) <= 6:
-        return "*" * len(number)
-    return number[:4] + "*" * (len(number) - 6) + number[-2:]
 
 
 def reseal_rows(connection: Connection, change: Callable[[str], str | None], *, indicator: bool = True) -> int:

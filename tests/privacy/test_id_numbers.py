@@ -16,6 +16,7 @@ from quizapp import create_app
 from quizapp.auth.models import User
 from quizapp.contests.models import Round
 from quizapp.extensions import db
+from quizapp.formatting import masked_id_number
 from quizapp.judging.rows import ranking_rows
 from quizapp.privacy import idnumbers
 from tests.attempt_support import answer_key, install_clock, one_round, sign_up
@@ -127,7 +128,7 @@ def test_development_keeps_a_generated_key_in_the_instance_folder(tmp_path):
 @pytest.mark.parametrize(("number", "masked"), [
     ("001099012345", "0010******45"), ("123456789", "1234***89"), ("12345", "*****"), (None, ""), ("", "")])
 def test_mask_keeps_the_first_four_and_last_two_digits(number, masked):
-    assert idnumbers.mask(number) == masked
+    assert masked_id_number(number) == masked
 
 
 def test_revision_0019_encrypts_every_existing_number_and_sets_the_indicator(make_app, new_database):
@@ -193,3 +194,21 @@ def test_award_eligibility_reads_the_indicator_not_the_number(app, tmp_path):
         user = db.session.scalar(select(User).where(User.id == with_number.user_id))
         assert user.has_id_number  # loading the account does not decrypt the number
     assert awarded == {"Không Có Số": "", "Có Số": "Giải Nhất"}
+
+
+@pytest.mark.parametrize(("required", "shown", "hidden"), [
+    (["id_number"], CCCD, None), ([], "0010******45", CCCD)])
+def test_judges_see_the_number_in_full_only_when_their_contest_requires_it(app, tmp_path, required, shown, hidden):
+    install_clock(app)
+    round_id = one_round(app, tmp_path, "cccd-bgk", contest={"registration_fields": required})
+    for taker in (sign_up(app, full_name="Có Số", id_number=CCCD),
+                  sign_up(app, full_name="Người Khác", id_number=OTHER_CCCD)):
+        assert taker.submit(taker.started(round_id)["id"]).status_code == 200
+    judge = app.test_client()
+    Accounts(app, judge).login_as("judge", round_id=round_id)
+    html = judge.get(f"/judging/rounds/{round_id}/ranking").get_data(as_text=True)
+    assert shown in html
+    if hidden:
+        assert hidden not in html
+        assert "Số CCCD (che bớt)" in html
+
