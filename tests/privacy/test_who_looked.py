@@ -41,11 +41,16 @@ def test_judges_pages_are_logged_once_per_view_with_who_and_what(app, tmp_path):
     assert client.get(f"/judging/rounds/{round_id}/ranking?q=Người").status_code == 200
     assert client.get(f"/judging/rounds/{round_id}").status_code == 200
     assert client.get(f"/judging/rounds/{round_id}/lock").status_code == 200
+    assert client.get(f"/judging/rounds/{round_id}/summary").status_code == 200
+    assert client.get("/judging/contests/ai-xem/standings").status_code == 200
+    contest_id = viewed(app)[-1][2]
     assert viewed(app) == [
         (judge, "round", str(round_id), {"what": "judging.ranking", "page": 1}),
         (judge, "round", str(round_id), {"what": "judging.ranking", "page": 1, "search": "Người"}),
         (judge, "round", str(round_id), {"what": "judging.round"}),
         (judge, "round", str(round_id), {"what": "judging.lock"}),
+        (judge, "round", str(round_id), {"what": "judging.summary"}),
+        (judge, "contest", contest_id, {"what": "judging.standings", "page": 1}),
     ]
 
 
