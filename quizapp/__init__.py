@@ -197,6 +197,11 @@ def register_features(app: Flask) -> None:
     judging_jobs.init_app(app)
     # A finished round's kept ranking is forgotten whenever one of its attempts changes.
     materialised.init_app(app)
+    from quizapp.privacy import idnumbers
+
+    # Accounts keep ID numbers encrypted with the keys privacy holds (refused in production
+    # without a key, like the secret key).
+    idnumbers.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -240,9 +245,11 @@ def register_security(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from quizapp import backup
     from quizapp.cli import init_app
+    from quizapp.privacy import commands as privacy_commands
 
     init_app(app)
     backup.init_app(app)
+    privacy_commands.init_app(app)
 
 
 def register_middleware(app: Flask) -> None:

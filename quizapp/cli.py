@@ -357,6 +357,9 @@ def export_ranking(round_id: int, output: str) -> None:
     db.session.commit()
     with open(output, "wb") as handle:
         count = exports.export_ranking(round_, handle, kind)
+    # The server's administrator looked too (no actor: the command line).
+    audit.personal_data_viewed("rankings export", "round", round_id, kind=kind, rows=count)
+    db.session.commit()
     click.echo(f"Đã xuất {count} dòng xếp hạng của vòng {round_id} ra {output}.")
 
 

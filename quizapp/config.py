@@ -23,6 +23,11 @@ DEFAULTS: dict[str, object] = {
     # "production" makes the app refuse weak settings instead of inventing them.
     "ENV": "development",
     "SECRET_KEY": None,
+    # Keys that encrypt ID numbers (CCCD) at rest (quizapp/privacy/idnumbers.py): a list of Fernet
+    # keys, the first encrypts and every one decrypts, so a key can be rotated (README,
+    # "ID numbers"). Production refuses to start without one; elsewhere one is generated once
+    # and kept in instance/id_number_key.
+    "ID_NUMBER_KEYS": None,
     # None means the embedded default: an SQLite file in the instance folder.
     "DATABASE_URL": None,
     # None means no shared Redis: rate limits are kept per process.
@@ -211,7 +216,12 @@ def load_secret_key(config: dict[str, object], instance_path: str) -> str:
         raise RuntimeError(
             f"QUIZAPP_SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random characters."
         )
-    path = Path(instance_path) / "secret_key"
+    return kept_in_instance(Path(instance_path) / "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def kept_in_instance(path: Path, generate) -> str:
+    """The secret stored at ``path`` (in the instance folder), written from ``generate()`` the
+    first time; owner-only, and safe when several workers start at once."""
     try:
         # O_EXCL: when several workers start at once exactly one writes the key.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -219,7 +229,7 @@ def load_secret_key(config: dict[str, object], instance_path: str) -> str:
         pass
     else:
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+            handle.write(generate())
     for _ in range(50):
         stored = path.read_text().strip()
         if stored:

@@ -32,6 +32,8 @@ PASSWORD = "matkhau-123"
 # never meets, or starves, a server or another suite running on the same machine.
 HASH_SLOTS_DIR = tempfile.mkdtemp(prefix="quizapp-test-slots-")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+# The suite's key for ID numbers at rest (quizapp/privacy/idnumbers.py); a Fernet key.
+TEST_ID_NUMBER_KEY = "JU3Rmy1432FJk6uZpUKNbOAgrDi-KGCh6fpGPQB0yUE="
 # For tests of other rules that make many requests as one person in a minute.
 GENEROUS_LIMITS = {
     "RATELIMIT_START_PER_ACCOUNT": "1000 per minute",
@@ -117,6 +119,7 @@ def base_config(database_url: str, redis_url: str | None) -> dict[str, object]:
     return {
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET,
+        "ID_NUMBER_KEYS": [TEST_ID_NUMBER_KEY],
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         # Cheap hashes: the suite creates hundreds of accounts.

@@ -32,7 +32,7 @@ from quizapp.auth import services as accounts
 from quizapp.extensions import db
 from quizapp.localredis import free_port
 from tests.attempt_support import import_bank, load_contest, round_definition, simple_questions
-from tests.conftest import PASSWORD, base_config
+from tests.conftest import PASSWORD, TEST_ID_NUMBER_KEY, base_config
 
 NGINX = "/usr/sbin/nginx"
 REPO = Path(__file__).resolve().parent.parent
@@ -136,7 +136,7 @@ def cluster(new_database, redis_url, tmp_path_factory):
     database_url = new_database()
     env = {key: value for key, value in os.environ.items() if not key.startswith("QUIZAPP_")}
     env.update({
-        "QUIZAPP_ENV": "production", "QUIZAPP_SECRET_KEY": SECRET,
+        "QUIZAPP_ENV": "production", "QUIZAPP_SECRET_KEY": SECRET, "QUIZAPP_ID_NUMBER_KEYS": TEST_ID_NUMBER_KEY,
         "QUIZAPP_DATABASE_URL": database_url, "QUIZAPP_REDIS_URL": redis_url,
         # This run's own counters in a Redis that other runs may share.
         "QUIZAPP_RATELIMIT_KEY_PREFIX": f"quizapp-two-hosts-{uuid.uuid4().hex[:8]}",

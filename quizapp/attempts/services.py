@@ -196,6 +196,9 @@ def check_entry(contest: Contest, user: User, password_ok: bool) -> None:
 
 
 def _has_field(user: User, name: str) -> bool:
+    if name == "id_number":
+        # Whether one was given, without loading and decrypting the number itself.
+        return user.has_id_number
     return (user.unit_id if name == "unit_code" else getattr(user, name, None)) is not None
 
 

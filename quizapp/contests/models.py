@@ -61,6 +61,12 @@ class Contest(db.Model):
         back_populates="contest", order_by="ContestStaff.id", cascade="all, delete-orphan"
     )
 
+    @property
+    def needs_id_number(self) -> bool:
+        """Whether its staff see takers' ID numbers in full: only a contest that requires one
+        at registration needs it (to identify prize winners); any other's see it masked."""
+        return "id_number" in self.registration_fields
+
 
 class ContestStaff(db.Model):
     """One person's role in one contest. A person may hold both roles (two rows)."""
