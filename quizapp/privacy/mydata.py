@@ -63,6 +63,12 @@ ACTION_LABELS = {
     "attempt.disqualified": "Ban giám khảo loại lượt thi",
     "attempt.cleared": "Ban giám khảo giữ lại lượt thi",
 }
+# How the page names the fields those events change.
+FIELD_LABELS = {
+    "full_name": "Họ và tên", "phone": "Số điện thoại", "unit_code": "Đơn vị", "role": "Vai trò",
+    "is_active": "Tài khoản hoạt động", "can_edit_units": "Quyền sửa danh mục đơn vị", "code": "Nhận mã qua",
+    "minutes": "Hiệu lực của mã (phút)", "disqualified": "Bị loại",
+}
 DECISION_LABELS = {None: "Chưa xem xét", "cleared": "Không vi phạm", "disqualified": "Bị loại"}
 # From a judges' decision on an attempt, only the outcome is the person's: the reason and the
 # flags' evidence may name other accounts.

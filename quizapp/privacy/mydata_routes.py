@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 
 from quizapp import clock
 from quizapp.auth.models import GENDERS, ROLE_LABELS
-from quizapp.privacy.mydata import DECISION_LABELS, as_json, my_data
+from quizapp.privacy.mydata import DECISION_LABELS, FIELD_LABELS, as_json, my_data
 
 bp = Blueprint("mydata", __name__)
 
@@ -38,7 +38,8 @@ def _mine() -> dict[str, object]:
 def page():
     zone = current_app.config["TIMEZONE"]
     return render_template("privacy/my_data.html", data=_mine(), genders=GENDERS, roles=ROLE_LABELS,
-                           decisions=DECISION_LABELS, when=lambda moment: clock.local_time(moment, zone))
+                           decisions=DECISION_LABELS, fields=FIELD_LABELS,
+                           when=lambda moment: clock.local_time(moment, zone))
 
 
 @bp.get("/me/data.json")

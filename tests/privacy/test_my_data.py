@@ -244,7 +244,7 @@ def test_audit_events_about_the_person_say_what_changed_and_when_but_not_who_on_
     assert "Người Khác" not in json.dumps(events, ensure_ascii=False)
     assert admin_phone not in json.dumps(events)
     page = taker.client.get("/me/data").get_data(as_text=True)
-    assert "Sửa thông tin cá nhân" in page and "Tên Cũ → Tên Mới" in page
+    assert "Sửa thông tin cá nhân" in page and "Họ và tên: Tên Cũ → Tên Mới" in page
 
 
 def test_a_judges_decision_on_an_attempt_shows_the_outcome_not_the_reason(app, tmp_path):
@@ -267,6 +267,8 @@ def test_a_judges_decision_on_an_attempt_shows_the_outcome_not_the_reason(app, t
     assert decision["after"] == {"disqualified": True} and decision["by"] == "staff"
     assert data["attempts"][0]["disqualified"] is True and data["flags"][0]["decision"] == "disqualified"
     assert "Lý do nội bộ" not in json.dumps(data, ensure_ascii=False)
+    page = taker.client.get("/me/data").get_data(as_text=True)
+    assert "Ban giám khảo loại lượt thi" in page and "Bị loại: không → có" in page and "Lý do nội bộ" not in page
 
 
 def test_consents_are_empty_without_their_table_and_read_from_it_once_it_exists(app, tmp_path):
