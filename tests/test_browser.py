@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.browser_support import ARGS, CHROMIUM, serving
+
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is not installed (CI installs Debian's chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
-
-from werkzeug.serving import make_server  # noqa: E402
 
 from quizapp.contests.models import Contest  # noqa: E402
 from quizapp.contests.services import save_contest, validate_contest  # noqa: E402
@@ -40,8 +38,6 @@ from tests.sms_support import last_code  # noqa: E402
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Exception ignored in. <_io.FileIO name='[^']*/quizapp/static/:pytest.PytestUnraisableExceptionWarning")
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PASSWORD = "matkhau-123"
 
 
@@ -60,13 +56,8 @@ def site(app):
         load_sample_banks()
         load_demo_contest()
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

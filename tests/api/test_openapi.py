@@ -238,7 +238,7 @@ def test_the_document_is_openapi_3_1_with_valid_schemas(contract):
         contract.at(ref)  # raises if a $ref points nowhere
     operation_ids = [operation["operationId"] for item in spec["paths"].values()
                      for method, operation in item.items() if method in METHODS]
-    assert len(operation_ids) == len(set(operation_ids)) == 15
+    assert len(operation_ids) == len(set(operation_ids)) == 16
 
 
 def test_the_csrf_header_is_always_named_with_its_session_cookie(contract):
@@ -501,6 +501,10 @@ def _tour_attempt(app, phone: Phone, world: World, clock) -> dict:
     assert parse_time(expired["submitted_at"]) == parse_time(second["deadline"])
     assert phone.call("GET", f"/attempts/{second['id']}", expect=200)["result"]["expired"] is True
     phone.error("POST", f"/rounds/{world.open_round}/attempts", expect=409, code="attempt_limit_reached")
+    # "My data" lists both attempts, their scores (the round shows them at submit), the sessions.
+    mine = phone.call("GET", "/me/data", expect=200)
+    assert {item["id"]: item["correct_count"] for item in mine["attempts"]}[attempt["id"]] == 2
+    assert mine["profile"]["phone"] == "0987654321" and any(item["current"] for item in mine["sessions"])
     clock.set(parse_time(second["started_at"]))
     return attempt
 
