@@ -216,10 +216,12 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.judging.public import bp as results_bp
     from quizapp.judging.routes import bp as judging_bp
     from quizapp.main.routes import bp as main_bp
+    from quizapp.privacy.deletion_routes import api_bp as privacy_deletion_api_bp
+    from quizapp.privacy.deletion_routes import bp as privacy_deletion_bp
     from quizapp.units.routes import bp as units_bp
 
     for blueprint in (main_bp, auth_bp, banks_bp, contests_bp, attempts_bp, results_bp, judging_bp, units_bp,
-                      admin_bp, api_bp, health_bp, pictures_bp):
+                      admin_bp, api_bp, health_bp, pictures_bp, privacy_deletion_bp, privacy_deletion_api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -240,9 +242,11 @@ def register_security(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from quizapp import backup
     from quizapp.cli import init_app
+    from quizapp.privacy import commands as privacy_commands
 
     init_app(app)
     backup.init_app(app)
+    privacy_commands.init_app(app)
 
 
 def register_middleware(app: Flask) -> None:

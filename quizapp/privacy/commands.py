@@ -1,0 +1,29 @@
+"""``flask privacy …``: the retention purge (purge.py), for cron or the daily systemd timer."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from quizapp.privacy.purge import purge, retention_days
+
+privacy_cli = AppGroup("privacy", help="Personal data: the retention purge.")
+
+
+@privacy_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only count who would be erased; change nothing.")
+def purge_command(dry_run: bool) -> None:
+    """Erase the personal data of takers inactive for PRIVACY_RETENTION_DAYS whose rounds are all
+    over (locked, or closed for practice rounds). Staff accounts are never purged."""
+    count = purge(dry_run=dry_run)
+    days = retention_days()
+    if dry_run:
+        click.echo(f"{count} người dự thi sẽ bị xoá dữ liệu cá nhân (không hoạt động quá {days} ngày); "
+                   "chưa thay đổi gì (--dry-run).")
+    else:
+        click.echo(f"Đã xoá dữ liệu cá nhân của {count} người dự thi (không hoạt động quá {days} ngày).")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(privacy_cli)
