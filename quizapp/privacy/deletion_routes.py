@@ -1,6 +1,7 @@
 """Deleting one's own account (deletion.py): the API's ``DELETE /api/v1/me`` and the page
-``/privacy/delete-account`` ("Xoá tài khoản", linked from the profile page). Both commit once,
-then let SQLite overwrite what was erased (erasure.scrub_storage), and sign the browser out."""
+``/privacy/delete-account`` ("Xoá tài khoản", linked from the profile page). Both sign the browser
+out and commit once, then let SQLite overwrite what was erased (erasure.scrub_storage) and queue
+the kept files of the person's locked rounds to be made again (erasure.remake_files)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from quizapp.errors import DomainError, ValidationFailed
 from quizapp.extensions import csrf, db
 from quizapp.forms import Form
 from quizapp.privacy.deletion import delete_own_account
-from quizapp.privacy.erasure import scrub_storage
+from quizapp.privacy.erasure import remake_files, scrub_storage
 
 api_bp = Blueprint("privacy_deletion_api", __name__, url_prefix="/api/v1")
 # Like the rest of the API: the X-CSRFToken header instead of a form field.
@@ -74,7 +75,8 @@ def delete_account():
 
 
 def _delete(password: str) -> None:
-    delete_own_account(current_user._get_current_object(), password)
+    erased = delete_own_account(current_user._get_current_object(), password)
     sign_out()
     db.session.commit()
     scrub_storage()
+    remake_files([erased])

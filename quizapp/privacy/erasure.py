@@ -14,8 +14,10 @@ kept ranking is forgotten by the flush (judging/materialised.py). In a locked ro
 is blanked for the person (judging/locking.py ``redact_snapshot``: a prize winner keeps rank,
 score, name and unit as the legal record) and keeps its published checksum; erasing the
 attempts' device and address is the one change the lock lets through, and it is audit-logged.
-Kept export files of the rounds and contests concerned are discarded, so the next download is
-made again from the blanked data.
+Stored export files of the rounds and contests concerned are discarded; after the commit
+``remake_files`` queues the kept ones (a locked round's, its contest's standings) to be made
+again from the blanked snapshot by the background worker (without Redis, the next download
+makes them).
 
 Services never commit; after the commit, ``scrub_storage`` makes SQLite overwrite what was
 erased (secure_delete, a WAL checkpoint). PostgreSQL keeps dead row versions until VACUUM
@@ -25,9 +27,12 @@ reclaims them (autovacuum does it; docs/architecture.md, "Erasure").
 from __future__ import annotations
 
 import json
+import logging
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import String, cast, delete, or_, select, text, update
 
 from quizapp import audit
@@ -39,6 +44,7 @@ from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
 from quizapp.flags.models import Flag
 from quizapp.jobs import services as jobs
+from quizapp.jobs.models import Job
 from quizapp.judging.locking import ERASED_NAME, erasing, redact_snapshot
 from quizapp.judging.models import RoundResult
 
@@ -48,6 +54,7 @@ OPTIONAL_PERSONAL_FIELDS = ("guardian_name", "guardian_phone", "guardian_birth_d
                             "id_number_encrypted", "id_number_present")
 ERASED_EVIDENCE = {"erased": True}
 REASONS = ("deletion", "retention")
+log = logging.getLogger("quizapp.privacy")
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ class Erased:
     attempts: int
     locked_rounds: list[int]
     unlocked_rounds: list[int]
+    # The kept files discarded, as ``jobs.start`` takes them: made again by ``remake_files``.
+    kept_files: list[dict] = field(default_factory=list)
 
 
 def placeholder_phone(user_id: int) -> str:
@@ -102,8 +111,9 @@ def erase_person(user: User, reason: str) -> Erased:
     _erase_flags(user, round_ids)
     _erase_audit(user, old)
     _erase_account(user)
-    _discard_files(round_ids)
-    erased = Erased(user.id, len(attempts), sorted(results), [r for r in round_ids if r not in results])
+    kept_files = _discard_files(round_ids)
+    erased = Erased(user.id, len(attempts), sorted(results), [r for r in round_ids if r not in results],
+                    kept_files)
     # The event keeps what was done, not to whom beyond the account id.
     audit.record("privacy.erased", "user", user.id, after={
         "reason": reason, "attempts": erased.attempts, "locked_rounds": erased.locked_rounds,
@@ -164,16 +174,40 @@ def _erase_audit(user: User, old: dict[str, str | None]) -> None:
                            .execution_options(synchronize_session=False))
 
 
-def _discard_files(round_ids: list[int]) -> None:
+def _discard_files(round_ids: list[int]) -> list[dict]:
     """Job outputs that may show the person (their rounds' files, their contests' standings):
-    gone, so the next download is made again from the erased data."""
+    gone, so no download serves the erased data again. Returns the kept ones, to be made again."""
     if not round_ids:
-        return
-    for round_id in round_ids:
-        jobs.discard(f"judging:round:{round_id}:")
+        return []
     contest_ids = db.session.scalars(select(Round.contest_id).where(Round.id.in_(round_ids)).distinct()).all()
-    for contest_id in contest_ids:
-        jobs.discard(f"judging:contest:{contest_id}:")
+    prefixes = [f"judging:round:{round_id}:" for round_id in round_ids]
+    prefixes += [f"judging:contest:{contest_id}:" for contest_id in contest_ids]
+    kept = []
+    for prefix in prefixes:
+        kept += [{"kind": job.kind, "args": job.args, "scope": job.scope, "key": job.key, "filename": job.filename,
+                  "mimetype": job.mimetype, "keep": True}
+                 for job in db.session.scalars(select(Job).where(
+                     Job.key.startswith(prefix, autoescape=True), Job.keep, Job.status == "finished"))]
+        jobs.discard(prefix)
+    return kept
+
+
+def remake_files(erasures: Iterable[Erased]) -> int:
+    """After the commit: queue the kept files the erasures discarded, to be made again from the
+    erased data by the background worker. Without Redis nothing is queued (a download would run
+    here and now): the next download makes the file. Returns how many were queued."""
+    if jobs.queue_for(current_app) is None:
+        return 0
+    specs = {spec["key"]: spec for erased in erasures for spec in erased.kept_files}
+    queued = 0
+    for spec in specs.values():
+        try:
+            jobs.start(**spec)
+        except jobs.Unavailable:
+            log.warning("Could not queue %s again after an erasure: the next download makes it", spec["key"])
+            continue
+        queued += 1
+    return queued
 
 
 def _secure_delete_on() -> None:

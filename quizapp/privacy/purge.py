@@ -21,7 +21,7 @@ from quizapp.clock import now
 from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
 from quizapp.judging.models import RoundResult
-from quizapp.privacy.erasure import erase_person, scrub_storage
+from quizapp.privacy.erasure import erase_person, remake_files, scrub_storage
 
 BATCH = 200
 
@@ -60,10 +60,11 @@ def purge(*, dry_run: bool = False) -> int:
     due = due_for_purge()
     if dry_run:
         return len(due)
+    erasures = []
     for start in range(0, len(due), BATCH):
-        for user_id in due[start:start + BATCH]:
-            erase_person(db.session.get(User, user_id), "retention")
+        erasures += [erase_person(db.session.get(User, user_id), "retention") for user_id in due[start:start + BATCH]]
         db.session.commit()
     if due:
         scrub_storage()
+        remake_files(erasures)
     return len(due)

@@ -10,12 +10,14 @@ from quizapp.auth.models import UserSession
 from quizapp.contests.models import Attempt
 from quizapp.extensions import db
 from quizapp.flags.models import Flag
+from quizapp.jobs.models import Job
 from quizapp.judging.locking import ERASED_NAME
 from quizapp.judging.models import locked_result
 from quizapp.judging.ranking import rank
 from tests.attempt_support import API, error_code
 from tests.checksum_support import csv_checksum
 from tests.conftest import PASSWORD, Accounts, csrf_token
+from tests.job_support import run_jobs
 from tests.judging.test_judging_pages import download
 from tests.privacy.support import (
     api_client,
@@ -95,8 +97,14 @@ def test_a_locked_rounds_checksum_still_verifies_and_its_kept_files_are_made_aga
 
     client, token = api_client(app, leaver)
     assert delete_me(client, token).status_code == 200
+    with app.app_context():
+        # The kept file is gone and queued to be made again, from the blanked snapshot.
+        prefix = f"judging:round:{scene.locked_round}:ranking"
+        remade = db.session.scalars(select(Job).where(Job.key.startswith(prefix))).all()
+        assert [(job.status, job.keep) for job in remade] == [("queued", True)]
+    assert run_jobs(app)
 
-    after = download(judge, url).data  # the kept file was made again from the snapshot
+    after = download(judge, url).data
     assert leaver.name.encode() not in after and leaver.phone.encode() not in after
     recomputed, rows = csv_checksum(after)
     assert recomputed == checksum
