@@ -221,11 +221,14 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.judging.public import bp as results_bp
     from quizapp.judging.routes import bp as judging_bp
     from quizapp.main.routes import bp as main_bp
+    from quizapp.privacy.deletion_routes import api_bp as privacy_deletion_api_bp
+    from quizapp.privacy.deletion_routes import bp as privacy_deletion_bp
     from quizapp.privacy.mydata_routes import bp as mydata_bp
     from quizapp.units.routes import bp as units_bp
 
     for blueprint in (main_bp, auth_bp, banks_bp, contests_bp, attempts_bp, results_bp, judging_bp, units_bp,
-                      admin_bp, api_bp, health_bp, pictures_bp, mydata_bp):
+                      admin_bp, api_bp, health_bp, pictures_bp, mydata_bp, privacy_deletion_bp,
+                      privacy_deletion_api_bp):
         app.register_blueprint(blueprint)
 
 

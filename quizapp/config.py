@@ -144,6 +144,9 @@ DEFAULTS: dict[str, object] = {
     "RANKING_INLINE_MAX_ATTEMPTS": 20_000,
     "JOBS_TIMEOUT_SECONDS": 1800,
     "JOBS_KEEP_SECONDS": 3600,
+    # A taker's personal data is erased this many days after their last activity (registration,
+    # sign-in or attempt), once every round they took part in is over (``flask privacy purge``).
+    "PRIVACY_RETENTION_DAYS": 730,
     # Text messages (quizapp/sms): "log" (development: the app's log), "file:PATH" (one JSON
     # line per message) or "http" (a gateway, set by the SMS_HTTP_* keys; README, "SMS").
     "SMS_BACKEND": "log",

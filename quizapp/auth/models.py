@@ -96,6 +96,9 @@ class User(UserMixin, db.Model):
     # reset by SMS): contests with require_verified_phone admit only such accounts. Read with
     # the account itself, so the start of an attempt costs no query for it.
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the person's personal data was erased (account deletion or the retention purge,
+    # quizapp/privacy/erasure.py); the row stays, anonymous, for the attempts that point at it.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship()
 

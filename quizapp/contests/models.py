@@ -190,6 +190,9 @@ class Attempt(db.Model):
     # Set by a judge (judging/services.decide); a disqualified attempt leaves rankings and awards.
     disqualified: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     disqualify_reason: Mapped[str | None] = mapped_column(Text)
+    # The person's data was erased (quizapp/privacy/erasure.py) while the round was not locked:
+    # the attempt stays as an anonymous statistic but leaves rankings and awards.
+    erased: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     round: Mapped[Round] = relationship()
     user: Mapped[User] = relationship()

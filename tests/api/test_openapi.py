@@ -258,7 +258,7 @@ def test_the_csrf_header_is_always_named_with_its_session_cookie(contract):
             if method in ("post", "put", "patch", "delete"):
                 unsafe.append((template, method))
                 assert all("csrf" in alternative for alternative in alternatives), f"{method.upper()} {template}"
-    assert len(unsafe) == 11
+    assert len(unsafe) == 12
     assert (schemes["session"]["in"], schemes["session"]["name"]) == ("cookie", "quizapp_session")
 
 
@@ -419,6 +419,34 @@ def _tour_accounts(app, contract: Contract) -> Phone:
     phone.call("POST", "/login", {"phone": "+84 987 654 321", "password": PASSWORD}, expect=200)
     phone.session()
     return phone
+
+
+def _tour_deletion(app, contract: Contract) -> None:
+    """DELETE /me: refused without the password, with a wrong one (then a 429 once the
+    account's budget is spent) and for staff; then the account is erased and signed out."""
+    # Accounts made directly: the tour has spent the registrations one address may make.
+    def signed_in(number: str, role: str = "taker") -> Phone:
+        phone = Phone(app, contract)
+        Accounts(app, phone.client).create(role, number)
+        phone.session()
+        phone.call("POST", "/login", {"phone": number, "password": PASSWORD}, expect=200)
+        return phone
+
+    hasty = signed_in("0977000901")
+    hasty.error("DELETE", "/me", expect=400, code="invalid_json", raw="[]")
+    hasty.error("DELETE", "/me", {}, expect=422, code="validation_error")
+    for _try in range(5):
+        hasty.error("DELETE", "/me", {"password": "sai-mat-khau"}, expect=403, code="wrong_password")
+    hasty.error("DELETE", "/me", {"password": PASSWORD}, expect=429, code="rate_limited")
+
+    staff = signed_in("0977000902", "organiser")
+    staff.error("DELETE", "/me", {"password": PASSWORD}, expect=403, code="staff_account")
+
+    leaving = signed_in("0977000903")
+    assert leaving.call("DELETE", "/me", {"password": PASSWORD}, expect=200)["deleted"] is True
+    assert leaving.session()["user"] is None
+    leaving.error("POST", "/login", {"phone": "0977000903", "password": PASSWORD}, expect=401,
+                  code="invalid_credentials")
 
 
 def _set_disabled(app, number: str, disabled: bool) -> None:
@@ -738,6 +766,7 @@ def test_every_documented_answer_is_served_as_documented(make_app, tmp_path, con
     _tour_codes(make_app, contract, world, tmp_path, clock())
     _tour_rate_limits(app, contract)
     _tour_units(app, make_app, contract)
+    _tour_deletion(app, contract)
 
     missing = sorted(contract.documented() - contract.seen, key=str)
     assert not missing, f"documented but never served by the tour: {missing}"
