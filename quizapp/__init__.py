@@ -185,6 +185,7 @@ def _sqlite_pragmas(busy_timeout_ms: int):
 
 def register_features(app: Flask) -> None:
     """What one feature lends another that may not import it (docs/architecture.md, Packages)."""
+    from quizapp import privacy
     from quizapp.contests import access as contest_access
     from quizapp.judging import jobs as judging_jobs
     from quizapp.judging import locking, materialised
@@ -197,6 +198,8 @@ def register_features(app: Flask) -> None:
     judging_jobs.init_app(app)
     # A finished round's kept ranking is forgotten whenever one of its attempts changes.
     materialised.init_app(app)
+    # Accounts and attempts ask for consent to the privacy notice, which privacy/ owns.
+    privacy.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -216,10 +219,12 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.judging.public import bp as results_bp
     from quizapp.judging.routes import bp as judging_bp
     from quizapp.main.routes import bp as main_bp
+    from quizapp.privacy.routes import api_bp as privacy_api_bp
+    from quizapp.privacy.routes import bp as privacy_bp
     from quizapp.units.routes import bp as units_bp
 
     for blueprint in (main_bp, auth_bp, banks_bp, contests_bp, attempts_bp, results_bp, judging_bp, units_bp,
-                      admin_bp, api_bp, health_bp, pictures_bp):
+                      admin_bp, api_bp, health_bp, pictures_bp, privacy_bp, privacy_api_bp):
         app.register_blueprint(blueprint)
 
 

@@ -95,6 +95,12 @@ DEFAULTS: dict[str, object] = {
     # How often a process looks for a changed units directory (units/search.py), in seconds.
     "UNIT_INDEX_CHECK_SECONDS": 5,
     "TIMEZONE": "Asia/Ho_Chi_Minh",
+    # The privacy notice (quizapp/privacy/notice.py, Law 91/2025/QH15): who controls the
+    # personal data (the organising body), whom to contact about it, and how many days a
+    # taker's data is kept after their last activity (the retention purge reads it too).
+    "PRIVACY_CONTROLLER": "Ban Tổ chức cuộc thi (cơ quan tổ chức cuộc thi trên hệ thống này)",
+    "PRIVACY_CONTACT": "Ban Tổ chức cuộc thi, qua địa chỉ liên hệ ghi trong thể lệ cuộc thi",
+    "PRIVACY_RETENTION_DAYS": 730,
     # Suspicion flags (flags/services.py): floors for too_fast, and thresholds for
     # shared_device and burst_ip.
     "FLAG_MIN_ANSWERED": 5,

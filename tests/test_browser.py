@@ -84,6 +84,7 @@ def register(page, site: str, phone: str) -> None:
     page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
     page.get_by_label("Nhập lại mật khẩu").fill(PASSWORD)
     page.get_by_label("Họ và tên").fill("Nguyễn Văn Thử")
+    page.get_by_label("Tôi đã đọc và đồng ý").check()
     page.get_by_role("button", name="Đăng ký").click()
     page.wait_for_url(f"{site}/contests/")
 

@@ -84,6 +84,10 @@ class User(UserMixin, db.Model):
     # reset by SMS): contests with require_verified_phone admit only such accounts. Read with
     # the account itself, so the start of an attempt costs no query for it.
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The privacy notice version of the account's latest consent, kept in step with its rows in
+    # ``consents`` (quizapp/privacy/consent.py): read with the account, so the start of an
+    # attempt checks consent without a query (auth/terms.py).
+    consent_version: Mapped[str | None] = mapped_column(String(32))
 
     unit: Mapped[Unit | None] = relationship()
 

@@ -42,7 +42,7 @@ from tests.attempt_support import (
     simple_questions,
 )
 from tests.attempt_support import Question as BankQuestion
-from tests.conftest import PASSWORD, Accounts
+from tests.conftest import CONSENT, PASSWORD, Accounts
 from tests.slot_support import every_slot_taken
 from tests.sms_support import last_code, sms_app
 
@@ -395,7 +395,7 @@ def _tour_accounts(app, contract: Contract) -> Phone:
     anonymous = phone.call("GET", "/contests", expect=200)
     assert all(item["attempts_used"] == 0 for contest in anonymous for item in contest["rounds"])
     registration = {"phone": "0987 654 321", "password": PASSWORD, "full_name": "Nguyễn Thị Tham Gia",
-                    "birth_date": "1990-09-02", "gender": "female"}
+                    "birth_date": "1990-09-02", "gender": "female", **CONSENT}
     phone.error("POST", "/register", registration, expect=400, code="csrf_failed", csrf=False)
     phone.error("POST", "/register", expect=400, code="invalid_json", raw="không phải JSON")
     phone.error("POST", "/register", {**registration, "phone": "12345"}, expect=422, code="validation_error")
@@ -574,13 +574,13 @@ def _tour_taker_limits(make_app, contract: Contract, world: World, now) -> None:
     install_clock(tight, now)
     phone = Phone(tight, contract)
     phone.session()
-    phone.call("POST", "/register", {"phone": "0977 000 111", "password": PASSWORD, "full_name": "Người Vội"},
-               expect=201)
+    phone.call("POST", "/register",
+               {"phone": "0977 000 111", "password": PASSWORD, "full_name": "Người Vội", **CONSENT}, expect=201)
     phone.session()
     latecomer = Phone(tight, contract)
     latecomer.session()
-    latecomer.call("POST", "/register", {"phone": "0977 000 222", "password": PASSWORD, "full_name": "Người Sau"},
-                   expect=201)
+    latecomer.call("POST", "/register",
+                   {"phone": "0977 000 222", "password": PASSWORD, "full_name": "Người Sau", **CONSENT}, expect=201)
     latecomer.session()
     start = f"/rounds/{world.open_round}/attempts"
     attempt = phone.call("POST", start, expect=201)
@@ -680,7 +680,7 @@ def _tour_rate_limits(app, contract: Contract) -> None:
     with every_slot_taken():
         for path, body in (("/api/v1/login", {"phone": "0933333333", "password": PASSWORD}),
                            ("/api/v1/register", {"phone": "0933333334", "password": PASSWORD,
-                                                 "full_name": "Người bận"})):
+                                                 "full_name": "Người bận", **CONSENT})):
             visitor = Phone(app, contract)
             visitor.session()
             response = visitor.client.post(path, json=body, headers={"X-CSRFToken": visitor.csrf},
