@@ -43,10 +43,12 @@ def _form_page(template: str, status: int, error: DomainError | None = None, **c
 
 
 def _show_field_errors(form: Form, error: ValidationFailed) -> None:
+    """Each message next to its field; those of fields the form has not (the privacy notice's
+    consent and a guardian's, auth/terms.py) above the form, and the page answers 422."""
     for name, messages in error.fields.items():
         field = getattr(form, name, None)
         if field is None:
-            flash(" ".join(messages), "error")
+            form.form_errors.extend(messages)
         else:
             field.errors = [*field.errors, *messages]
 
