@@ -14,7 +14,6 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from sqlalchemy import select
 
 from quizapp import clock
 from quizapp.auth import terms
@@ -130,10 +129,6 @@ def give_consent(user: User, data: Mapping[str, object], how: str) -> Consent:
     _current_version_given(data)
     guardian = guardian_from(data) if needs_guardian(user.birth_date) else None
     return record_consent(user, how=how, guardian=guardian)
-
-
-def consents_of(user_id: int) -> list[Consent]:
-    return list(db.session.scalars(select(Consent).where(Consent.user_id == user_id).order_by(Consent.id)))
 
 
 def init_app(app: Flask) -> None:
