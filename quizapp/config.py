@@ -100,6 +100,13 @@ DEFAULTS: dict[str, object] = {
     # How often a process looks for a changed units directory (units/search.py), in seconds.
     "UNIT_INDEX_CHECK_SECONDS": 5,
     "TIMEZONE": "Asia/Ho_Chi_Minh",
+    # The privacy notice (quizapp/privacy/notice.py, Law 91/2025/QH15): who controls the
+    # personal data (the organising body), whom to contact about it, and how many days a
+    # taker's data is kept after their last activity (registration, sign-in or attempt), once
+    # every round they took part in is over: ``flask privacy purge`` erases it then.
+    "PRIVACY_CONTROLLER": "Ban Tổ chức cuộc thi (cơ quan tổ chức cuộc thi trên hệ thống này)",
+    "PRIVACY_CONTACT": "Ban Tổ chức cuộc thi, qua địa chỉ liên hệ ghi trong thể lệ cuộc thi",
+    "PRIVACY_RETENTION_DAYS": 730,
     # Suspicion flags (flags/services.py): floors for too_fast, and thresholds for
     # shared_device and burst_ip.
     "FLAG_MIN_ANSWERED": 5,
@@ -144,9 +151,6 @@ DEFAULTS: dict[str, object] = {
     "RANKING_INLINE_MAX_ATTEMPTS": 20_000,
     "JOBS_TIMEOUT_SECONDS": 1800,
     "JOBS_KEEP_SECONDS": 3600,
-    # A taker's personal data is erased this many days after their last activity (registration,
-    # sign-in or attempt), once every round they took part in is over (``flask privacy purge``).
-    "PRIVACY_RETENTION_DAYS": 730,
     # Text messages (quizapp/sms): "log" (development: the app's log), "file:PATH" (one JSON
     # line per message) or "http" (a gateway, set by the SMS_HTTP_* keys; README, "SMS").
     "SMS_BACKEND": "log",

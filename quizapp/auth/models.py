@@ -99,6 +99,10 @@ class User(UserMixin, db.Model):
     # When the person's personal data was erased (account deletion or the retention purge,
     # quizapp/privacy/erasure.py); the row stays, anonymous, for the attempts that point at it.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The privacy notice version of the account's latest consent, kept in step with its rows in
+    # ``consents`` (quizapp/privacy/consent.py): read with the account, so the start of an
+    # attempt checks consent without a query (auth/terms.py).
+    consent_version: Mapped[str | None] = mapped_column(String(32))
 
     unit: Mapped[Unit | None] = relationship()
 

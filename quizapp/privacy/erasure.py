@@ -47,12 +47,14 @@ from quizapp.jobs import services as jobs
 from quizapp.jobs.models import Job
 from quizapp.judging.locking import ERASED_NAME, erasing, redact_snapshot
 from quizapp.judging.models import RoundResult
+from quizapp.privacy.models import Consent
 
 PLACEHOLDER_PREFIX = "x"  # normalised phones are ten digits: a letter never is one
 # Fields a newer account model may have (guardian, consent notes of issue 19): cleared when present.
-OPTIONAL_PERSONAL_FIELDS = ("guardian_name", "guardian_phone", "guardian_birth_date", "id_number_hint",
-                            "id_number_encrypted", "id_number_present")
+# Personal fields an account may carry besides those erased by name below.
+OPTIONAL_PERSONAL_FIELDS = ("guardian_name", "guardian_phone", "guardian_birth_date", "id_number_hint")
 ERASED_EVIDENCE = {"erased": True}
+ERASED_GUARDIAN = "Người giám hộ (đã xoá dữ liệu)"
 REASONS = ("deletion", "retention")
 log = logging.getLogger("quizapp.privacy")
 
@@ -140,6 +142,12 @@ def _erase_account(user: User) -> None:
     user.phone_verified_at = None
     user.is_active = False
     user.erased_at = utcnow()
+    # A child's guardian (the consents a person gave): the record that consent was given stays,
+    # who gave it goes, like the person's own name and phone.
+    db.session.execute(
+        update(Consent).where(Consent.user_id == user.id, Consent.guardian_name.is_not(None))
+        .values(guardian_name=ERASED_GUARDIAN, guardian_phone=user.phone)
+        .execution_options(synchronize_session=False))
 
 
 def _erase_flags(user: User, round_ids: list[int]) -> None:

@@ -42,7 +42,7 @@ from tests.attempt_support import (
     simple_questions,
 )
 from tests.attempt_support import Question as BankQuestion
-from tests.conftest import PASSWORD, Accounts
+from tests.conftest import CONSENT, PASSWORD, Accounts
 from tests.slot_support import every_slot_taken
 from tests.sms_support import last_code, sms_app
 
@@ -238,7 +238,7 @@ def test_the_document_is_openapi_3_1_with_valid_schemas(contract):
         contract.at(ref)  # raises if a $ref points nowhere
     operation_ids = [operation["operationId"] for item in spec["paths"].values()
                      for method, operation in item.items() if method in METHODS]
-    assert len(operation_ids) == len(set(operation_ids)) == 16
+    assert len(operation_ids) == len(set(operation_ids)) == 19
 
 
 def test_the_csrf_header_is_always_named_with_its_session_cookie(contract):
@@ -258,7 +258,7 @@ def test_the_csrf_header_is_always_named_with_its_session_cookie(contract):
             if method in ("post", "put", "patch", "delete"):
                 unsafe.append((template, method))
                 assert all("csrf" in alternative for alternative in alternatives), f"{method.upper()} {template}"
-    assert len(unsafe) == 12
+    assert len(unsafe) == 13
     assert (schemes["session"]["in"], schemes["session"]["name"]) == ("cookie", "quizapp_session")
 
 
@@ -276,10 +276,13 @@ def test_every_api_route_is_documented_and_nothing_else(app, contract):
 def test_every_error_code_of_the_code_is_listed(contract):
     """The codes the app defines (domain errors and HTTP errors) are the document's ErrorCode."""
     from quizapp.attempts import admission, passwords, services
+    from quizapp.auth import terms
     from quizapp.errors import DomainError
+    from quizapp.privacy import consent
 
     listed = set(contract.spec["components"]["schemas"]["ErrorCode"]["enum"])
-    defined = {cls.code for module in (services, passwords, admission) for cls in vars(module).values()
+    defined = {cls.code for module in (services, passwords, admission, terms, consent)
+               for cls in vars(module).values()
                if isinstance(cls, type) and issubclass(cls, DomainError) and cls is not DomainError}
     per_code = {name.removeprefix("Error.") for name in contract.spec["components"]["schemas"]
                 if name.startswith("Error.")}
@@ -395,7 +398,7 @@ def _tour_accounts(app, contract: Contract) -> Phone:
     anonymous = phone.call("GET", "/contests", expect=200)
     assert all(item["attempts_used"] == 0 for contest in anonymous for item in contest["rounds"])
     registration = {"phone": "0987 654 321", "password": PASSWORD, "full_name": "Nguyễn Thị Tham Gia",
-                    "birth_date": "1990-09-02", "gender": "female"}
+                    "birth_date": "1990-09-02", "gender": "female", **CONSENT}
     phone.error("POST", "/register", registration, expect=400, code="csrf_failed", csrf=False)
     phone.error("POST", "/register", expect=400, code="invalid_json", raw="không phải JSON")
     phone.error("POST", "/register", {**registration, "phone": "12345"}, expect=422, code="validation_error")
@@ -472,6 +475,35 @@ def _tour_starts(phone: Phone, world: World) -> None:
     phone.error("POST", f"/rounds/{world.password_round}/attempts", {"password": "doan-sai"}, expect=403,
                 code="contest_password_wrong")
     phone.call("POST", f"/rounds/{world.password_round}/attempts", {"password": "mat-khau-tour"}, expect=201)
+
+
+def _tour_privacy(app, contract: Contract, world: World) -> None:
+    """The notice, registrations refused without consent or a child's guardian, and an account
+    from before the notice: refused a start until it consents."""
+    visitor = Phone(app, contract)
+    notice = visitor.call("GET", "/privacy", expect=200)
+    assert notice["retention_days"] == 730 and notice["controller"] in notice["text"]
+    visitor.session()
+    newcomer = {"phone": "0966 000 111", "password": PASSWORD, "full_name": "Người Đồng Ý"}
+    visitor.error("POST", "/register", newcomer, expect=422, code="consent_required")
+    visitor.error("POST", "/register", {**newcomer, "consent_version": "2020-01-01"}, expect=422,
+                  code="consent_required")
+    child = {**newcomer, "birth_date": "2020-01-01", "consent_version": notice["version"]}
+    visitor.error("POST", "/register", child, expect=422, code="guardian_consent_required")
+    user = visitor.call("POST", "/register", {**child, "guardian_name": "Mẹ Của Em", "guardian_phone": "0966000222",
+                                              "guardian_consent": True}, expect=201)["user"]
+    assert user["consent_needed"] is False
+
+    older = _signed_in(app, contract, consent=False)
+    assert older.session()["user"]["consent_needed"] is True
+    older.error("POST", f"/rounds/{world.open_round}/attempts", expect=403, code="consent_required")
+    older.error("POST", "/privacy/consent", expect=400, code="invalid_json", raw="[]")
+    older.error("POST", "/privacy/consent", {"consent_version": "cu"}, expect=422, code="consent_required")
+    assert older.call("POST", "/privacy/consent", {"consent_version": notice["version"]},
+                      expect=200)["user"]["consent_needed"] is False
+    young = _signed_in(app, contract, consent=False, birth_date=date(2019, 6, 1))
+    young.error("POST", "/privacy/consent", {"consent_version": notice["version"]}, expect=422,
+                code="guardian_consent_required")
 
 
 def _tour_attempt(app, phone: Phone, world: World, clock) -> dict:
@@ -606,13 +638,13 @@ def _tour_taker_limits(make_app, contract: Contract, world: World, now) -> None:
     install_clock(tight, now)
     phone = Phone(tight, contract)
     phone.session()
-    phone.call("POST", "/register", {"phone": "0977 000 111", "password": PASSWORD, "full_name": "Người Vội"},
-               expect=201)
+    phone.call("POST", "/register",
+               {"phone": "0977 000 111", "password": PASSWORD, "full_name": "Người Vội", **CONSENT}, expect=201)
     phone.session()
     latecomer = Phone(tight, contract)
     latecomer.session()
-    latecomer.call("POST", "/register", {"phone": "0977 000 222", "password": PASSWORD, "full_name": "Người Sau"},
-                   expect=201)
+    latecomer.call("POST", "/register",
+                   {"phone": "0977 000 222", "password": PASSWORD, "full_name": "Người Sau", **CONSENT}, expect=201)
     latecomer.session()
     start = f"/rounds/{world.open_round}/attempts"
     attempt = phone.call("POST", start, expect=201)
@@ -712,7 +744,7 @@ def _tour_rate_limits(app, contract: Contract) -> None:
     with every_slot_taken():
         for path, body in (("/api/v1/login", {"phone": "0933333333", "password": PASSWORD}),
                            ("/api/v1/register", {"phone": "0933333334", "password": PASSWORD,
-                                                 "full_name": "Người bận"})):
+                                                 "full_name": "Người bận", **CONSENT})):
             visitor = Phone(app, contract)
             visitor.session()
             response = visitor.client.post(path, json=body, headers={"X-CSRFToken": visitor.csrf},
@@ -756,6 +788,7 @@ def test_every_documented_answer_is_served_as_documented(make_app, tmp_path, con
     contract.seen.clear()
 
     phone = _tour_accounts(app, contract)
+    _tour_privacy(app, contract, world)
     _tour_starts(phone, world)
     attempt = _tour_attempt(app, phone, world, clock)
     _tour_other_rounds(app, contract, phone, world)
