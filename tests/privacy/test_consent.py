@@ -274,3 +274,20 @@ def test_the_guardian_section_is_on_the_forms_without_javascript(client, auth):
     auth.login("0966000563")
     profile = client.get("/auth/profile").get_data(as_text=True)
     assert 'name="guardian_consent"' in profile and "chưa đủ 16 tuổi" in profile
+
+
+def test_erasing_a_child_erases_the_guardian_but_keeps_the_record_that_consent_was_given(app, client):
+    from tests.privacy.support import delete_me
+
+    install_clock(app, NOW)
+    response = register_api(client, birth_date="2014-01-02", **CONSENT, **GUARDIAN)
+    assert response.status_code == 201, response.get_json()
+    assert consents(app, "0966000111")[0][3:] == ("Trần Thị Mẹ", "0966000222", True)
+    assert delete_me(client, csrf_token(client)).status_code == 200
+    with app.app_context():
+        rows = db.session.execute(select(Consent.guardian_name, Consent.guardian_phone, Consent.guardian_consent,
+                                         Consent.version)).all()
+    assert len(rows) == 1
+    name, phone, given, version = rows[0]
+    assert (given, version) == (True, VERSION)
+    assert "Mẹ" not in name and phone != "0966000222" and not phone.isdigit()
