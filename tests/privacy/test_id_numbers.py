@@ -149,8 +149,10 @@ def test_revision_0019_encrypts_every_existing_number_and_sets_the_indicator(mak
             rows = connection.execute(text("SELECT id, id_number, has_id_number FROM users ORDER BY id")).all()
         assert [(row[0], bool(row[2])) for row in rows] == [(1, True), (2, False), (3, False)]
         assert CCCD not in rows[0][1] and rows[1][1] is None and rows[2][1] is None
+        upgrade()  # the model reads the schema of the newest revision
         assert db.session.get(User, 1).id_number == CCCD
         db.session.rollback()
+        db.session.remove()
         downgrade(revision="0018")
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT id_number FROM users WHERE id = 1")).scalar() == CCCD

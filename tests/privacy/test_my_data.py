@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import g
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, insert, select
 
 from quizapp.auth.models import User
 from quizapp.auth.services import update_account
@@ -20,6 +20,7 @@ from quizapp.judging.locking import lock_round
 from quizapp.judging.services import decide
 from quizapp.privacy.consent_lookup import consents_of
 from quizapp.privacy.mydata import snapshot_rows_of
+from quizapp.privacy.notice import VERSION
 from tests.attempt_support import (
     API,
     CLOSES,
@@ -76,7 +77,7 @@ def test_the_api_shows_the_profile_with_the_cccd_and_scores_only_when_the_round_
     profile = data["profile"]
     assert (profile["full_name"], profile["phone"], profile["id_number"]) == ("Trần Thị Riêng", taker.phone, CCCD)
     assert (profile["birth_date"], profile["gender"]) == ("1995-03-04", "female")
-    assert data["consents"] == []
+    assert [(consent["version"], consent["how"]) for consent in data["consents"]] == [(VERSION, "paper")]
     attempts = {item["round_id"]: item for item in data["attempts"]}
     assert set(attempts) == {shown_now, after_close}
     assert attempts[shown_now]["correct_count"] == scores[shown_now] == 3
@@ -271,31 +272,26 @@ def test_a_judges_decision_on_an_attempt_shows_the_outcome_not_the_reason(app, t
     assert "Ban giám khảo loại lượt thi" in page and "Bị loại: không → có" in page and "Lý do nội bộ" not in page
 
 
-def test_consents_are_empty_without_their_table_and_read_from_it_once_it_exists(app, tmp_path):
+def test_the_consents_given_are_listed_with_how_and_the_guardian(app, tmp_path):
+    from quizapp.privacy.models import Consent
+    from quizapp.privacy.notice import VERSION
+
     taker = sign_up(app)
-    assert _mine(taker)["consents"] == []
     with app.app_context():
-        db.session.execute(text("CREATE TABLE consents (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, "
-                                "version VARCHAR(20) NOT NULL, given_at TIMESTAMP NOT NULL, "
-                                "guardian_name VARCHAR(120))"))
-        db.session.execute(text("INSERT INTO consents (id, user_id, version, given_at, guardian_name) VALUES "
-                                "(1, :me, '2026-01', '2030-05-06 03:00:00', 'Trần Văn Bố'), "
-                                "(2, :me, '2026-02', '2030-05-07 03:00:00', NULL), "
-                                "(3, :me + 1, '2026-02', '2030-05-07 03:00:00', NULL)"), {"me": taker.user_id})
+        given = [(row.version, row.how) for row in db.session.scalars(
+            select(Consent).where(Consent.user_id == taker.user_id))]
+        db.session.add(Consent(user_id=taker.user_id, version="2026-01", how="web", guardian_name="Trần Văn Bố",
+                               guardian_phone="0912000111", guardian_consent=True,
+                               given_at=datetime(2030, 5, 6, 3, 0, tzinfo=UTC)))
         db.session.commit()
-    try:
-        consents = _mine(taker)["consents"]
-        assert consents == [
-            {"version": "2026-01", "given_at": "2030-05-06T03:00:00+00:00", "guardian_name": "Trần Văn Bố"},
-            {"version": "2026-02", "given_at": "2030-05-07T03:00:00+00:00"},
-        ]
-        assert "Trần Văn Bố" in taker.client.get("/me/data").get_data(as_text=True)
-    finally:
-        with app.app_context():
-            db.session.execute(text("DROP TABLE consents"))
-            db.session.commit()
+    assert [version for version, _how in given] == [VERSION]
+    consents = _mine(taker)["consents"]
+    assert [(consent["version"], consent["how"]) for consent in consents][:1] == given
+    assert consents[-1] == {"version": "2026-01", "given_at": "2030-05-06T03:00:00+00:00", "how": "web",
+                            "guardian_name": "Trần Văn Bố", "guardian_phone": "0912000111"}
+    assert "Trần Văn Bố" in taker.client.get("/me/data").get_data(as_text=True)
     with app.app_context():
-        assert consents_of(taker.user_id) == []
+        assert len(consents_of(taker.user_id)) == 2
 
 
 @pytest.mark.parametrize("count", [5, 500])
