@@ -355,11 +355,12 @@ def generator_main(plan_path: str, out_path: str) -> int:
         target = headers.get("location", "")
         return re.sub(r"^https?://[^/]+", "", target)
 
-    def csrf_of(page: bytes) -> str:
-        found = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page) or \
-            re.search(rb'value="([^"]+)"[^>]*name="csrf_token"', page)
+    def csrf_of(page: bytes, name: bytes = b"csrf_token") -> str:
+        """The value of the page's input ``name`` (the CSRF token; the privacy notice's box)."""
+        found = re.search(rb'name="' + name + rb'"[^>]*value="([^"]+)"', page) or \
+            re.search(rb'value="([^"]+)"[^>]*name="' + name + rb'"', page)
         if not found:
-            raise TakerFailed("no CSRF token in the page")
+            raise TakerFailed(f"no {name.decode()} in the page")
         return found.group(1).decode()
 
     def take(number: int, rng: random.Random, kind: str, signin_only: bool = False) -> None:
@@ -378,7 +379,8 @@ def generator_main(plan_path: str, out_path: str) -> int:
                 status, _, page = phone.send("register page", "GET", f"/auth/register?next={share}")
                 form = {"csrf_token": csrf_of(page), "phone": new_phone(number), "full_name": f"Thí sinh {number}",
                         "password": PASSWORD, "confirm_password": PASSWORD, "birth_date": "", "gender": "",
-                        "id_number": "", "unit_code": "", "participant_group": ""}
+                        "id_number": "", "unit_code": "", "participant_group": "",
+                        "consent_version": csrf_of(page, b"consent_version")}
                 headers, _ = phone.patiently("register", "POST", f"/auth/register?next={share}", 302, taker,
                                              form=form)
             else:
@@ -522,13 +524,16 @@ def create_accounts(env: dict[str, str], count: int) -> tuple[dict, str]:
     from quizapp.auth.passwords import hash_password
     from quizapp.config import from_environment
     from quizapp.extensions import db
+    from quizapp.privacy.notice import VERSION as NOTICE_VERSION
 
     app = create_app(from_environment(env))
     with app.app_context():
         password_hash = hash_password(PASSWORD)
         now = datetime.now(UTC)
         rows = [{"phone": account_phone(n), "password_hash": password_hash, "full_name": f"Thí sinh {n}",
-                 "role": "taker", "is_active": True, "session_version": 1, "created_at": now} for n in range(count)]
+                 "role": "taker", "is_active": True, "session_version": 1, "created_at": now,
+                 # Accounts that consented to the privacy notice (no sign-in detour to the consent page).
+                 "consent_version": NOTICE_VERSION} for n in range(count)]
         for first in range(0, len(rows), 5000):
             db.session.execute(insert(User), rows[first:first + 5000])
         db.session.commit()

@@ -78,6 +78,7 @@ from quizapp.config import DEFAULTS, from_environment
 from quizapp.contests.models import Round
 from quizapp.contests.services import save_contest, validate_contest
 from quizapp.extensions import db
+from quizapp.privacy.notice import VERSION as NOTICE_VERSION
 
 SCENARIOS = ("profiles", "signins", "flood", "spread", "guess", "office")
 # No client waits longer than this for an answer; a request that does counts as a hang.
@@ -144,7 +145,8 @@ def load_data(app) -> Data:
         now = datetime.now(UTC)
         db.session.execute(insert(User), [
             {"phone": phone(n), "password_hash": password_hash, "full_name": f"Thí sinh {n}",
-             "role": "taker", "is_active": True, "session_version": 1, "created_at": now}
+             "role": "taker", "is_active": True, "session_version": 1, "created_at": now,
+             "consent_version": NOTICE_VERSION}
             for n in numbers
         ])
         round_ = db.session.scalar(select(Round))

@@ -122,6 +122,7 @@ def measure(args: argparse.Namespace, env: dict[str, str]) -> int:
     from quizapp.auth.passwords import hash_password
     from quizapp.config import from_environment
     from quizapp.extensions import db
+    from quizapp.privacy.notice import VERSION as NOTICE_VERSION
 
     config = from_environment(env)
     # Each taker comes from an address of its own, as on contest day (per-address limits).
@@ -132,7 +133,8 @@ def measure(args: argparse.Namespace, env: dict[str, str]) -> int:
         now = datetime.now(UTC)
         db.session.execute(insert(User), [
             {"phone": f"039{n:07d}", "password_hash": password_hash, "full_name": f"Thí sinh {n}", "role": "taker",
-             "is_active": True, "session_version": 1, "created_at": now} for n in range(args.takers)])
+             "is_active": True, "session_version": 1, "created_at": now, "consent_version": NOTICE_VERSION}
+            for n in range(args.takers)])
         db.session.commit()
         database = db.session.scalar(text("SELECT current_database()"))
         db.session.remove()
@@ -171,9 +173,10 @@ def measure(args: argparse.Namespace, env: dict[str, str]) -> int:
             raise SystemExit(f"{kind}: {method} {path} answered {response.status_code}, not {expect}")
         return response
 
-    def csrf_of(page: bytes) -> str:
-        found = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page) or \
-            re.search(rb'value="([^"]+)"[^>]*name="csrf_token"', page)
+    def csrf_of(page: bytes, name: bytes = b"csrf_token") -> str:
+        """The value of the page's input ``name`` (the CSRF token; the privacy notice's box)."""
+        found = re.search(rb'name="' + name + rb'"[^>]*value="([^"]+)"', page) or \
+            re.search(rb'value="([^"]+)"[^>]*name="' + name + rb'"', page)
         return found.group(1).decode()
 
     share = None
@@ -189,7 +192,8 @@ def measure(args: argparse.Namespace, env: dict[str, str]) -> int:
             page = request(client, "register page", "GET", f"/auth/register?next={share}", 200, address).data
             form = {"csrf_token": csrf_of(page), "phone": f"038{number:07d}", "full_name": f"Người mới {number}",
                     "password": PASSWORD, "confirm_password": PASSWORD, "birth_date": "", "gender": "",
-                    "id_number": "", "unit_code": "", "participant_group": ""}
+                    "id_number": "", "unit_code": "", "participant_group": "",
+                    "consent_version": csrf_of(page, b"consent_version")}
             response = request(client, "register", "POST", f"/auth/register?next={share}", 302, address, data=form)
         else:
             page = request(client, "sign-in page", "GET", f"/auth/login?next={share}", 200, address).data

@@ -185,6 +185,7 @@ def _sqlite_pragmas(busy_timeout_ms: int):
 
 def register_features(app: Flask) -> None:
     """What one feature lends another that may not import it (docs/architecture.md, Packages)."""
+    from quizapp import privacy
     from quizapp.contests import access as contest_access
     from quizapp.judging import jobs as judging_jobs
     from quizapp.judging import locking, materialised
@@ -197,6 +198,14 @@ def register_features(app: Flask) -> None:
     judging_jobs.init_app(app)
     # A finished round's kept ranking is forgotten whenever one of its attempts changes.
     materialised.init_app(app)
+    from quizapp.privacy import idnumbers
+
+    # Accounts keep ID numbers encrypted with the keys privacy holds (refused in production
+    # without a key, like the secret key).
+    idnumbers.init_app(app)
+
+    # Accounts and attempts ask for consent to the privacy notice, which privacy/ owns.
+    privacy.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -216,10 +225,16 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.judging.public import bp as results_bp
     from quizapp.judging.routes import bp as judging_bp
     from quizapp.main.routes import bp as main_bp
+    from quizapp.privacy.deletion_routes import api_bp as privacy_deletion_api_bp
+    from quizapp.privacy.deletion_routes import bp as privacy_deletion_bp
+    from quizapp.privacy.mydata_routes import bp as mydata_bp
+    from quizapp.privacy.routes import api_bp as privacy_api_bp
+    from quizapp.privacy.routes import bp as privacy_bp
     from quizapp.units.routes import bp as units_bp
 
     for blueprint in (main_bp, auth_bp, banks_bp, contests_bp, attempts_bp, results_bp, judging_bp, units_bp,
-                      admin_bp, api_bp, health_bp, pictures_bp):
+                      admin_bp, api_bp, health_bp, pictures_bp, mydata_bp, privacy_deletion_bp,
+                      privacy_deletion_api_bp, privacy_bp, privacy_api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -240,9 +255,11 @@ def register_security(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from quizapp import backup
     from quizapp.cli import init_app
+    from quizapp.privacy import commands as privacy_commands
 
     init_app(app)
     backup.init_app(app)
+    privacy_commands.init_app(app)
 
 
 def register_middleware(app: Flask) -> None:

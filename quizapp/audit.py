@@ -45,3 +45,17 @@ def record(action: str, target_type: str, target_id: object, *, before: dict | N
     )
     db.session.add(event)
     return event
+
+
+# Who looked at other people's personal data (issue 19 item 8): one event per page shown or file
+# asked for that lists people's phones or ID numbers, never one per person listed.
+PERSONAL_DATA_VIEWED = "personal_data.viewed"
+# Downloads of such files, recorded under their own names when a judge asks for them.
+PERSONAL_DATA_EXPORTS = ("ranking.exported", "awards.exported", "attempts.exported", "standings.exported")
+PERSONAL_DATA_ACTIONS = (PERSONAL_DATA_VIEWED, *PERSONAL_DATA_EXPORTS)
+
+
+def personal_data_viewed(what: str, target_type: str, target_id: object, **details: object) -> AuditEvent:
+    """Record that the signed-in user (or the command line) was shown ``what`` (a page's or an
+    export's name) listing other people's phones or ID numbers; never commits."""
+    return record(PERSONAL_DATA_VIEWED, target_type, target_id, after={"what": what, **details})

@@ -20,7 +20,6 @@ queue, all rebuilt as people use the site.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import sqlite3
@@ -177,7 +176,7 @@ def locked_rounds_report() -> list[tuple[int, str, bool, bool]]:
     round's attempts and people still rank to it)."""
     report = []
     for result in db.session.scalars(select(RoundResult).order_by(RoundResult.round_id)):
-        snapshot_ok = hashlib.sha256(result.canonical_csv).hexdigest() == result.checksum
+        snapshot_ok = result.snapshot_checksum() == result.checksum
         recomputed_ok = recomputed_checksum(db.session.get(Round, result.round_id)) == result.checksum
         report.append((result.round_id, result.checksum, snapshot_ok, recomputed_ok))
     return report

@@ -35,6 +35,7 @@ from quizapp.judging import exports, materialised
 from quizapp.judging import jobs as judging_jobs
 from quizapp.judging.models import locked_result
 from quizapp.phone import normalise_phone
+from quizapp.privacy.consent import record_paper_consent
 from quizapp.units.services import UnitsFileError, load_units_csv
 
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -52,7 +53,10 @@ jobs_cli = AppGroup("jobs", help="Background jobs (judges' downloads).")
 @click.option("--password", help="Prompted for (hidden) when not given.")
 @click.option("--unit", "unit_code", help="Code of the user's unit in the directory.")
 def create_user(phone: str, full_name: str, role: str, password: str | None, unit_code: str | None) -> None:
-    """Create an account with PHONE (any usual form; stored as 0xxxxxxxxx)."""
+    """Create an account with PHONE (any usual form; stored as 0xxxxxxxxx).
+
+    The person's consent to the current privacy notice is recorded as given to the
+    organisation on paper: collect the signed form before creating the account."""
     normalised = normalise_phone(phone)
     if normalised is None:
         raise click.ClickException(f"số điện thoại không hợp lệ: {phone}")
@@ -72,6 +76,7 @@ def create_user(phone: str, full_name: str, role: str, password: str | None, uni
     except HashingBusy:
         db.session.rollback()
         raise click.ClickException("máy chủ đang bận băm mật khẩu cho các lượt đăng nhập; thử lại sau") from None
+    record_paper_consent(user)
     audit.record("user.created", "user", user.id, after={"phone": user.phone, "role": role})
     db.session.commit()
     click.echo(f"Đã tạo tài khoản {user.phone} ({role}), id {user.id}.")
@@ -357,6 +362,9 @@ def export_ranking(round_id: int, output: str) -> None:
     db.session.commit()
     with open(output, "wb") as handle:
         count = exports.export_ranking(round_, handle, kind)
+    # The server's administrator looked too (no actor: the command line).
+    audit.personal_data_viewed("rankings export", "round", round_id, kind=kind, rows=count)
+    db.session.commit()
     click.echo(f"Đã xuất {count} dòng xếp hạng của vòng {round_id} ra {output}.")
 
 

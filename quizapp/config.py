@@ -23,6 +23,11 @@ DEFAULTS: dict[str, object] = {
     # "production" makes the app refuse weak settings instead of inventing them.
     "ENV": "development",
     "SECRET_KEY": None,
+    # Keys that encrypt ID numbers (CCCD) at rest (quizapp/privacy/idnumbers.py): a list of Fernet
+    # keys, the first encrypts and every one decrypts, so a key can be rotated (README,
+    # "ID numbers"). Production refuses to start without one; elsewhere one is generated once
+    # and kept in instance/id_number_key.
+    "ID_NUMBER_KEYS": None,
     # None means the embedded default: an SQLite file in the instance folder.
     "DATABASE_URL": None,
     # None means no shared Redis: rate limits are kept per process.
@@ -95,6 +100,13 @@ DEFAULTS: dict[str, object] = {
     # How often a process looks for a changed units directory (units/search.py), in seconds.
     "UNIT_INDEX_CHECK_SECONDS": 5,
     "TIMEZONE": "Asia/Ho_Chi_Minh",
+    # The privacy notice (quizapp/privacy/notice.py, Law 91/2025/QH15): who controls the
+    # personal data (the organising body), whom to contact about it, and how many days a
+    # taker's data is kept after their last activity (registration, sign-in or attempt), once
+    # every round they took part in is over: ``flask privacy purge`` erases it then.
+    "PRIVACY_CONTROLLER": "Ban Tổ chức cuộc thi (cơ quan tổ chức cuộc thi trên hệ thống này)",
+    "PRIVACY_CONTACT": "Ban Tổ chức cuộc thi, qua địa chỉ liên hệ ghi trong thể lệ cuộc thi",
+    "PRIVACY_RETENTION_DAYS": 730,
     # Suspicion flags (flags/services.py): floors for too_fast, and thresholds for
     # shared_device and burst_ip.
     "FLAG_MIN_ANSWERED": 5,
@@ -211,7 +223,12 @@ def load_secret_key(config: dict[str, object], instance_path: str) -> str:
         raise RuntimeError(
             f"QUIZAPP_SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random characters."
         )
-    path = Path(instance_path) / "secret_key"
+    return kept_in_instance(Path(instance_path) / "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def kept_in_instance(path: Path, generate) -> str:
+    """The secret stored at ``path`` (in the instance folder), written from ``generate()`` the
+    first time; owner-only, and safe when several workers start at once."""
     try:
         # O_EXCL: when several workers start at once exactly one writes the key.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -219,7 +236,7 @@ def load_secret_key(config: dict[str, object], instance_path: str) -> str:
         pass
     else:
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+            handle.write(generate())
     for _ in range(50):
         stored = path.read_text().strip()
         if stored:

@@ -34,3 +34,13 @@ def size_text(byte_count: int) -> str:
     if byte_count >= 1024 * 1024:
         return f"{number(byte_count / (1024 * 1024), 0 if byte_count % (1024 * 1024) == 0 else 1)} MB"
     return f"{number(byte_count / 1024, 0 if byte_count % 1024 == 0 else 1)} KB"
+
+
+def masked_id_number(number: str | None) -> str:
+    """An ID number (CCCD) as staff who do not need it in full see it: ``001099012345`` as
+    ``0010******45``, enough to tell two people apart, not to use the number ("" for none)."""
+    if not number:
+        return ""
+    if len(number) <= 6:
+        return "*" * len(number)
+    return number[:4] + "*" * (len(number) - 6) + number[-2:]

@@ -7,8 +7,9 @@ from quizapp.contests.models import Attempt, AttemptItem, Contest, ContestStaff,
 from quizapp.flags.models import Flag
 from quizapp.jobs.models import Job, JobChunk
 from quizapp.judging.models import AwardOverride, RoundResult
+from quizapp.privacy.models import Consent
 from quizapp.units.models import Unit
 
-__all__ = ["Attempt", "AttemptItem", "AuditEvent", "AwardOverride", "Bank", "Contest", "ContestStaff", "Flag", "Job",
-           "JobChunk", "OneTimeCode", "Option", "Question", "QuestionVersion", "Round", "RoundResult", "Topic", "Unit",
-           "UploadPreview", "User", "UserSession"]
+__all__ = ["Attempt", "AttemptItem", "AuditEvent", "AwardOverride", "Bank", "Consent", "Contest", "ContestStaff",
+           "Flag", "Job", "JobChunk", "OneTimeCode", "Option", "Question", "QuestionVersion", "Round", "RoundResult",
+           "Topic", "Unit", "UploadPreview", "User", "UserSession"]

@@ -26,12 +26,18 @@ from quizapp import create_app, database_url_for
 from quizapp.auth import services as accounts
 from quizapp.extensions import db, limiter
 from quizapp.localredis import LocalRedis
+from quizapp.privacy.consent import record_paper_consent
+from quizapp.privacy.notice import VERSION as NOTICE_VERSION
 
+# What a registration sends to consent to the current privacy notice (quizapp/privacy).
+CONSENT = {"consent_version": NOTICE_VERSION}
 PASSWORD = "matkhau-123"
 # The suite's own password-hashing slots (quizapp/slots.py), so a test that takes them all
 # never meets, or starves, a server or another suite running on the same machine.
 HASH_SLOTS_DIR = tempfile.mkdtemp(prefix="quizapp-test-slots-")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+# The suite's key for ID numbers at rest (quizapp/privacy/idnumbers.py); a Fernet key.
+TEST_ID_NUMBER_KEY = "JU3Rmy1432FJk6uZpUKNbOAgrDi-KGCh6fpGPQB0yUE="
 # For tests of other rules that make many requests as one person in a minute.
 GENEROUS_LIMITS = {
     "RATELIMIT_START_PER_ACCOUNT": "1000 per minute",
@@ -117,6 +123,7 @@ def base_config(database_url: str, redis_url: str | None) -> dict[str, object]:
     return {
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET,
+        "ID_NUMBER_KEYS": [TEST_ID_NUMBER_KEY],
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         # Cheap hashes: the suite creates hundreds of accounts.
@@ -216,7 +223,9 @@ class Accounts:
         self.app = app
         self.client = client
 
-    def create(self, role: str = "taker", phone: str | None = None, **fields) -> int:
+    def create(self, role: str = "taker", phone: str | None = None, *, consent: bool = True, **fields) -> int:
+        """An account, with consent to the current privacy notice on record (as `flask users
+        create` records it) unless ``consent`` is False: an account from before the notice."""
         if phone is None:
             phone = f"0{next(self._phones)}"
         with self.app.app_context():
@@ -224,6 +233,8 @@ class Accounts:
                 phone=phone, password=fields.pop("password", PASSWORD),
                 full_name=fields.pop("full_name", f"Người dùng {role}"), role=role, **fields,
             )
+            if consent:
+                record_paper_consent(user)
             db.session.commit()
             return user.id
 

@@ -12,23 +12,22 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.browser_support import ARGS, CHROMIUM, serving
+
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is not installed (CI installs Debian's chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
-
-from werkzeug.serving import make_server  # noqa: E402
 
 from quizapp.contests.models import Contest  # noqa: E402
 from quizapp.contests.services import save_contest, validate_contest  # noqa: E402
 from quizapp.demo import load_demo_contest, load_sample_banks  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
+from quizapp.privacy.models import Consent  # noqa: E402
 from quizapp.sms.backends import FileBackend  # noqa: E402
 from quizapp.units.services import load_units_csv  # noqa: E402
 from tests.sms_support import last_code  # noqa: E402
@@ -40,8 +39,6 @@ from tests.sms_support import last_code  # noqa: E402
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Exception ignored in. <_io.FileIO name='[^']*/quizapp/static/:pytest.PytestUnraisableExceptionWarning")
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PASSWORD = "matkhau-123"
 
 
@@ -60,13 +57,8 @@ def site(app):
         load_sample_banks()
         load_demo_contest()
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -84,6 +76,7 @@ def register(page, site: str, phone: str) -> None:
     page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
     page.get_by_label("Nhập lại mật khẩu").fill(PASSWORD)
     page.get_by_label("Họ và tên").fill("Nguyễn Văn Thử")
+    page.get_by_label("Tôi đã đọc và đồng ý").check()
     page.get_by_role("button", name="Đăng ký").click()
     page.wait_for_url(f"{site}/contests/")
 
@@ -488,6 +481,7 @@ def test_a_taker_types_a_commune_without_diacritics_picks_it_and_registers(app, 
     expect(box).to_have_value("Xã Tân Lập — Huyện Đan Phượng 2 — Thành phố Hà Nội")
     expect(page.get_by_role("listbox", name="Đơn vị")).to_be_hidden()
     expect(page.locator(".unit-status")).to_contain_text("Đã chọn")
+    page.get_by_label("Tôi đã đọc và đồng ý").check()
     page.get_by_role("button", name="Đăng ký").click()
     page.wait_for_url(f"{site}/")
     user = context.request.get(f"{site}/api/v1/session").json()["user"]
@@ -552,6 +546,7 @@ def test_a_contest_that_needs_a_verified_phone_leads_through_registration_and_th
     page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
     page.get_by_label("Nhập lại mật khẩu").fill(PASSWORD)
     page.get_by_label("Họ và tên").fill("Trần Thị Xác Minh")
+    page.get_by_label("Tôi đã đọc và đồng ý").check()
     page.get_by_role("button", name="Đăng ký").click()
     page.wait_for_url(re.compile(r"/auth/phone-verification\?next="))
     assert fits_the_screen(page)
@@ -587,3 +582,32 @@ def test_the_readme_screenshots_render(tmp_path):
     assert size("attempt-phone.png") == (720, 1480)  # 360x740 at the phone's pixel ratio of 2
     assert size("dashboard.png")[0] == 1280 and size("dashboard.png")[1] > 900
     assert size("judge-ranking.png") == (1280, 900)
+
+
+def test_the_guardian_section_appears_when_the_birth_date_is_a_childs(app, site, context):
+    """At 360 px with JavaScript: no guardian section for an adult, one for a 12-year-old, and
+    the child registers with a guardian's consent; nothing wider than the phone."""
+    expect = sync_api.expect
+    page = context.new_page()
+    page.goto(f"{site}/auth/register")
+    guardian = page.get_by_role("group", name="Cha, mẹ hoặc người giám hộ đồng ý")
+    expect(guardian).to_be_hidden()
+    page.get_by_label("Số điện thoại").fill("0987654326")
+    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
+    page.get_by_label("Nhập lại mật khẩu").fill(PASSWORD)
+    page.get_by_label("Họ và tên").fill("Lê Văn Nhỏ")
+    page.get_by_label("Ngày sinh").fill("1990-01-01")
+    expect(guardian).to_be_hidden()
+    twelve = date.today().replace(year=date.today().year - 12, day=1)
+    page.get_by_label("Ngày sinh").fill(twelve.isoformat())
+    expect(guardian).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_label("Cha, mẹ hoặc người giám hộ (họ tên đầy đủ)").fill("Lê Thị Mẹ")
+    page.get_by_label("Điện thoại của cha, mẹ hoặc người giám hộ").fill("0987 654 327")
+    page.get_by_label("Tôi là cha, mẹ hoặc người giám hộ").check()
+    page.get_by_label("Tôi đã đọc và đồng ý").check()
+    page.get_by_role("button", name="Đăng ký").click()
+    page.wait_for_url(f"{site}/")
+    with app.app_context():
+        consent = db.session.scalar(db.select(Consent))
+        assert (consent.guardian_name, consent.guardian_phone, consent.how) == ("Lê Thị Mẹ", "0987654327", "web")

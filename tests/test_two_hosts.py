@@ -31,8 +31,9 @@ from quizapp import create_app
 from quizapp.auth import services as accounts
 from quizapp.extensions import db
 from quizapp.localredis import free_port
+from quizapp.privacy.consent import record_paper_consent
 from tests.attempt_support import import_bank, load_contest, round_definition, simple_questions
-from tests.conftest import PASSWORD, base_config
+from tests.conftest import PASSWORD, TEST_ID_NUMBER_KEY, base_config
 
 NGINX = "/usr/sbin/nginx"
 REPO = Path(__file__).resolve().parent.parent
@@ -124,7 +125,7 @@ def seed(database_url: str, redis_url: str, folder: Path) -> tuple[int, list[str
     phones = [f"0976{number:06d}" for number in range(PEOPLE)]
     with app.app_context():
         for phone in phones:
-            accounts.register_user(phone=phone, password=PASSWORD, full_name="Thí sinh hai máy")
+            record_paper_consent(accounts.register_user(phone=phone, password=PASSWORD, full_name="Thí sinh hai máy"))
         db.session.commit()
         db.engine.dispose()
     return round_id, phones
@@ -136,7 +137,7 @@ def cluster(new_database, redis_url, tmp_path_factory):
     database_url = new_database()
     env = {key: value for key, value in os.environ.items() if not key.startswith("QUIZAPP_")}
     env.update({
-        "QUIZAPP_ENV": "production", "QUIZAPP_SECRET_KEY": SECRET,
+        "QUIZAPP_ENV": "production", "QUIZAPP_SECRET_KEY": SECRET, "QUIZAPP_ID_NUMBER_KEYS": TEST_ID_NUMBER_KEY,
         "QUIZAPP_DATABASE_URL": database_url, "QUIZAPP_REDIS_URL": redis_url,
         # This run's own counters in a Redis that other runs may share.
         "QUIZAPP_RATELIMIT_KEY_PREFIX": f"quizapp-two-hosts-{uuid.uuid4().hex[:8]}",

@@ -24,6 +24,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from quizapp import audit
 from quizapp.admin.forms import AccountForm
 from quizapp.audit import AuditEvent
 from quizapp.auth import codes
@@ -119,6 +120,9 @@ def users():
     total = db.session.scalar(select(func.count()).select_from(User).where(*conditions))
     rows = db.session.scalars(select(User).options(joinedload(User.unit)).where(*conditions).order_by(User.id)
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    audit.personal_data_viewed("admin.users", "users", "*", page=page,
+                               **({"search": request.args["q"][:64]} if query is not None else {}))
+    db.session.commit()
     return _render("admin/users.html", users=rows, total=total, page=page, page_size=PAGE_SIZE,
                    query=clean_text(request.args.get("q")), role=role, state=state)
 
@@ -130,6 +134,8 @@ def account(user_id: int):
     user = _user_or_404(user_id)
     form = AccountForm(formdata=None, full_name=user.full_name, phone=user.phone,
                        unit_code=user.unit.code if user.unit else "")
+    audit.personal_data_viewed("admin.account", "user", user.id)
+    db.session.commit()
     return _render("admin/account.html", user=user, form=form)
 
 
@@ -242,15 +248,22 @@ def reset_code(user_id: int):
     return page, 200, {"Cache-Control": "no-store"}
 
 
+# The audit page's filters.
+AUDIT_KINDS = {"personal_data": "Xem dữ liệu cá nhân của người khác"}
+
+
 @bp.get("/audit")
 @role_required("admin")
 def audit_log():
-    """Organisers', judges' and admins' actions, newest first."""
+    """Organisers', judges' and admins' actions, newest first; ``?kind=personal_data``: only who
+    looked at other people's phones or ID numbers (pages shown and files asked for)."""
     page = page_number()
+    kind = request.args.get("kind") if request.args.get("kind") in AUDIT_KINDS else None
+    conditions = [AuditEvent.action.in_(audit.PERSONAL_DATA_ACTIONS)] if kind == "personal_data" else []
     # Each event with the account that acted (none for the command line).
-    statement = (select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
+    statement = (select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id).where(*conditions)
                  .order_by(AuditEvent.id.desc()))
-    total = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
     rows = db.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template("admin/audit.html", events=rows, total=total, page=page, page_size=PAGE_SIZE,
-                           when=_vietnam_time)
+                           when=_vietnam_time, kind=kind, kinds=AUDIT_KINDS)

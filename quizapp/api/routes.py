@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 
-from quizapp.auth import codes, services
+from quizapp.auth import codes, services, terms
 from quizapp.auth.forms import CodeForm, RegisterForm, ResetConfirmForm, ResetRequestForm
 from quizapp.auth.models import User
 from quizapp.auth.protection import authenticate, remember_browser
@@ -69,6 +69,8 @@ def user_json(user: User) -> dict[str, object]:
         "unit": {"code": user.unit.code, "name": user.unit.name} if user.unit else None,
         "participant_group": user.participant_group,
         "phone_verified": user.phone_verified_at is not None,
+        # No consent on record for the current privacy notice: POST /privacy/consent first.
+        "consent_needed": terms.consent_needed(user),
     }
 
 
@@ -104,12 +106,16 @@ def register():
     if current_user.is_authenticated:
         raise DomainError("Bạn đang đăng nhập; hãy đăng xuất trước khi đăng ký tài khoản khác.",
                           code="already_logged_in")
-    form = validated(RegisterForm, json_body())
+    body = json_body()
+    form = validated(RegisterForm, body)
+    # The notice's consent (and a guardian's for a child) before anything is created.
+    record_consent = terms.terms().check_registration(body, form.birth_date.data, "api")
     user = services.register_user(
         phone=form.phone.data,
         password=form.password.data,
         **{name: form[name].data for name in PROFILE_FIELDS},
     )
+    record_consent(user)
     sign_in(user)
     remember_browser(user)
     db.session.commit()

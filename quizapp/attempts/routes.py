@@ -34,6 +34,7 @@ from quizapp.attempts import services as service
 from quizapp.attempts.admission import StartsBusy
 from quizapp.attempts.display import attempt_json
 from quizapp.attempts.passwords import ContestPasswordWrong, contest_unlocked, unlock_contest
+from quizapp.auth import terms
 from quizapp.auth.passwords import HashingBusy
 from quizapp.contests import keys
 from quizapp.contests.models import ROUND_STATES, Attempt, Contest, Round
@@ -161,9 +162,15 @@ def _round_or_404(round_id: int) -> Round:
     return round_
 
 
-def _refused(error: DomainError, contest: Contest):
-    """A refused start, as a flash on the contest page."""
+def _refused(error: DomainError, round_: Round):
+    """A refused start, as a flash on the contest page; without consent to the current privacy
+    notice, 403 with a way to the consent page, which comes back to this round's start."""
     db.session.rollback()
+    contest = round_.contest
+    if isinstance(error, terms.ConsentRequired):
+        consent_url = url_for(terms.terms().consent_endpoint, next=url_for(".confirm_start", round_id=round_.id))
+        return render_template("errors/error.html", status=403, title="Cần đồng ý xử lý dữ liệu cá nhân",
+                               message=error.message, action_url=consent_url, action_label="Đọc và đồng ý"), 403
     message = error.message
     if isinstance(error, service.RegistrationIncomplete):
         message += " Còn thiếu: " + ", ".join(FIELD_LABELS.get(name, name) for name in error.missing) + "."
@@ -186,7 +193,7 @@ def confirm_start(round_id: int):
     try:
         used = service.check_new_attempt(round_, current_user, contest_unlocked(contest), clock.now())
     except DomainError as error:
-        return _refused(error, contest)
+        return _refused(error, round_)
     db.session.commit()
     return _no_store(_render("attempts/start.html", round=round_, contest=contest, used=used))
 
@@ -205,7 +212,7 @@ def start(round_id: int):
         page = render_template("attempts/waiting.html", round=round_, contest=contest, retry_after=busy.retry_after)
         return page, 503, {"Retry-After": str(busy.retry_after), "Cache-Control": "no-store"}
     except DomainError as error:
-        return _refused(error, contest)
+        return _refused(error, round_)
     db.session.commit()
     return redirect(url_for(".attempt", attempt_id=started.attempt.id))
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from quizapp import clock
 from quizapp.attempts.admission import admit_start
 from quizapp.attempts.tokens import canonical, option_tokens, parse_indexes, shown_indexes
+from quizapp.auth import terms
 from quizapp.auth.models import User, UserSession
 from quizapp.banks.formats.common import MAX_OPTIONS
 from quizapp.banks.models import Bank, Question, QuestionVersion, Topic
@@ -185,6 +186,9 @@ def missing_registration(contest: Contest, user: User) -> list[str]:
 
 
 def check_entry(contest: Contest, user: User, password_ok: bool) -> None:
+    # The consented version is a column of the account the session loaded: no query.
+    if terms.consent_needed(user):
+        raise terms.ConsentRequired()
     missing = missing_registration(contest, user)
     if missing:
         raise RegistrationIncomplete(missing)
@@ -196,6 +200,9 @@ def check_entry(contest: Contest, user: User, password_ok: bool) -> None:
 
 
 def _has_field(user: User, name: str) -> bool:
+    if name == "id_number":
+        # Whether one was given, without loading and decrypting the number itself.
+        return user.has_id_number
     return (user.unit_id if name == "unit_code" else getattr(user, name, None)) is not None
 
 

@@ -6,6 +6,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from quizapp.auth.sealed import Sealed
 from quizapp.clock import UTCDateTime, utcnow
 from quizapp.extensions import db
 from quizapp.text import fold
@@ -44,6 +45,11 @@ def _search_key_default(context) -> str:
     return fold(context.get_current_parameters().get("full_name"))[:NAME_LENGTH]
 
 
+def _has_id_number_default(context) -> bool:
+    """For rows inserted without the ORM's attributes (``insert(User)`` with dictionaries)."""
+    return bool(context.get_current_parameters().get("id_number"))
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
@@ -67,7 +73,13 @@ class User(UserMixin, db.Model):
     search_key: Mapped[str] = mapped_column(String(NAME_LENGTH), default=_search_key_default, server_default="")
     birth_date: Mapped[date | None]
     gender: Mapped[str | None] = mapped_column(String(8))
-    id_number: Mapped[str | None] = mapped_column(String(12))
+    # The ID number (CCCD) is encrypted at rest (auth/sealed.py, privacy/idnumbers.py): reading it
+    # decrypts it. What only needs to know whether one was given (award eligibility, exports)
+    # reads ``has_id_number``, kept by ``_note_id_number`` on every path that writes the number;
+    # a bulk UPDATE of numbers (not the ORM attribute) must set it too.
+    # Deferred: loading an account (every request) neither reads nor decrypts it.
+    id_number: Mapped[str | None] = mapped_column(Sealed(), deferred=True)
+    has_id_number: Mapped[bool] = mapped_column(default=_has_id_number_default, server_default="0")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     participant_group: Mapped[str | None] = mapped_column(String(32))
     role: Mapped[str] = mapped_column(String(16), default="taker")
@@ -84,6 +96,13 @@ class User(UserMixin, db.Model):
     # reset by SMS): contests with require_verified_phone admit only such accounts. Read with
     # the account itself, so the start of an attempt costs no query for it.
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the person's personal data was erased (account deletion or the retention purge,
+    # quizapp/privacy/erasure.py); the row stays, anonymous, for the attempts that point at it.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The privacy notice version of the account's latest consent, kept in step with its rows in
+    # ``consents`` (quizapp/privacy/consent.py): read with the account, so the start of an
+    # attempt checks consent without a query (auth/terms.py).
+    consent_version: Mapped[str | None] = mapped_column(String(32))
 
     unit: Mapped[Unit | None] = relationship()
 
@@ -94,6 +113,12 @@ class User(UserMixin, db.Model):
     @validates("full_name")
     def _fold_name(self, _key: str, value: str | None) -> str | None:
         self.search_key = fold(value)[:NAME_LENGTH]
+        return value
+
+    @validates("id_number")
+    def _note_id_number(self, _key: str, value: str | None) -> str | None:
+        value = value or None
+        self.has_id_number = value is not None
         return value
 
     def get_id(self) -> str:

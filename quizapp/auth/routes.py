@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from quizapp.auth import codes, services
+from quizapp.auth import codes, services, terms
 from quizapp.auth.forms import (
     CodeForm,
     LoginForm,
@@ -43,10 +43,12 @@ def _form_page(template: str, status: int, error: DomainError | None = None, **c
 
 
 def _show_field_errors(form: Form, error: ValidationFailed) -> None:
+    """Each message next to its field; those of fields the form has not (the privacy notice's
+    consent and a guardian's, auth/terms.py) above the form, and the page answers 422."""
     for name, messages in error.fields.items():
         field = getattr(form, name, None)
         if field is None:
-            flash(" ".join(messages), "error")
+            form.form_errors.extend(messages)
         else:
             field.errors = [*field.errors, *messages]
 
@@ -72,11 +74,14 @@ def register():
         return _unit_step("auth/register.html", form=form)
     if form.validate_on_submit():
         try:
+            # The notice's consent (and a guardian's for a child) before anything is created.
+            record_consent = terms.terms().check_registration(request.form, form.birth_date.data, "web")
             user = services.register_user(
                 phone=form.phone.data,
                 password=form.password.data,
                 **{name: form[name].data for name in PROFILE_FIELDS},
             )
+            record_consent(user)
         except ValidationFailed as error:
             _show_field_errors(form, error)
         except HashingBusy as error:
@@ -115,6 +120,9 @@ def login():
             sign_in(user)
             remember_browser(user)
             db.session.commit()
+            if terms.consent_needed(user):
+                # No consent to the current notice on record: asked now, then on to ?next=.
+                return redirect(url_for(terms.terms().consent_endpoint, next=safe_next_url(request.args.get("next"))))
             return _redirect_next()
     elif form.errors:
         status = 422
@@ -144,7 +152,11 @@ def profile():
                           next_url=next_url)
     if form.validate_on_submit():
         try:
+            # A birth date entered or changed to a child's needs a guardian's consent.
+            record_consent = terms.terms().check_birth_date(current_user, form.birth_date.data, request.form)
             services.update_profile(current_user, **{name: form[name].data for name in PROFILE_FIELDS})
+            if record_consent is not None:
+                record_consent(current_user)
         except ValidationFailed as error:
             _show_field_errors(form, error)
         else:

@@ -61,6 +61,12 @@ class Contest(db.Model):
         back_populates="contest", order_by="ContestStaff.id", cascade="all, delete-orphan"
     )
 
+    @property
+    def needs_id_number(self) -> bool:
+        """Whether its staff see takers' ID numbers in full: only a contest that requires one
+        at registration needs it (to identify prize winners); any other's see it masked."""
+        return "id_number" in self.registration_fields
+
 
 class ContestStaff(db.Model):
     """One person's role in one contest. A person may hold both roles (two rows)."""
@@ -184,6 +190,9 @@ class Attempt(db.Model):
     # Set by a judge (judging/services.decide); a disqualified attempt leaves rankings and awards.
     disqualified: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     disqualify_reason: Mapped[str | None] = mapped_column(Text)
+    # The person's data was erased (quizapp/privacy/erasure.py) while the round was not locked:
+    # the attempt stays as an anonymous statistic but leaves rankings and awards.
+    erased: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     round: Mapped[Round] = relationship()
     user: Mapped[User] = relationship()

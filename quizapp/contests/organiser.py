@@ -27,7 +27,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from quizapp import clock
+from quizapp import audit, clock
 from quizapp.auth import services as accounts
 from quizapp.banks import access as bank_access
 from quizapp.banks.models import Bank, Question
@@ -398,6 +398,9 @@ def staff(slug: str):
                 db.session.commit()
                 flash(f"Đã thêm {user.full_name} vào {access.ROLE_LABELS[form.role.data].lower()}.", "success")
                 return redirect(url_for(".staff", slug=contest.slug))
+    elif request.method == "GET":
+        audit.personal_data_viewed("contests.staff", "contest", contest.id)
+        db.session.commit()
     return render_template("contests/manage/staff.html", contest=contest, form=form, labels=access.ROLE_LABELS,
                            local_time=local_time), 422 if form.errors else 200
 

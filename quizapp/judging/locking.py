@@ -4,10 +4,14 @@ A judge locks a closed round, deliberately: the judges' page shows what is still
 (``lock_check``: flags nobody decided, awards a judge overrode), and while flags are undecided
 the lock needs a reason, which the audit log keeps. Its ranking is written once as the
 canonical CSV (the export's header and rows, UTF-8, CRLF line ends, no BOM) and stored with
-the SHA-256 of those bytes.
+its checksum: one salted SHA-256 per row and the SHA-256 of that list (``sha256-rows-v1``,
+judging/models.py), so that erasing a person's data (quizapp/privacy/erasure.py) can blank
+their row and keep its digest. Rounds locked before that keep the SHA-256 of the CSV's bytes
+(``sha256-csv``).
 From then on pages and exports show the snapshot, every export carries the checksum on its
-last line (so anyone can recompute it from the file), and changes to the round's attempts
-are refused, by the services and by a guard on every flush.
+last line, and the CSV carries each row's salt and digest (so anyone can recompute it from
+the file). Changes to the round's attempts are refused, by the services and by a guard on
+every flush; erasure is the one change let through (``erasing``), and it is audit-logged.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ import csv
 import hashlib
 import io
 import re
+import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from typing import BinaryIO
 
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from quizapp import audit, clock
@@ -31,15 +37,34 @@ from quizapp.contests.models import Attempt, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.flags.models import INFORMATIONAL, Flag
+from quizapp.judging.awards import ATTEMPT_COLUMN, AWARD_COLUMN
 from quizapp.judging.materialised import keep
-from quizapp.judging.models import AwardOverride, RoundLocked, RoundResult, locked_result
+from quizapp.judging.models import (
+    SCHEME_CSV,
+    SCHEME_ROWS,
+    AwardOverride,
+    RoundLocked,
+    RoundResult,
+    locked_result,
+    row_digest,
+    rows_checksum,
+)
 from quizapp.judging.rows import HEADER, ranking_rows, write_csv
 from quizapp.judging.xlsx import write_xlsx
 from quizapp.spreadsheets import safe_cell, safe_row
 from quizapp.text import clean_text
 
 CHECKSUM_LABEL = "SHA-256 của bảng xếp hạng đã khóa"
+SCHEME_LABEL = "Cách tính mã kiểm tra"
+# The CSV's columns after the standard ones (DESIGN §7 "Checksums"): what recomputes the checksum.
+DIGEST_HEADER = ["Muối", "Mã băm dòng"]
 MAX_REASON = 500
+# What an erased person's row of a locked snapshot shows instead of their name.
+ERASED_NAME = "Người dự thi đã xoá dữ liệu"
+NAME_COLUMN, PHONE_COLUMN, UNIT_COLUMN = 1, 2, 3
+# The only attributes of an attempt of a locked round that erasure may change.
+ERASABLE_ATTEMPT_FIELDS = frozenset({"device_id", "start_ip"})
+SALT_BYTES = 16
 
 
 class LockRefused(DomainError):
@@ -96,8 +121,13 @@ def lock_round(round_: Round, judge: User | None, *, reason: str | None = None) 
     canonical = io.BytesIO()
     rows = write_csv(ranking_rows(round_), canonical, bom=False)
     data = canonical.getvalue()
-    result = RoundResult(round_id=round_.id, locked_by=judge.id if judge else None, rows=rows,
-                         checksum=hashlib.sha256(data).hexdigest(), canonical_csv=data)
+    result = RoundResult(round_id=round_.id, locked_by=judge.id if judge else None, rows=rows, canonical_csv=data,
+                         checksum_scheme=SCHEME_ROWS)
+    # The digests are of the cells as the CSV holds them, read back: what any verifier reads.
+    pairs = [(salt, row_digest(salt, cells))
+             for salt, cells in ((secrets.token_hex(SALT_BYTES), cells) for cells in result.snapshot_rows())]
+    result.row_digests = "".join(f"{salt} {digest}\n" for salt, digest in pairs)
+    result.checksum = rows_checksum([digest for _salt, digest in pairs])
     db.session.add(result)
     audit.record("round.locked", "round", round_.id, after={
         "rows": rows, "checksum": result.checksum, "reason": reason, "undecided_flags": check.undecided_flags,
@@ -107,12 +137,21 @@ def lock_round(round_: Round, judge: User | None, *, reason: str | None = None) 
 
 
 def recomputed_checksum(round_: Round) -> str:
-    """The SHA-256 the round's ranking would get if it were locked now, from its attempts and
-    people as they stand: equal to the stored checksum while nothing it shows has changed
-    (the restore drill's proof that a backup kept the round whole). Writes nothing."""
+    """The checksum the round's ranking would get if it were locked now with the snapshot's
+    salts, from its attempts and people as they stand: equal to the stored checksum while
+    nothing it shows has changed (the restore drill's proof that a backup kept the round
+    whole). An erased row counts by its kept digest. Writes nothing."""
     canonical = io.BytesIO()
     write_csv(ranking_rows(round_), canonical, bom=False)
-    return hashlib.sha256(canonical.getvalue()).hexdigest()
+    result = locked_result(round_.id)
+    if result is None or result.checksum_scheme == SCHEME_CSV:
+        return hashlib.sha256(canonical.getvalue()).hexdigest()
+    live = csv.reader(io.StringIO(canonical.getvalue().decode("utf-8")))
+    next(live, None)
+    pairs = result.digests()
+    digests = [digest if salt is None else row_digest(salt, cells)
+               for (salt, digest), cells in zip(pairs, live, strict=False)]
+    return rows_checksum(digests) if len(digests) == len(pairs) else ""
 
 
 def current_rows(round_: Round) -> Iterator[list[object]]:
@@ -126,12 +165,24 @@ def export_locked(result: RoundResult, stream: BinaryIO, kind: str,
                   counted: Callable[[Iterator[list[str]]], Iterator[list[str]]] | None = None) -> int:
     """The snapshot as an export, with the checksum on its last line. ``counted`` sees the rows
     of an xlsx go by (the CSV is its stored bytes, written at once)."""
-    if kind == "csv":
+    if kind == "csv" and result.checksum_scheme == SCHEME_CSV:
         stream.write("\ufeff".encode())
         stream.write(result.canonical_csv)
         line = io.StringIO()
         csv.writer(line, lineterminator="\r\n").writerow([CHECKSUM_LABEL, result.checksum])
         stream.write(line.getvalue().encode("utf-8"))
+        return result.rows
+    if kind == "csv":
+        # Each row with its salt ("" once erased) and digest, then the scheme and the checksum.
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow([*HEADER, *DIGEST_HEADER])
+        for cells, (salt, digest) in zip(result.snapshot_rows(), result.digests(), strict=True):
+            writer.writerow([*cells, salt or "", digest])
+        writer.writerow([SCHEME_LABEL, result.checksum_scheme])
+        writer.writerow([CHECKSUM_LABEL, result.checksum])
+        text.flush()
+        text.detach()
         return result.rows
     if kind == "xlsx":
         # A snapshot locked before rows were made safe holds what it holds: its CSV keeps
@@ -139,7 +190,8 @@ def export_locked(result: RoundResult, stream: BinaryIO, kind: str,
         snapshot = result.snapshot_rows()
         rows = ([safe_cell(_cell(value)) for value in row]
                 for row in (snapshot if counted is None else counted(snapshot)))
-        table = chain([safe_row(HEADER)], rows, [[CHECKSUM_LABEL, result.checksum]])
+        table = chain([safe_row(HEADER)], rows, [[SCHEME_LABEL, result.checksum_scheme],
+                                                [CHECKSUM_LABEL, result.checksum]])
         write_xlsx(table, stream, "Xếp hạng")
         return result.rows
     raise ValueError(f"unknown export kind {kind!r}")
@@ -157,10 +209,66 @@ def _cell(value: str) -> object:
     return value
 
 
+def redact_snapshot(result: RoundResult, attempt_ids: set[int]) -> int:
+    """Blank the personal fields of the snapshot's rows of these attempts (an erased person's):
+    a prize winner keeps rank, score, name and unit as the legal record of the award and loses
+    the phone; every other row shows ``ERASED_NAME`` and no phone or unit. Each such row keeps
+    its digest and loses its salt, so the published checksum still verifies. Returns how many
+    rows changed; flushes nothing. A ``sha256-csv`` snapshot is blanked too: its old checksum
+    then no longer recomputes (docs/architecture.md, "Erasure")."""
+    rows = list(result.snapshot_rows())
+    pairs = result.digests()
+    changed = 0
+    for index, cells in enumerate(rows):
+        if not cells[ATTEMPT_COLUMN].isdigit() or int(cells[ATTEMPT_COLUMN]) not in attempt_ids:
+            continue
+        if cells[AWARD_COLUMN]:
+            cells[PHONE_COLUMN] = ""
+        else:
+            cells[NAME_COLUMN], cells[PHONE_COLUMN], cells[UNIT_COLUMN] = ERASED_NAME, "", ""
+        if pairs:
+            pairs[index] = (None, pairs[index][1])
+        changed += 1
+    if not changed:
+        return 0
+    # The cells as they were read, written back unchanged but for the blanked ones: every
+    # other row's digest still recomputes from the CSV.
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(safe_row(HEADER))
+    writer.writerows(rows)
+    result.canonical_csv = text.getvalue().encode("utf-8")
+    if pairs:
+        result.row_digests = "".join(f"{salt or '-'} {digest}\n" for salt, digest in pairs)
+    return changed
+
+
+@contextmanager
+def erasing(session: Session, attempt_ids: set[int]) -> Iterator[None]:
+    """Within this block (and its flushes), these attempts may lose their device and start
+    address even in a locked round: erasure, the one change allowed there. The caller
+    audit-logs it."""
+    allowed = session.info.setdefault("erasing_attempts", set())
+    allowed |= attempt_ids
+    try:
+        yield
+    finally:
+        allowed -= attempt_ids
+
+
+def _erasure_only(session: Session, attempt: Attempt) -> bool:
+    if attempt.id not in session.info.get("erasing_attempts", ()):
+        return False
+    state = inspect(attempt)
+    changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
+    return changed <= ERASABLE_ATTEMPT_FIELDS and all(getattr(attempt, key) is None for key in changed)
+
+
 def refuse_changes_to_locked_rounds(session: Session, _context, _instances) -> None:
-    """Before any flush: an attempt of a locked round may not change or go away."""
-    touched = {obj.round_id for obj in (*session.dirty, *session.deleted)
-               if isinstance(obj, Attempt) and session.is_modified(obj)}
+    """Before any flush: an attempt of a locked round may not change or go away (erasing its
+    device and start address aside: ``erasing``)."""
+    touched = {obj.round_id for obj in session.dirty
+               if isinstance(obj, Attempt) and session.is_modified(obj) and not _erasure_only(session, obj)}
     touched |= {obj.round_id for obj in session.deleted if isinstance(obj, Attempt)}
     if touched and session.scalar(select(RoundResult.id).where(RoundResult.round_id.in_(touched)).limit(1)):
         raise RoundLocked()

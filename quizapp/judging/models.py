@@ -7,6 +7,7 @@ decisions and exports ask it without importing the locking workflow (judging/loc
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,11 +19,41 @@ from quizapp.clock import UTCDateTime, utcnow
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 
+# How a locked round's checksum is computed (``RoundResult.checksum_scheme``).
+# Rounds locked before erasure existed: the SHA-256 of the canonical CSV's bytes.
+SCHEME_CSV = "sha256-csv"
+# One salted SHA-256 per row, the checksum over the list of them: erasing a row's personal
+# fields keeps its digest, so the published checksum still verifies (DESIGN §3 rule 6).
+SCHEME_ROWS = "sha256-rows-v1"
+SCHEME_LABELS = {
+    SCHEME_CSV: "SHA-256 của toàn bộ tệp CSV chuẩn (cách tính cũ)",
+    SCHEME_ROWS: "SHA-256 của danh sách mã băm từng dòng (mỗi dòng có muối riêng)",
+}
+# Between a row's salt and its cells in what a row digest hashes: no cell holds it (text is cleaned).
+FIELD_SEPARATOR = "\x1f"
+
+
+def row_digest(salt: str, cells: list[str]) -> str:
+    """A row's digest: SHA-256 of the UTF-8 of its salt and its cells (as the CSV shows
+    them), joined by U+001F."""
+    return hashlib.sha256(FIELD_SEPARATOR.join([salt, *cells]).encode("utf-8")).hexdigest()
+
+
+def rows_checksum(digests: list[str]) -> str:
+    """The published checksum of a ``sha256-rows-v1`` snapshot: SHA-256 of its row digests
+    (lowercase hex) in ranking order, one per line joined by "\\n"."""
+    return hashlib.sha256("\n".join(digests).encode("ascii")).hexdigest()
+
 
 class RoundResult(db.Model):
     """A round's locked ranking: the canonical CSV (header and rows, UTF-8, CRLF, no BOM) and
-    its SHA-256. From the lock on, pages and exports show this snapshot and the round's
-    attempts cannot change."""
+    its checksum. From the lock on, pages and exports show this snapshot and the round's
+    attempts cannot change, but for erasure (quizapp/privacy/erasure.py).
+
+    ``checksum_scheme`` ``sha256-rows-v1``: ``row_digests`` holds one line per row, its salt and
+    its digest separated by a space; an erased row keeps its digest and loses its salt ("-"),
+    so its former content can be neither read nor guessed back. ``sha256-csv`` (rounds locked
+    before): the SHA-256 of ``canonical_csv``."""
 
     __tablename__ = "round_results"
 
@@ -33,6 +64,31 @@ class RoundResult(db.Model):
     rows: Mapped[int]
     checksum: Mapped[str] = mapped_column(String(64))
     canonical_csv: Mapped[bytes] = mapped_column(LargeBinary)
+    checksum_scheme: Mapped[str] = mapped_column(String(32), default=SCHEME_CSV, server_default=SCHEME_CSV)
+    row_digests: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def scheme_label(self) -> str:
+        return SCHEME_LABELS.get(self.checksum_scheme, self.checksum_scheme)
+
+    def digests(self) -> list[tuple[str | None, str]]:
+        """Each row's salt (None once the row was erased) and digest, in ranking order."""
+        pairs = []
+        for line in (self.row_digests or "").splitlines():
+            salt, digest = line.split(" ")
+            pairs.append((None if salt == "-" else salt, digest))
+        return pairs
+
+    def snapshot_checksum(self) -> str:
+        """The checksum the stored snapshot gives, by its own scheme: equal to ``checksum``
+        while the snapshot is whole, and for ``sha256-rows-v1`` after erasures too."""
+        if self.checksum_scheme == SCHEME_CSV:
+            return hashlib.sha256(self.canonical_csv).hexdigest()
+        pairs = self.digests()
+        for (salt, digest), cells in zip(pairs, self.snapshot_rows(), strict=True):
+            if salt is not None and row_digest(salt, cells) != digest:
+                return ""
+        return rows_checksum([digest for _salt, digest in pairs])
 
     def snapshot_rows(self) -> Iterator[list[str]]:
         """The locked rows, without the header, read as needed (a page that shows the first

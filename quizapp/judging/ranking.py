@@ -2,8 +2,8 @@
 
 The rules, as this module applies them:
 
-- Eligible attempts are the round's submitted attempts that no judge disqualified (expired
-  attempts are finalised first, by the caller).
+- Eligible attempts are the round's submitted attempts that no judge disqualified and whose
+  person's data was not erased (expired attempts are finalised first, by the caller).
 - Each attempt's keys: ``correct_desc`` (correct answers), ``prediction_error_asc``
   (``|prediction - truth|``; no prediction ranks after every prediction), ``duration_asc``
   (milliseconds), ``submitted_at_asc``, ``attempts_used_asc`` (every attempt the person
@@ -60,7 +60,9 @@ class Ranked:
 
 
 def _eligible(round_id: int):
-    return and_(Attempt.round_id == round_id, Attempt.status == "submitted", Attempt.disqualified.is_(False))
+    # An erased person's attempts (quizapp/privacy/erasure.py) leave the ranking like disqualified ones.
+    return and_(Attempt.round_id == round_id, Attempt.status == "submitted", Attempt.disqualified.is_(False),
+                Attempt.erased.is_(False))
 
 
 def ranked_people(round_id: int) -> int:

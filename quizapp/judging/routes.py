@@ -61,12 +61,13 @@ from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.flags.models import INFORMATIONAL, KIND_LABELS, Flag
 from quizapp.flags.services import flag_round, flagged_attempts
+from quizapp.formatting import masked_id_number
 from quizapp.inputs import page_number
 from quizapp.jobs import services as jobs
 from quizapp.jobs.models import Job
 from quizapp.judging import materialised, services
 from quizapp.judging import standings as overall
-from quizapp.judging.awards import override_award
+from quizapp.judging.awards import ATTEMPT_COLUMN, override_award
 from quizapp.judging.collective import HEADER as COLLECTIVE_HEADER
 from quizapp.judging.collective import table_rows, unit_standings
 from quizapp.judging.jobs import (
@@ -136,6 +137,8 @@ def round_review(round_id: int):
     if (waiting := _wait_for_ranking(round_, "review")) is not None:
         return waiting
     result = locked_result(round_id)
+    audit.personal_data_viewed("judging.round", "round", round_id)
+    db.session.commit()
     return render_template(
         "judging/round.html", round=round_, flagged=flagged_attempts(round_id),
         ranking=None if result else services.ranking(round_id), result=result,
@@ -178,8 +181,26 @@ def ranking_page(round_id: int):
             shown, total = page_of_ranking(round_, start, RANKING_PAGE), build.rows
     else:
         shown, total = _streamed_page(round_, result, query, start)
+    # The search too: looking a person up is looking at them.
+    audit.personal_data_viewed("judging.ranking", "round", round_id, page=page,
+                               **({"search": request.args["q"][:64]} if query is not None else {}))
+    db.session.commit()
     return render_template("judging/ranking.html", round=round_, rows=shown, total=total, page=page,
-                           page_size=RANKING_PAGE, query=request.args.get("q", ""), result=result)
+                           page_size=RANKING_PAGE, query=request.args.get("q", ""), result=result,
+                           id_numbers=_id_numbers_shown(round_, shown))
+
+
+def _id_numbers_shown(round_: Round, rows: list[list[object]]) -> dict[int, str]:
+    """The ID numbers of the people on a page of the ranking, by attempt id: in full when the
+    contest requires them (``Contest.needs_id_number``), else masked. Read for the page's rows
+    only, never kept in a ranking or snapshot: exports carry none."""
+    attempt_ids = [int(row[ATTEMPT_COLUMN]) for row in rows]
+    if not attempt_ids:
+        return {}
+    found = db.session.execute(select(Attempt.id, User.id_number).join(User, User.id == Attempt.user_id)
+                               .where(Attempt.id.in_(attempt_ids), User.has_id_number)).all()
+    full = round_.contest.needs_id_number
+    return {attempt_id: number if full else masked_id_number(number) for attempt_id, number in found}
 
 
 def _keeping_job(rounds: list[Round], contest: Contest | None = None) -> Job | None:
@@ -403,6 +424,8 @@ def lock_confirm(round_id: int):
     round_ = _round_or_abort(round_id)
     if (waiting := _wait_for_ranking(round_, "lock")) is not None:
         return waiting
+    audit.personal_data_viewed("judging.lock", "round", round_id)
+    db.session.commit()
     return render_template("judging/lock.html", round=round_, result=locked_result(round_id), check=lock_check(round_),
                            finished=round_finished(round_, clock.now()), labels=KIND_LABELS)
 
@@ -476,6 +499,8 @@ def standings_page(slug: str):
     # One pass over the rounds' results gives the page and the count (finished rounds from their
     # kept rankings, the open one ranked now).
     shown, total = overall.page(contest, RANKING_PAGE, (page - 1) * RANKING_PAGE)
+    audit.personal_data_viewed("judging.standings", "contest", contest.id, page=page)
+    db.session.commit()
     return render_template("judging/standings.html", contest=contest, rounds=overall.counted_rounds(contest),
                            rows=shown, total=total, page=page, page_size=RANKING_PAGE)
 

@@ -47,7 +47,7 @@ def ranking_rows(round_: Round, *, first_place: int = 1, last_place: int | None 
     statement = (
         select(ranked.c.place, User.full_name, User.phone, Unit.name, ranked.c.correct_count, ranked.c.prediction,
                ranked.c.error, ranked.c.duration_ms, submitted_at, ranked.c.number, ranked.c.attempt_id,
-               ranked.c.user_id, User.birth_date, User.gender, User.id_number, User.unit_id, User.participant_group)
+               ranked.c.user_id, User.birth_date, User.gender, User.has_id_number, User.unit_id, User.participant_group)
         .join(User, User.id == ranked.c.user_id)
         .outerjoin(Unit, Unit.id == User.unit_id)
         .order_by(ranked.c.place)
@@ -66,9 +66,11 @@ def ranking_rows(round_: Round, *, first_place: int = 1, last_place: int | None 
     connection = db.session.connection()
     with connection.execute(statement, execution_options={"yield_per": CHUNK}) as result:
         for (place, name, phone, unit, correct, prediction, error, duration, submitted, number, attempt_id,
-             user_id, birth_date, gender, id_number, unit_id, group) in result:
+             user_id, birth_date, gender, has_id_number, unit_id, group) in result:
             # Once the tiers are handed out, only a judge's override gives an award: no profile to look at.
-            award = awards.award(user_id, {"birth_date": birth_date, "gender": gender, "id_number": id_number,
+            # Whether an ID number was given is read from its indicator: nothing is decrypted.
+            award = awards.award(user_id, {"birth_date": birth_date, "gender": gender,
+                                           "id_number": True if has_id_number else None,
                                            "unit_code": unit_id, "participant_group": group}) \
                 if awards.slots or awards.overrides else ""
             # Only text can start a formula: the name, phone, unit and award (safe_row's rule).

@@ -17,7 +17,7 @@ from datetime import datetime
 from flask import render_template
 from sqlalchemy import case, func, select
 
-from quizapp import clock
+from quizapp import audit, clock
 from quizapp.attempts.services import finalise_expired, round_finished
 from quizapp.contests import access
 from quizapp.contests.keys import key_notice
@@ -48,6 +48,7 @@ class RoundSummary:
 def round_summary(round_id: int):
     round_ = access.round_or_abort(round_id, "organiser", "judge")
     finalise_expired(round_id=round_id)
+    audit.personal_data_viewed("judging.summary", "round", round_id)
     db.session.commit()
     return render_template("judging/summary.html", summary=summarise(round_), round=round_, contest=round_.contest,
                            local_time=clock.local_time, states=ROUND_STATES, key_notice=key_notice)

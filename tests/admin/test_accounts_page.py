@@ -16,7 +16,7 @@ from quizapp.auth.models import User
 from quizapp.extensions import db
 from quizapp.text import fold
 from tests.attempt_support import sign_in
-from tests.conftest import PASSWORD, Accounts, csrf_token
+from tests.conftest import CONSENT, PASSWORD, Accounts, csrf_token
 
 NAMES = {
     "0911000001": "Trần Văn Bình",
@@ -89,10 +89,10 @@ def test_the_search_key_follows_every_path_that_writes_a_name(app, client, auth,
     """Registration (page and API), the profile, the command line, the demo loader and a bulk
     insert: each account's key is its name folded (the admin's edit: the next test)."""
     client.post("/auth/register", data={"phone": "0922000001", "password": PASSWORD, "confirm_password": PASSWORD,
-                                         "full_name": "Phạm Ngọc Ánh", "csrf_token": csrf_token(client)})
+                                         "full_name": "Phạm Ngọc Ánh", "csrf_token": csrf_token(client), **CONSENT})
     phone = app.test_client()
     registered = phone.post("/api/v1/register", json={"phone": "0922000002", "password": PASSWORD,
-                                                      "full_name": "Vũ Quốc Việt"},
+                                                      "full_name": "Vũ Quốc Việt", **CONSENT},
                             headers={"X-CSRFToken": csrf_token(phone)})
     assert registered.status_code == 201
     auth.create(phone="0922000003", full_name="Tên Cũ")

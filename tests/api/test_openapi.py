@@ -42,7 +42,7 @@ from tests.attempt_support import (
     simple_questions,
 )
 from tests.attempt_support import Question as BankQuestion
-from tests.conftest import PASSWORD, Accounts
+from tests.conftest import CONSENT, PASSWORD, Accounts
 from tests.slot_support import every_slot_taken
 from tests.sms_support import last_code, sms_app
 
@@ -238,7 +238,7 @@ def test_the_document_is_openapi_3_1_with_valid_schemas(contract):
         contract.at(ref)  # raises if a $ref points nowhere
     operation_ids = [operation["operationId"] for item in spec["paths"].values()
                      for method, operation in item.items() if method in METHODS]
-    assert len(operation_ids) == len(set(operation_ids)) == 15
+    assert len(operation_ids) == len(set(operation_ids)) == 19
 
 
 def test_the_csrf_header_is_always_named_with_its_session_cookie(contract):
@@ -258,7 +258,7 @@ def test_the_csrf_header_is_always_named_with_its_session_cookie(contract):
             if method in ("post", "put", "patch", "delete"):
                 unsafe.append((template, method))
                 assert all("csrf" in alternative for alternative in alternatives), f"{method.upper()} {template}"
-    assert len(unsafe) == 11
+    assert len(unsafe) == 13
     assert (schemes["session"]["in"], schemes["session"]["name"]) == ("cookie", "quizapp_session")
 
 
@@ -276,10 +276,13 @@ def test_every_api_route_is_documented_and_nothing_else(app, contract):
 def test_every_error_code_of_the_code_is_listed(contract):
     """The codes the app defines (domain errors and HTTP errors) are the document's ErrorCode."""
     from quizapp.attempts import admission, passwords, services
+    from quizapp.auth import terms
     from quizapp.errors import DomainError
+    from quizapp.privacy import consent
 
     listed = set(contract.spec["components"]["schemas"]["ErrorCode"]["enum"])
-    defined = {cls.code for module in (services, passwords, admission) for cls in vars(module).values()
+    defined = {cls.code for module in (services, passwords, admission, terms, consent)
+               for cls in vars(module).values()
                if isinstance(cls, type) and issubclass(cls, DomainError) and cls is not DomainError}
     per_code = {name.removeprefix("Error.") for name in contract.spec["components"]["schemas"]
                 if name.startswith("Error.")}
@@ -395,7 +398,7 @@ def _tour_accounts(app, contract: Contract) -> Phone:
     anonymous = phone.call("GET", "/contests", expect=200)
     assert all(item["attempts_used"] == 0 for contest in anonymous for item in contest["rounds"])
     registration = {"phone": "0987 654 321", "password": PASSWORD, "full_name": "Nguyễn Thị Tham Gia",
-                    "birth_date": "1990-09-02", "gender": "female"}
+                    "birth_date": "1990-09-02", "gender": "female", **CONSENT}
     phone.error("POST", "/register", registration, expect=400, code="csrf_failed", csrf=False)
     phone.error("POST", "/register", expect=400, code="invalid_json", raw="không phải JSON")
     phone.error("POST", "/register", {**registration, "phone": "12345"}, expect=422, code="validation_error")
@@ -421,6 +424,34 @@ def _tour_accounts(app, contract: Contract) -> Phone:
     return phone
 
 
+def _tour_deletion(app, contract: Contract) -> None:
+    """DELETE /me: refused without the password, with a wrong one (then a 429 once the
+    account's budget is spent) and for staff; then the account is erased and signed out."""
+    # Accounts made directly: the tour has spent the registrations one address may make.
+    def signed_in(number: str, role: str = "taker") -> Phone:
+        phone = Phone(app, contract)
+        Accounts(app, phone.client).create(role, number)
+        phone.session()
+        phone.call("POST", "/login", {"phone": number, "password": PASSWORD}, expect=200)
+        return phone
+
+    hasty = signed_in("0977000901")
+    hasty.error("DELETE", "/me", expect=400, code="invalid_json", raw="[]")
+    hasty.error("DELETE", "/me", {}, expect=422, code="validation_error")
+    for _try in range(5):
+        hasty.error("DELETE", "/me", {"password": "sai-mat-khau"}, expect=403, code="wrong_password")
+    hasty.error("DELETE", "/me", {"password": PASSWORD}, expect=429, code="rate_limited")
+
+    staff = signed_in("0977000902", "organiser")
+    staff.error("DELETE", "/me", {"password": PASSWORD}, expect=403, code="staff_account")
+
+    leaving = signed_in("0977000903")
+    assert leaving.call("DELETE", "/me", {"password": PASSWORD}, expect=200)["deleted"] is True
+    assert leaving.session()["user"] is None
+    leaving.error("POST", "/login", {"phone": "0977000903", "password": PASSWORD}, expect=401,
+                  code="invalid_credentials")
+
+
 def _set_disabled(app, number: str, disabled: bool) -> None:
     from quizapp.auth import services as accounts
 
@@ -444,6 +475,35 @@ def _tour_starts(phone: Phone, world: World) -> None:
     phone.error("POST", f"/rounds/{world.password_round}/attempts", {"password": "doan-sai"}, expect=403,
                 code="contest_password_wrong")
     phone.call("POST", f"/rounds/{world.password_round}/attempts", {"password": "mat-khau-tour"}, expect=201)
+
+
+def _tour_privacy(app, contract: Contract, world: World) -> None:
+    """The notice, registrations refused without consent or a child's guardian, and an account
+    from before the notice: refused a start until it consents."""
+    visitor = Phone(app, contract)
+    notice = visitor.call("GET", "/privacy", expect=200)
+    assert notice["retention_days"] == 730 and notice["controller"] in notice["text"]
+    visitor.session()
+    newcomer = {"phone": "0966 000 111", "password": PASSWORD, "full_name": "Người Đồng Ý"}
+    visitor.error("POST", "/register", newcomer, expect=422, code="consent_required")
+    visitor.error("POST", "/register", {**newcomer, "consent_version": "2020-01-01"}, expect=422,
+                  code="consent_required")
+    child = {**newcomer, "birth_date": "2020-01-01", "consent_version": notice["version"]}
+    visitor.error("POST", "/register", child, expect=422, code="guardian_consent_required")
+    user = visitor.call("POST", "/register", {**child, "guardian_name": "Mẹ Của Em", "guardian_phone": "0966000222",
+                                              "guardian_consent": True}, expect=201)["user"]
+    assert user["consent_needed"] is False
+
+    older = _signed_in(app, contract, consent=False)
+    assert older.session()["user"]["consent_needed"] is True
+    older.error("POST", f"/rounds/{world.open_round}/attempts", expect=403, code="consent_required")
+    older.error("POST", "/privacy/consent", expect=400, code="invalid_json", raw="[]")
+    older.error("POST", "/privacy/consent", {"consent_version": "cu"}, expect=422, code="consent_required")
+    assert older.call("POST", "/privacy/consent", {"consent_version": notice["version"]},
+                      expect=200)["user"]["consent_needed"] is False
+    young = _signed_in(app, contract, consent=False, birth_date=date(2019, 6, 1))
+    young.error("POST", "/privacy/consent", {"consent_version": notice["version"]}, expect=422,
+                code="guardian_consent_required")
 
 
 def _tour_attempt(app, phone: Phone, world: World, clock) -> dict:
@@ -501,6 +561,10 @@ def _tour_attempt(app, phone: Phone, world: World, clock) -> dict:
     assert parse_time(expired["submitted_at"]) == parse_time(second["deadline"])
     assert phone.call("GET", f"/attempts/{second['id']}", expect=200)["result"]["expired"] is True
     phone.error("POST", f"/rounds/{world.open_round}/attempts", expect=409, code="attempt_limit_reached")
+    # "My data" lists both attempts, their scores (the round shows them at submit), the sessions.
+    mine = phone.call("GET", "/me/data", expect=200)
+    assert {item["id"]: item["correct_count"] for item in mine["attempts"]}[attempt["id"]] == 2
+    assert mine["profile"]["phone"] == "0987654321" and any(item["current"] for item in mine["sessions"])
     clock.set(parse_time(second["started_at"]))
     return attempt
 
@@ -574,13 +638,13 @@ def _tour_taker_limits(make_app, contract: Contract, world: World, now) -> None:
     install_clock(tight, now)
     phone = Phone(tight, contract)
     phone.session()
-    phone.call("POST", "/register", {"phone": "0977 000 111", "password": PASSWORD, "full_name": "Người Vội"},
-               expect=201)
+    phone.call("POST", "/register",
+               {"phone": "0977 000 111", "password": PASSWORD, "full_name": "Người Vội", **CONSENT}, expect=201)
     phone.session()
     latecomer = Phone(tight, contract)
     latecomer.session()
-    latecomer.call("POST", "/register", {"phone": "0977 000 222", "password": PASSWORD, "full_name": "Người Sau"},
-                   expect=201)
+    latecomer.call("POST", "/register",
+                   {"phone": "0977 000 222", "password": PASSWORD, "full_name": "Người Sau", **CONSENT}, expect=201)
     latecomer.session()
     start = f"/rounds/{world.open_round}/attempts"
     attempt = phone.call("POST", start, expect=201)
@@ -680,7 +744,7 @@ def _tour_rate_limits(app, contract: Contract) -> None:
     with every_slot_taken():
         for path, body in (("/api/v1/login", {"phone": "0933333333", "password": PASSWORD}),
                            ("/api/v1/register", {"phone": "0933333334", "password": PASSWORD,
-                                                 "full_name": "Người bận"})):
+                                                 "full_name": "Người bận", **CONSENT})):
             visitor = Phone(app, contract)
             visitor.session()
             response = visitor.client.post(path, json=body, headers={"X-CSRFToken": visitor.csrf},
@@ -724,6 +788,7 @@ def test_every_documented_answer_is_served_as_documented(make_app, tmp_path, con
     contract.seen.clear()
 
     phone = _tour_accounts(app, contract)
+    _tour_privacy(app, contract, world)
     _tour_starts(phone, world)
     attempt = _tour_attempt(app, phone, world, clock)
     _tour_other_rounds(app, contract, phone, world)
@@ -734,6 +799,7 @@ def test_every_documented_answer_is_served_as_documented(make_app, tmp_path, con
     _tour_codes(make_app, contract, world, tmp_path, clock())
     _tour_rate_limits(app, contract)
     _tour_units(app, make_app, contract)
+    _tour_deletion(app, contract)
 
     missing = sorted(contract.documented() - contract.seen, key=str)
     assert not missing, f"documented but never served by the tour: {missing}"

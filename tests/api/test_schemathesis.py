@@ -67,6 +67,11 @@ CONFIG = schemathesis.Config.from_dict({
         "include-operation-id": operation,
         "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "409", "422", "429"]}},
     } for operation in ("requestPasswordReset", "confirmPasswordReset", "confirmPhoneVerification")), {
+        # Any string is a consent_version to the schema, but only the current notice's version
+        # (GET /privacy) is a consent: the others are 422 consent_required, as documented.
+        "include-operation-id": "giveConsent",
+        "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "422"]}},
+    }, {
         # Option ids are opaque and differ in every attempt: ids the schema allows but this
         # attempt did not show are 422 invalid_option, as documented.
         "include-operation-id": "saveAnswer",

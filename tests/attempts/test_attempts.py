@@ -17,6 +17,7 @@ import pytest
 from quizapp.auth import services as accounts
 from quizapp.auth.models import User, UserSession
 from quizapp.extensions import db
+from quizapp.privacy.consent import record_paper_consent
 from tests.attempt_support import (
     CLOSES,
     DURING,
@@ -728,6 +729,8 @@ def test_the_correct_options_position_and_id_carry_no_signal(app, tmp_path, cloc
     with app.app_context():
         users = [accounts.register_user(phone=f"09{index:08d}", password=PASSWORD, full_name=f"Người thi {index}")
                  for index in range(300)]
+        for user in users:
+            record_paper_consent(user)
         # Signed in without 300 password checks: a session record each, named in the cookie.
         db.session.add_all(UserSession(id=f"s{user.id}", user_id=user.id) for user in users)
         db.session.commit()

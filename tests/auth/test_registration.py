@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from quizapp.auth.models import User
 from quizapp.extensions import db
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import CONSENT, PASSWORD, csrf_token
 
 
 def register_page(client, **fields):
@@ -19,6 +19,7 @@ def register_page(client, **fields):
         "confirm_password": PASSWORD,
         "full_name": "Nguyễn Văn An",
         "csrf_token": csrf_token(client),
+        **CONSENT,
     }
     data.update(fields)
     return client.post("/auth/register", data=data)
@@ -85,7 +86,7 @@ def test_register_api_creates_account(client, app):
     response = client.post(
         "/api/v1/register",
         json={"phone": "0987654321", "password": PASSWORD, "full_name": "Lê Văn Cường",
-              "birth_date": "1990-05-19", "unit_code": None},
+              "birth_date": "1990-05-19", "unit_code": None, **CONSENT},
         headers={"X-CSRFToken": csrf_token(client)},
     )
     assert response.status_code == 201
@@ -118,7 +119,7 @@ def test_register_api_duplicate_phone(client, auth, user_count):
     auth.create(phone="0987654321")
     response = client.post(
         "/api/v1/register",
-        json={"phone": "+84987654321", "password": PASSWORD, "full_name": "Người Thứ Hai"},
+        json={"phone": "+84987654321", "password": PASSWORD, "full_name": "Người Thứ Hai", **CONSENT},
         headers={"X-CSRFToken": csrf_token(client)},
     )
     assert response.status_code == 422

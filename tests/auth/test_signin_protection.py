@@ -19,7 +19,7 @@ from quizapp.contests.models import Contest
 from quizapp.extensions import db
 from quizapp.slots import HostSlots, NoFreeSlot, usable_count
 from tests.attempt_support import error_code
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import CONSENT, PASSWORD, csrf_token
 from tests.slot_support import every_slot_taken
 
 # OWASP's Password Storage Cheat Sheet: Argon2id profiles it considers equivalent (KiB, passes).
@@ -194,7 +194,7 @@ def test_registration_password_change_and_contest_passwords_wait_for_a_slot_too(
     with every_slot_taken():
         registered = visitor.post("/auth/register", data={
             "phone": "0987654321", "password": "mat-khau-dang-ky", "confirm_password": "mat-khau-dang-ky",
-            "full_name": "Người mới", "csrf_token": csrf_token(visitor)})
+            "full_name": "Người mới", "csrf_token": csrf_token(visitor), **CONSENT})
         changed = client.post("/auth/profile/password", data={
             "current_password": PASSWORD, "new_password": "mat-khau-moi-1", "confirm_password": "mat-khau-moi-1",
             "csrf_token": csrf_token(client)})
@@ -218,7 +218,8 @@ def test_registration_through_the_api_is_busy_and_creates_nothing(app, user_coun
     before = user_count()
     with every_slot_taken():
         response = client.post("/api/v1/register", json={
-            "phone": "0987654321", "password": PASSWORD, "full_name": "Người mới"}, headers={"X-CSRFToken": token})
+            "phone": "0987654321", "password": PASSWORD, "full_name": "Người mới", **CONSENT},
+            headers={"X-CSRFToken": token})
     assert (response.status_code, error_code(response), response.headers.get("Retry-After")) == (503, "busy", "1")
     assert user_count() == before
 

@@ -19,6 +19,7 @@ from quizapp.judging.locking import CHECKSUM_LABEL
 from quizapp.judging.models import RoundResult
 from quizapp.judging.rows import HEADER
 from quizapp.units.models import Unit
+from tests.checksum_support import csv_checksum
 from tests.judging.test_judging_pages import download
 from tests.judging.test_locking import after_close, judge_of, lock
 from tests.ranking_support import generate_round
@@ -124,15 +125,14 @@ def test_a_locked_round_keeps_the_safe_text_and_its_checksum_verifies(app, tmp_p
     assert checksum in page
 
     exported = download(judge, f"/judging/rounds/{round_id}/export.csv").data
-    body, _, footer = exported[3:].rstrip(b"\r\n").rpartition(b"\r\n")
-    body += b"\r\n"
-    assert footer.decode() == f"{CHECKSUM_LABEL},{checksum}"
-    assert body == canonical and hashlib.sha256(body).hexdigest() == checksum
+    assert exported.decode("utf-8-sig").rstrip("\r\n").rpartition("\r\n")[2] == f"{CHECKSUM_LABEL},{checksum}"
+    recomputed, rows = csv_checksum(exported)
+    assert recomputed == checksum and rows == list(csv.reader(io.StringIO(canonical.decode())))[1:]
     table = csv_cells(exported)
-    assert names_in(table[:-1]) == QUOTED
+    assert names_in(table[:-2]) == QUOTED
     assert_no_formula(table)
     sheet = xlsx_cells(download(judge, f"/judging/rounds/{round_id}/export.xlsx").data)
-    assert names_in(sheet[:-1]) == QUOTED_XLSX and list(sheet[-1][:2]) == [CHECKSUM_LABEL, checksum]
+    assert names_in(sheet[:-2]) == QUOTED_XLSX and list(sheet[-1][:2]) == [CHECKSUM_LABEL, checksum]
     assert_no_formula(sheet)
     assert_no_formula(csv_cells(download(judge, f"/judging/rounds/{round_id}/awards.csv").data))
 

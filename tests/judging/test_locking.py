@@ -4,7 +4,6 @@ change to the round's attempts from then on."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from datetime import timedelta
 
@@ -14,9 +13,10 @@ from sqlalchemy import select, update
 
 from quizapp.contests.models import Attempt
 from quizapp.extensions import db
-from quizapp.judging.locking import CHECKSUM_LABEL
+from quizapp.judging.locking import CHECKSUM_LABEL, SCHEME_LABEL
 from quizapp.judging.models import RoundLocked, RoundResult
 from tests.attempt_support import CLOSES
+from tests.checksum_support import csv_checksum
 from tests.conftest import Accounts, csrf_token
 from tests.ranking_support import generate_round
 
@@ -69,19 +69,21 @@ def test_the_locked_export_carries_a_checksum_anyone_can_recompute(app, tmp_path
         checksum = result.checksum
     assert checksum in page
     assert locked.startswith(b"\xef\xbb\xbf")
-    body, _, footer = locked[3:].rstrip(b"\r\n").rpartition(b"\r\n")
-    body += b"\r\n"
-    assert footer.decode() == f"{CHECKSUM_LABEL},{checksum}"
-    assert hashlib.sha256(body).hexdigest() == checksum
-    assert body == live[3:]  # locking changed nothing in the ranking itself
-    table = list(csv.reader(io.StringIO(locked.decode("utf-8-sig"))))
+    assert locked.decode("utf-8-sig").rstrip("\r\n").rpartition("\r\n")[2] == f"{CHECKSUM_LABEL},{checksum}"
+    recomputed, rows = csv_checksum(locked)
+    assert recomputed == checksum
+    # Locking changed nothing in the ranking itself.
+    assert rows == list(csv.reader(io.StringIO(live.decode("utf-8-sig"))))[1:]
+    table = [row[:-2] if len(row) > 2 else row
+             for row in csv.reader(io.StringIO(locked.decode("utf-8-sig")))]
     workbook = openpyxl.load_workbook(tmp_path / "sau.xlsx", read_only=True)
     sheet_rows = workbook.active.iter_rows(values_only=True)
     sheet = [["" if value is None else str(value) for value in row] for row in sheet_rows]
     workbook.close()
     assert len(sheet) == len(table) and sheet[-1] == [CHECKSUM_LABEL, checksum]
+    assert sheet[-2] == [SCHEME_LABEL, "sha256-rows-v1"]
     # Phone numbers stay text with their leading zero, not numbers.
-    assert [row[2] for row in sheet[1:-1]] == [row[2] for row in table[1:-1]]
+    assert [row[2] for row in sheet[1:-2]] == [row[2] for row in table[1:-2]]
     assert [[_same(value) for value in row] for row in sheet] == [[_same(value) for value in row] for row in table]
     # The judges' ranking page now pages through the snapshot, with its count.
     ranking = judge.get(f"/judging/rounds/{round_id}/ranking?page=2").get_data(as_text=True)

@@ -13,7 +13,7 @@ from quizapp.auth.models import User
 from quizapp.extensions import db
 from quizapp.text import fold
 from quizapp.units.services import load_units_csv
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import CONSENT, PASSWORD, csrf_token
 from tests.unit_support import commune_code, district_code, province_csv
 
 # Two communes named Tân Lập in two districts, a Tân Lập district, a Tân Lập Mới, and a unit
@@ -197,7 +197,7 @@ def test_searching_is_limited_per_address_with_retry_after(make_app):
 
 
 def step(client, path: str, **fields):
-    return client.post(path, data={"csrf_token": csrf_token(client), **fields})
+    return client.post(path, data={"csrf_token": csrf_token(client), **CONSENT, **fields})
 
 
 def test_without_javascript_a_taker_steps_down_to_a_commune_keeping_what_they_typed(app, client, user_count):
@@ -288,7 +288,7 @@ def test_unknown_or_tampered_codes_get_clear_errors_and_change_nothing(app, clie
     api = app.test_client()
     token = api.get("/api/v1/session").get_json()["csrf_token"]
     answer = api.post("/api/v1/register", headers={"X-CSRFToken": token}, json={
-        "phone": "0912345679", "password": PASSWORD, "full_name": "Đỗ Văn Em", "unit_code": "KHONG-CO"})
+        "phone": "0912345679", "password": PASSWORD, "full_name": "Đỗ Văn Em", "unit_code": "KHONG-CO", **CONSENT})
     assert answer.status_code == 422
     assert answer.get_json()["error"]["fields"] == {"unit_code": ["Đơn vị không có trong danh mục."]}
     assert user_count() == 0

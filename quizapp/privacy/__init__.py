@@ -1,0 +1,19 @@
+"""Personal data as Vietnam's Personal Data Protection Law (91/2025/QH15) asks (issue 19, DESIGN
+§3 rule 7).
+
+Above every feature in the import contracts: it reaches into accounts, attempts, flags, judging
+and the audit log, and hands accounts what registration must ask (``auth.terms``) when the app
+is built. Each module holds one part: notice.py and consent.py (the privacy notice and consent on
+record), idnumbers.py (ID numbers encrypted at rest), mydata.py (what a person may see and
+download), erasure.py (erasing a person's data, used by account deletion and by the retention
+purge), purge.py."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from quizapp.privacy import consent
+
+    consent.init_app(app)
