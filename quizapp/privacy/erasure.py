@@ -50,9 +50,6 @@ from quizapp.judging.models import RoundResult
 from quizapp.privacy.models import Consent
 
 PLACEHOLDER_PREFIX = "x"  # normalised phones are ten digits: a letter never is one
-# Fields a newer account model may have (guardian, consent notes of issue 19): cleared when present.
-# Personal fields an account may carry besides those erased by name below.
-OPTIONAL_PERSONAL_FIELDS = ("guardian_name", "guardian_phone", "guardian_birth_date", "id_number_hint")
 ERASED_EVIDENCE = {"erased": True}
 ERASED_GUARDIAN = "Người giám hộ (đã xoá dữ liệu)"
 REASONS = ("deletion", "retention")
@@ -134,9 +131,6 @@ def _erase_account(user: User) -> None:
     user.id_number = None
     user.unit_id = None
     user.participant_group = None
-    for name in OPTIONAL_PERSONAL_FIELDS:
-        if hasattr(User, name):
-            setattr(user, name, None)
     # Not a hash of anything: argon2 refuses to verify it, so no password signs in.
     user.password_hash = "!erased:" + secrets.token_hex(16)
     user.phone_verified_at = None

@@ -20,9 +20,10 @@ import zipfile
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
+from openpyxl.cell.cell import ERROR_CODES
 
 from quizapp.banks.formats import ParseResult, parse_file
 from quizapp.banks.formats import gift as gift_format
@@ -158,8 +159,10 @@ def write_xlsx(bank: list[Model], *, row_numbers: bool, difficulty_as_number: bo
             if value == "":
                 continue
             cell = sheet.cell(row=row_number, column=column, value=value)
-            if isinstance(value, str) and value.startswith("="):
-                cell.data_type = "s"  # text, as Excel keeps a cell typed with a leading apostrophe
+            if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):
+                # Text, as Excel keeps a cell typed with a leading apostrophe: openpyxl would
+                # otherwise write "=…" as a formula and "#N/A" as an error value.
+                cell.data_type = "s"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -258,6 +261,9 @@ def test_csv_parses_back_identical(bank, delimiter, newline, bom, row_numbers):
 
 @settings(SETTINGS, max_examples=60)
 @given(bank=banks(), row_numbers=st.booleans(), difficulty_as_number=st.booleans())
+# An option that reads like an Excel error value, kept as text (found by this test once).
+@example(bank=[Model(None, "0", ["0", "#N/A"], {0}, False, None, None, None)], row_numbers=False,
+         difficulty_as_number=False)
 def test_xlsx_parses_back_identical(bank, row_numbers, difficulty_as_number):
     data = write_xlsx(bank, row_numbers=row_numbers, difficulty_as_number=difficulty_as_number)
     assert_parses_back("ngan-hang.xlsx", data, bank)
