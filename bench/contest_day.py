@@ -493,6 +493,8 @@ def free_port() -> int:
 
 def run_environment(args, prefix: str, database_url: str, workdir: Path) -> dict[str, str]:
     """The app's defaults for everything but where its data lives."""
+    from cryptography.fernet import Fernet
+
     inherited = {key: value for key, value in os.environ.items()
                  if not key.startswith("QUIZAPP_") and key != "WEB_CONCURRENCY"}
     env = {
@@ -500,6 +502,9 @@ def run_environment(args, prefix: str, database_url: str, workdir: Path) -> dict
         "QUIZAPP_DATABASE_URL": database_url,
         "QUIZAPP_REDIS_URL": args.redis_url,
         "QUIZAPP_SECRET_KEY": secrets.token_urlsafe(48),
+        # Production (the launcher's QUIZAPP_ENV) wants an ID-number key and refuses SMS to the log.
+        "QUIZAPP_ID_NUMBER_KEYS": Fernet.generate_key().decode(),
+        "QUIZAPP_SMS_BACKEND": f"file:{workdir / 'sms.jsonl'}",
         "QUIZAPP_RATELIMIT_KEY_PREFIX": prefix,
         "QUIZAPP_INSTANCE_PATH": str(workdir / "instance"),
         # Slots of this run's own; their number is still the default (cores - 1).

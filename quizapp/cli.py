@@ -100,6 +100,8 @@ def reset_code(phone: str) -> None:
 
     Audit-logged (the code itself never is); it replaces any code sent by SMS."""
     user = _account(phone)
+    if user.erased_at is not None:
+        raise click.ClickException(accounts.AccountErased.message)
     if not user.is_active:
         raise click.ClickException(f"tài khoản {user.phone} đang bị khoá; mở khoá trước khi cấp mã")
     code = codes.help_desk_code(user)
@@ -129,7 +131,10 @@ def disable_user(phone: str) -> None:
 def enable_user(phone: str) -> None:
     """Let PHONE's disabled account sign in again (audit-logged)."""
     user = _account(phone)
-    changed = accounts.enable_account(user)
+    try:
+        changed = accounts.enable_account(user)
+    except accounts.AccountErased as error:
+        raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(f"Đã mở khoá tài khoản {user.phone} ({user.full_name})."
                if changed else f"Tài khoản {user.phone} đang hoạt động, không cần mở khoá.")

@@ -21,7 +21,7 @@ them; docs/architecture.md has the table of defaults.
 | attempt-submit   | the account                  | RATELIMIT_SUBMIT_PER_ACCOUNT | 10 per minute    |
 | contest-password | the account and contest      | RATELIMIT_CONTEST_PASSWORD  | 10 per 10 minutes |
 | code-send-phone  | normalised phone, any number | ..._CODE_SEND_PER_PHONE     | 3 per 15 minutes; 10 per day |
-| code-send-ip     | client IP                    | ..._CODE_SEND_PER_IP        | 30 per hour       |
+| code-send-ip     | client IP                    | ..._CODE_SEND_PER_IP        | 1000 per hour     |
 | code-check-phone | normalised phone, any number | ..._CODE_CHECK_PER_PHONE    | 10 per 15 minutes |
 | code-check-ip    | client IP                    | ..._CODE_CHECK_PER_IP       | 60 per 15 minutes |
 

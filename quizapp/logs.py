@@ -1,15 +1,13 @@
 """The app's log: one place for the app's own messages and Flask-Limiter's, whatever runs the app.
 
-Flask's default handler writes to the WSGI server's error stream inside a request and to the
-process's stderr outside one, so the answer-save lane's warnings (which run before Flask) and
-anything logged by a background thread ended up somewhere else than the request's; and
-Flask-Limiter logs to a logger of its own ("flask-limiter") that has only a NullHandler, so
-its "falling back to in-memory storage" and "storage recovered" lines went nowhere. Here both
-loggers get one handler: ``LOG_FILE`` when set (a ``WatchedFileHandler``, reopened when
-logrotate moves the file), else standard error, in gunicorn's error-log format with the
-logger's name added, so that gunicorn's ``errorlog`` pointed at the same place (deploy/) reads
-as one log. It does not depend on gunicorn: ``flask run``, the command line and a background
-worker log the same way.
+The app's logger ("quizapp", with the answer-save lane's warnings, which run before Flask, and
+whatever background threads log) and Flask-Limiter's ("flask-limiter": falling back to in-memory
+storage when Redis goes away, and recovering) share one handler instead of Flask's default, which
+writes to the WSGI server's error stream inside a request and to stderr outside one. That handler
+writes to ``LOG_FILE`` when set (a ``WatchedFileHandler``, reopened when logrotate moves the file),
+else to standard error, in gunicorn's error-log format with the logger's name added, so that
+gunicorn's ``errorlog`` pointed at the same place (deploy/) reads as one log. It does not depend
+on gunicorn: ``flask run``, the command line and a background worker log the same way.
 
 Loggers are global to the process, and a process serves one app: the last app built sets the
 handler (tests build many apps; they share one).

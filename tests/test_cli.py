@@ -490,7 +490,7 @@ def test_demo_accounts_sign_in_with_the_demo_password(app, runner, auth, account
 
 
 def test_demo_is_refused_in_production(make_app):
-    production = make_app(ENV="production")
+    production = make_app(ENV="production", SMS_BACKEND="file:/dev/null")
 
     result = invoke_demo(production)
 

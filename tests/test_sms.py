@@ -153,3 +153,54 @@ def test_wrong_settings_stop_the_app_at_start(database_url, settings):
 
     with pytest.raises(RuntimeError, match="QUIZAPP_SMS"):
         create_app({**base_config(database_url, None), **settings})
+
+
+def test_production_refuses_the_log_backend_but_takes_a_file_or_a_gateway(database_url, tmp_path):
+    """The log backend writes phones and codes into the log (DESIGN §3 rule 7): production
+    refuses it, the default included, as it refuses a weak secret key."""
+    from tests.conftest import base_config
+
+    production = {**base_config(database_url, None), "ENV": "production", "INSTANCE_PATH": str(tmp_path)}
+    for refused in ({}, {"SMS_BACKEND": "log"}):
+        with pytest.raises(RuntimeError, match="QUIZAPP_SMS_BACKEND=log writes phone numbers"):
+            create_app({**production, **refused})
+    for accepted, name in ({"SMS_BACKEND": f"file:{tmp_path}/sms.jsonl"}, "file"), (
+            {"SMS_BACKEND": "http", "SMS_HTTP_URL": "https://sms.example.vn/send"}, "http"):
+        assert create_app({**production, **accepted}).extensions["quizapp.sms"].name == name
+    assert create_app(base_config(database_url, None)).extensions["quizapp.sms"].name == "log"
+
+
+def test_the_worker_sends_a_code_without_the_phone_reaching_its_log(make_app, auth, tmp_path, database_url,
+                                                                    redis_url):
+    """``flask --app wsgi jobs worker`` at its own log level, as the systemd unit runs it: the job
+    that sends a code carries the account's id, and the worker logs jobs by id, so neither the
+    phone nor the code is in its output; the code still arrives."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.sms_support import sms_app
+
+    if redis_url is None:
+        pytest.skip("the worker needs Redis")
+    app, outbox = sms_app(make_app, tmp_path)
+    auth.app = app
+    auth.create(phone="0912345678")
+    client = app.test_client()
+    for path, body in (("password-reset", {"phone": "0912345678"}), ("password-reset", {"phone": "0987654321"})):
+        assert client.post(f"{API}/{path}", json=body, headers={"X-CSRFToken": csrf_token(client)}).status_code == 202
+    env = {**os.environ, "QUIZAPP_DATABASE_URL": database_url, "QUIZAPP_REDIS_URL": redis_url,
+           "QUIZAPP_SECRET_KEY": app.config["SECRET_KEY"], "QUIZAPP_JOBS_QUEUE": app.config["JOBS_QUEUE"],
+           "QUIZAPP_SMS_BACKEND": f"file:{outbox}", "QUIZAPP_INSTANCE_PATH": str(tmp_path / "instance")}
+    root = Path(__file__).resolve().parents[1]  # where wsgi.py is
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--burst"],  # noqa: S603
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    messages = sent(outbox)
+    assert [message["to"] for message in messages] == ["0912345678"]
+    code = messages[0]["text"].split(": ")[1][:6]
+    output = done.stdout + done.stderr
+    assert output.count("Job OK") == 2  # the worker's log, at the level it runs with, is here
+    for secret in ("0912345678", "0987654321", "912345678", code):
+        assert secret not in output

@@ -139,6 +139,7 @@ def cluster(new_database, redis_url, tmp_path_factory):
     env.update({
         "QUIZAPP_ENV": "production", "QUIZAPP_SECRET_KEY": SECRET, "QUIZAPP_ID_NUMBER_KEYS": TEST_ID_NUMBER_KEY,
         "QUIZAPP_DATABASE_URL": database_url, "QUIZAPP_REDIS_URL": redis_url,
+        "QUIZAPP_SMS_BACKEND": f"file:{folder / 'sms.jsonl'}",
         # This run's own counters in a Redis that other runs may share.
         "QUIZAPP_RATELIMIT_KEY_PREFIX": f"quizapp-two-hosts-{uuid.uuid4().hex[:8]}",
         "QUIZAPP_TRUSTED_PROXIES": "1", "QUIZAPP_WEB_WORKERS": "2",

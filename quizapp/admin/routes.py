@@ -153,6 +153,9 @@ def update_account(user_id: int):
             db.session.rollback()
             for name, messages in error.fields.items():
                 getattr(form, name).errors = list(messages)
+        except accounts.AccountErased as error:
+            db.session.rollback()
+            flash(error.message, "error")
         else:
             db.session.commit()
             flash(f"Đã lưu thông tin của {user.full_name} ({user.phone})." if changed
@@ -175,6 +178,9 @@ def set_role(user_id: int):
         except ValidationFailed as error:
             db.session.rollback()
             flash(" ".join(error.fields["role"]), "error")
+        except accounts.AccountChangeRefused as error:
+            db.session.rollback()
+            flash(error.message, "error")
         else:
             db.session.commit()
             flash(f"{user.full_name} ({user.phone}): {ROLE_LABELS[user.role]}.", "success")
@@ -223,7 +229,12 @@ def set_units_editor(user_id: int):
     if user is None:
         abort(404)
     allowed = request.form.get("allowed") == "1"
-    accounts.set_units_editor(user, allowed)
+    try:
+        accounts.set_units_editor(user, allowed)
+    except accounts.AccountErased as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _back_to_list()
     db.session.commit()
     flash(f"{user.full_name} ({user.phone}): "
           + ("được sửa danh mục đơn vị." if allowed else "không còn được sửa danh mục đơn vị."), "success")
@@ -238,9 +249,12 @@ def reset_code(user_id: int):
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
+    if user.erased_at is not None:
+        flash(accounts.AccountErased.message, "error")
+        return _back_to_list()
     if not user.is_active:
         flash(f"{user.full_name} ({user.phone}): tài khoản đang bị khoá, không cấp mã.", "error")
-        return redirect(url_for(".users", q=user.phone))
+        return _back_to_list()
     code = codes.help_desk_code(user)
     db.session.commit()
     page = render_template("admin/reset_code.html", user=user, code=code, minutes=codes.minutes_valid())

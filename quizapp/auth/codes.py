@@ -2,7 +2,9 @@
 out by a help desk (DESIGN §5, issue 14).
 
 - **Short-lived and hashed.** A code lives ``CODE_TTL_SECONDS`` (10 minutes) and only an HMAC-SHA256
-  of it, keyed with the secret key and bound to its account and purpose, is stored: a million
+  of it, keyed with the secret key and bound to its account, the phone it went to and its
+  purpose, is stored (a code sent to a number the account no longer has proves nothing; an
+  admin's change of the phone also deletes the account's live codes): a million
   possible codes, a few minutes and ``CODE_MAX_TRIES`` (5) wrong tries make a slow hash pointless.
 - **One live code per account and purpose.** A new code replaces the old one.
 - **Tries counted before the check.** One conditional ``UPDATE … SET tries = tries + 1 …
@@ -11,11 +13,13 @@ out by a help desk (DESIGN §5, issue 14).
   The view commits a wrong try even though it answers with an error.
 - **No account enumeration** (DESIGN §7). Asking for a reset answers alike for every phone: the
   limits (``code-send-*``, ``limits.spend``) are counted for any number before anything is looked
-  up, and the request only queues a job (``jobs.services.defer``) that looks the phone up, makes
-  the code and sends the SMS in the background worker, after the response. So a phone with an
-  account costs the request exactly what one without costs, and a slow gateway never holds a web
-  worker. Typing a code in (``code-check-*``) answers one error, ``code_invalid``, for a wrong
-  code, an expired or spent one, no code and no account alike, from the same one statement.
+  up; the request then looks the phone's account up (one indexed read, found or not) and queues
+  a job (``jobs.services.defer``) with the account's id, or none, that makes the code and sends
+  the SMS in the background worker, after the response. So a phone with an account costs the
+  request exactly what one without costs, a slow gateway never holds a web worker, and the job's
+  arguments (which the queue keeps, and a worker may log) hold no phone number. Typing a code
+  in (``code-check-*``) answers one error, ``code_invalid``, for a wrong code, an expired or
+  spent one, no code and no account alike, from the same one statement.
 - **Only SMS proves a phone.** A reset with a code that went by SMS also marks the phone verified;
   a help desk's code (``channel`` "helpdesk") does not.
 
@@ -40,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from quizapp import audit, sms
 from quizapp.auth.models import OneTimeCode, User
 from quizapp.auth.passwords import hash_password
-from quizapp.auth.services import find_by_phone
+from quizapp.auth.services import refuse_if_erased
 from quizapp.auth.session import end_all_sessions
 from quizapp.clock import now
 from quizapp.errors import DomainError, ValidationFailed
@@ -88,17 +92,18 @@ def minutes_valid() -> int:
     return max(1, int(current_app.config["CODE_TTL_SECONDS"]) // 60)
 
 
-def _digest(user_id: int, purpose: str, code: str) -> str:
+def _digest(user_id: int, phone: str, purpose: str, code: str) -> str:
     key = current_app.secret_key.encode()
-    return hmac.new(key, f"{user_id}:{purpose}:{code}".encode(), sha256).hexdigest()
+    return hmac.new(key, f"{user_id}:{phone}:{purpose}:{code}".encode(), sha256).hexdigest()
 
 
 def issue(user: User, purpose: str, channel: str) -> str:
     """A new code for ``user`` and ``purpose``, replacing any earlier one; returns the code."""
     code = f"{secrets.randbelow(10**6):06d}"
     moment = now()
-    values = {"channel": channel, "code_hash": _digest(user.id, purpose, code), "tries": 0, "created_at": moment,
-              "expires_at": moment + timedelta(seconds=int(current_app.config["CODE_TTL_SECONDS"]))}
+    lifetime = timedelta(seconds=int(current_app.config["CODE_TTL_SECONDS"]))
+    values = {"channel": channel, "code_hash": _digest(user.id, user.phone, purpose, code), "tries": 0,
+              "created_at": moment, "expires_at": moment + lifetime}
     replaced = update(OneTimeCode).where(OneTimeCode.user_id == user.id, OneTimeCode.purpose == purpose).values(
         **values).execution_options(synchronize_session=False)
     if db.session.execute(replaced).rowcount == 0:
@@ -139,7 +144,7 @@ def _redeem(phone: str, purpose: str, code: str):
         .returning(OneTimeCode.id, OneTimeCode.user_id, OneTimeCode.code_hash, OneTimeCode.channel)
         .execution_options(synchronize_session=False)
     ).first()
-    if found is None or not hmac.compare_digest(found.code_hash, _digest(found.user_id, purpose, code)):
+    if found is None or not hmac.compare_digest(found.code_hash, _digest(found.user_id, phone, purpose, code)):
         raise CodeInvalid()
     db.session.execute(delete(OneTimeCode).where(OneTimeCode.id == found.id))
     return found
@@ -163,7 +168,7 @@ def request_reset(phone: str) -> None:
     """Send a reset code to ``phone`` (normalised) if it has an account; the caller answers 202
     whatever happens next. Raises ``CodeRequestsSpent`` (429) when a budget is spent."""
     _spend("send", phone)
-    defer(deliver, RESET, phone)
+    defer(deliver, RESET, db.session.scalar(select(User.id).where(User.phone == phone)))
 
 
 def reset_password(phone: str, code: str, new_password: str) -> User:
@@ -186,7 +191,9 @@ def reset_password(phone: str, code: str, new_password: str) -> User:
 
 def help_desk_code(user: User) -> str:
     """A reset code for a help desk to read out to the account's owner (audit-logged; the code
-    itself never is). It replaces any code sent by SMS and does not prove the phone."""
+    itself never is). It replaces any code sent by SMS and does not prove the phone. Refused
+    (``AccountErased``) for an erased account."""
+    refuse_if_erased(user)
     code = issue(user, RESET, "helpdesk")
     audit.record("user.reset_code", "user", user.id, after={"minutes": minutes_valid()})
     return code
@@ -201,7 +208,7 @@ def request_verification(user: User) -> None:
     if user.phone_verified_at is not None:
         raise PhoneAlreadyVerified()
     _spend("send", user.phone)
-    defer(deliver, VERIFY, user.phone)
+    defer(deliver, VERIFY, user.id)
 
 
 def verify_phone(user: User, code: str) -> None:
@@ -217,13 +224,14 @@ def verify_phone(user: User, code: str) -> None:
 # --- the background job ---------------------------------------------------------------------
 
 
-def deliver(purpose: str, phone: str) -> None:
-    """Make a code for the account with ``phone`` and send it by SMS; nothing for a phone with
-    no active account (or an already verified one). Runs after the response (``defer``), in the
-    worker; commits the code before sending, so a code that arrives always works."""
-    user = find_by_phone(phone)
+def deliver(purpose: str, user_id: int | None) -> None:
+    """Make a code for the account ``user_id`` and send it by SMS to its phone as it is now;
+    nothing for no account, a disabled one (or an already verified one). Runs after the response
+    (``defer``), in the worker; commits the code before sending, so a code that arrives always
+    works."""
+    user = db.session.get(User, user_id) if user_id is not None else None
     if user is None or not user.is_active or (purpose == VERIFY and user.phone_verified_at is not None):
         return
     code = issue(user, purpose, "sms")
     db.session.commit()
-    sms.send(phone, MESSAGES[purpose].format(code=code, minutes=minutes_valid()))
+    sms.send(user.phone, MESSAGES[purpose].format(code=code, minutes=minutes_valid()))

@@ -55,6 +55,9 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         CheckConstraint(_in("role", ROLES), name="role_known"),
         CheckConstraint(f"gender IS NULL OR {_in('gender', GENDERS)}", name="gender_known"),
+        # Erasure is final (privacy/erasure.py): an erased account is never switched on again,
+        # whatever path writes the row.
+        CheckConstraint("erased_at IS NULL OR NOT is_active", name="erased_stays_disabled"),
         # The admins' search looks for a piece of the folded name anywhere in it: PostgreSQL
         # answers that from a trigram index (pg_trgm); SQLite scans this index, a third of the
         # table's bytes, instead of the rows.

@@ -14,8 +14,9 @@ DESIGN §3 rules 5 and 11. A password check costs tens of milliseconds of a core
   (``User.session_version``) with a random id for this browser. A browser that holds a valid one
   for the phone it signs in with is not held to the address's or the phone's budget: it has a
   small budget of its own (``RATELIMIT_LOGIN_FAILURES_PER_BROWSER``). Signing out keeps the
-  cookie; anything that ends every session of the account (a password change, disabling the
-  account; later a reset) bumps the generation, and every such cookie stops counting.
+  cookie; anything that ends every session of the account (a password change, a password reset
+  with a one-time code, disabling the account) bumps the generation, and every such cookie
+  stops counting.
   ``quizapp_device`` (the ``shared_device`` flag) is a different cookie and is left alone.
 - **Hashing itself is bounded per host** (``auth/passwords.py``): past that a sign-in gets 503
   with ``Retry-After`` and is not counted as a failure.

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from quizapp.auth import codes, services, terms
@@ -200,6 +200,10 @@ def _profile_form() -> ProfileForm:
 # --- forgotten passwords and phone verification (auth/codes.py) ----------------------------
 
 
+# The phone a reset code was asked for in this browser, for the confirm page.
+RESET_PHONE = "reset_phone"
+
+
 @bp.route("/password-reset", methods=["GET", "POST"])
 def password_reset():
     """Ask for a reset code: the same answer for every phone (the code goes out after it)."""
@@ -211,14 +215,17 @@ def password_reset():
             form.form_errors.append(error.message)
             return _form_page("auth/password_reset.html", 429, error, form=form)
         flash(codes.RESET_REQUESTED.format(minutes=codes.minutes_valid()), "info")
-        return redirect(url_for(".password_reset_confirm", phone=form.phone.data))
+        # The confirm page fills the phone in from the session, not from its URL: a URL with the
+        # phone would stay in the access log and in the history of a shared phone's browser.
+        session[RESET_PHONE] = form.phone.data
+        return redirect(url_for(".password_reset_confirm"))
     return render_template("auth/password_reset.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/password-reset/confirm", methods=["GET", "POST"])
 def password_reset_confirm():
     """The code and a new password: signed in, every other session ended."""
-    form = ResetConfirmPageForm(phone=request.args.get("phone", "")[:64])
+    form = ResetConfirmPageForm(phone=session.get(RESET_PHONE, ""))
     if form.validate_on_submit():
         try:
             with codes.wrong_tries_kept():
@@ -230,6 +237,7 @@ def password_reset_confirm():
             form.form_errors.append(error.message)
             return _form_page("auth/password_reset_confirm.html", error.status, error, form=form)
         else:
+            session.pop(RESET_PHONE, None)
             sign_in(user)
             remember_browser(user)
             db.session.commit()
@@ -271,7 +279,12 @@ def phone_verification():
 def phone_verification_send():
     try:
         codes.request_verification(current_user)
-    except (codes.CodeRequestsSpent, codes.PhoneAlreadyVerified) as error:
+    except codes.CodeRequestsSpent as error:
+        # 429 with Retry-After, as every spent limit answers (DESIGN §3 rule 5), on the page itself.
+        form = CodeForm(formdata=None)
+        form.form_errors.append(error.message)
+        return _verification_page(form, 429, error)
+    except codes.PhoneAlreadyVerified as error:
         flash(error.message, "error")
     else:
         flash(codes.VERIFY_REQUESTED.format(minutes=codes.minutes_valid()), "info")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from quizapp import audit
 from quizapp.auth.forms import PHONE_INVALID
-from quizapp.auth.models import ROLES, User
+from quizapp.auth.models import ROLES, OneTimeCode, User
 from quizapp.auth.passwords import hash_password, verify_password
 from quizapp.auth.session import end_all_sessions
 from quizapp.errors import DomainError, ValidationFailed
@@ -28,6 +28,21 @@ class AccountChangeRefused(DomainError):
     """A change to an account that would leave the installation without a way in."""
 
     status, code = 409, "account_change_refused"
+
+
+class AccountErased(AccountChangeRefused):
+    """A change to an account whose personal data was erased (privacy/erasure.py): erasure is
+    final, so nothing switches the account on again or gives it a name, phone or role back."""
+
+    status, code = 422, "account_erased"
+    message = ("Dữ liệu cá nhân của tài khoản này đã bị xoá; tài khoản không thể mở khoá, "
+               "sửa thông tin, đổi vai trò hay cấp mã đặt lại mật khẩu.")
+
+
+def refuse_if_erased(user: User) -> None:
+    """``AccountErased`` for an erased account; every change an admin can make calls it first."""
+    if user.erased_at is not None:
+        raise AccountErased()
 
 
 def find_by_phone(phone: str) -> User | None:
@@ -110,13 +125,18 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
 
 def set_role(user: User, role: str, *, by: User) -> None:
     """Change an account's role (audit-logged). An admin cannot take away their own admin role,
-    so an installation never loses its last way in."""
+    so an installation never loses its last way in, nor can the last active admin be made
+    anything else."""
+    refuse_if_erased(user)
     if role not in ROLES:
         raise ValidationFailed({"role": [f"Vai trò phải là một trong: {', '.join(ROLES)}."]})
     if user.id == by.id and role != user.role:
         raise ValidationFailed({"role": ["Không thể tự đổi vai trò của chính mình; nhờ quản trị viên khác."]})
     if role == user.role:
         return
+    if user.role == "admin" and user.is_active:
+        _keep_an_admin(user, "Không thể bỏ quyền của quản trị viên cuối cùng còn hoạt động: hãy cấp quyền quản "
+                             "trị cho một tài khoản khác trước.")
     audit.record("user.role_changed", "user", user.id, before={"role": user.role}, after={"role": role})
     user.role = role
 
@@ -124,6 +144,7 @@ def set_role(user: User, role: str, *, by: User) -> None:
 def set_units_editor(user: User, allowed: bool) -> None:
     """Let an account load and edit the units directory and its headcounts, or stop it
     (audit-logged); its role stays what it is (DESIGN §7)."""
+    refuse_if_erased(user)
     if user.can_edit_units == allowed:
         return
     audit.record("user.units_editor", "user", user.id, before={"can_edit_units": user.can_edit_units},
@@ -135,6 +156,7 @@ def update_account(user: User, *, full_name: str | None, phone: str | None, unit
     """An admin corrects an account's name, phone and unit (audit-logged with the values before
     and after); returns what changed. Every field is checked before anything changes, and
     every problem is named at its field."""
+    refuse_if_erased(user)
     errors: dict[str, list[str]] = {}
     try:
         full_name = _valid_name(full_name)
@@ -162,8 +184,10 @@ def update_account(user: User, *, full_name: str | None, phone: str | None, unit
     audit.record("user.updated", "user", user.id, before={name: before[name] for name in changed},
                  after={name: after[name] for name in changed})
     if user.phone != normalised:
-        # A new number has not been proven to be the person's (phone verification, issue 14).
+        # A new number has not been proven to be the person's (phone verification, issue 14),
+        # and a code sent to the old one must not prove it or reset the password.
         user.phone_verified_at = None
+        db.session.execute(delete(OneTimeCode).where(OneTimeCode.user_id == user.id))
     user.full_name, user.phone, user.unit = full_name, normalised, unit
     try:
         db.session.flush()
@@ -174,12 +198,18 @@ def update_account(user: User, *, full_name: str | None, phone: str | None, unit
     return {name: after[name] for name in changed}
 
 
-def _other_active_admins(user: User) -> int:
-    """How many active admins there are besides ``user``. On PostgreSQL their rows are locked
-    until the commit, so two admins disabling each other at once cannot both succeed."""
-    return len(db.session.scalars(
-        select(User.id).where(User.role == "admin", User.is_active, User.id != user.id).with_for_update()
-    ).all())
+def _keep_an_admin(user: User, refusal: str) -> None:
+    """Refuse (``AccountChangeRefused``) to take ``user``, an active admin, out of the admins when
+    no other active admin would be left: for disabling and for demoting alike.
+
+    Every active admin's row is locked, ``user``'s included, in id order: two admins disabling
+    or demoting each other at once then queue on the same first row instead of each holding
+    the other's (a deadlock on PostgreSQL), and the second one counts after the first commits."""
+    admins = db.session.scalars(
+        select(User.id).where(User.role == "admin", User.is_active).order_by(User.id).with_for_update()
+    ).all()
+    if not any(admin_id != user.id for admin_id in admins):
+        raise AccountChangeRefused(refusal)
 
 
 def disable_account(user: User, *, by: User | None = None) -> bool:
@@ -192,10 +222,9 @@ def disable_account(user: User, *, by: User | None = None) -> bool:
         return False
     if by is not None and by.id == user.id:
         raise AccountChangeRefused("Không thể tự khoá tài khoản của chính mình; nhờ quản trị viên khác.")
-    if user.role == "admin" and _other_active_admins(user) == 0:
-        raise AccountChangeRefused(
-            "Không thể khoá quản trị viên cuối cùng còn hoạt động: hãy cấp quyền quản trị cho "
-            "một tài khoản khác trước.")
+    if user.role == "admin":
+        _keep_an_admin(user, "Không thể khoá quản trị viên cuối cùng còn hoạt động: hãy cấp quyền quản trị cho "
+                             "một tài khoản khác trước.")
     audit.record("user.disabled", "user", user.id, before={"is_active": True}, after={"is_active": False})
     user.is_active = False
     # The session version is in every cookie and every sign-in trust cookie: both die with it.
@@ -205,7 +234,9 @@ def disable_account(user: User, *, by: User | None = None) -> bool:
 
 def enable_account(user: User) -> bool:
     """Let a disabled account sign in again (audit-logged); False if it was not disabled.
-    Its old sessions stay ended: the person signs in afresh."""
+    Its old sessions stay ended: the person signs in afresh. An erased account stays off for good
+    (``AccountErased``; the database refuses it too)."""
+    refuse_if_erased(user)
     if user.is_active:
         return False
     audit.record("user.enabled", "user", user.id, before={"is_active": False}, after={"is_active": True})

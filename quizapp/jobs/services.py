@@ -73,13 +73,18 @@ def defer(func: Callable[..., None], *args: object) -> None:
     it runs with an app context and commits its own work. Queueing costs the request one Redis
     write whatever ``func`` will do, so the answer takes the same time either way.
 
+    ``args`` are kept in Redis with the job (a day when it fails), so they must hold no personal
+    data: pass an account's id, never its phone. The job's description, which RQ logs, is the
+    function's name alone.
+
     A Redis that does not answer is logged and the call runs after the response here instead.
     """
     app = current_app._get_current_object()
     queue = queue_for(app)
     if queue is not None:
         try:
-            queue.enqueue(run_deferred, func, *args, job_timeout=120, result_ttl=0, failure_ttl=24 * 3600)
+            queue.enqueue(run_deferred, func, *args, job_timeout=120, result_ttl=0, failure_ttl=24 * 3600,
+                          description=f"deferred {func.__qualname__}")
             return
         except RedisError as error:
             log.warning("Job queue unreachable (%s): running %s after the response instead", error,

@@ -30,5 +30,7 @@ def run(app: Flask, *, burst: bool = False) -> None:
         raise RuntimeError("QUIZAPP_REDIS_URL is not set: without Redis, jobs run inside the request.")
     # No socket timeout: the worker blocks on the queue for minutes at a time.
     connection = redis.Redis.from_url(str(url))
-    worker = AppWorker([queue_for(app, connection)], connection=connection)
+    # Jobs carry fixed descriptions (jobs/services.py); the worker still logs only their ids, so
+    # no job's arguments ever reach the log (DESIGN §3 rule 7).
+    worker = AppWorker([queue_for(app, connection)], connection=connection, log_job_description=False)
     worker.work(burst=burst, logging_level="INFO")

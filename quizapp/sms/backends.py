@@ -35,7 +35,8 @@ class Backend(Protocol):
 
 
 class LogBackend:
-    """Development: the message goes to the app's log, where whoever runs the app reads the code."""
+    """Development: the message goes to the app's log, where whoever runs the app reads the code.
+    Production refuses it (``backend_from_config``)."""
 
     name = "log"
 
@@ -139,9 +140,15 @@ def _snippet(content: bytes) -> str:
 
 
 def backend_from_config(config: Mapping[str, object]) -> Backend:
-    """The backend ``SMS_BACKEND`` names, with its settings; ``RuntimeError`` on a wrong one."""
+    """The backend ``SMS_BACKEND`` names, with its settings; ``RuntimeError`` on a wrong one, and
+    on ``log`` in production, where it would write phone numbers and codes into the app's log
+    (DESIGN §3 rule 7), as production refuses a weak secret key."""
     choice = str(config.get("SMS_BACKEND") or "log")
     if choice == "log":
+        if config.get("ENV") == "production":
+            raise RuntimeError(
+                "QUIZAPP_SMS_BACKEND=log writes phone numbers and codes into the log: production needs "
+                "http (the SMS gateway, QUIZAPP_SMS_HTTP_*) or, for a trial, file:PATH.")
         return LogBackend()
     if choice.startswith("file:"):
         path = choice[len("file:"):]

@@ -96,6 +96,16 @@ def test_the_address_budget_holds_across_phones(make_app, tmp_path):
     assert answers == [202, 202, 202, 429]
 
 
+def test_one_carrier_nat_address_serves_many_people_asking_for_codes(make_app, tmp_path):
+    """DESIGN §3 rule 5: thousands share a carrier's NAT address, and an opening hour sends many
+    of them to "Quên mật khẩu?"; the default address budget lets them through, each phone
+    still held to its own."""
+    app, _outbox = sms_app(make_app, tmp_path)
+    answers = [ask(app.test_client(), f"0913{n:06d}", address="10.3.0.1").status_code for n in range(200)]
+    assert answers == [202] * 200
+    assert [ask(app.test_client(), "0913000000", address="10.3.0.1").status_code for _ in range(3)] == [202, 202, 429]
+
+
 def test_a_phone_that_is_no_number_is_a_field_error(app):
     response = ask(app.test_client(), "xin chào")
     assert response.status_code == 422 and "phone" in response.get_json()["error"]["fields"]

@@ -59,7 +59,7 @@ def test_the_link_and_qr_code_use_the_configured_public_url_not_the_host_header(
 
 
 def test_production_without_a_public_url_gives_no_link_made_from_the_host_header(make_app, tmp_path):
-    app = make_app(ENV="production", SECRET_KEY="s" * 48)
+    app = make_app(ENV="production", SECRET_KEY="s" * 48, SMS_BACKEND="file:/dev/null")
     page, svg = share_of(app, tmp_path, "san-xuat", "evil.example")
 
     html = page.get_data(as_text=True)

@@ -107,7 +107,7 @@ def test_keys_rotate_new_key_first_then_rekey_then_the_old_key_goes(make_app, cl
 def test_production_refuses_to_start_without_a_key(monkeypatch, tmp_path):
     monkeypatch.delenv("QUIZAPP_ID_NUMBER_KEYS", raising=False)
     settings = {"ENV": "production", "SECRET_KEY": TEST_SECRET, "DATABASE_URL": "sqlite://",
-                "INSTANCE_PATH": str(tmp_path)}
+                "INSTANCE_PATH": str(tmp_path), "SMS_BACKEND": f"file:{tmp_path}/sms.jsonl"}
     for missing in (None, "", []):
         with pytest.raises(RuntimeError, match="QUIZAPP_ID_NUMBER_KEYS must be set in production"):
             create_app({**settings, "ID_NUMBER_KEYS": missing})
