@@ -145,9 +145,9 @@ def page(build: ProvisionalBuild, rounds: list[Round], limit: int, offset: int =
 
 def forget(contest_ids: list[int]) -> None:
     """Delete the snapshots of these contests (a new one, or a person's data erased)."""
-    db.session.execute(delete(ProvisionalTotal).where(ProvisionalTotal.contest_id.in_(contest_ids)))
-    db.session.execute(delete(ProvisionalBuild).where(ProvisionalBuild.contest_id.in_(contest_ids))
-                       .execution_options(synchronize_session=False))
+    for model in (ProvisionalTotal, ProvisionalBuild):
+        db.session.execute(delete(model).where(model.contest_id.in_(contest_ids))
+                           .execution_options(synchronize_session=False))
     for (cls, key, *_token), build in list(db.session.identity_map.items()):
         if cls is ProvisionalBuild and key[0] in contest_ids:
             db.session.expunge(build)

@@ -6,6 +6,10 @@ attempt that round counts. Their results are added up in SQL: correct answers ov
 best first; ties go to the smaller total time, then to more rounds taken, then to the smaller
 person id, so the order is the same every time. A locked round's attempts cannot change
 (judging.locking), so its part is its snapshot's.
+
+These are the exact standings. While a round still takes attempts the judges' page shows a
+provisional snapshot of them instead (judging/provisional.py, ``placed_totals``), computed at
+most once a minute and read by place (``read_places``).
 """
 
 from __future__ import annotations

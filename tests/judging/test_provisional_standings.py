@@ -4,9 +4,10 @@ standings of that moment, and never shown once every round has finished (judging
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from quizapp.auth.models import User
 from quizapp.contests.models import Attempt, Contest, Round
@@ -16,9 +17,19 @@ from quizapp.judging import provisional
 from quizapp.judging.materialised import counted_rounds
 from quizapp.judging.models import ProvisionalBuild
 from quizapp.judging.ranking import rank
+from quizapp.judging.standings import page as standings_page
 from quizapp.judging.standings import standings
 from quizapp.privacy.erasure import erase_person
-from tests.attempt_support import CLOSES, DURING, import_bank, install_clock, load_contest, round_definition
+from tests.attempt_support import (
+    CLOSES,
+    DURING,
+    answer_key,
+    import_bank,
+    install_clock,
+    load_contest,
+    round_definition,
+    sign_up,
+)
 from tests.attempt_support import simple_questions as questions
 from tests.conftest import Accounts, csrf_token
 from tests.job_support import run_jobs
@@ -139,10 +150,47 @@ def test_a_round_open_the_page_shows_a_snapshot_with_its_time_until_the_round_cl
     with app.app_context():
         contest = db.session.scalar(select(Contest).where(Contest.slug == SLUG))
         assert provisional.live_rounds(counted_rounds(contest)) == []
+        # The second round has no attempt yet: the page is read by place from the kept totals,
+        # nothing ranked or added up (no window function in any statement).
+        statements = []
+        listen = lambda _conn, _cursor, statement, *_rest: statements.append(statement)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            shown, total = standings_page(contest, 50)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        assert total == len(exact(app)) and [s.user_id for s in shown] == [row[1] for row in exact(app)[:50]]
+        assert statements and not [statement for statement in statements if "OVER" in statement.upper()]
     assert [row[1:] for row in exact(app)] == summed(app, [first, second])
     assert exact(app)[0][1:3] == (exact(app)[0][1], QUESTIONS)
     after = judge.post(f"{PAGE}/refresh", data={"csrf_token": csrf_token(judge)})
     assert "Mọi vòng thi đã kết thúc" in text_of(judge.get(after.headers["Location"]))
+
+
+def test_after_takers_submit_and_let_attempts_expire_each_snapshot_is_the_standings_of_its_moment(app, tmp_path):
+    clock, (first, second) = weekly(app, tmp_path)
+    rng = random.Random(13)
+    judge = app.test_client()
+    Accounts(app, judge).login_as("judge", contest=SLUG)
+    takers = [sign_up(app) for _ in range(8)]
+    for _step in range(3):
+        for taker in takers:
+            if rng.random() < 0.4:
+                continue
+            attempt = taker.started(first)
+            key = answer_key(app, attempt)
+            for question in attempt["questions"]:
+                wrong = [option["id"] for option in question["options"] if option["id"] not in key[question["id"]]]
+                chosen = sorted(key[question["id"]]) if rng.random() < 0.7 else [rng.choice(wrong)]
+                assert taker.save(attempt["id"], question["id"], chosen).status_code == 200
+            if rng.random() < 0.7:  # else left open, to be closed at its deadline
+                assert taker.submit(attempt["id"]).status_code == 200
+            clock.advance(seconds=rng.randint(5, 40))
+        clock.advance(minutes=11)  # past the deadline of every attempt left open, and the minute
+        assert "Tạm tính lúc" in text_of(judge.get(PAGE))
+        assert expired_open(app, first) == 0
+        _taken_at, rows = snapshot(app)
+        assert rows and rows == exact(app) and [row[1:] for row in rows] == summed(app, [first, second])
 
 
 def test_the_snapshot_closes_expired_attempts_first_and_follows_changes_to_finished_rounds(app, tmp_path):
@@ -159,6 +207,8 @@ def test_the_snapshot_closes_expired_attempts_first_and_follows_changes_to_finis
     assert expired_open(app, second) == 0 and expired_open(app, first) == 0
     taken_at, rows = snapshot(app)
     assert [row[1:] for row in rows] == summed(app, [first, second])
+    # The exact standings too add up the open round beside the finished one's kept totals.
+    assert rows == exact(app)
 
     # A judge disqualifies an attempt that counts in the finished round: ten seconds later the
     # snapshot no longer adds up what the standings add up, so it is computed again.
