@@ -30,7 +30,7 @@ import json
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, exists, func, insert, literal, select, text
+from sqlalchemy import delete, exists, func, insert, literal, select, text, update
 
 from quizapp import clock
 from quizapp.attempts.services import finalise_expired, round_finished
@@ -154,6 +154,12 @@ def forget(contest_ids: list[int]) -> None:
 
 
 def _lock(contest_id: int) -> None:
+    """One computation of a contest's snapshot at a time, until the transaction ends: PostgreSQL's
+    advisory lock; on SQLite its one writer, taken now by a write that changes nothing, so the
+    second computation waits and then finds the first's snapshot."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:space, :contest)"),
                            {"space": LOCK_SPACE, "contest": contest_id})
+    else:
+        db.session.execute(update(ProvisionalBuild).where(ProvisionalBuild.contest_id == contest_id)
+                           .values(rows=ProvisionalBuild.rows).execution_options(synchronize_session=False))

@@ -28,6 +28,7 @@ from tests.attempt_support import (
     install_clock,
     load_contest,
     round_definition,
+    run_together,
     sign_up,
 )
 from tests.attempt_support import simple_questions as questions
@@ -291,3 +292,24 @@ def test_erasing_a_person_forgets_the_snapshots_that_list_them(app, tmp_path):
     text_of(judge.get(PAGE))
     _taken_at, again = snapshot(app)
     assert rows[0][1] not in [row[1] for row in again] and again == exact(app)
+
+
+def test_two_refreshes_at_once_compute_one_snapshot(app, tmp_path):
+    _clock, (first, _second) = weekly(app, tmp_path)
+    generate(app, [first], people=120)
+    install_clock(app, DURING, ticking=True)  # a second computation would say a later time
+
+    def refresh():
+        with app.app_context():
+            build = provisional.refresh(db.session.scalar(select(Contest).where(Contest.slug == SLUG)))
+            db.session.commit()
+            taken = build.computed_at, build.rows
+            db.session.remove()
+            return taken
+
+    # The second waits for the first (PostgreSQL: an advisory lock; SQLite: its one writer) and
+    # finds a snapshot computed within the minute: it computes nothing.
+    first_result, second_result = run_together([refresh, refresh])
+    assert first_result == second_result
+    _taken_at, rows = snapshot(app)
+    assert len(rows) == first_result[1] and rows == exact(app)
