@@ -6,7 +6,7 @@ ranked by its own rules now and added to 200,000 people's totals: 1-2 s for a pa
 500,000-attempt contest on the 2-core machine (bench/README.md), too slow for a judge's page.
 Keeping the open round's per-person results as attempts come in would not fix it: a round's
 counting attempt can depend on the prediction truth, which every new submit moves, and the
-sum and sort of the totals alone stay near a second. So these standings are computed by a
+sum and sort of 200,000 totals alone took 0.4-0.6 s a page at load 4-6. So these standings are computed by a
 background job, kept as a snapshot read by place, and shown as what they are: provisional, as
 of the time they were computed.
 

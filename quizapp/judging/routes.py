@@ -563,7 +563,7 @@ def standings_refresh(slug: str):
     snapshot = provisional.current(contest, rounds, live)
     if not provisional.due(snapshot):
         flash(f"Bảng tạm tính vừa được tính lúc {_moment(snapshot.computed_at, contest)}; có thể tính lại từ "
-              f"{_moment(provisional.next_allowed(snapshot), contest)}.", "error")
+              f"{_moment(provisional.next_allowed(snapshot), contest)}.", "warning")
         return redirect(listing, code=303)
     _snapshot, job = _provisional_snapshot(contest, rounds, live)
     if job is not None and job.status in jobs.IN_FLIGHT:
