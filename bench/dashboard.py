@@ -22,9 +22,12 @@ Then the contest's overall standings (judging/standings.py, target under 1 s): f
 every round ranked live (page and count, every row), then with the three finished rounds'
 rankings kept (timed: closing expired attempts and keeping them) and added up once per person
 (``standing_totals``, timed), the open round ranked live: the page with its count at the top and
-the middle, with the kept totals dropped (before) and kept (after) in turn (--alternations),
-every row, and the judges' standings page GET as a judge of the contest, first and middle page;
-then the same before and after once the last round has closed too (a page read by place).
+the middle, with the kept totals dropped (before) and kept (after) in turn (--alternations);
+the same pages with the open round's per-person results already in a table (option (a) of issue
+13's open standings at its best); the provisional snapshot (judging/provisional.py): computing
+it, and its pages read by place; every row, and the judges' standings page GET as a judge of the
+contest, first and middle page (the snapshot, the round being open); then the same before and
+after once the last round has closed too (a page read by place).
 ``--standings-only`` skips the dashboard and the standings with nothing kept.
 The database is dropped at the end.
 """
@@ -58,7 +61,8 @@ from quizapp.contests.dashboard import dashboard  # noqa: E402
 from quizapp.contests.models import Contest, ContestStaff, Round  # noqa: E402
 from quizapp.contests.services import save_contest, validate_contest  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
-from quizapp.judging.materialised import keep, keep_totals, kept  # noqa: E402
+from quizapp.judging import provisional  # noqa: E402
+from quizapp.judging.materialised import keep, keep_totals, kept, ranking_source  # noqa: E402
 from quizapp.judging.models import StandingBuild, StandingTotal  # noqa: E402
 from quizapp.judging.standings import count as standings_count  # noqa: E402
 from quizapp.judging.standings import counted_rounds, standings  # noqa: E402
@@ -207,6 +211,8 @@ def kept_standings(app, repeat: int, alternations: int) -> None:
         db.session.remove()
     keep_rankings_and_totals(app)
     before_and_after(app, repeat, alternations, "three rounds finished, the fourth open")
+    incremental_floor(app, repeat)
+    provisional_snapshot(app, repeat)
 
     def every_row() -> int:
         return sum(1 for _ in standings(contest_now()))
@@ -223,8 +229,8 @@ def kept_standings(app, repeat: int, alternations: int) -> None:
             response = client.get(f"/judging/contests/{SLUG}/standings?page={number}")
             assert response.status_code == 200, response.status_code
         median, worst = timed(get, repeat)
-        print(f"standings page GET as a judge, kept totals, {label}: median {median:.3f} s, max {worst:.3f} s, "
-              f"{load_average()} (target < 1 s)")
+        print(f"standings page GET as a judge, the fourth round open (its provisional snapshot), {label}: "
+              f"median {median:.3f} s, max {worst:.3f} s, {load_average()} (target < 1 s)")
 
     # The last round closes: every round is in the kept totals, and a page is read by place.
     with app.app_context():
@@ -234,6 +240,70 @@ def kept_standings(app, repeat: int, alternations: int) -> None:
         db.session.remove()
     keep_rankings_and_totals(app)
     before_and_after(app, repeat, alternations, "all four rounds finished")
+
+
+def incremental_floor(app, repeat: int) -> None:
+    """Option (a) of the open round's standings at its best: the round's per-person results
+    kept as attempts come in (here copied once into a table, with nothing to maintain), so a
+    page only adds them to the finished rounds' kept totals, sorts and counts."""
+    with app.app_context():
+        shown = contest_now()
+        ranked = ranking_source(counted_rounds(shown)[-1])
+        query = select(ranked.c.user_id, ranked.c.correct_count, ranked.c.duration_ms)
+        compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+        db.session.execute(text(f"CREATE TABLE bench_open_results AS {compiled}"))
+        db.session.execute(text("ALTER TABLE bench_open_results ADD PRIMARY KEY (user_id)"))
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE bench_open_results"))
+        contest_id = shown.id
+        db.session.remove()
+    statement = text("""
+        SELECT user_id, correct, duration, taken, count(*) OVER () AS listed FROM (
+            SELECT user_id, sum(correct) AS correct, sum(duration) AS duration, sum(taken) AS taken,
+                   max(per_round) AS per_round, max(open_correct) AS open_correct
+            FROM (SELECT user_id, correct, duration_ms AS duration, taken, per_round, NULL::int AS open_correct
+                  FROM standing_totals WHERE contest_id = :contest
+                  UNION ALL
+                  SELECT user_id, correct_count, duration_ms, 1, NULL, correct_count FROM bench_open_results) AS parts
+            GROUP BY user_id) AS totals
+        ORDER BY correct DESC, duration ASC, taken DESC, user_id LIMIT 50 OFFSET :offset""")
+    people = in_context(app, lambda: db.session.scalar(text(
+        "SELECT count(*) FROM (SELECT user_id FROM standing_totals UNION SELECT user_id FROM bench_open_results) AS p"
+    )))()
+    for label, offset in (("first page", 0), ("the middle page", people // 2 // 50 * 50)):
+        median, worst = timed(in_context(app, lambda offset=offset: db.session.execute(
+            statement, {"contest": contest_id, "offset": offset}).all()), repeat)
+        print(f"standings, the open round's per-person results kept (option a, its floor), {label} with its count: "
+              f"median {median:.3f} s, max {worst:.3f} s, {load_average()}")
+    in_context(app, lambda: (db.session.execute(text("DROP TABLE bench_open_results")), db.session.commit()))()
+
+
+def provisional_snapshot(app, repeat: int) -> None:
+    """Option (b): the standings with the fourth round open computed once into a snapshot (the
+    ``judging.provisional`` job's work, forced each time), and its pages read by place."""
+    def compute() -> int:
+        shown = contest_now()
+        provisional.forget([shown.id])
+        build = provisional.refresh(shown)
+        db.session.commit()
+        return build.rows
+
+    rows = in_context(app, compute)()
+    median, worst = timed(in_context(app, compute), max(3, repeat // 2))
+    print(f"provisional snapshot, computed by the job ({rows:,} people): median {median:.3f} s, max {worst:.3f} s, "
+          f"{load_average()}")
+
+    def read(offset: int) -> int:
+        shown = contest_now()
+        rounds = counted_rounds(shown)
+        build = provisional.current(shown, rounds, provisional.live_rounds(rounds))
+        return len(provisional.page(build, rounds, 50, offset)[0])
+
+    for label, offset in (("first page", 0), ("the middle page", rows // 2 // 50 * 50)):
+        median, worst = timed(in_context(app, lambda offset=offset: read(offset)), repeat)
+        print(f"provisional snapshot, {label} with its count: median {median:.3f} s, max {worst:.3f} s, "
+              f"{load_average()} (target < 1 s)")
 
 
 def contest_now() -> Contest:
@@ -315,8 +385,11 @@ def main() -> int:
 
     url = create_postgres_database(args.database_url)
     try:
+        # A snapshot of provisional standings stays current through the timings (no job runs
+        # between them: provisional_snapshot times the computation itself).
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "REDIS_URL": None,
-                          "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST_KIB": 8})
+                          "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST_KIB": 8,
+                          "PROVISIONAL_STANDINGS_SECONDS": 3600})
         started = time.perf_counter()
         load(app, args.people, args.attempts, args.rounds, vacuum=not args.no_vacuum)
         print(f"loaded {args.people:,} people, {args.attempts:,} attempts in {args.rounds} rounds, "

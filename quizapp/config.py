@@ -149,6 +149,10 @@ DEFAULTS: dict[str, object] = {
     # 20,000 on a loaded 2-core machine: 450,000 took 8-23 s); a bigger round's is kept by a
     # background job while the page shows its progress.
     "RANKING_INLINE_MAX_ATTEMPTS": 20_000,
+    # While a round is still taking attempts the contest's standings are provisional: computed
+    # by a background job (about 1-2 s for 500,000 attempts) at most once in this many seconds,
+    # and read from that snapshot, with the time it was computed (judging/provisional.py).
+    "PROVISIONAL_STANDINGS_SECONDS": 60,
     "JOBS_TIMEOUT_SECONDS": 1800,
     "JOBS_KEEP_SECONDS": 3600,
     # Text messages (quizapp/sms): "log" (development: the app's log), "file:PATH" (one JSON

@@ -28,7 +28,7 @@ from quizapp.extensions import db
 from quizapp.jobs import services as jobs
 from quizapp.jobs.models import Job
 from quizapp.jobs.services import Progress
-from quizapp.judging import materialised
+from quizapp.judging import materialised, provisional
 from quizapp.judging import standings as overall
 from quizapp.judging.exports import ATTEMPTS_HEADER, attempts_log_rows, export_ranking
 from quizapp.judging.locking import current_rows
@@ -41,7 +41,7 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
 # What the progress page calls each file.
 LABELS = {"judging.ranking": "bảng xếp hạng", "judging.awards": "danh sách giải",
           "judging.attempts": "nhật ký mọi lượt thi", "judging.standings": "xếp hạng chung",
-          "judging.keep": "bảng xếp hạng"}
+          "judging.keep": "bảng xếp hạng", "judging.provisional": "xếp hạng chung tạm tính"}
 
 
 class QueueUnavailable(DomainError):
@@ -127,9 +127,19 @@ def keep_rankings(_stream: BinaryIO, progress: Progress, *, round_ids: list[int]
         db.session.commit()
 
 
+def provisional_standings(_stream: BinaryIO, _progress: Progress, *, contest_id: int) -> None:
+    """Compute a contest's provisional standings while a round of it is open, unless they were
+    computed less than ``PROVISIONAL_STANDINGS_SECONDS`` ago (judging/provisional.py). Writes no file."""
+    contest = db.session.get(Contest, contest_id)
+    if contest is None:
+        raise DomainError("Cuộc thi không còn tồn tại.")
+    provisional.refresh(contest)
+    db.session.commit()
+
+
 FUNCTIONS: dict[str, Callable[..., None]] = {
     "judging.ranking": ranking_file, "judging.awards": awards_file, "judging.attempts": attempts_file,
-    "judging.standings": standings_file, "judging.keep": keep_rankings,
+    "judging.standings": standings_file, "judging.keep": keep_rankings, "judging.provisional": provisional_standings,
 }
 
 
@@ -187,3 +197,9 @@ def start_keeping(rounds: list[Round], user_id: int | None, contest: Contest | N
         args["contest_id"] = contest.id
     # No file: the job's output is the kept ranking itself.
     return _start("judging.keep", scope, key, False, "", "text/plain", user_id, args)
+
+
+def start_provisional(contest: Contest, user_id: int | None) -> Job:
+    """The job computing a contest's provisional standings; joined while one is under way."""
+    return _start("judging.provisional", contest_scope(contest.id), f"judging:provisional:contest:{contest.id}", False,
+                  "", "text/plain", user_id, {"contest_id": contest.id})

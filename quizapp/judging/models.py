@@ -161,7 +161,21 @@ class StandingBuild(db.Model):
     built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class StandingTotal(db.Model):
+class PlacedTotals:
+    """A person's totals over a contest's rounds at their place in the standings' order, so a
+    page of standings is read by place (``StandingTotal``, ``ProvisionalTotal``)."""
+
+    place: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    user_id: Mapped[int]
+    correct: Mapped[int]
+    duration_ms: Mapped[int | None]
+    taken: Mapped[int]
+    # Correct answers in each round the totals add up, in their order, comma-separated ("" if
+    # not taken): the build's order for kept totals, the basis's ``order`` for provisional ones.
+    per_round: Mapped[str] = mapped_column(Text)
+
+
+class StandingTotal(PlacedTotals, db.Model):
     """One person's totals over the rounds of a ``StandingBuild``, at their place among them
     (by the standings' order), so the standings of finished rounds are read by place."""
 
@@ -169,13 +183,30 @@ class StandingTotal(db.Model):
 
     contest_id: Mapped[int] = mapped_column(ForeignKey("standing_builds.contest_id", ondelete="CASCADE"),
                                             primary_key=True)
-    place: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    user_id: Mapped[int]
-    correct: Mapped[int]
-    duration_ms: Mapped[int | None]
-    taken: Mapped[int]
-    # Correct answers in each round of the build, in its order, comma-separated ("" if not taken).
-    per_round: Mapped[str] = mapped_column(Text)
+
+
+class ProvisionalBuild(db.Model):
+    """A contest's standings computed while a round of it is still taking attempts
+    (judging/provisional.py): true at ``computed_at`` and shown as provisional, never as the
+    final standings. ``basis`` names what it added up (the kept totals of the finished rounds,
+    each live round with its rules, the rounds' order); it is shown only while that is still
+    the case."""
+
+    __tablename__ = "provisional_builds"
+
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"), primary_key=True)
+    basis: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int]
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProvisionalTotal(PlacedTotals, db.Model):
+    """One person's totals in a ``ProvisionalBuild``, at their place."""
+
+    __tablename__ = "provisional_totals"
+
+    contest_id: Mapped[int] = mapped_column(ForeignKey("provisional_builds.contest_id", ondelete="CASCADE"),
+                                            primary_key=True)
 
 
 class RoundLocked(DomainError):

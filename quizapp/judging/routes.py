@@ -17,6 +17,7 @@ and the round's ranking without disqualified attempts. Only the judges of a roun
 - ``POST /judging/rounds/<id>/scan``                   raise the flags again
 - ``POST /judging/attempts/<id>/decision``             clear or disqualify an attempt
 - ``GET  /judging/contests/<slug>/standings[.csv]``    overall standings across the rounds
+- ``POST /judging/contests/<slug>/standings/refresh``  compute the provisional standings again (a round open)
 - ``GET  /judging/contests/<slug>/jobs/<token>``       how far the making of the standings file is (JSON)
 
 The downloads are background jobs (judging.jobs): a click starts the job and answers with its
@@ -65,7 +66,7 @@ from quizapp.formatting import masked_id_number
 from quizapp.inputs import page_number
 from quizapp.jobs import services as jobs
 from quizapp.jobs.models import Job
-from quizapp.judging import materialised, services
+from quizapp.judging import materialised, provisional, services
 from quizapp.judging import standings as overall
 from quizapp.judging.awards import ATTEMPT_COLUMN, override_award
 from quizapp.judging.collective import HEADER as COLLECTIVE_HEADER
@@ -75,11 +76,12 @@ from quizapp.judging.jobs import (
     contest_scope,
     round_scope,
     start_keeping,
+    start_provisional,
     start_round_file,
     start_standings_file,
 )
 from quizapp.judging.locking import current_rows, lock_check, lock_round
-from quizapp.judging.models import locked_result
+from quizapp.judging.models import ProvisionalBuild, locked_result
 from quizapp.judging.ranking import ranked_people
 from quizapp.judging.rows import page_of_ranking, search_kept, write_table_csv
 from quizapp.phone import normalise_phone
@@ -483,7 +485,10 @@ def standings_page(slug: str):
     """Every person's counting attempts of the contest's rounds added up, a page at a time.
 
     The finished rounds' rankings are kept first, and their totals (judging.materialised); a
-    big round's by a background job, whose progress page (``?job=<token>``) comes first."""
+    big round's by a background job, whose progress page (``?job=<token>``) comes first. While
+    a round still takes attempts the standings are provisional: a snapshot computed at most
+    once a minute (judging.provisional), shown with its time; once every round has finished
+    they are exact."""
     contest = access.contest_or_abort(slug, "judge")
     token = request.args.get("job")
     if token is not None:
@@ -495,14 +500,75 @@ def standings_page(slug: str):
             return redirect(url_for(".standings_page", slug=slug, job=job.id, **_listing_args()), code=303)
     if materialised.keep_totals(contest) is not None:
         db.session.commit()
+    snapshot, job = None, None
+    if live := provisional.live_rounds(rounds):
+        snapshot, job = _provisional_snapshot(contest, rounds, live)
+        if snapshot is None and job is not None:
+            return redirect(url_for(".standings_page", slug=slug, job=job.id, **_listing_args()), code=303)
     page = page_number()
-    # One pass over the rounds' results gives the page and the count (finished rounds from their
-    # kept rankings, the open one ranked now).
-    shown, total = overall.page(contest, RANKING_PAGE, (page - 1) * RANKING_PAGE)
+    if snapshot is not None:
+        shown, total = provisional.page(snapshot, rounds, RANKING_PAGE, (page - 1) * RANKING_PAGE)
+    else:
+        # Every round finished (or still to come): the exact standings, read by place.
+        shown, total = overall.page(contest, RANKING_PAGE, (page - 1) * RANKING_PAGE)
     audit.personal_data_viewed("judging.standings", "contest", contest.id, page=page)
     db.session.commit()
-    return render_template("judging/standings.html", contest=contest, rounds=overall.counted_rounds(contest),
-                           rows=shown, total=total, page=page, page_size=RANKING_PAGE)
+    return render_template("judging/standings.html", contest=contest, rounds=rounds, rows=shown, total=total,
+                           page=page, page_size=RANKING_PAGE, snapshot=snapshot, live=live,
+                           computed_at=snapshot and _moment(snapshot.computed_at, contest),
+                           refreshing=job is not None and job.status in jobs.IN_FLIGHT)
+
+
+def _provisional_snapshot(contest: Contest, rounds: list[Round],
+                          live: list[Round]) -> tuple[ProvisionalBuild | None, Job | None]:
+    """The provisional standings to show, and the job computing newer ones (None: none started).
+
+    The current snapshot while it is younger than ``PROVISIONAL_STANDINGS_SECONDS``; else a new
+    one, computed here when that is quick (a small contest), or by the job, the older snapshot
+    shown meanwhile (None when there is none: the page waits for the job)."""
+    snapshot = provisional.current(contest, rounds, live)
+    if not provisional.due(snapshot):
+        return snapshot, None
+    if provisional.quick(rounds):
+        snapshot = provisional.refresh(contest)
+        db.session.commit()
+        return snapshot, None
+    job = start_provisional(contest, current_user.id)
+    if job.status == "finished":  # without Redis the job ran here
+        return provisional.current(contest, rounds, live), job
+    return snapshot, job
+
+
+def _moment(moment, contest: Contest) -> str:
+    """A time as the contest's clocks show it, with its date when that is not today."""
+    shown = clock.local_time(moment, contest.timezone, "%H:%M:%S")
+    if clock.local_time(moment, contest.timezone, "%d/%m/%Y") != clock.local_time(clock.now(), contest.timezone,
+                                                                                 "%d/%m/%Y"):
+        shown += " ngày " + clock.local_time(moment, contest.timezone, "%d/%m/%Y")
+    return shown
+
+
+@bp.post("/contests/<slug>/standings/refresh")
+@judge_required
+def standings_refresh(slug: str):
+    """A judge asks for the provisional standings to be computed again now: at most once in
+    ``PROVISIONAL_STANDINGS_SECONDS``; the page shows the job's progress, then the standings."""
+    contest = access.contest_or_abort(slug, "judge")
+    listing = url_for(".standings_page", slug=slug)
+    rounds = overall.counted_rounds(contest)
+    live = provisional.live_rounds(rounds)
+    if not live:
+        flash("Mọi vòng thi đã kết thúc: bảng xếp hạng chung không còn là tạm tính.", "success")
+        return redirect(listing, code=303)
+    snapshot = provisional.current(contest, rounds, live)
+    if not provisional.due(snapshot):
+        flash(f"Bảng tạm tính vừa được tính lúc {_moment(snapshot.computed_at, contest)}; có thể tính lại từ "
+              f"{_moment(provisional.next_allowed(snapshot), contest)}.", "warning")
+        return redirect(listing, code=303)
+    _snapshot, job = _provisional_snapshot(contest, rounds, live)
+    if job is not None and job.status in jobs.IN_FLIGHT:
+        return redirect(url_for(".standings_page", slug=slug, job=job.id), code=303)
+    return redirect(listing, code=303)
 
 
 @bp.get("/contests/<slug>/standings.csv")

@@ -6,6 +6,10 @@ attempt that round counts. Their results are added up in SQL: correct answers ov
 best first; ties go to the smaller total time, then to more rounds taken, then to the smaller
 person id, so the order is the same every time. A locked round's attempts cannot change
 (judging.locking), so its part is its snapshot's.
+
+These are the exact standings. While a round still takes attempts the judges' page shows a
+provisional snapshot of them instead (judging/provisional.py, ``placed_totals``), computed at
+most once a minute and read by place (``read_places``).
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, Text, case, cast, func, literal, null, select, union_all
+from sqlalchemy import Integer, String, Text, case, cast, func, literal, null, select, union_all
 
 from quizapp.auth.models import User
-from quizapp.contests.models import Contest, Round
+from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.extensions import db
 from quizapp.judging.materialised import (
     counted_rounds,
@@ -27,7 +31,7 @@ from quizapp.judging.materialised import (
     standings_order,
     totals_rounds,
 )
-from quizapp.judging.models import StandingBuild, StandingTotal
+from quizapp.judging.models import ProvisionalTotal, StandingBuild, StandingTotal
 from quizapp.spreadsheets import safe_row
 from quizapp.units.models import Unit
 
@@ -78,6 +82,23 @@ def _totals(contest: Contest, rounds: list[Round]):
     return build, live, totals
 
 
+def placed_totals(contest: Contest, rounds: list[Round]) -> tuple[StandingBuild | None, object]:
+    """The whole standings as rows to keep (judging/provisional.py): the kept totals they add
+    up (None: none), and a SELECT of place, person, correct answers, time, rounds taken and
+    ``per_round``: the kept totals' rounds first, in their order, then the other rounds in the
+    contest's order."""
+    build, live, totals = _totals(contest, rounds)
+    summed = totals_rounds(build) if build is not None else []
+    parts = [func.coalesce(totals.c.finished, "," * (len(summed) - 1))] if summed else []
+    parts += [func.coalesce(cast(totals.c[f"round_{index}"], String), "") for index in range(len(live))]
+    per_round = parts[0]
+    for part in parts[1:]:
+        per_round = per_round + "," + part
+    place = func.row_number().over(order_by=standings_order(totals.c))
+    return build, select(place.label("place"), totals.c.user_id, totals.c.correct, totals.c.duration,
+                         totals.c.taken, per_round.label("per_round"))
+
+
 def standings(contest: Contest, *, limit: int | None = None, offset: int = 0) -> Iterator[Standing]:
     """The contest's standings, best first (empty when it has no timed round)."""
     rounds = counted_rounds(contest)
@@ -102,8 +123,8 @@ def page(contest: Contest, limit: int, offset: int = 0) -> tuple[list[Standing],
 def _read(contest: Contest, rounds: list[Round], limit: int | None, offset: int, *,
           with_total: bool) -> Iterator[tuple[Standing, int]]:
     build = kept_totals(contest)
-    if build is not None and set(totals_rounds(build)) == {round_.id for round_ in rounds}:
-        return _read_kept(build, rounds, limit, offset)
+    if _covers(build, rounds):
+        return read_places(StandingTotal, build.contest_id, totals_rounds(build), build.rows, rounds, limit, offset)
     build, live, totals = _totals(contest, rounds)
     # The order is total (the person's id last), so a row's place is its position: a page is a
     # bounded sort of the totals, and only its rows are joined to the people.
@@ -120,52 +141,59 @@ def _read(contest: Contest, rounds: list[Round], limit: int | None, offset: int,
         .outerjoin(Unit, Unit.id == User.unit_id)
         .order_by(*standings_order(chosen.c))
     )
-    columns = _Columns(rounds, build, live)
+    summed = totals_rounds(build) if build is not None else []
+    live_ids = [round_.id for round_ in live]
     return ((Standing(place, user_id, name, phone, unit, int(correct), int(duration), int(taken),
-                      columns.per_round(finished, live_values)), listed)
-            for place, (user_id, name, phone, unit, correct, duration, taken, listed, finished, *live_values)
+                      _per_round(rounds, {**_values(summed, finished), **dict(zip(live_ids, values, strict=True))})),
+             listed)
+            for place, (user_id, name, phone, unit, correct, duration, taken, listed, finished, *values)
             in enumerate(db.session.execute(statement), start=offset + 1))
 
 
-def _read_kept(build: StandingBuild, rounds: list[Round], limit: int | None,
-               offset: int) -> Iterator[tuple[Standing, int]]:
-    """Every round is in the kept totals: a page is a range of places, read by primary key."""
+def _covers(build: StandingBuild | None, rounds: list[Round]) -> bool:
+    """Whether the kept totals hold the whole standings: every round is in them, or has no
+    attempt at all yet (a round still to come adds nothing)."""
+    if build is None:
+        return False
+    missing = {round_.id for round_ in rounds} - set(totals_rounds(build))
+    return not missing or not have_attempts(missing)
+
+
+def have_attempts(round_ids) -> bool:
+    """Whether any of these rounds has an attempt (one index probe)."""
+    return db.session.scalar(select(Attempt.id).where(Attempt.round_id.in_(round_ids)).limit(1)) is not None
+
+
+def read_places(model: type[StandingTotal] | type[ProvisionalTotal], contest_id: int, order: list[int], rows: int,
+                rounds: list[Round], limit: int | None, offset: int) -> Iterator[tuple[Standing, int]]:
+    """Standings kept one row per place (``StandingTotal`` or ``ProvisionalTotal``, ``rows`` of
+    them, ``per_round`` in the order of the round ids ``order``): a page is a range of places,
+    read by primary key."""
     statement = (
-        select(StandingTotal.place, StandingTotal.user_id, User.full_name, User.phone, Unit.name,
-               StandingTotal.correct, StandingTotal.duration_ms, StandingTotal.taken, StandingTotal.per_round)
-        .join(User, User.id == StandingTotal.user_id)
+        select(model.place, model.user_id, User.full_name, User.phone, Unit.name, model.correct,
+               model.duration_ms, model.taken, model.per_round)
+        .join(User, User.id == model.user_id)
         .outerjoin(Unit, Unit.id == User.unit_id)
-        .where(StandingTotal.contest_id == build.contest_id, StandingTotal.place > offset)
-        .order_by(StandingTotal.place)
+        .where(model.contest_id == contest_id, model.place > offset)
+        .order_by(model.place)
     )
     if limit is not None:
-        statement = statement.where(StandingTotal.place <= offset + limit)
-    columns = _Columns(rounds, build, [])
+        statement = statement.where(model.place <= offset + limit)
     return ((Standing(place, user_id, name, phone, unit, correct, int(duration or 0), taken,
-                      columns.per_round(finished, [])), build.rows)
-            for place, user_id, name, phone, unit, correct, duration, taken, finished
+                      _per_round(rounds, _values(order, values))), rows)
+            for place, user_id, name, phone, unit, correct, duration, taken, values
             in db.session.execute(statement))
 
 
-class _Columns:
-    """Puts a row's correct answers per round in the order of the contest's rounds: those of the
-    kept totals from their ``per_round`` text, those added up now from their columns."""
+def _values(order: list[int], text: str | None) -> dict[int, int | None]:
+    """Correct answers per round id from a kept row's ``per_round`` text (rounds in ``order``)."""
+    parts = (text or "").split(",")
+    return {round_id: int(part) if part else None for round_id, part in zip(order, parts, strict=False)}
 
-    def __init__(self, rounds: list[Round], build: StandingBuild | None, live: list[Round]) -> None:
-        summed = totals_rounds(build) if build is not None else []
-        where = {round_id: ("kept", index) for index, round_id in enumerate(summed)}
-        where.update({round_.id: ("live", index) for index, round_ in enumerate(live)})
-        self.order = [where[round_.id] for round_ in rounds]
 
-    def per_round(self, finished: str | None, live_values: list) -> tuple[int | None, ...]:
-        kept_values = [int(part) if part else None for part in finished.split(",")] if finished else []
-        values = []
-        for source, index in self.order:
-            if source == "live":
-                values.append(live_values[index])
-            else:
-                values.append(kept_values[index] if index < len(kept_values) else None)
-        return tuple(values)
+def _per_round(rounds: list[Round], values: dict) -> tuple[int | None, ...]:
+    """Correct answers in each of the contest's rounds, in their order (None: not taken)."""
+    return tuple(values.get(round_.id) for round_ in rounds)
 
 
 def count(contest: Contest) -> int:
@@ -174,7 +202,7 @@ def count(contest: Contest) -> int:
     if not rounds:
         return 0
     build = kept_totals(contest)
-    if build is not None and set(totals_rounds(build)) == {round_.id for round_ in rounds}:
+    if _covers(build, rounds):
         return build.rows
     _build, _live, totals = _totals(contest, rounds)
     return db.session.scalar(select(func.count()).select_from(totals))

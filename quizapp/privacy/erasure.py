@@ -45,6 +45,7 @@ from quizapp.extensions import db
 from quizapp.flags.models import Flag
 from quizapp.jobs import services as jobs
 from quizapp.jobs.models import Job
+from quizapp.judging import provisional
 from quizapp.judging.locking import ERASED_NAME, erasing, redact_snapshot
 from quizapp.judging.models import RoundResult
 from quizapp.privacy.models import Consent
@@ -182,6 +183,8 @@ def _discard_files(round_ids: list[int]) -> list[dict]:
     if not round_ids:
         return []
     contest_ids = db.session.scalars(select(Round.contest_id).where(Round.id.in_(round_ids)).distinct()).all()
+    # Provisional standings (a round still open) list the person too: computed again without them.
+    provisional.forget(list(contest_ids))
     prefixes = [f"judging:round:{round_id}:" for round_id in round_ids]
     prefixes += [f"judging:contest:{contest_id}:" for contest_id in contest_ids]
     kept = []
