@@ -5,9 +5,9 @@ background job while one of its rounds still takes attempts, one row per place, 
 them is read by place (judging/provisional.py). Nothing to carry over: they are computed the
 first time a judge opens the standings of a contest with a round open.
 
-Revision ID: 0022
-Revises: 0021
-Create Date: 2026-12-22 10:00:00.000000
+Revision ID: 0023
+Revises: 0022
+Create Date: 2026-12-07 20:30:00.000000
 
 """
 import sqlalchemy as sa
@@ -16,8 +16,8 @@ from alembic import op
 import quizapp.clock
 
 # revision identifiers, used by Alembic.
-revision = '0022'
-down_revision = '0021'
+revision = '0023'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
