@@ -59,3 +59,8 @@ def personal_data_viewed(what: str, target_type: str, target_id: object, **detai
     """Record that the signed-in user (or the command line) was shown ``what`` (a page's or an
     export's name) listing other people's phones or ID numbers; never commits."""
     return record(PERSONAL_DATA_VIEWED, target_type, target_id, after={"what": what, **details})
+
+
+# The retention purge (privacy/purge.py), daily by the background worker or by hand: one event per
+# run with how many it erased, and one for a daily run that failed.
+PURGE_ACTIONS = ("privacy.purged", "privacy.purge_failed")
