@@ -32,11 +32,10 @@ def count_call() -> dict:
 
 
 def forget(queue) -> None:
-    """What a restarted or flushed Redis does to the queue: its jobs, queued or scheduled, are gone."""
-    registry = ScheduledJobRegistry(queue=queue)
-    for job_id in registry.get_job_ids():
-        registry.remove(job_id, delete_job=True)
-    queue.empty()
+    """What a restarted or flushed Redis does to the queue: its jobs, queued, scheduled or done,
+    and their results are gone (every RQ key that names the queue; daily job ids name it too)."""
+    for key in queue.connection.scan_iter(f"rq:*{queue.name}*"):
+        queue.connection.delete(key)
 
 
 @pytest.fixture
@@ -61,35 +60,39 @@ def test_the_purge_time_is_a_setting_and_a_bad_one_stops_the_app(make_app):
             make_app(PRIVACY_PURGE_AT=bad)
 
 
-def test_a_day_is_due_from_its_time_until_it_has_run(scheduled):
+def test_a_day_runs_from_its_time_and_once(scheduled):
+    # 19:29 UTC on the 7th is 02:29 on the 8th in Vietnam: the 8th's run is not due yet.
     clock = install_clock(scheduled, AT - timedelta(minutes=1))
     task = daily.tasks(scheduled)["counted"]
     with scheduled.app_context():
-        assert daily.due_day(task, clock()) is None  # 02:29: not yet
+        assert daily.run_time(task, DAY) == AT
         assert daily.next_day(task, clock()) == DAY
+        assert daily.run("counted", DAY.isoformat()) is None
+        assert db.session.get(DailyRun, ("counted", DAY)) is None
         clock.set(AT)
-        assert daily.due_day(task, clock()) == DAY
         assert daily.next_day(task, clock()) == DAY + timedelta(days=1)
         assert daily.run("counted", DAY.isoformat()) == {"done": 1}
         clock.set(AT + timedelta(hours=20))  # 22:30 the same day: already run today
-        assert daily.due_day(task, clock()) is None
         assert daily.run("counted", DAY.isoformat()) is None
         clock.set(AT + timedelta(days=1))
-        assert daily.due_day(task, clock()) == DAY + timedelta(days=1)
         # A day's job that starts after the day is over does nothing: today's run is due instead.
         assert daily.run("counted", DAY.isoformat()) is None
+        assert daily.run("counted", (DAY + timedelta(days=1)).isoformat()) == {"done": 2}
         row = db.session.get(DailyRun, ("counted", DAY))
         assert (row.status, row.result) == ("finished", {"done": 1})
-    assert CALLS == ["run"]
+    assert CALLS == ["run", "run"]
 
 
-def test_the_time_is_vietnams_whatever_the_server_clock(scheduled):
-    clock = install_clock(scheduled, datetime(2030, 5, 7, 19, 29, tzinfo=UTC))
-    task = daily.tasks(scheduled)["counted"]
+def test_workers_plan_nothing_for_today_before_its_time(scheduled):
+    install_clock(scheduled, AT - timedelta(minutes=1))
+    connection = redis.Redis.from_url(scheduled.config["REDIS_URL"])
+    queue = queue_for(scheduled, connection)
     with scheduled.app_context():
-        # 19:29 UTC on the 7th is 02:29 on the 8th in Vietnam: the 8th's run is not due yet.
-        assert daily.due_day(task, clock()) is None
-        assert daily.run_time(task, DAY) == AT
+        daily.plan(scheduled, queue)
+    assert queue.job_ids == []
+    today = daily.job_id(scheduled, daily.tasks(scheduled)["counted"], DAY)
+    assert ScheduledJobRegistry(queue=queue).get_job_ids() == [today]
+    connection.close()
 
 
 def test_two_workers_racing_for_the_day_run_it_once(scheduled):
@@ -130,12 +133,17 @@ def test_workers_plan_one_job_a_day_in_redis_and_the_worker_runs_it_once(schedul
 
     assert run_jobs(scheduled)
     assert CALLS == ["run"]
-    # Redis forgets (restarted, flushed): the database still knows today has run.
+    with scheduled.app_context():  # a worker restarts the same day: Redis still has the day's job
+        daily.plan(scheduled, queue)
+    assert queue.job_ids == [] and registry.get_job_ids() == [tomorrow]
+    # Redis forgets (restarted, flushed) and the day is queued again: the database knows it ran.
     forget(queue)
     with scheduled.app_context():
         daily.plan(scheduled, queue)
+    assert run_jobs(scheduled)
+    assert CALLS == ["run"]
+    with scheduled.app_context():
         assert db.session.get(DailyRun, ("counted", DAY)).status == "finished"
-    assert queue.job_ids == []
     assert registry.get_job_ids() == [tomorrow]
     # The next day, past its time with the scheduled job lost, a worker's next pass queues it.
     forget(queue)
@@ -160,7 +168,7 @@ def test_a_failed_run_is_kept_and_not_tried_again_that_day(scheduled):
             daily.run("broken", DAY.isoformat())
         row = db.session.get(DailyRun, ("broken", DAY))
         assert (row.status, row.result) == ("failed", {"error": "ZeroDivisionError"})
-        assert daily.due_day(daily.tasks(scheduled)["broken"], AT + timedelta(hours=1)) is None
+        assert daily.run("broken", DAY.isoformat()) is None
 
 
 def test_each_worker_plans_the_daily_tasks_at_its_maintenance_pass(scheduled):

@@ -6,23 +6,26 @@ the time as "HH:MM" on the clocks of the installation's ``TIMEZONE``). Every wor
 wsgi jobs worker``, worker.py) runs RQ's scheduler beside it, and ``plan``s each task when it
 starts and at each of RQ's maintenance passes (every 10 minutes):
 
-- a day whose time has come and that has no run on record is queued at once (the workers were
-  all down at that time, or Redis lost the job);
+- once today's time has come, today's run is queued at once unless Redis has it already (the
+  workers were all down at that time, or Redis lost the job);
 - the next day's run is scheduled for its time (``Queue.enqueue_at``); one of the workers'
   schedulers (RQ lets one hold the queue's lock) moves it to the queue when the time comes.
 
-Each day's job has one id (``job_id``) and is queued with ``unique=True``, so however many
-workers plan it, Redis holds one job for the day. That keeps the queue tidy; it is not what makes
-the run happen once. The database decides: ``run`` first inserts the day's row in ``daily_runs``,
-whose primary key (task, day) admits one, and only the worker whose insert succeeds does the
-work. Redis alone could not promise it: the embedded Redis keeps nothing on disk, a restarted or
-flushed Redis forgets its jobs and locks (and a job id is free again once RQ drops the finished
-job), and a lock that expires while a long run goes on lets a second run in. The row survives
-worker restarts and Redis outages, and is written by the same database the task changes.
+Planning reads no database: the worker forks a child for each job, and an SQLite connection
+the parent had used must not cross a fork (other processes on the same file then failed with
+"disk I/O error"). Each day's job has one id (``job_id``) and is queued with ``unique=True``, and
+RQ keeps a finished one for two days, so however many workers plan it, Redis holds one job for
+the day. That keeps the queue tidy; it is not what makes the run happen once. The database
+decides, in the job: ``run`` first inserts the day's row in ``daily_runs``, whose primary key
+(task, day) admits one, and only the worker whose insert succeeds does the work. Redis alone
+could not promise it: the embedded Redis keeps nothing on disk, a restarted or flushed Redis
+forgets its jobs and locks (and a job id is free again once RQ drops the finished job), and a
+lock that expires while a long run goes on lets a second run in. The row survives worker
+restarts and Redis outages, and is written by the same database the task changes.
 
 A run that fails keeps its row (``failed``, with the error's name) and is not tried again that
-day; the next day's run does the work then. A job that starts after its day is over (the workers
-were down past midnight) does nothing: that day's run is the one due now.
+day; the next day's run does the work then. A job that starts outside its day, or before its
+time (the workers were down past midnight; a clock set back), does nothing.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from flask import Flask, current_app
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import DuplicateJobError
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from quizapp.clock import now
 from quizapp.extensions import db
@@ -89,15 +92,6 @@ def run_time(task: Daily, day: date) -> datetime:
     return datetime.combine(day, task.at, tzinfo=_zone()).astimezone(UTC)
 
 
-def due_day(task: Daily, moment: datetime) -> date | None:
-    """The day whose run of ``task`` should start now: today once its time has come and until
-    it has run (whatever became of that run); otherwise None."""
-    day = local_day(moment)
-    if moment < run_time(task, day) or db.session.get(DailyRun, (task.name, day)) is not None:
-        return None
-    return day
-
-
 def next_day(task: Daily, moment: datetime) -> date:
     """The first day whose time for ``task`` is still to come."""
     day = local_day(moment)
@@ -111,28 +105,25 @@ def job_id(app: Flask, task: Daily, day: date) -> str:
 
 
 def plan(app: Flask, queue: Queue) -> None:
-    """Queue the run due now, if any, and schedule the next one, for every daily task (see the
-    module's docstring). Called by each worker; a database or Redis that does not answer is
-    logged and the next maintenance pass plans again."""
+    """Queue today's run once its time has come and schedule the next one, for every daily task
+    (see the module's docstring). Called by each worker; a Redis that does not answer is logged
+    and the next maintenance pass plans again."""
+    moment = now()
     try:
-        moment = now()
         for task in tasks(app).values():
-            due = due_day(task, moment)
-            if due is not None:
-                _schedule(app, queue, task, due, None)
+            today = local_day(moment)
+            if moment >= run_time(task, today):
+                _schedule(app, queue, task, today, None)
             following = next_day(task, moment)
             _schedule(app, queue, task, following, run_time(task, following))
-    except (RedisError, SQLAlchemyError) as error:
+    except RedisError as error:
         log.warning("Could not plan the daily tasks (%s): the next maintenance pass tries again", error)
-    finally:
-        # The worker waits for jobs for hours: it must not hold a connection or a transaction.
-        db.session.remove()
 
 
 def _schedule(app: Flask, queue: Queue, task: Daily, day: date, at: datetime | None) -> None:
     """Queue the run of ``day`` now (``at`` None) or schedule it for ``at``, unless Redis has it."""
     options = {"job_id": job_id(app, task, day), "unique": True, "job_timeout": int(app.config["JOBS_TIMEOUT_SECONDS"]),
-               "result_ttl": 24 * 3600, "failure_ttl": 7 * 24 * 3600,
+               "result_ttl": 2 * 24 * 3600, "failure_ttl": 7 * 24 * 3600,
                "description": f"daily {task.name} {day.isoformat()}"}
     try:
         if at is None:
@@ -145,7 +136,7 @@ def _schedule(app: Flask, queue: Queue, task: Daily, day: date, at: datetime | N
 
 def run(name: str, day: str) -> dict | None:
     """The worker's entry point for one day's run of the daily task ``name``: claims the day and
-    runs the task, or does nothing when the day is claimed already or over. Returns what the
+    runs the task, or does nothing when the day is claimed already, over, or not yet at its time. Returns what the
     task did (kept by RQ with the job), or None when it did not run."""
     app = current_app._get_current_object()
     task = tasks(app)[name]
@@ -157,8 +148,9 @@ def run(name: str, day: str) -> dict | None:
 
 
 def _run(task: Daily, day: date) -> dict | None:
-    if local_day(now()) != day:
-        log.info("Daily %s of %s skipped: that day is over", task.name, day)
+    moment = now()
+    if local_day(moment) != day or moment < run_time(task, day):
+        log.info("Daily %s of %s skipped: it is not that day's time", task.name, day)
         return None
     db.session.add(DailyRun(task=task.name, day=day, status="started", started_at=now()))
     try:
