@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import String, cast, delete, or_, select, text, update
+from sqlalchemy import String, and_, cast, delete, or_, select, text, update
 
 from quizapp import audit
 from quizapp.audit import AuditEvent
@@ -111,7 +111,7 @@ def erase_person(user: User, reason: str) -> Erased:
     for result in results.values():
         redact_snapshot(result, attempt_ids)
     _erase_flags(user, round_ids)
-    _erase_audit(user, old)
+    _erase_audit(user, old, round_ids)
     _erase_account(user)
     kept_files = _discard_files(round_ids)
     erased = Erased(user.id, len(attempts), sorted(results), [r for r in round_ids if r not in results],
@@ -163,13 +163,17 @@ def _erase_flags(user: User, round_ids: list[int]) -> None:
                              "other_accounts": [entry for entry in listed if entry.get("user_id") != user.id]}
 
 
-def _erase_audit(user: User, old: dict[str, str | None]) -> None:
-    """Every event about the account loses its before and after; events the person did lose
-    their address; any other event whose data holds the person's phone, name or ID number
-    loses that data. The events themselves stay."""
-    db.session.execute(update(AuditEvent)
-                       .where(AuditEvent.target_type == "user", AuditEvent.target_id == str(user.id))
-                       .values(before=None, after=None).execution_options(synchronize_session=False))
+def _erase_audit(user: User, old: dict[str, str | None], round_ids: list[int]) -> None:
+    """Every event about the account, or naming it in its data (``subject_id``), loses its before
+    and after; events the person did lose their address; the searches that may have typed the
+    person's phone, name or ID number (staff looking people up in the accounts list, or in the
+    ranking of a round the person took part in) lose their data when they hold one of them. The
+    events themselves stay. Each statement finds its events through an index (target, subject,
+    actor), so erasing one person never reads the whole log."""
+    about = or_(and_(AuditEvent.target_type == "user", AuditEvent.target_id == str(user.id)),
+                AuditEvent.subject_id == user.id)
+    db.session.execute(update(AuditEvent).where(about).values(before=None, after=None)
+                       .execution_options(synchronize_session=False))
     db.session.execute(update(AuditEvent).where(AuditEvent.actor_id == user.id).values(ip=None)
                        .execution_options(synchronize_session=False))
     needles = {value for value in old.values() if value}
@@ -177,9 +181,12 @@ def _erase_audit(user: User, old: dict[str, str | None]) -> None:
     needles |= {json.dumps(value)[1:-1] for value in list(needles)}
     conditions = [cast(column, String).contains(needle, autoescape=True)
                   for column in (AuditEvent.before, AuditEvent.after) for needle in needles]
+    searched = or_(and_(AuditEvent.target_type == "users", AuditEvent.target_id == "*"),
+                   and_(AuditEvent.target_type == "round", AuditEvent.target_id.in_([str(r) for r in round_ids])))
     if conditions:
-        db.session.execute(update(AuditEvent).where(or_(*conditions)).values(before=None, after=None)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(update(AuditEvent)
+                           .where(searched, AuditEvent.action == audit.PERSONAL_DATA_VIEWED, or_(*conditions))
+                           .values(before=None, after=None).execution_options(synchronize_session=False))
 
 
 def _discard_files(round_ids: list[int]) -> list[dict]:
