@@ -111,7 +111,7 @@ def erase_person(user: User, reason: str) -> Erased:
     for result in results.values():
         redact_snapshot(result, attempt_ids)
     _erase_flags(user, round_ids)
-    _erase_audit(user, old, round_ids)
+    _erase_audit(user, old, round_ids, attempt_ids)
     _erase_account(user)
     kept_files = _discard_files(round_ids)
     erased = Erased(user.id, len(attempts), sorted(results), [r for r in round_ids if r not in results],
@@ -163,13 +163,13 @@ def _erase_flags(user: User, round_ids: list[int]) -> None:
                              "other_accounts": [entry for entry in listed if entry.get("user_id") != user.id]}
 
 
-def _erase_audit(user: User, old: dict[str, str | None], round_ids: list[int]) -> None:
+def _erase_audit(user: User, old: dict[str, str | None], round_ids: list[int], attempt_ids: set[int]) -> None:
     """Every event about the account, or naming it in its data (``subject_id``), loses its before
-    and after; events the person did lose their address; the searches that may have typed the
-    person's phone, name or ID number (staff looking people up in the accounts list, or in the
-    ranking of a round the person took part in) lose their data when they hold one of them. The
-    events themselves stay. Each statement finds its events through an index (target, subject,
-    actor), so erasing one person never reads the whole log."""
+    and after; events the person did lose their address; the other events where the person's
+    phone, name or ID number can have been written (staff searching the accounts list, and the
+    events about the person's rounds and attempts: ranking searches, judges' reasons) lose their
+    data when they hold one of them. The events themselves stay. Each statement finds its events
+    through an index (target, subject, actor), so erasing one person never reads the whole log."""
     about = or_(and_(AuditEvent.target_type == "user", AuditEvent.target_id == str(user.id)),
                 AuditEvent.subject_id == user.id)
     db.session.execute(update(AuditEvent).where(about).values(before=None, after=None)
@@ -181,12 +181,12 @@ def _erase_audit(user: User, old: dict[str, str | None], round_ids: list[int]) -
     needles |= {json.dumps(value)[1:-1] for value in list(needles)}
     conditions = [cast(column, String).contains(needle, autoescape=True)
                   for column in (AuditEvent.before, AuditEvent.after) for needle in needles]
-    searched = or_(and_(AuditEvent.target_type == "users", AuditEvent.target_id == "*"),
-                   and_(AuditEvent.target_type == "round", AuditEvent.target_id.in_([str(r) for r in round_ids])))
+    near = or_(and_(AuditEvent.target_type == "users", AuditEvent.target_id == "*"),
+               and_(AuditEvent.target_type == "round", AuditEvent.target_id.in_([str(r) for r in round_ids])),
+               and_(AuditEvent.target_type == "attempt", AuditEvent.target_id.in_([str(a) for a in attempt_ids])))
     if conditions:
-        db.session.execute(update(AuditEvent)
-                           .where(searched, AuditEvent.action == audit.PERSONAL_DATA_VIEWED, or_(*conditions))
-                           .values(before=None, after=None).execution_options(synchronize_session=False))
+        db.session.execute(update(AuditEvent).where(near, or_(*conditions)).values(before=None, after=None)
+                           .execution_options(synchronize_session=False))
 
 
 def _discard_files(round_ids: list[int]) -> list[dict]:

@@ -73,6 +73,8 @@ def test_after_delete_me_a_non_winner_cannot_sign_in_and_their_data_is_nowhere(a
         # (the first three: build's; then the judge's pages when locking).
         assert [event.after for event in searches][:3] == [None, None, {
             "what": "judging.ranking", "page": 1, "search": scene.people["other"].name}]
+        reason = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attempt.disqualified"))
+        assert reason.before is None and reason.after is None
         staff = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "contest.staff_removed"))
         assert staff.before is None and staff.subject_id == leaver.user_id
         erased = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "privacy.erased"))
