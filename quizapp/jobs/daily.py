@@ -56,7 +56,6 @@ class Daily:
     name: str
     func: DailyFunction
     at: time  # on the clocks of the installation's TIMEZONE
-    setting: str  # the configuration key that set ``at``, for messages
 
 
 def register_daily(app: Flask, name: str, func: DailyFunction, *, setting: str) -> None:
@@ -64,7 +63,7 @@ def register_daily(app: Flask, name: str, func: DailyFunction, *, setting: str) 
     Vietnam's time). ``func`` runs in the worker with an app context, commits its own work, and
     returns what it did (kept with the day's run). A bad time stops the app from starting."""
     at = parse_time(app.config[setting], setting)
-    app.extensions.setdefault("quizapp.daily", {})[name] = Daily(name, func, at, setting)
+    app.extensions.setdefault("quizapp.daily", {})[name] = Daily(name, func, at)
 
 
 def parse_time(value: object, setting: str) -> time:
@@ -136,8 +135,8 @@ def _schedule(app: Flask, queue: Queue, task: Daily, day: date, at: datetime | N
 
 def run(name: str, day: str) -> dict | None:
     """The worker's entry point for one day's run of the daily task ``name``: claims the day and
-    runs the task, or does nothing when the day is claimed already, over, or not yet at its time. Returns what the
-    task did (kept by RQ with the job), or None when it did not run."""
+    runs the task, or does nothing when the day is claimed already, over, or not yet at its
+    time. Returns what the task did (kept by RQ with the job), or None when it did not run."""
     app = current_app._get_current_object()
     task = tasks(app)[name]
     with app.app_context():
@@ -152,7 +151,7 @@ def _run(task: Daily, day: date) -> dict | None:
     if local_day(moment) != day or moment < run_time(task, day):
         log.info("Daily %s of %s skipped: it is not that day's time", task.name, day)
         return None
-    db.session.add(DailyRun(task=task.name, day=day, status="started", started_at=now()))
+    db.session.add(DailyRun(task=task.name, day=day, status="started", started_at=moment))
     try:
         db.session.commit()
     except IntegrityError:
