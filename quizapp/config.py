@@ -103,10 +103,12 @@ DEFAULTS: dict[str, object] = {
     # The privacy notice (quizapp/privacy/notice.py, Law 91/2025/QH15): who controls the
     # personal data (the organising body), whom to contact about it, and how many days a
     # taker's data is kept after their last activity (registration, sign-in or attempt), once
-    # every round they took part in is over: ``flask privacy purge`` erases it then.
+    # every round they took part in is over: the background worker erases it then, daily at
+    # PRIVACY_PURGE_AT (Vietnam's time, HH:MM), as ``flask privacy purge`` does by hand.
     "PRIVACY_CONTROLLER": "Ban Tổ chức cuộc thi (cơ quan tổ chức cuộc thi trên hệ thống này)",
     "PRIVACY_CONTACT": "Ban Tổ chức cuộc thi, qua địa chỉ liên hệ ghi trong thể lệ cuộc thi",
     "PRIVACY_RETENTION_DAYS": 730,
+    "PRIVACY_PURGE_AT": "02:30",
     # Suspicion flags (flags/services.py): floors for too_fast, and thresholds for
     # shared_device and burst_ip.
     "FLAG_MIN_ANSWERED": 5,

@@ -103,3 +103,31 @@ def test_revision_0017_writes_every_accounts_folded_search_key_and_goes_back(mak
         assert "search_key" not in {column["name"] for column in inspect(db.engine).get_columns("users")}
         upgrade()
         assert schema_diff(db.engine) == []
+
+
+def test_revision_0025_names_the_subject_of_existing_staff_events_and_goes_back(make_app, new_database):
+    from sqlalchemy import text
+
+    app = make_app(DATABASE_URL=new_database())
+    with app.app_context():
+        upgrade(revision="0024")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (id, phone, password_hash, full_name, role, is_active, session_version, created_at,"
+                " search_key, has_id_number) VALUES (7, '0912345678', 'x', 'Giám khảo', 'judge', true, 1,"
+                " '2026-01-01 00:00:00', 'giam khao', false)"))
+            connection.execute(text(
+                "INSERT INTO audit_events (id, at, action, target_type, target_id, before, after) VALUES"
+                " (1, '2026-01-01 00:00:00', 'contest.staff_added', 'contest', '3', NULL,"
+                "  '{\"contest\": \"c\", \"phone\": \"0912345678\", \"role\": \"judge\"}'),"
+                " (2, '2026-01-01 00:00:00', 'contest.staff_removed', 'contest', '3',"
+                "  '{\"contest\": \"c\", \"phone\": \"0999999999\", \"role\": \"judge\"}', NULL),"
+                " (3, '2026-01-01 00:00:00', 'user.updated', 'user', '7', NULL, '{\"phone\": \"0912345678\"}')"))
+        upgrade(revision="0025")
+        with db.engine.connect() as connection:
+            subjects = connection.execute(text("SELECT id, subject_id FROM audit_events ORDER BY id")).all()
+        assert [tuple(row) for row in subjects] == [(1, 7), (2, None), (3, None)]
+        assert {"ix_audit_events_target", "ix_audit_events_actor_id", "ix_audit_events_subject_id"} <= {
+            index["name"] for index in inspect(db.engine).get_indexes("audit_events")}
+        downgrade(revision="0024")
+        assert "subject_id" not in {column["name"] for column in inspect(db.engine).get_columns("audit_events")}

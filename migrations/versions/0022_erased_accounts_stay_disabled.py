@@ -6,7 +6,7 @@ disabled first, so the constraint can be added.
 
 Revision ID: 0022
 Revises: 0021
-Create Date: 2026-12-22 10:00:00.000000
+Create Date: 2026-12-07 20:20:00.000000
 
 """
 import sqlalchemy as sa

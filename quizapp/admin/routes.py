@@ -10,7 +10,8 @@
   ``GET|POST /admin/users/<id>/enable``  enable it again; both after a confirmation page (audit-logged)
 - ``POST /admin/users/<id>/units``       let an account edit the units directory, or stop it (audit-logged)
 - ``POST /admin/users/<id>/reset-code``  a one-time password-reset code for a help desk, shown once
-- ``GET  /admin/audit``                  organisers', judges' and admins' actions, newest first
+- ``GET  /admin/audit``                  organisers', judges' and admins' actions, newest first;
+                                          also who looked at others' data, and the retention purges
 - ``GET  /admin/protection``             sign-in protection: hashing slots and failure budgets, and
                                           whether they are turning people away now
 """
@@ -262,18 +263,21 @@ def reset_code(user_id: int):
     return page, 200, {"Cache-Control": "no-store"}
 
 
-# The audit page's filters.
-AUDIT_KINDS = {"personal_data": "Xem dữ liệu cá nhân của người khác"}
+# The audit page's filters: each a label and the actions it shows.
+AUDIT_KINDS = {"personal_data": "Xem dữ liệu cá nhân của người khác",
+               "purge": "Xoá dữ liệu hết thời hạn lưu giữ"}
+AUDIT_ACTIONS = {"personal_data": audit.PERSONAL_DATA_ACTIONS, "purge": audit.PURGE_ACTIONS}
 
 
 @bp.get("/audit")
 @role_required("admin")
 def audit_log():
     """Organisers', judges' and admins' actions, newest first; ``?kind=personal_data``: only who
-    looked at other people's phones or ID numbers (pages shown and files asked for)."""
+    looked at other people's phones or ID numbers (pages shown and files asked for);
+    ``?kind=purge``: only the retention purges, daily or by hand, with how many each erased."""
     page = page_number()
     kind = request.args.get("kind") if request.args.get("kind") in AUDIT_KINDS else None
-    conditions = [AuditEvent.action.in_(audit.PERSONAL_DATA_ACTIONS)] if kind == "personal_data" else []
+    conditions = [AuditEvent.action.in_(AUDIT_ACTIONS[kind])] if kind else []
     # Each event with the account that acted (none for the command line).
     statement = (select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id).where(*conditions)
                  .order_by(AuditEvent.id.desc()))

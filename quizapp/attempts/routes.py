@@ -164,13 +164,15 @@ def _round_or_404(round_id: int) -> Round:
 
 def _refused(error: DomainError, round_: Round):
     """A refused start, as a flash on the contest page; without consent to the current privacy
-    notice, 403 with a way to the consent page, which comes back to this round's start."""
+    notice, straight to the consent page, which comes back to this round's start (the API
+    answers 403 ``consent_required`` instead)."""
     db.session.rollback()
     contest = round_.contest
     if isinstance(error, terms.ConsentRequired):
-        consent_url = url_for(terms.terms().consent_endpoint, next=url_for(".confirm_start", round_id=round_.id))
-        return render_template("errors/error.html", status=403, title="Cần đồng ý xử lý dữ liệu cá nhân",
-                               message=error.message, action_url=consent_url, action_label="Đọc và đồng ý"), 403
+        flash(error.message, "info")
+        # 303: after a refused POST of the start, the consent page is fetched with GET.
+        return redirect(url_for(terms.terms().consent_endpoint,
+                                next=url_for(".confirm_start", round_id=round_.id)), code=303)
     message = error.message
     if isinstance(error, service.RegistrationIncomplete):
         message += " Còn thiếu: " + ", ".join(FIELD_LABELS.get(name, name) for name in error.missing) + "."

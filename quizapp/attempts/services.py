@@ -221,7 +221,7 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False, origi
     back and gets the winner's attempt, so twenty taps on Start make one attempt.
     """
     now = clock.now()
-    _write_first()
+    write_first()
     # The caller's attempts in the round, in one statement: whether one is past its time, the
     # open one to resume, how many are used.
     mine = db.session.execute(select(Attempt.id, Attempt.status, Attempt.deadline).where(
@@ -271,7 +271,7 @@ def check_new_attempt(round_: Round, user: User, password_ok: bool, now: datetim
     return used
 
 
-def _write_first() -> None:
+def write_first() -> None:
     """SQLite: take the write lock before this transaction reads.
 
     A start reads (the caller's attempts, the draw) and then writes. In WAL mode a transaction

@@ -111,7 +111,7 @@ def add_staff(contest: Contest, user: User, role: str, *, by: User | None) -> Co
     db.session.add(staff)
     db.session.flush()
     audit.record("contest.staff_added", "contest", contest.id,
-                 after={"contest": contest.slug, "phone": user.phone, "role": role})
+                 after={"contest": contest.slug, "phone": user.phone, "role": role}, subject=user.id)
     return staff
 
 
@@ -125,7 +125,8 @@ def remove_staff(contest: Contest, staff_id: int, *, by: User | None) -> None:
         if len(organisers) <= 1:
             raise StaffInvalid("Cuộc thi phải còn ít nhất một người trong ban tổ chức.")
     audit.record("contest.staff_removed", "contest", contest.id,
-                 before={"contest": contest.slug, "phone": staff.user.phone, "role": staff.role})
+                 before={"contest": contest.slug, "phone": staff.user.phone, "role": staff.role},
+                 subject=staff.user_id)
     contest.staff.remove(staff)
     db.session.flush()
 

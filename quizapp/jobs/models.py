@@ -9,9 +9,9 @@ never wholly in a worker's memory, the same way on PostgreSQL and SQLite.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quizapp.clock import UTCDateTime, utcnow
@@ -57,3 +57,19 @@ class JobChunk(db.Model):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DailyRun(db.Model):
+    """One day's run of a daily task (jobs/daily.py). The primary key admits one row per task and
+    day: the worker that inserts it runs the task, any other finds it there and does nothing."""
+
+    __tablename__ = "daily_runs"
+
+    task: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The day as clocks in Vietnam (the installation's TIMEZONE) show it.
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))  # started, finished, failed
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the task reported (the purge: how many were erased), or the error it stopped on.
+    result: Mapped[dict | None] = mapped_column(JSON)

@@ -14,6 +14,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from quizapp.jobs.daily import register_daily
     from quizapp.privacy import consent
+    from quizapp.privacy.purge import daily_purge
 
     consent.init_app(app)
+    # The background worker runs the retention purge once a day at PRIVACY_PURGE_AT.
+    register_daily(app, "privacy_purge", daily_purge, setting="PRIVACY_PURGE_AT")

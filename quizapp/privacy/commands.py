@@ -1,5 +1,5 @@
 """``flask privacy …``: the personal-data commands of the server's administrator: the retention
-purge (purge.py, for cron or the daily systemd timer) and re-encrypting ID numbers."""
+purge (purge.py; the background worker also runs it daily) and re-encrypting ID numbers."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import String, cast, delete, or_, select, text, update
+from sqlalchemy import String, and_, cast, delete, or_, select, text, update
 
 from quizapp import audit
 from quizapp.audit import AuditEvent
@@ -109,7 +109,7 @@ def erase_person(user: User, reason: str) -> Erased:
     for result in results.values():
         redact_snapshot(result, attempt_ids)
     _erase_flags(user, round_ids)
-    _erase_audit(user, old)
+    _erase_audit(user, old, round_ids, attempt_ids)
     _erase_account(user)
     kept_files = _discard_files(round_ids)
     erased = Erased(user.id, len(attempts), sorted(results), [r for r in round_ids if r not in results],
@@ -158,13 +158,17 @@ def _erase_flags(user: User, round_ids: list[int]) -> None:
                              "other_accounts": [entry for entry in listed if entry.get("user_id") != user.id]}
 
 
-def _erase_audit(user: User, old: dict[str, str | None]) -> None:
-    """Every event about the account loses its before and after; events the person did lose
-    their address; any other event whose data holds the person's phone, name or ID number
-    loses that data. The events themselves stay."""
-    db.session.execute(update(AuditEvent)
-                       .where(AuditEvent.target_type == "user", AuditEvent.target_id == str(user.id))
-                       .values(before=None, after=None).execution_options(synchronize_session=False))
+def _erase_audit(user: User, old: dict[str, str | None], round_ids: list[int], attempt_ids: set[int]) -> None:
+    """Every event about the account, or naming it in its data (``subject_id``), loses its before
+    and after; events the person did lose their address; the other events where the person's
+    phone, name or ID number can have been written (staff searching the accounts list, and the
+    events about the person's rounds and attempts: ranking searches, judges' reasons) lose their
+    data when they hold one of them. The events themselves stay. Each statement finds its events
+    through an index (target, subject, actor), so erasing one person never reads the whole log."""
+    about = or_(and_(AuditEvent.target_type == "user", AuditEvent.target_id == str(user.id)),
+                AuditEvent.subject_id == user.id)
+    db.session.execute(update(AuditEvent).where(about).values(before=None, after=None)
+                       .execution_options(synchronize_session=False))
     db.session.execute(update(AuditEvent).where(AuditEvent.actor_id == user.id).values(ip=None)
                        .execution_options(synchronize_session=False))
     needles = {value for value in old.values() if value}
@@ -172,8 +176,11 @@ def _erase_audit(user: User, old: dict[str, str | None]) -> None:
     needles |= {json.dumps(value)[1:-1] for value in list(needles)}
     conditions = [cast(column, String).contains(needle, autoescape=True)
                   for column in (AuditEvent.before, AuditEvent.after) for needle in needles]
+    near = or_(and_(AuditEvent.target_type == "users", AuditEvent.target_id == "*"),
+               and_(AuditEvent.target_type == "round", AuditEvent.target_id.in_([str(r) for r in round_ids])),
+               and_(AuditEvent.target_type == "attempt", AuditEvent.target_id.in_([str(a) for a in attempt_ids])))
     if conditions:
-        db.session.execute(update(AuditEvent).where(or_(*conditions)).values(before=None, after=None)
+        db.session.execute(update(AuditEvent).where(near, or_(*conditions)).values(before=None, after=None)
                            .execution_options(synchronize_session=False))
 
 

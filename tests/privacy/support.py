@@ -13,7 +13,7 @@ from sqlalchemy.types import JSON, LargeBinary, Text
 
 from quizapp import audit
 from quizapp.auth.models import User
-from quizapp.contests.models import Attempt
+from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
 from quizapp.flags.models import Flag
 from quizapp.units.models import Unit
@@ -101,10 +101,18 @@ def build(app, tmp_path) -> Scene:
         db.session.add(Flag(round_id=locked_round, attempt_id=other.attempt_ids[0], user_id=other.user_id,
                             kind="duplicate_person", decision="cleared",
                             evidence={"other_accounts": [{"user_id": leaver.user_id, "phone": leaver.phone}]}))
-        # An admin's earlier change to the account, and an event elsewhere that quotes the phone.
+        # An admin's earlier change to the account, and events elsewhere that quote the person:
+        # searches by phone and by name, a judge's reason, and the person's time as a judge of the contest.
         audit.record("user.updated", "user", leaver.user_id, before={"full_name": "Trịnh Xuân Cũ"},
                      after={"full_name": leaver.name, "phone": leaver.phone})
-        audit.record("users.reset_code", "round", locked_round, after={"phone": leaver.phone})
+        audit.personal_data_viewed("admin.users", "users", "*", page=1, search=leaver.phone)
+        audit.personal_data_viewed("judging.ranking", "round", locked_round, page=1, search=leaver.name)
+        audit.personal_data_viewed("judging.ranking", "round", locked_round, page=1, search=other.name)
+        audit.record("attempt.disqualified", "attempt", leaver.attempt_ids[0], before={"disqualified": False},
+                     after={"disqualified": True, "reason": f"Trùng với {leaver.phone}"})
+        contest_id = db.session.get(Round, locked_round).contest_id
+        audit.record("contest.staff_removed", "contest", contest_id,
+                     before={"contest": "cu", "phone": leaver.phone, "role": "judge"}, subject=leaver.user_id)
         db.session.commit()
     return Scene(locked_round, open_round, practice_round, people)
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from flask import url_for
 from sqlalchemy import func, select
 
 from quizapp.auth.models import User
+from quizapp.contests.models import Attempt
 from quizapp.extensions import db
 from quizapp.privacy.consent import age_on
 from quizapp.privacy.models import Consent
@@ -186,14 +188,20 @@ def test_sign_in_on_the_web_asks_for_consent_then_goes_on(app, tmp_path, client,
     signed_in = client.post(f"/auth/login?next={start_page}",
                             data={"phone": "0966000558", "password": PASSWORD, "csrf_token": csrf_token(client)})
     assert signed_in.status_code == 302 and signed_in.headers["Location"].startswith("/privacy/consent?next=")
-    # The start's confirmation page and the start itself answer 403 with the way to consent.
+    # The start's confirmation page and the start itself send the account to consent, and back
+    # to the start's page after; no attempt starts meanwhile.
+    with app.test_request_context():
+        consent_page = url_for("privacy.consent", next=start_page)
     confirm = client.get(start_page)
-    assert confirm.status_code == 403 and "/privacy/consent?next=" in confirm.get_data(as_text=True)
+    assert (confirm.status_code, confirm.headers["Location"]) == (303, consent_page)
     started = client.post(start_page, data={"csrf_token": csrf_token(client)})
-    assert started.status_code == 403
+    assert (started.status_code, started.headers["Location"]) == (303, consent_page)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
     page = client.get(signed_in.headers["Location"])
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'name="consent_version"' in html and "checked" not in html
+    assert "vui lòng đọc và đồng ý trước khi làm bài" in html  # why the taker was sent here
     assert "guardian_name" not in html  # an adult: no guardian section
     unticked = client.post(signed_in.headers["Location"], data={"csrf_token": csrf_token(client)})
     assert unticked.status_code == 422 and counts(app) == (1, 0)

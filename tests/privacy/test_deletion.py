@@ -3,7 +3,7 @@ everywhere, its sessions ended, a locked round's checksum still verifiable, a wi
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from quizapp.audit import AuditEvent
 from quizapp.auth.models import UserSession
@@ -14,6 +14,7 @@ from quizapp.jobs.models import Job
 from quizapp.judging.locking import ERASED_NAME
 from quizapp.judging.models import locked_result
 from quizapp.judging.ranking import rank
+from quizapp.privacy.erasure import erase_person
 from tests.attempt_support import API, error_code
 from tests.checksum_support import csv_checksum
 from tests.conftest import PASSWORD, Accounts, csrf_token
@@ -66,7 +67,16 @@ def test_after_delete_me_a_non_winner_cannot_sign_in_and_their_data_is_nowhere(a
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events + 1
         updated = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.updated"))
         assert updated.before is None and updated.after is None
-        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "users.reset_code")).after is None
+        searches = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "personal_data.viewed")
+                                      .order_by(AuditEvent.id)).all()
+        # The searches that typed the person lose their data; a search for someone else keeps it
+        # (the first three: build's; then the judge's pages when locking).
+        assert [event.after for event in searches][:3] == [None, None, {
+            "what": "judging.ranking", "page": 1, "search": scene.people["other"].name}]
+        reason = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attempt.disqualified"))
+        assert reason.before is None and reason.after is None
+        staff = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "contest.staff_removed"))
+        assert staff.before is None and staff.subject_id == leaver.user_id
         erased = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "privacy.erased"))
         assert erased.after["reason"] == "deletion" and erased.after["locked_rounds"] == [scene.locked_round]
         # Flags keep their kind and decision, not the evidence naming the person.
@@ -229,3 +239,30 @@ def test_the_page_asks_for_the_password_and_an_explicit_confirmation(app, tmp_pa
     with app.app_context():
         assert user(leaver.user_id).erased_at is not None
         assert found_in_columns(needles(leaver)) == []
+
+
+def test_erasing_one_person_finds_their_audit_events_by_index_not_by_reading_the_log(app, tmp_path):
+    scene = build(app, tmp_path)
+    leaver = scene.people["leaver"]
+    statements: list[tuple[str, object]] = []
+
+    def capture(_connection, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("UPDATE AUDIT_EVENTS"):
+            statements.append((statement, parameters))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            erase_person(user(leaver.user_id), "deletion")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", capture)
+        assert len(statements) == 3  # about the person, their actions, searches that typed them
+        cursor = db.session.connection().connection.driver_connection.cursor()
+        postgres = db.engine.dialect.name == "postgresql"
+        if postgres:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a plan with no usable index still scans
+        for statement, parameters in statements:
+            cursor.execute(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + statement, parameters)
+            plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+            assert ("Seq Scan on audit_events" if postgres else "SCAN audit_events") not in plan, (statement, plan)
+        db.session.rollback()
