@@ -201,6 +201,8 @@ def test_the_worker_sends_a_code_without_the_phone_reaching_its_log(make_app, au
     assert [message["to"] for message in messages] == ["0912345678"]
     code = messages[0]["text"].split(": ")[1][:6]
     output = done.stdout + done.stderr
-    assert output.count("Job OK") == 2  # the worker's log, at the level it runs with, is here
+    # The worker's log, at the level it runs with, is here: both sends, and the day's retention
+    # purge too when the test runs after its time (jobs/daily.py).
+    assert output.count("Job OK") >= 2
     for secret in ("0912345678", "0987654321", "912345678", code):
         assert secret not in output
