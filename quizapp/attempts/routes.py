@@ -332,13 +332,17 @@ def result(attempt_id: int):
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     now = clock.now()
     review = service.review_allowed(attempt, now)
-    # attempt_json carries the answer key only when the review policy allows it.
-    data = attempt_json(attempt)
+    if review:
+        # The questions with the key, as far as no other round can still draw them (attempt_json).
+        data = attempt_json(attempt)
+        answered = sum(1 for question in data["questions"] if question["selected"])
+    else:
+        # No review yet (the usual case until the round closes): the page shows counts only.
+        data, answered = None, service.answered_count(attempt.id)
     round_ = attempt.round
     used, open_ids = _my_rounds(service.my_attempts(current_user.id, round_.id))
     db.session.commit()
     return _no_store(_render(
         "attempts/result.html", attempt=attempt, round=round_, contest=round_.contest, data=data,
-        score=service.score_allowed(attempt, now), review=review, used=used, open_ids=open_ids,
-        answered=sum(1 for question in data["questions"] if question["selected"]),
+        score=service.score_allowed(attempt, now), review=review, used=used, open_ids=open_ids, answered=answered,
     ))

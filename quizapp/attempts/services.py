@@ -463,6 +463,15 @@ def my_attempts(user_id: int, round_id: int | None = None) -> list[Row]:
     return db.session.execute(statement, values).all()
 
 
+_ANSWERED = select(func.count()).select_from(AttemptItem).where(
+    AttemptItem.attempt_id == bindparam("attempt"), AttemptItem.chosen.is_not(None))
+
+
+def answered_count(attempt_id: int) -> int:
+    """How many of the attempt's questions have an answer saved."""
+    return db.session.scalar(_ANSWERED, {"attempt": attempt_id})
+
+
 def round_finished(round_: Round, now: datetime) -> bool:
     """Past the close and its grace: no attempt of the round can take another answer."""
     return now > round_.closes_at + grace()

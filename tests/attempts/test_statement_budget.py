@@ -30,7 +30,9 @@ BUDGET = {
     "attempt page": 3,  # account, attempt with its round and contest, items
     "prediction": 5,  # account, attempt with its round, locked?, ranking kept?, the update
     "submit": 13,  # account, attempt, close, ranking check, score, refresh, flags (six), round
-    "result page": 4,  # account, attempt with its round and contest, items, the taker's attempts in the round
+    # account, attempt with its round and contest, answers saved (the items, for a review), the
+    # taker's attempts in the round
+    "result page": 4,
 }
 
 

@@ -622,8 +622,15 @@ def test_the_score_is_coloured_and_worded_by_its_share(client, app, auth, correc
 
 def test_score_only_shows_the_score_and_no_key(client, app, auth):
     attempt_id, url = finished_attempt(client, app, auth, "score_only")
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        attempt.prediction = 12345
+        correct = attempt.correct_count
+        db.session.commit()
     html = page(client, url)
     assert 'id="score">' in html and "chỉ công bố số câu đúng, không công bố đáp án" in html
+    assert f'id="score">{correct}/3' in html and "Số câu đã trả lời</dt><dd>1/3" in html
+    assert "Dự đoán của bạn</dt><dd>12.345</dd>" in html
     assert_no_answer_key(app, attempt_id, html)
     assert "Đáp án đúng" not in html
 
