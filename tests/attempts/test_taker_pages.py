@@ -380,7 +380,10 @@ def test_answer_one_question_per_form_then_submit(client, app, auth, demo):
     html = page(client, f"{url}?q=1")
     assert OPTION.findall(html) == [(token, " checked" if index == 2 else "") for index, token in enumerate(tokens)]
     assert "✓ Đã lưu câu trả lời" in html
-    assert '<button type="submit" name="go" value="1" aria-label="Câu 1, đã trả lời" class="done"' in html
+    # The jump list marks the answered question and the one shown.
+    assert ('<button type="submit" name="go" value="1" aria-label="Câu 1, đã trả lời" class="done" '
+            'aria-current="step">1</button>') in html
+    assert '<button type="submit" name="go" value="2" aria-label="Câu 2">2</button>' in html
     assert 'Đã trả lời <strong id="answered">1</strong>/20 câu.' in html
     # With no q the page opens on the first unanswered question.
     assert "Câu 2/20" in page(client, url)
