@@ -26,7 +26,7 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from quizapp import clock
@@ -104,11 +104,13 @@ def index():
     return _render("attempts/list.html", contests=contests, used=used, open_ids=open_ids)
 
 
+# The contest and its rounds in one statement, read fresh on every request (their times decide
+# who may start); built once, as every taker arrives through it.
+_CONTEST_BY_SLUG = select(Contest).options(joinedload(Contest.rounds)).where(Contest.slug == bindparam("slug"))
+
+
 def _contest_or_404(slug: str) -> Contest:
-    # The contest and its rounds in one statement, read fresh on every request (their times decide who may start).
-    contest = db.session.scalars(
-        select(Contest).options(joinedload(Contest.rounds)).where(Contest.slug == slug)
-    ).unique().first()
+    contest = db.session.scalars(_CONTEST_BY_SLUG, {"slug": slug}).unique().first()
     if contest is None:
         abort(404)
     return contest
@@ -152,9 +154,12 @@ def unlock(slug: str):
     return redirect(url_for(".contest", slug=contest.slug))
 
 
+# The round and its contest in one statement, read fresh on every request; built once.
+_ROUND_WITH_CONTEST = select(Round).options(joinedload(Round.contest)).where(Round.id == bindparam("round"))
+
+
 def _round_or_404(round_id: int) -> Round:
-    # The round and its contest in one statement, read fresh on every request.
-    round_ = db.session.get(Round, round_id, options=[joinedload(Round.contest)])
+    round_ = db.session.scalar(_ROUND_WITH_CONTEST, {"round": round_id})
     if round_ is None:
         abort(404)
     return round_
