@@ -28,7 +28,7 @@ BUDGET = {
     # (SQLite: and BEGIN IMMEDIATE, services._write_first)
     "start": 11,
     "attempt page": 3,  # account, attempt with its round and contest, items
-    "prediction": 5,  # account, attempt with its round, locked?, ranking kept?, the update
+    "prediction": 4,  # account, attempt with its round, the round locked? its ranking kept? (one), the update
     "submit": 13,  # account, attempt, close, ranking check, score, refresh, flags (six), round
     # account, attempt with its round and contest, answers saved (the items, for a review), the
     # taker's attempts in the round
