@@ -177,6 +177,11 @@ def make_app(database_url, redis_url, suite_engine) -> Iterator[callable]:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+        # Its Redis connections too: left to the garbage collector, they close with a
+        # ResourceWarning whenever a collection happens to run, failing whichever test is running.
+        client = app.extensions.get("quizapp.redis")
+        if client is not None:
+            client.close()
     clean_database(suite_engine)
 
 

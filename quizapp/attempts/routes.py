@@ -26,8 +26,8 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from quizapp import clock
 from quizapp.attempts import services as service
@@ -37,7 +37,7 @@ from quizapp.attempts.passwords import ContestPasswordWrong, contest_unlocked, u
 from quizapp.auth import terms
 from quizapp.auth.passwords import HashingBusy
 from quizapp.contests import keys
-from quizapp.contests.models import ROUND_STATES, Attempt, Contest, Round
+from quizapp.contests.models import ROUND_STATES, Contest, Round
 from quizapp.devices import device_id
 from quizapp.errors import DomainError
 from quizapp.extensions import db
@@ -77,30 +77,26 @@ def _key_notice(moment: str, zone: str) -> str:
 # --- contests ------------------------------------------------------------------------------
 
 
-def _my_rounds(user_id: int | None) -> tuple[dict[int, int], dict[int, int]]:
-    """Attempts used per round, and the open attempt's id per round, for the signed-in taker."""
-    if user_id is None:
-        return {}, {}
-    service.finalise_expired(user_id=user_id)
+def _my_rounds(rows) -> tuple[dict[int, int], dict[int, int]]:
+    """Attempts used per round, and the open attempt's id per round, from the taker's
+    attempts (``service.my_attempts``)."""
     used: dict[int, int] = {}
     open_ids: dict[int, int] = {}
-    # One statement on every contest page a signed-in taker opens.
-    for round_id, attempt_id, status in db.session.execute(
-        select(Attempt.round_id, Attempt.id, Attempt.status).where(Attempt.user_id == user_id)
-    ):
-        used[round_id] = used.get(round_id, 0) + 1
-        if status == "open":
-            open_ids[round_id] = attempt_id
+    for row in rows:
+        used[row.round_id] = used.get(row.round_id, 0) + 1
+        if row.status == "open":
+            open_ids[row.round_id] = row.id
     return used, open_ids
 
 
-def _user_id() -> int | None:
-    return current_user.id if current_user.is_authenticated else None
+def _my_attempts() -> list:
+    """The signed-in taker's attempts in every round (none when signed out): one statement."""
+    return service.my_attempts(current_user.id) if current_user.is_authenticated else []
 
 
 @bp.get("/")
 def index():
-    used, open_ids = _my_rounds(_user_id())
+    used, open_ids = _my_rounds(_my_attempts())
     contests = db.session.scalars(
         select(Contest).options(selectinload(Contest.rounds)).order_by(Contest.id.desc())
     ).all()
@@ -108,8 +104,13 @@ def index():
     return _render("attempts/list.html", contests=contests, used=used, open_ids=open_ids)
 
 
+# The contest and its rounds in one statement, read fresh on every request (their times decide
+# who may start); built once, as every taker arrives through it.
+_CONTEST_BY_SLUG = select(Contest).options(joinedload(Contest.rounds)).where(Contest.slug == bindparam("slug"))
+
+
 def _contest_or_404(slug: str) -> Contest:
-    contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
+    contest = db.session.scalars(_CONTEST_BY_SLUG, {"slug": slug}).unique().first()
     if contest is None:
         abort(404)
     return contest
@@ -124,14 +125,12 @@ def missing_fields(contest: Contest) -> list[str]:
 @bp.get("/<slug>")
 def contest(slug: str):
     contest = _contest_or_404(slug)
-    user_id = _user_id()
-    used, open_ids = _my_rounds(user_id)
-    mine = []
-    if user_id is not None:
-        mine = db.session.scalars(
-            select(Attempt).join(Round).where(Round.contest_id == contest.id, Attempt.user_id == user_id)
-            .order_by(Round.number, Attempt.number)
-        ).all()
+    rows = _my_attempts()
+    used, open_ids = _my_rounds(rows)
+    # The taker's attempts in this contest, by round and number, with their round.
+    rounds = {round_.id: round_ for round_ in contest.rounds}
+    mine = sorted(((rounds[row.round_id], row) for row in rows if row.round_id in rounds),
+                  key=lambda pair: (pair[0].number, pair[1].number))
     db.session.commit()
     return _render(
         "attempts/show.html", contest=contest, used=used, open_ids=open_ids, attempts=mine,
@@ -155,8 +154,12 @@ def unlock(slug: str):
     return redirect(url_for(".contest", slug=contest.slug))
 
 
+# The round and its contest in one statement, read fresh on every request; built once.
+_ROUND_WITH_CONTEST = select(Round).options(joinedload(Round.contest)).where(Round.id == bindparam("round"))
+
+
 def _round_or_404(round_id: int) -> Round:
-    round_ = db.session.get(Round, round_id)
+    round_ = db.session.scalar(_ROUND_WITH_CONTEST, {"round": round_id})
     if round_ is None:
         abort(404)
     return round_
@@ -187,13 +190,15 @@ def confirm_start(round_id: int):
     page's button posts to ``start``. An open attempt is resumed without asking."""
     round_ = _round_or_404(round_id)
     contest = round_.contest
-    service.finalise_expired(round_id=round_.id, user_id=current_user.id)
-    existing = service.open_attempt(round_.id, current_user.id)
+    # One statement: whether one is open (resumed), and how many are used.
+    mine = service.my_attempts(current_user.id, round_.id)
+    existing = next((row.id for row in mine if row.status == "open"), None)
     if existing is not None:
         db.session.commit()
-        return redirect(url_for(".attempt", attempt_id=existing.id))
+        return redirect(url_for(".attempt", attempt_id=existing))
     try:
-        used = service.check_new_attempt(round_, current_user, contest_unlocked(contest), clock.now())
+        used = service.check_new_attempt(round_, current_user, contest_unlocked(contest), clock.now(),
+                                         used=len(mine))
     except DomainError as error:
         return _refused(error, round_)
     db.session.commit()
@@ -232,7 +237,7 @@ def _position(questions: list[dict], requested: int | None) -> int:
 @bp.get("/attempts/<int:attempt_id>")
 @login_required
 def attempt(attempt_id: int):
-    attempt = service.attempt_for(attempt_id, current_user.id)
+    attempt = service.attempt_for(attempt_id, current_user.id, service.WITH_CONTEST)
     if attempt.status != "open":
         db.session.commit()
         return redirect(url_for(".result", attempt_id=attempt.id))
@@ -299,7 +304,7 @@ def _save_prediction_field(attempt_id: int) -> bool:
 @bp.get("/attempts/<int:attempt_id>/submit")
 @login_required
 def confirm_submit(attempt_id: int):
-    attempt = service.attempt_for(attempt_id, current_user.id)
+    attempt = service.attempt_for(attempt_id, current_user.id, service.WITH_CONTEST)
     db.session.commit()
     if attempt.status != "open":
         return redirect(url_for(".result", attempt_id=attempt.id))
@@ -328,19 +333,23 @@ def submit(attempt_id: int):
 @bp.get("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
-    attempt = service.attempt_for(attempt_id, current_user.id)
+    attempt = service.attempt_for(attempt_id, current_user.id, service.WITH_CONTEST)
     if attempt.status == "open":
         db.session.commit()
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     now = clock.now()
     review = service.review_allowed(attempt, now)
-    # attempt_json carries the answer key only when the review policy allows it.
-    data = attempt_json(attempt)
+    if review:
+        # The questions with the key, as far as no other round can still draw them (attempt_json).
+        data = attempt_json(attempt)
+        answered = sum(1 for question in data["questions"] if question["selected"])
+    else:
+        # No review yet (the usual case until the round closes): the page shows counts only.
+        data, answered = None, service.answered_count(attempt.id)
     round_ = attempt.round
-    used, open_ids = _my_rounds(current_user.id)
+    used, open_ids = _my_rounds(service.my_attempts(current_user.id, round_.id))
     db.session.commit()
     return _no_store(_render(
         "attempts/result.html", attempt=attempt, round=round_, contest=round_.contest, data=data,
-        score=service.score_allowed(attempt, now), review=review, used=used, open_ids=open_ids,
-        answered=sum(1 for question in data["questions"] if question["selected"]),
+        score=service.score_allowed(attempt, now), review=review, used=used, open_ids=open_ids, answered=answered,
     ))

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Boolean, bindparam, func, insert, literal, select, tuple_, union_all, update
+from sqlalchemy import Boolean, Row, bindparam, func, insert, literal, select, tuple_, union_all, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from quizapp import clock
 from quizapp.attempts.admission import admit_start
@@ -423,15 +424,52 @@ def _locked_prediction(round_: Round, user: User, before: int | None = None) -> 
 # --- reading -------------------------------------------------------------------------------
 
 
-def attempt_for(attempt_id: int, user_id: int) -> Attempt:
-    """The caller's own attempt; anyone else's is a 404, as if it did not exist."""
-    attempt = db.session.get(Attempt, attempt_id)
+# What a page that shows an attempt loads with it, in the same statement (``attempt_for``).
+WITH_ROUND = (joinedload(Attempt.round),)
+WITH_CONTEST = (joinedload(Attempt.round).joinedload(Round.contest),)
+
+
+def attempt_for(attempt_id: int, user_id: int, load: tuple = ()) -> Attempt:
+    """The caller's own attempt; anyone else's is a 404, as if it did not exist. ``load``: what
+    comes with it in the same statement (``WITH_ROUND``, ``WITH_CONTEST``), read fresh like it."""
+    attempt = db.session.get(Attempt, attempt_id, options=load)
     if attempt is None or attempt.user_id != user_id:
         raise NotFound("Không tìm thấy lượt thi.")
     if attempt.status == "open" and time_is_up(attempt, clock.now()):
         finalise_expired(round_id=attempt.round_id, user_id=user_id)
         db.session.refresh(attempt)
     return attempt
+
+
+# Built once: the contest and result pages of every taker ask it.
+_MY_ATTEMPTS = select(Attempt.id, Attempt.round_id, Attempt.number, Attempt.status, Attempt.deadline,
+                      Attempt.submitted_at).where(Attempt.user_id == bindparam("user"))
+_MY_ATTEMPTS_IN_ROUND = _MY_ATTEMPTS.where(Attempt.round_id == bindparam("round"))
+
+
+def my_attempts(user_id: int, round_id: int | None = None) -> list[Row]:
+    """The caller's attempts, every round's or one round's, as rows (``id, round_id, number,
+    status, deadline, submitted_at``), those past deadline + grace closed first, as
+    ``finalise_expired`` closes them: one statement when there are none (nearly always)."""
+    statement, values = _MY_ATTEMPTS, {"user": user_id}
+    if round_id is not None:
+        statement, values = _MY_ATTEMPTS_IN_ROUND, {"user": user_id, "round": round_id}
+    rows = db.session.execute(statement, values).all()
+    cutoff = clock.now() - grace()
+    overdue = [row for row in rows if row.status == "open" and row.deadline is not None and row.deadline < cutoff]
+    if not overdue:
+        return rows
+    _close_expired([row.id for row in overdue], {row.round_id for row in overdue})
+    return db.session.execute(statement, values).all()
+
+
+_ANSWERED = select(func.count()).select_from(AttemptItem).where(
+    AttemptItem.attempt_id == bindparam("attempt"), AttemptItem.chosen.is_not(None))
+
+
+def answered_count(attempt_id: int) -> int:
+    """How many of the attempt's questions have an answer saved."""
+    return db.session.scalar(_ANSWERED, {"attempt": attempt_id})
 
 
 def round_finished(round_: Round, now: datetime) -> bool:
@@ -621,7 +659,7 @@ def _stale_or_refused(attempt_id, identity, question_id, indexes, seq, known) ->
 
 
 def save_prediction(attempt_id: int, user_id: int, value: int) -> Attempt:
-    attempt = attempt_for(attempt_id, user_id)
+    attempt = attempt_for(attempt_id, user_id, WITH_ROUND)
     if not takes_answers(attempt, clock.now()):
         raise AttemptClosed()
     round_ = attempt.round

@@ -38,7 +38,7 @@ from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.flags.models import INFORMATIONAL, Flag
 from quizapp.judging.awards import ATTEMPT_COLUMN, AWARD_COLUMN
-from quizapp.judging.materialised import keep
+from quizapp.judging.materialised import keep, round_states
 from quizapp.judging.models import (
     SCHEME_CSV,
     SCHEME_ROWS,
@@ -264,13 +264,14 @@ def _erasure_only(session: Session, attempt: Attempt) -> bool:
     return changed <= ERASABLE_ATTEMPT_FIELDS and all(getattr(attempt, key) is None for key in changed)
 
 
-def refuse_changes_to_locked_rounds(session: Session, _context, _instances) -> None:
+def refuse_changes_to_locked_rounds(session: Session, context, _instances) -> None:
     """Before any flush: an attempt of a locked round may not change or go away (erasing its
-    device and start address aside: ``erasing``)."""
+    device and start address aside: ``erasing``). The rounds are read as the kept rankings'
+    listener, next, needs them too (materialised.round_states): one statement for both."""
     touched = {obj.round_id for obj in session.dirty
                if isinstance(obj, Attempt) and session.is_modified(obj) and not _erasure_only(session, obj)}
     touched |= {obj.round_id for obj in session.deleted if isinstance(obj, Attempt)}
-    if touched and session.scalar(select(RoundResult.id).where(RoundResult.round_id.in_(touched)).limit(1)):
+    if touched and any(locked for _closes, _built, locked in round_states(session, touched, context).values()):
         raise RoundLocked()
 
 

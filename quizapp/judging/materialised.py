@@ -34,9 +34,11 @@ exactly those rankings are the ones kept.
 from __future__ import annotations
 
 import json
+import weakref
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import String, case, cast, delete, event, func, insert, literal, select, text
+from sqlalchemy import String, case, cast, delete, event, func, insert, literal, null, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from quizapp import clock
@@ -214,33 +216,64 @@ def ranking_source(round_: Round):
     return ranking_query(round_.id, rules, prediction_truth(round_.id, rules)).order_by(None).subquery()
 
 
-def forget(session: Session, round_ids: set[int] | None) -> None:
+# What ``round_states`` read for the flush under way: the lock check (judging/locking.py) and
+# ``forget`` both run before the same flush and ask about the same rounds.
+_STATES = "materialised_round_states"
+
+
+def round_states(session: Session, round_ids: set[int] | None,
+                 flush=None) -> dict[int, tuple[datetime, bool, bool | None]]:
+    """Each round's ``(closes_at, has a kept ranking, is locked)`` (``None``: every round), in
+    one statement. Before a flush (``flush``: its context, as before_flush listeners get it) a
+    round already read for it is not read again; outside one (an ORM UPDATE or DELETE, which
+    the lock check does not see), whether it is locked is not asked (None)."""
+    cached, known = session.info.get(_STATES, (None, {}))
+    if flush is None or cached is None or cached() is not flush:
+        known = {}
+        if flush is not None:
+            # A weak reference: the flush's context is let go once the flush is over.
+            session.info[_STATES] = (weakref.ref(flush), known)
+    wanted = None if round_ids is None else round_ids - known.keys()
+    if wanted is None or wanted:
+        locked = RoundResult.id if flush is not None else null()
+        statement = select(Round.id, Round.closes_at, RankingBuild.round_id, locked).outerjoin(
+            RankingBuild, RankingBuild.round_id == Round.id)
+        if flush is not None:
+            statement = statement.outerjoin(RoundResult, RoundResult.round_id == Round.id)
+        if wanted is not None:
+            statement = statement.where(Round.id.in_(wanted))
+        with session.no_autoflush:
+            for round_id, closes_at, built, locked in session.execute(
+                    statement.execution_options(materialised_probe=True)):
+                known[round_id] = (closes_at, built is not None, None if flush is None else locked is not None)
+    return dict(known) if round_ids is None else {round_id: known[round_id] for round_id in round_ids
+                                                  if round_id in known}
+
+
+def forget(session: Session, round_ids: set[int] | None, flush=None) -> None:
     """Delete the kept rankings of these rounds (``None``: every round), when they have one or
-    are finished (one may be being built)."""
+    are finished (one may be being built). ``flush``: the context of the flush this runs before."""
     # Rounds this transaction already found unfinished and without a kept ranking (a submit
     # updates its attempt twice): a ranking is only ever built for a finished round.
     transaction, quiet = session.info.get("materialised_quiet", (None, set()))
     if transaction is not session.get_transaction():
         transaction, quiet = session.get_transaction(), set()
         session.info["materialised_quiet"] = (transaction, quiet)
+    if round_ids is not None:
+        round_ids = round_ids - quiet
+        if not round_ids:
+            return
+    now = clock.now()
+    targets = []
+    any_built = False
+    for round_id, (closes_at, built, _locked) in round_states(session, round_ids, flush).items():
+        any_built = any_built or built
+        if built or _finished(closes_at, now):
+            targets.append(round_id)
+        else:
+            quiet.add(round_id)
+    targets.sort()
     with session.no_autoflush:
-        statement = select(Round.id, Round.closes_at, RankingBuild.round_id).outerjoin(
-            RankingBuild, RankingBuild.round_id == Round.id)
-        if round_ids is not None:
-            round_ids = round_ids - quiet
-            if not round_ids:
-                return
-            statement = statement.where(Round.id.in_(round_ids))
-        now = clock.now()
-        targets = []
-        any_built = False
-        for round_id, closes_at, built in session.execute(statement.execution_options(materialised_probe=True)):
-            any_built = any_built or built is not None
-            if built is not None or _finished(closes_at, now):
-                targets.append(round_id)
-            else:
-                quiet.add(round_id)
-        targets.sort()
         for round_id in targets:
             _lock(round_id, session)
         # Totals add up kept rankings only: a round without one is in none (closing its expired
@@ -286,14 +319,14 @@ def _delete_totals(contest_ids, session: Session | None = None) -> None:
             session.expunge(build)
 
 
-def _changed_attempts(session: Session, _context, _instances) -> None:
+def _changed_attempts(session: Session, context, _instances) -> None:
     """Before a flush: the rounds whose attempts are added, changed or deleted forget their ranking."""
     rounds = {obj.round_id for obj in session.new if isinstance(obj, Attempt)}
     rounds |= {obj.round_id for obj in session.dirty if isinstance(obj, Attempt) and session.is_modified(obj)}
     rounds |= {obj.round_id for obj in session.deleted if isinstance(obj, Attempt)}
     rounds.discard(None)
     if rounds:
-        forget(session, rounds)
+        forget(session, rounds, context)
 
 
 def _bulk_change(state: ORMExecuteState) -> None:

@@ -21,14 +21,18 @@ from tests.conftest import csrf_token
 
 # Per request, with the revisions the attempt drew already read once by this worker.
 BUDGET = {
-    "contest page": 6,  # account, contest, its rounds, the taker's attempts (expired? used? open?)
-    "confirmation": 6,
+    "share link": 1,  # the contest with its rounds, for a visitor not signed in
+    "contest page": 3,  # account, contest with its rounds, the taker's attempts (closing any past their time)
+    "confirmation": 3,  # account, round with its contest, the taker's attempts in the round
     # account, round, contest, attempts, pools, savepoint, ranking check, two inserts, release
     # (SQLite: and BEGIN IMMEDIATE, services._write_first)
     "start": 11,
-    "attempt page": 5,  # account, attempt, items, round, contest
+    "attempt page": 3,  # account, attempt with its round and contest, items
+    "prediction": 4,  # account, attempt with its round, the round locked? its ranking kept? (one), the update
     "submit": 13,  # account, attempt, close, ranking check, score, refresh, flags (six), round
-    "result page": 7,
+    # account, attempt with its round and contest, answers saved (the items, for a review), the
+    # taker's attempts in the round
+    "result page": 4,
 }
 
 
@@ -54,8 +58,11 @@ def test_a_takers_requests_stay_within_their_statement_budget(app, client, auth)
         contest = load_demo_contest()
         db.session.commit()
         slug = contest.slug
-    auth.login_as("taker")
     costs = {}
+    with counted(app) as statements:
+        assert client.get(f"/contests/{slug}").status_code == 200
+    costs["share link"] = len(statements)
+    auth.login_as("taker")
     for attempt_number in (1, 2):  # the second attempt finds the revisions read
         with counted(app) as statements:
             page = client.get(f"/contests/{slug}").get_data(as_text=True)
@@ -86,6 +93,11 @@ def test_a_takers_requests_stay_within_their_statement_budget(app, client, auth)
         with counted(app) as statements:
             assert client.get(f"/contests/attempts/{attempt_id}").status_code == 200
         costs["attempt page"] = len(statements)
+        with counted(app) as statements:
+            response = client.put(f"/api/v1/attempts/{attempt_id}/prediction", json={"value": 1200},
+                                  headers={"X-CSRFToken": token})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        costs["prediction"] = len(statements)
         with counted(app) as statements:
             response = client.post(f"/api/v1/attempts/{attempt_id}/submit", json={},
                                    headers={"X-CSRFToken": token})

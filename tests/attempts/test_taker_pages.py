@@ -380,7 +380,10 @@ def test_answer_one_question_per_form_then_submit(client, app, auth, demo):
     html = page(client, f"{url}?q=1")
     assert OPTION.findall(html) == [(token, " checked" if index == 2 else "") for index, token in enumerate(tokens)]
     assert "✓ Đã lưu câu trả lời" in html
-    assert '<button type="submit" name="go" value="1" aria-label="Câu 1, đã trả lời" class="done"' in html
+    # The jump list marks the answered question and the one shown.
+    assert ('<button type="submit" name="go" value="1" aria-label="Câu 1, đã trả lời" class="done" '
+            'aria-current="step">1</button>') in html
+    assert '<button type="submit" name="go" value="2" aria-label="Câu 2">2</button>' in html
     assert 'Đã trả lời <strong id="answered">1</strong>/20 câu.' in html
     # With no q the page opens on the first unanswered question.
     assert "Câu 2/20" in page(client, url)
@@ -542,6 +545,34 @@ def test_an_expired_attempt_shows_as_submitted_at_its_deadline(client, app, auth
     assert "Số câu đã trả lời</dt><dd>1/20" in html and "20 phút" in html
 
 
+@pytest.mark.parametrize("where", ["contest page", "confirmation"])
+def test_an_attempt_past_its_time_is_closed_by_the_next_page_that_lists_it(client, app, auth, demo, where):
+    auth.login_as()
+    attempt_id = start_attempt(client, demo["timed"])
+    question, tokens = shown_question(page(client, f"/contests/attempts/{attempt_id}"))
+    answer(client, attempt_id, question, [tokens[1]], q="1", go="2")
+    with app.app_context():
+        deadline = db.session.get(Attempt, attempt_id).deadline
+        slug = db.session.scalar(select(Contest.slug))
+    confirmation = f"/contests/rounds/{demo['timed']}/start"
+    # Within the grace after the deadline the attempt is still open: the pages resume it.
+    clock(app, deadline + timedelta(seconds=4))
+    assert "Làm tiếp lượt đang thi" in page(client, f"/contests/{slug}")
+    assert client.get(confirmation).headers["Location"] == f"/contests/attempts/{attempt_id}"
+    clock(app, deadline + timedelta(seconds=30))
+    if where == "contest page":
+        html = page(client, f"/contests/{slug}")
+        assert "Làm tiếp lượt đang thi" not in html and "Bạn đã thi <strong>1/3</strong> lượt." in html
+        assert f'href="/contests/attempts/{attempt_id}/result">xem kết quả' in html
+    else:
+        assert "lượt 2/3" in page(client, confirmation)
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        right = int(item(app, attempt_id, question).correct_key == "1")
+        assert (attempt.status, attempt.submitted_at, attempt.expired) == ("submitted", deadline, True)
+        assert (attempt.correct_count, attempt.duration_ms) == (right, 20 * 60 * 1000)
+
+
 def test_a_practice_round_is_untimed(client, auth, demo):
     auth.login_as()
     attempt_id = start_attempt(client, demo["practice"])
@@ -594,8 +625,15 @@ def test_the_score_is_coloured_and_worded_by_its_share(client, app, auth, correc
 
 def test_score_only_shows_the_score_and_no_key(client, app, auth):
     attempt_id, url = finished_attempt(client, app, auth, "score_only")
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        attempt.prediction = 12345
+        correct = attempt.correct_count
+        db.session.commit()
     html = page(client, url)
     assert 'id="score">' in html and "chỉ công bố số câu đúng, không công bố đáp án" in html
+    assert f'id="score">{correct}/3' in html and "Số câu đã trả lời</dt><dd>1/3" in html
+    assert "Dự đoán của bạn</dt><dd>12.345</dd>" in html
     assert_no_answer_key(app, attempt_id, html)
     assert "Đáp án đúng" not in html
 
