@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Boolean, bindparam, func, insert, literal, select, tuple_, union_all, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from quizapp import clock
 from quizapp.attempts.admission import admit_start
@@ -27,7 +29,7 @@ from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
 from quizapp.dedicated import DedicatedConnections, driver_sql
 from quizapp.errors import DomainError, NotFound
 from quizapp.extensions import db
-from quizapp.flags.services import flag_attempt
+from quizapp.flags.services import raise_new_flags
 from quizapp.sessions import Identity
 
 _random = secrets.SystemRandom()
@@ -144,19 +146,25 @@ def _score(attempts: list[tuple[int, datetime, datetime]], round_ids: set[int]) 
     if not attempts:
         return
     table = Attempt.__table__
-    items = AttemptItem.__table__
-    correct = (
-        select(func.count()).select_from(items)
-        .where(items.c.attempt_id == bindparam("attempt"), items.c.chosen == items.c.correct_key)
-        .scalar_subquery()
-    )
     db.session.execute(
         update(table).where(table.c.id == bindparam("attempt"))
-        .values(correct_count=correct, duration_ms=bindparam("duration"))
+        .values(correct_count=_correct_answers(bindparam("attempt")), duration_ms=bindparam("duration"))
         .execution_options(attempt_rounds=round_ids),
-        [{"attempt": attempt_id, "duration": int((submitted_at - started_at).total_seconds() * 1000)}
+        [{"attempt": attempt_id, "duration": _duration_ms(started_at, submitted_at)}
          for attempt_id, started_at, submitted_at in attempts],
     )
+
+
+def _correct_answers(attempt_id):
+    """How many of the attempt's items were answered exactly right, as a subquery of the
+    UPDATE that scores it (``attempt_id``: a column or a parameter)."""
+    items = AttemptItem.__table__
+    return (select(func.count()).select_from(items)
+            .where(items.c.attempt_id == attempt_id, items.c.chosen == items.c.correct_key).scalar_subquery())
+
+
+def _duration_ms(started_at: datetime, submitted_at: datetime) -> int:
+    return int((submitted_at - started_at).total_seconds() * 1000)
 
 
 # --- start or resume -----------------------------------------------------------------------
@@ -638,34 +646,51 @@ def save_prediction(attempt_id: int, user_id: int, value: int) -> Attempt:
 
 
 def submit(attempt_id: int, user_id: int) -> Attempt:
-    """Submit once; a second submit (a double tap, a retry) returns the same result."""
-    # attempt_for has already closed it at its deadline if its time is up.
-    attempt = attempt_for(attempt_id, user_id)
+    """Submit once; a second submit (a double tap, a retry) returns the same result.
+
+    The attempt is read with its round and, on PostgreSQL, locked: a save under way (its
+    ``FOR SHARE``) is committed first, and a later one waits and then finds the attempt
+    submitted, so one UPDATE closes and scores it with every acknowledged answer counted.
+    SQLite runs one writer at a time, so the UPDATE sees every committed answer there too.
+    """
+    now = clock.now()
+    attempt = db.session.scalar(
+        select(Attempt).where(Attempt.id == attempt_id).options(joinedload(Attempt.round, innerjoin=True))
+        .with_for_update(of=Attempt, key_share=True).execution_options(populate_existing=True))
+    if attempt is None or attempt.user_id != user_id:
+        raise NotFound("Không tìm thấy lượt thi.")
     if attempt.status == "submitted":
         return attempt
-    now = clock.now()
-    submitted_at = min(now, attempt.deadline) if attempt.deadline is not None else now
     rounds = {attempt.round_id}
-    won = db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt_id, Attempt.status == "open")
-        .values(status="submitted", submitted_at=submitted_at)
-        .execution_options(attempt_rounds=rounds)
-    ).rowcount
-    if won:
-        # A new statement: it sees every answer committed before the status changed.
-        _score([(attempt_id, attempt.started_at, submitted_at)], rounds)
-    db.session.refresh(attempt)
-    if won:
-        _raise_flags(attempt)
+    if time_is_up(attempt, now):
+        _close_expired([attempt.id], rounds)
+        db.session.refresh(attempt)
+        return attempt
+    submitted_at = min(now, attempt.deadline) if attempt.deadline is not None else now
+    values = {"status": "submitted", "submitted_at": submitted_at,
+              "duration_ms": _duration_ms(attempt.started_at, submitted_at)}
+    values["correct_count"] = db.session.scalar(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "open")
+        .values(correct_count=_correct_answers(attempt.id), **values)
+        .returning(Attempt.correct_count)
+        .execution_options(attempt_rounds=rounds, synchronize_session=False))
+    if values["correct_count"] is None:  # SQLite: another request submitted it since it was read
+        db.session.refresh(attempt)
+        return attempt
+    # The row as the UPDATE left it, without reading it again.
+    for name, value in values.items():
+        set_committed_value(attempt, name, value)
+    _raise_flags(attempt)
     return attempt
 
 
 def _raise_flags(attempt: Attempt) -> None:
-    """Suspicion flags at submit (quizapp/flags/); a failure to compute them never costs the
-    taker the submit (a judge's scan computes them again)."""
+    """Suspicion flags at submit (quizapp/flags/). A fault in their rules never costs the taker
+    the submit (a judge's scan computes them again); a database that fails their statement
+    fails the whole request, which commits nothing, and the phone sends the submit again."""
     try:
-        with db.session.begin_nested():
-            flag_attempt(attempt)
+        raise_new_flags(attempt)
+    except DBAPIError:
+        raise
     except Exception:
         current_app.logger.exception("Flags of attempt %s could not be computed at submit", attempt.id)
