@@ -1,8 +1,8 @@
 """The attempt lifecycle: start or resume, save answers, predict, submit, expire.
 
 The rules of DESIGN §3 live here. Time comes from the server (``clock.now``); limits come
-from database constraints; saving an answer is one conditional UPDATE. Never commits,
-except where a failed insert must be rolled back to learn who won a race.
+from database constraints (a start that loses a race inserts nothing); saving an answer is one
+conditional UPDATE, submitting another. Never commits.
 """
 
 from __future__ import annotations
