@@ -365,7 +365,8 @@ def _pools(entries: list[dict]) -> tuple[list[list[int]], dict[int, int]]:
     pools: list[list[int]] = [[] for _ in entries]
     revisions: dict[int, int] = {}
     if selects:
-        for index, question_id, revision in db.session.execute(union_all(*selects)):
+        # Fetched at once: row by row, a national bank's pools cost a driver call per question.
+        for index, question_id, revision in db.session.execute(union_all(*selects)).all():
             pools[index].append(question_id)
             revisions[question_id] = revision
     return pools, revisions
