@@ -71,7 +71,7 @@ def start(round_id: int):
     password = body.get("password")
     if password is not None and not isinstance(password, str):
         raise ValidationFailed({"password": ["Mật khẩu cuộc thi phải là một chuỗi ký tự."]})
-    round_ = db.session.get(Round, round_id)
+    round_ = service.round_with_contest(round_id)
     if round_ is None:
         raise NotFound("Không tìm thấy vòng thi.")
     contest = round_.contest

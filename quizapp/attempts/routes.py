@@ -209,7 +209,9 @@ def confirm_start(round_id: int):
 @login_required
 @start_per_account
 def start(round_id: int):
-    round_ = _round_or_404(round_id)
+    round_ = service.round_with_contest(round_id)
+    if round_ is None:
+        abort(404)
     contest = round_.contest
     try:
         started = service.start_attempt(round_, current_user, password_ok=contest_unlocked(contest),

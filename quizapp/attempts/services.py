@@ -1,8 +1,8 @@
 """The attempt lifecycle: start or resume, save answers, predict, submit, expire.
 
 The rules of DESIGN §3 live here. Time comes from the server (``clock.now``); limits come
-from database constraints; saving an answer is one conditional UPDATE. Never commits,
-except where a failed insert must be rolled back to learn who won a race.
+from database constraints (a start that loses a race inserts nothing); saving an answer is one
+conditional UPDATE, submitting another. Never commits.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Boolean, Row, bindparam, func, insert, literal, select, tuple_, union_all, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Boolean, Row, bindparam, func, insert, literal, select, text, tuple_, union_all, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from quizapp import clock
 from quizapp.attempts.admission import admit_start
@@ -28,7 +29,7 @@ from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
 from quizapp.dedicated import DedicatedConnections, driver_sql
 from quizapp.errors import DomainError, NotFound
 from quizapp.extensions import db
-from quizapp.flags.services import flag_attempt
+from quizapp.flags.services import raise_new_flags
 from quizapp.sessions import Identity
 
 _random = secrets.SystemRandom()
@@ -145,19 +146,25 @@ def _score(attempts: list[tuple[int, datetime, datetime]], round_ids: set[int]) 
     if not attempts:
         return
     table = Attempt.__table__
-    items = AttemptItem.__table__
-    correct = (
-        select(func.count()).select_from(items)
-        .where(items.c.attempt_id == bindparam("attempt"), items.c.chosen == items.c.correct_key)
-        .scalar_subquery()
-    )
     db.session.execute(
         update(table).where(table.c.id == bindparam("attempt"))
-        .values(correct_count=correct, duration_ms=bindparam("duration"))
+        .values(correct_count=_correct_answers(bindparam("attempt")), duration_ms=bindparam("duration"))
         .execution_options(attempt_rounds=round_ids),
-        [{"attempt": attempt_id, "duration": int((submitted_at - started_at).total_seconds() * 1000)}
+        [{"attempt": attempt_id, "duration": _duration_ms(started_at, submitted_at)}
          for attempt_id, started_at, submitted_at in attempts],
     )
+
+
+def _correct_answers(attempt_id):
+    """How many of the attempt's items were answered exactly right, as a subquery of the
+    UPDATE that scores it (``attempt_id``: a column or a parameter)."""
+    items = AttemptItem.__table__
+    return (select(func.count()).select_from(items)
+            .where(items.c.attempt_id == attempt_id, items.c.chosen == items.c.correct_key).scalar_subquery())
+
+
+def _duration_ms(started_at: datetime, submitted_at: datetime) -> int:
+    return int((submitted_at - started_at).total_seconds() * 1000)
 
 
 # --- start or resume -----------------------------------------------------------------------
@@ -167,6 +174,11 @@ def _score(attempts: list[tuple[int, datetime, datetime]], round_ids: set[int]) 
 class Started:
     attempt: Attempt
     created: bool
+
+
+def round_with_contest(round_id: int) -> Round | None:
+    """The round with its contest, in one statement: a start reads both."""
+    return db.session.get(Round, round_id, options=[joinedload(Round.contest, innerjoin=True)])
 
 
 def open_attempt(round_id: int, user_id: int) -> Attempt | None:
@@ -218,8 +230,8 @@ class Origin:
 def start_attempt(round_: Round, user: User, *, password_ok: bool = False, origin: Origin | None = None) -> Started:
     """The caller's open attempt in the round (resume), or a new one.
 
-    Concurrent starts by one person race on the database's unique index: the loser rolls
-    back and gets the winner's attempt, so twenty taps on Start make one attempt.
+    Concurrent starts by one person race on the database's unique indexes: the loser inserts
+    nothing and gets the winner's attempt, so twenty taps on Start make one attempt.
     """
     now = clock.now()
     write_first()
@@ -245,14 +257,12 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False, origi
             used = attempts_used(round_.id, user.id)
         if round_.max_attempts is not None and used >= round_.max_attempts:
             raise AttemptLimitReached()
-        try:
-            with db.session.begin_nested():
-                attempt = _insert_attempt(round_, user, used + 1, now, questions, origin or Origin())
+        attempt = _insert_attempt(round_, user, used + 1, now, questions, origin or Origin())
+        if attempt is not None:
             return Started(attempt, created=True)
-        except IntegrityError:
-            existing = open_attempt(round_.id, user.id)
-            if existing is not None:
-                return Started(existing, created=False)
+        existing = open_attempt(round_.id, user.id)
+        if existing is not None:
+            return Started(existing, created=False)
     raise AttemptLimitReached()
 
 
@@ -355,7 +365,8 @@ def _pools(entries: list[dict]) -> tuple[list[list[int]], dict[int, int]]:
     pools: list[list[int]] = [[] for _ in entries]
     revisions: dict[int, int] = {}
     if selects:
-        for index, question_id, revision in db.session.execute(union_all(*selects)):
+        # Fetched at once: row by row, a national bank's pools cost a driver call per question.
+        for index, question_id, revision in db.session.execute(union_all(*selects)).all():
             pools[index].append(question_id)
             revisions[question_id] = revision
     return pools, revisions
@@ -376,18 +387,22 @@ def _load_drawn(keys: list[tuple[int, int]]) -> dict[tuple[int, int], Drawn]:
 
 
 def _insert_attempt(round_: Round, user: User, number: int, now: datetime, questions: list[Drawn],
-                    origin: Origin) -> Attempt:
+                    origin: Origin) -> Attempt | None:
+    """Insert attempt ``number`` and its items; None, having written nothing, when another start
+    of this person's has the number or an open attempt already (the unique indexes refuse it:
+    ON CONFLICT DO NOTHING, so the transaction goes on without a savepoint)."""
     # An untimed practice attempt still ends with its round.
     deadline = round_.closes_at
     if round_.time_limit_seconds is not None:
         deadline = min(now + timedelta(seconds=round_.time_limit_seconds), round_.closes_at)
-    attempt = Attempt(
-        round_id=round_.id, user_id=user.id, number=number, max_attempts=round_.max_attempts,
-        status="open", started_at=now, deadline=deadline, question_count=len(questions),
-        prediction=_locked_prediction(round_, user), device_id=origin.device_id, start_ip=origin.ip,
-    )
-    db.session.add(attempt)
-    db.session.flush()
+    attempt = db.session.scalar(
+        _insert_unless_taken(Attempt).values(
+            round_id=round_.id, user_id=user.id, number=number, max_attempts=round_.max_attempts,
+            status="open", started_at=now, deadline=deadline, question_count=len(questions),
+            prediction=_locked_prediction(round_, user), device_id=origin.device_id, start_ip=origin.ip)
+        .returning(Attempt).execution_options(attempt_rounds={round_.id}))
+    if attempt is None:
+        return None
     rows = []
     for position, version in enumerate(questions):
         shown = list(version.options)
@@ -401,8 +416,19 @@ def _insert_attempt(round_: Round, user: User, number: int, now: datetime, quest
             "correct_key": canonical(index for index, (_option_id, correct) in enumerate(shown) if correct),
         })
     # One bulk INSERT: the draw runs at the opening-minute spike.
-    db.session.execute(insert(AttemptItem), rows)
+    db.session.execute(insert(AttemptItem.__table__), rows)
     return attempt
+
+
+def _insert_unless_taken(model):
+    """An INSERT that a unique index's conflict turns into no row at all (``ON CONFLICT DO
+    NOTHING``, the same words on PostgreSQL and SQLite), compiled once and cached. SQLAlchemy's
+    own ``postgresql.insert(...).on_conflict_do_nothing()`` is compiled again on every execution
+    (its Insert is not cacheable), which cost a start more Python than the savepoint it saves;
+    the clause goes where that one puts its own, after the VALUES and before RETURNING."""
+    statement = insert(model)
+    statement._post_values_clause = text("ON CONFLICT DO NOTHING")
+    return statement
 
 
 def _locked_prediction(round_: Round, user: User, before: int | None = None) -> int | None:
@@ -676,34 +702,51 @@ def save_prediction(attempt_id: int, user_id: int, value: int) -> Attempt:
 
 
 def submit(attempt_id: int, user_id: int) -> Attempt:
-    """Submit once; a second submit (a double tap, a retry) returns the same result."""
-    # attempt_for has already closed it at its deadline if its time is up.
-    attempt = attempt_for(attempt_id, user_id)
+    """Submit once; a second submit (a double tap, a retry) returns the same result.
+
+    The attempt is read with its round and, on PostgreSQL, locked: a save under way (its
+    ``FOR SHARE``) is committed first, and a later one waits and then finds the attempt
+    submitted, so one UPDATE closes and scores it with every acknowledged answer counted.
+    SQLite runs one writer at a time, so the UPDATE sees every committed answer there too.
+    """
+    now = clock.now()
+    attempt = db.session.scalar(
+        select(Attempt).where(Attempt.id == attempt_id).options(joinedload(Attempt.round, innerjoin=True))
+        .with_for_update(of=Attempt, key_share=True).execution_options(populate_existing=True))
+    if attempt is None or attempt.user_id != user_id:
+        raise NotFound("Không tìm thấy lượt thi.")
     if attempt.status == "submitted":
         return attempt
-    now = clock.now()
-    submitted_at = min(now, attempt.deadline) if attempt.deadline is not None else now
     rounds = {attempt.round_id}
-    won = db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt_id, Attempt.status == "open")
-        .values(status="submitted", submitted_at=submitted_at)
-        .execution_options(attempt_rounds=rounds)
-    ).rowcount
-    if won:
-        # A new statement: it sees every answer committed before the status changed.
-        _score([(attempt_id, attempt.started_at, submitted_at)], rounds)
-    db.session.refresh(attempt)
-    if won:
-        _raise_flags(attempt)
+    if time_is_up(attempt, now):
+        _close_expired([attempt.id], rounds)
+        db.session.refresh(attempt)
+        return attempt
+    submitted_at = min(now, attempt.deadline) if attempt.deadline is not None else now
+    values = {"status": "submitted", "submitted_at": submitted_at,
+              "duration_ms": _duration_ms(attempt.started_at, submitted_at)}
+    values["correct_count"] = db.session.scalar(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "open")
+        .values(correct_count=_correct_answers(attempt.id), **values)
+        .returning(Attempt.correct_count)
+        .execution_options(attempt_rounds=rounds, synchronize_session=False))
+    if values["correct_count"] is None:  # SQLite: another request submitted it since it was read
+        db.session.refresh(attempt)
+        return attempt
+    # The row as the UPDATE left it, without reading it again.
+    for name, value in values.items():
+        set_committed_value(attempt, name, value)
+    _raise_flags(attempt)
     return attempt
 
 
 def _raise_flags(attempt: Attempt) -> None:
-    """Suspicion flags at submit (quizapp/flags/); a failure to compute them never costs the
-    taker the submit (a judge's scan computes them again)."""
+    """Suspicion flags at submit (quizapp/flags/). A fault in their rules never costs the taker
+    the submit (a judge's scan computes them again); a database that fails their statement
+    fails the whole request, which commits nothing, and the phone sends the submit again."""
     try:
-        with db.session.begin_nested():
-            flag_attempt(attempt)
+        raise_new_flags(attempt)
+    except DBAPIError:
+        raise
     except Exception:
         current_app.logger.exception("Flags of attempt %s could not be computed at submit", attempt.id)

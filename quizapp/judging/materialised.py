@@ -331,14 +331,18 @@ def _changed_attempts(session: Session, context, _instances) -> None:
 
 def _bulk_change(state: ORMExecuteState) -> None:
     """Before an ORM UPDATE or DELETE of attempts (closing expired attempts, submitting,
-    scoring): the rounds of the rows it matches forget their ranking. A statement may declare
-    those rounds with the execution option ``attempt_rounds`` (a set of round ids); it must
-    name every round whose attempts it can change."""
-    if not (state.is_update or state.is_delete) or state.execution_options.get("materialised_probe"):
+    scoring), or an INSERT of them that declares its rounds (a start): the rounds of the rows
+    it matches forget their ranking. A statement may declare those rounds with the execution
+    option ``attempt_rounds`` (a set of round ids); it must name every round whose attempts it
+    can change."""
+    writes = state.is_update or state.is_delete or state.is_insert
+    if not writes or state.execution_options.get("materialised_probe"):
         return
     if state.bind_mapper is None or state.bind_mapper.class_ is not Attempt:
         return
     declared = state.execution_options.get("attempt_rounds")
+    if state.is_insert and declared is None:
+        return  # a bulk load of made-up attempts (tests, benches) names no rounds, as before
     if declared is not None:
         # The statement names the rounds of the attempts it may change (attempts/services.py
         # knows them on its hot paths): no query to find them.

@@ -13,9 +13,13 @@ from functools import partial
 from typing import NamedTuple
 
 import pytest
+from sqlalchemy import insert
 
+from quizapp import clock as server_clock
+from quizapp.attempts import services as service
 from quizapp.auth import services as accounts
 from quizapp.auth.models import User, UserSession
+from quizapp.contests.models import Attempt
 from quizapp.extensions import db
 from quizapp.privacy.consent import record_paper_consent
 from tests.attempt_support import (
@@ -310,6 +314,26 @@ def test_a_resume_returns_the_same_attempt(app, tmp_path, clock):
             (q["id"], q["text"], q["options"]) for q in attempt["questions"]]
         assert selected(body)[question["id"]] == [question["options"][3]["id"]]
     assert count_attempts(app, round_id=round_id) == 1
+
+
+def test_a_start_that_finds_its_attempt_made_meanwhile_returns_that_one(app, tmp_path, clock, monkeypatch):
+    """The loser of a race writes nothing (ON CONFLICT DO NOTHING, no savepoint to roll back to)
+    and goes on in the same transaction to answer with the winner's attempt."""
+    round_id = one_round(app, tmp_path, max_attempts=3)
+    taker = sign_up(app)
+    winner = {}
+
+    def another_phone_wins() -> None:  # between the start's look at the attempts and its insert
+        now = server_clock.now()
+        winner["id"] = db.session.scalar(insert(Attempt).values(
+            round_id=round_id, user_id=taker.user_id, number=1, max_attempts=3, status="open", started_at=now,
+            deadline=now + timedelta(minutes=20), question_count=0).returning(Attempt.id))
+
+    monkeypatch.setattr(service, "admit_start", another_phone_wins)
+    response = taker.start(round_id)
+
+    assert (response.status_code, response.get_json()["id"]) == (200, winner["id"])
+    assert attempt_rows(app, round_id, taker.user_id) == [(winner["id"], 1, "open")]
 
 
 @pytest.mark.parametrize(

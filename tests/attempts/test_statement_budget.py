@@ -24,16 +24,20 @@ BUDGET = {
     "share link": 1,  # the contest with its rounds, for a visitor not signed in
     "contest page": 3,  # account, contest with its rounds, the taker's attempts (closing any past their time)
     "confirmation": 3,  # account, round with its contest, the taker's attempts in the round
-    # account, round, contest, attempts, pools, savepoint, ranking check, two inserts, release
-    # (SQLite: and BEGIN IMMEDIATE, services._write_first)
-    "start": 11,
+    # account, round with its contest, attempts, pools, ranking check, two inserts (no savepoint:
+    # ON CONFLICT DO NOTHING); SQLite adds BEGIN IMMEDIATE (services.write_first, SQLITE_EXTRA)
+    "start": 7,
     "attempt page": 3,  # account, attempt with its round and contest, items
     "prediction": 4,  # account, attempt with its round, the round locked? its ranking kept? (one), the update
-    "submit": 13,  # account, attempt, close, ranking check, score, refresh, flags (six), round
+    # account, attempt with its round (locked), ranking check, the one UPDATE, the flags' evidence
+    # (and an INSERT when a flag is raised: none here)
+    "submit": 5,
     # account, attempt with its round and contest, answers saved (the items, for a review), the
     # taker's attempts in the round
     "result page": 4,
 }
+# Statements SQLite spends beyond the budget: the start's write lock taken before it reads.
+SQLITE_EXTRA = {"start": 1}
 
 
 @contextmanager
@@ -79,7 +83,8 @@ def test_a_takers_requests_stay_within_their_statement_budget(app, client, auth)
         assert response.status_code == 302, response.get_data(as_text=True)
         costs["start"] = len(statements)
         attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
-        assert costs["start"] > 8, "the start did not make an attempt"
+        assert any(statement.lstrip().startswith("INSERT INTO attempts") for statement in statements), \
+            "the start did not make an attempt"
         if attempt_number == 1:
             # Every question of the bank read once, as a worker has after a few hundred takers.
             with app.test_request_context():
@@ -106,7 +111,11 @@ def test_a_takers_requests_stay_within_their_statement_budget(app, client, auth)
         with counted(app) as statements:
             assert client.get(f"/contests/attempts/{attempt_id}/result").status_code == 200
         costs["result page"] = len(statements)
-    over = {kind: (costs[kind], budget) for kind, budget in BUDGET.items() if costs[kind] > budget}
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        budgets = {kind: budget + SQLITE_EXTRA.get(kind, 0) for kind, budget in BUDGET.items()}
+    else:
+        budgets = BUDGET
+    over = {kind: (costs[kind], budget) for kind, budget in budgets.items() if costs[kind] > budget}
     assert not over, f"statements (spent, budget): {over}; all: {costs}"
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from quizapp.contests.models import Attempt
 from quizapp.extensions import db
+from quizapp.flags.services import CHECKS
 from quizapp.units.models import Unit
 from tests.attempt_support import install_clock, one_round, sign_up, simple_questions
 from tests.conftest import GENEROUS_LIMITS, csrf_token
@@ -95,6 +97,21 @@ def test_a_scan_raises_flags_on_attempts_closed_at_their_deadline(app, tmp_path,
     judge.post(f"/judging/rounds/{round_id}/scan", data={"csrf_token": csrf_token(judge)})
 
     assert "too_fast" in flags_of(app, attempt["id"])
+
+
+def test_a_fault_in_the_flag_rules_never_costs_the_submit(app, tmp_path, clock, monkeypatch):
+    round_id = one_round(app, tmp_path, "loi", questions=simple_questions("loi", 4), review="after_submit")
+
+    def broken(_attempt, _evidence):
+        raise ValueError("a rule that fails")
+
+    monkeypatch.setitem(CHECKS, "too_fast", broken)
+    attempt = take(sign_up(app), round_id, clock, seconds_per_answer=1)  # its submit answers 200
+
+    assert flags_of(app, attempt["id"]) == {}
+    with app.app_context():
+        stored = db.session.get(Attempt, attempt["id"])
+        assert (stored.status, stored.correct_count) == ("submitted", 4)
 
 
 # --- helpers ------------------------------------------------------------------------------

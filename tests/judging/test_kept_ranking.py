@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from itertools import islice
 
 from openpyxl import load_workbook
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from quizapp.attempts.services import finalise_expired
 from quizapp.auth.models import User
@@ -90,6 +90,15 @@ def test_a_change_to_an_attempt_forgets_the_kept_ranking(app, tmp_path):
                                                     "participants_all_correct", True)
         # So does an UPDATE statement (closing attempts, scoring them, a re-score).
         db.session.execute(update(Attempt).where(Attempt.id == kept_places(round_id)[0][1]).values(correct_count=0))
+        db.session.commit()
+        assert kept(round_) is None
+        # And an INSERT that names its round, as a start's does (a round its organiser reopened).
+        keep(round_)
+        db.session.commit()
+        first = db.session.get(Attempt, kept_places(round_id)[0][1])
+        db.session.execute(insert(Attempt).values(
+            round_id=round_id, user_id=first.user_id, number=first.number + 100, status="open",
+            started_at=first.started_at, question_count=0).execution_options(attempt_rounds={round_id}))
         db.session.commit()
         assert kept(round_) is None
 
