@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from contextlib import closing
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -21,6 +20,7 @@ from quizapp.judging.rows import ranking_rows
 from quizapp.privacy import idnumbers
 from tests.attempt_support import answer_key, install_clock, one_round, sign_up
 from tests.conftest import TEST_ID_NUMBER_KEY, TEST_SECRET, Accounts
+from tests.privacy.support import file_bytes
 
 CCCD = "001099012345"
 OTHER_CCCD = "079203004567"
@@ -35,7 +35,7 @@ def stored(app, user_id: int) -> str | None:
 def database_bytes(app) -> bytes:
     """The SQLite file and its write-ahead log as a leaked backup would hand them out."""
     path = db.engine.url.database
-    return b"".join(Path(name).read_bytes() for name in (path, path + "-wal") if os.path.exists(name))
+    return file_bytes(path, path + "-wal")
 
 
 def test_a_registered_number_is_stored_encrypted_and_read_back_in_full(app, client):
