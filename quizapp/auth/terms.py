@@ -31,7 +31,7 @@ class GivenConsent:
     # The form's or the JSON body's fields: the notice's version ticked, and a guardian's
     # name, phone and consent for a person under 16.
     answers: Mapping[str, object]
-    # "web", "api", or "paper": given to the organisation on a signed form.
+    # How it was given: "web", "api", or "paper" (to the organisation, on a signed form).
     how: str
 
 
