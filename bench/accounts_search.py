@@ -37,6 +37,7 @@ from sqlalchemy import insert, text  # noqa: E402
 from quizapp import create_app  # noqa: E402
 from quizapp.auth.models import User  # noqa: E402
 from quizapp.auth.services import register_user  # noqa: E402
+from quizapp.auth.terms import on_paper  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
 
 SECRET = secrets.token_urlsafe(32)
@@ -66,7 +67,7 @@ def load(app, people: int) -> None:
     rng = random.Random(14)
     with app.app_context():
         upgrade()
-        register_user(phone=ADMIN_PHONE, password=PASSWORD, full_name="Quản trị", role="admin")
+        register_user(phone=ADMIN_PHONE, password=PASSWORD, full_name="Quản trị", role="admin", consent=on_paper())
         db.session.commit()
         batch = []
         for number in range(people):

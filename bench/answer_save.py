@@ -57,12 +57,12 @@ from sqlalchemy import func, select, text  # noqa: E402
 from quizapp import create_app  # noqa: E402
 from quizapp.attempts.services import start_attempt  # noqa: E402
 from quizapp.auth import services as accounts  # noqa: E402
+from quizapp.auth.terms import on_paper  # noqa: E402
 from quizapp.banks.services import import_bank_file  # noqa: E402
 from quizapp.config import from_environment  # noqa: E402
 from quizapp.contests.models import AttemptItem, Round  # noqa: E402
 from quizapp.contests.services import ContestInvalid, save_contest, validate_contest  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
-from quizapp.privacy.consent import record_paper_consent  # noqa: E402
 
 TAKER_PASSWORD = "bench-matkhau-123"  # noqa: S105 - a throwaway account in a throwaway database
 USER_AGENT = "quizapp-bench"
@@ -119,8 +119,8 @@ def load_data(app, args) -> list[tuple[str, int]]:
         takers = []
         for number in range(args.users):
             phone = f"09{number:08d}"
-            user = accounts.register_user(phone=phone, password=TAKER_PASSWORD, full_name=f"Thí sinh {number}")
-            record_paper_consent(user)
+            user = accounts.register_user(phone=phone, password=TAKER_PASSWORD, full_name=f"Thí sinh {number}",
+                                          consent=on_paper())
             takers.append((phone, start_attempt(round_, user).attempt.id))
         db.session.commit()
         db.session.remove()

@@ -55,6 +55,7 @@ from sqlalchemy import delete, event, select, text, update  # noqa: E402
 from quizapp import create_app  # noqa: E402
 from quizapp.attempts.services import finalise_expired  # noqa: E402
 from quizapp.auth.services import register_user  # noqa: E402
+from quizapp.auth.terms import on_paper  # noqa: E402
 from quizapp.banks.services import import_bank_file  # noqa: E402
 from quizapp.clock import utcnow  # noqa: E402
 from quizapp.contests.dashboard import dashboard  # noqa: E402
@@ -113,7 +114,8 @@ def load(app, people: int, attempts: int, rounds: int, vacuum: bool = True) -> N
         import_bank_file("bench.csv", bank_csv(), slug="bench")
         load_units_csv(units_csv(), "units.csv")
         save_contest(validate_contest(contest(now, rounds)))
-        organiser = register_user(phone=ORGANISER_PHONE, password=PASSWORD, full_name="Ban tổ chức", role="organiser")
+        organiser = register_user(phone=ORGANISER_PHONE, password=PASSWORD, full_name="Ban tổ chức", role="organiser",
+                                  consent=on_paper())
         db.session.flush()
         contest_id = db.session.scalar(select(Contest.id).where(Contest.slug == SLUG))
         db.session.add(ContestStaff(contest_id=contest_id, user_id=organiser.id, role="organiser"))
@@ -204,7 +206,8 @@ def kept_standings(app, repeat: int, alternations: int) -> None:
     standings page GET (which closes expired attempts and checks every round is kept)."""
     with app.app_context():
         shown = db.session.scalar(select(Contest).where(Contest.slug == SLUG))
-        judge = register_user(phone=JUDGE_PHONE, password=PASSWORD, full_name="Giám khảo", role="judge")
+        judge = register_user(phone=JUDGE_PHONE, password=PASSWORD, full_name="Giám khảo", role="judge",
+                              consent=on_paper())
         db.session.flush()
         db.session.add(ContestStaff(contest_id=shown.id, user_id=judge.id, role="judge"))
         db.session.commit()

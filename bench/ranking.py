@@ -42,6 +42,7 @@ from sqlalchemy import select, text  # noqa: E402
 
 from quizapp import create_app  # noqa: E402
 from quizapp.auth.services import register_user  # noqa: E402
+from quizapp.auth.terms import on_paper  # noqa: E402
 from quizapp.banks.services import import_bank_file  # noqa: E402
 from quizapp.contests.models import ContestStaff, Round  # noqa: E402
 from quizapp.contests.services import save_contest, validate_contest  # noqa: E402
@@ -85,7 +86,8 @@ def load(app, people: int, each: int) -> int:
         upgrade()
         import_bank_file("bench.csv", bank_csv(), slug="bench")
         save_contest(validate_contest(contest(now)))
-        judge = register_user(phone=JUDGE_PHONE, password=PASSWORD, full_name="Giám khảo", role="judge")
+        judge = register_user(phone=JUDGE_PHONE, password=PASSWORD, full_name="Giám khảo", role="judge",
+                              consent=on_paper())
         db.session.flush()
         round_ = db.session.scalar(select(Round))
         round_id = round_.id

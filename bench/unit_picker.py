@@ -78,6 +78,7 @@ def measure(size: int, args: argparse.Namespace, support, database_url: str, ins
 
     from quizapp import create_app
     from quizapp.auth.services import register_user
+    from quizapp.auth.terms import on_paper
     from quizapp.extensions import db
     from quizapp.units.services import load_units_csv
 
@@ -93,7 +94,7 @@ def measure(size: int, args: argparse.Namespace, support, database_url: str, ins
         loaded = time.perf_counter() - start
         communes = size - 1 - districts
         last = support.commune_code(districts, communes // districts)  # the last district has the fewest
-        register_user(phone="0912345678", password=PASSWORD, full_name="Người đo", unit_code=last)
+        register_user(phone="0912345678", password=PASSWORD, full_name="Người đo", unit_code=last, consent=on_paper())
         db.session.commit()
     client = app.test_client()
     register = page_sizes(client, "/auth/register")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from quizapp import audit
 from quizapp.attempts.services import finalise_expired
-from quizapp.auth import codes
+from quizapp.auth import codes, terms
 from quizapp.auth import services as accounts
 from quizapp.auth.models import ROLES
 from quizapp.auth.passwords import HashingBusy
@@ -35,7 +35,6 @@ from quizapp.judging import exports, materialised
 from quizapp.judging import jobs as judging_jobs
 from quizapp.judging.models import locked_result
 from quizapp.phone import normalise_phone
-from quizapp.privacy.consent import record_paper_consent
 from quizapp.units.services import UnitsFileError, load_units_csv
 
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -67,7 +66,8 @@ def create_user(phone: str, full_name: str, role: str, password: str | None, uni
         raise click.ClickException(f"mật khẩu phải có ít nhất {minimum} ký tự")
     try:
         user = accounts.register_user(
-            phone=normalised, password=password, full_name=full_name, role=role, unit_code=unit_code
+            phone=normalised, password=password, full_name=full_name, role=role, unit_code=unit_code,
+            consent=terms.on_paper(),
         )
     except ValidationFailed as error:
         db.session.rollback()
@@ -76,7 +76,6 @@ def create_user(phone: str, full_name: str, role: str, password: str | None, uni
     except HashingBusy:
         db.session.rollback()
         raise click.ClickException("máy chủ đang bận băm mật khẩu cho các lượt đăng nhập; thử lại sau") from None
-    record_paper_consent(user)
     audit.record("user.created", "user", user.id, after={"phone": user.phone, "role": role})
     db.session.commit()
     click.echo(f"Đã tạo tài khoản {user.phone} ({role}), id {user.id}.")

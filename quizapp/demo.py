@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from quizapp import clock
 from quizapp.auth import services as accounts
+from quizapp.auth import terms
 from quizapp.banks.formats import EXTENSIONS
 from quizapp.banks.services import ImportReport, import_bank_file
 from quizapp.contests.models import Contest, ContestStaff
 from quizapp.contests.services import ContestInvalid, save_contest, validate_contest
 from quizapp.extensions import db
-from quizapp.privacy.consent import record_paper_consent
 from quizapp.units.services import LoadReport, load_units_csv
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - documented in the README; demo refuses production
@@ -121,15 +121,15 @@ def load_demo() -> tuple[LoadReport, list[str]]:
     created = []
     for phone, name, role, unit_code, group in DEMO_ACCOUNTS:
         if accounts.find_by_phone(phone) is None:
-            user = accounts.register_user(
+            accounts.register_user(
                 phone=phone,
                 password=DEMO_PASSWORD,
                 full_name=name,
                 role=role,
                 unit_code=unit_code,
                 participant_group=group,
+                # Demo people stand for accounts whose consent the organisation holds on paper.
+                consent=terms.on_paper(),
             )
-            # Demo people stand for accounts whose consent the organisation holds on paper.
-            record_paper_consent(user)
             created.append(phone)
     return report, created

@@ -19,14 +19,15 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 
 from quizapp import create_app, database_url_for
 from quizapp.auth import services as accounts
+from quizapp.auth.terms import on_paper
 from quizapp.extensions import db, limiter
 from quizapp.localredis import LocalRedis
-from quizapp.privacy.consent import record_paper_consent
+from quizapp.privacy.models import Consent
 from quizapp.privacy.notice import VERSION as NOTICE_VERSION
 
 # What a registration sends to consent to the current privacy notice (quizapp/privacy).
@@ -234,12 +235,15 @@ class Accounts:
         if phone is None:
             phone = f"0{next(self._phones)}"
         with self.app.app_context():
+            # An account from before the notice got its birth date with no guardian asked.
+            birth_date = fields.pop("birth_date", None) if not consent else None
             user = accounts.register_user(
                 phone=phone, password=fields.pop("password", PASSWORD),
-                full_name=fields.pop("full_name", f"Người dùng {role}"), role=role, **fields,
+                full_name=fields.pop("full_name", f"Người dùng {role}"), role=role, consent=on_paper(), **fields,
             )
-            if consent:
-                record_paper_consent(user)
+            if not consent:
+                db.session.execute(delete(Consent).where(Consent.user_id == user.id))
+                user.consent_version, user.birth_date = None, birth_date
             db.session.commit()
             return user.id
 

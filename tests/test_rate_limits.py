@@ -19,9 +19,9 @@ from pathlib import Path
 import redis
 
 from quizapp.auth import services as accounts
+from quizapp.auth.terms import on_paper
 from quizapp.extensions import db
 from quizapp.localredis import LocalRedis, free_port
-from quizapp.privacy.consent import record_paper_consent
 from tests.attempt_support import error_code, install_clock, one_round, sign_up
 from tests.conftest import PASSWORD, TEST_SECRET, csrf_token
 
@@ -95,7 +95,7 @@ def test_two_hundred_accounts_behind_one_ip_each_sign_in_and_start(app, tmp_path
     with app.app_context():
         phones = [f"0933{number:06d}" for number in range(200)]
         for phone in phones:
-            record_paper_consent(accounts.register_user(phone=phone, password=PASSWORD, full_name="Cán bộ"))
+            accounts.register_user(phone=phone, password=PASSWORD, full_name="Cán bộ", consent=on_paper())
         db.session.commit()
 
     statuses = []

@@ -29,9 +29,9 @@ import requests
 
 from quizapp import create_app
 from quizapp.auth import services as accounts
+from quizapp.auth.terms import on_paper
 from quizapp.extensions import db
 from quizapp.localredis import free_port
-from quizapp.privacy.consent import record_paper_consent
 from tests.attempt_support import import_bank, load_contest, round_definition, simple_questions
 from tests.conftest import PASSWORD, TEST_ID_NUMBER_KEY, base_config
 
@@ -125,7 +125,7 @@ def seed(database_url: str, redis_url: str, folder: Path) -> tuple[int, list[str
     phones = [f"0976{number:06d}" for number in range(PEOPLE)]
     with app.app_context():
         for phone in phones:
-            record_paper_consent(accounts.register_user(phone=phone, password=PASSWORD, full_name="Thí sinh hai máy"))
+            accounts.register_user(phone=phone, password=PASSWORD, full_name="Thí sinh hai máy", consent=on_paper())
         db.session.commit()
         db.engine.dispose()
     return round_id, phones

@@ -108,14 +108,12 @@ def register():
                           code="already_logged_in")
     body = json_body()
     form = validated(RegisterForm, body)
-    # The notice's consent (and a guardian's for a child) before anything is created.
-    record_consent = terms.terms().check_registration(body, form.birth_date.data, "api")
     user = services.register_user(
         phone=form.phone.data,
         password=form.password.data,
+        consent=terms.GivenConsent(body, "api"),
         **{name: form[name].data for name in PROFILE_FIELDS},
     )
-    record_consent(user)
     sign_in(user)
     remember_browser(user)
     db.session.commit()

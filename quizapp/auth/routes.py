@@ -74,14 +74,12 @@ def register():
         return _unit_step("auth/register.html", form=form)
     if form.validate_on_submit():
         try:
-            # The notice's consent (and a guardian's for a child) before anything is created.
-            record_consent = terms.terms().check_registration(request.form, form.birth_date.data, "web")
             user = services.register_user(
                 phone=form.phone.data,
                 password=form.password.data,
+                consent=terms.GivenConsent(request.form, "web"),
                 **{name: form[name].data for name in PROFILE_FIELDS},
             )
-            record_consent(user)
         except ValidationFailed as error:
             _show_field_errors(form, error)
         except HashingBusy as error:
@@ -152,11 +150,9 @@ def profile():
                           next_url=next_url)
     if form.validate_on_submit():
         try:
-            # A birth date entered or changed to a child's needs a guardian's consent.
-            record_consent = terms.terms().check_birth_date(current_user, form.birth_date.data, request.form)
-            services.update_profile(current_user, **{name: form[name].data for name in PROFILE_FIELDS})
-            if record_consent is not None:
-                record_consent(current_user)
+            # A birth date entered or changed to a child's needs the guardian's fields of the form.
+            services.update_profile(current_user, consent=terms.GivenConsent(request.form, "web"),
+                                    **{name: form[name].data for name in PROFILE_FIELDS})
         except ValidationFailed as error:
             _show_field_errors(form, error)
         else:

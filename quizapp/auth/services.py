@@ -1,6 +1,7 @@
 """Accounts: registration, profile and password changes, and what admins change about an
 account (its details, role, and whether it may sign in); sign-in is auth/protection.py.
-Never commits."""
+Registration and birth dates need the privacy notice's consent (auth/terms.py), checked and
+recorded here, in the transaction of the change. Never commits."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from quizapp import audit
+from quizapp.auth import terms
 from quizapp.auth.forms import PHONE_INVALID
 from quizapp.auth.models import ROLES, OneTimeCode, User
 from quizapp.auth.passwords import hash_password, verify_password
@@ -63,6 +65,7 @@ def register_user(
     phone: str,
     password: str,
     full_name: str,
+    consent: terms.GivenConsent,
     birth_date: date | None = None,
     gender: str | None = None,
     id_number: str | None = None,
@@ -70,7 +73,12 @@ def register_user(
     participant_group: str | None = None,
     role: str = "taker",
 ) -> User:
-    """Create an account from validated input. The phone must already be normalised."""
+    """Create an account from validated input. The phone must already be normalised.
+
+    Refused before anything is written without the current notice's consent, or for a person
+    under 16 without a guardian's; the consent is written with the account, so the account
+    never exists without it."""
+    record_consent = terms.terms().check_registration(consent, birth_date)
     if role not in ROLES:
         raise ValidationFailed({"role": [f"Vai trò phải là một trong: {', '.join(ROLES)}."]})
     full_name = _valid_name(full_name)
@@ -94,6 +102,8 @@ def register_user(
         # Two registrations of one phone raced past the check above; the unique index won.
         db.session.rollback()
         raise ValidationFailed({"phone": [PHONE_TAKEN]}) from None
+    record_consent(user)
+    db.session.flush()
     return user
 
 
@@ -104,13 +114,19 @@ def _valid_name(full_name: str | None) -> str:
     return full_name
 
 
-def update_profile(user: User, **fields) -> User:
+def update_profile(user: User, *, consent: terms.GivenConsent, **fields) -> User:
+    """The person corrects their own profile. A birth date first entered or changed to a child's
+    needs a guardian's consent in ``consent``: without it nothing changes; with it, it is recorded
+    with the change."""
+    record_consent = terms.terms().check_birth_date(user, fields.get("birth_date"), consent)
     unit_code = fields.pop("unit_code", None)
     user.unit = unit_by_code(unit_code)
     user.full_name = clean_text(fields.pop("full_name"))
     for name in ("birth_date", "gender", "id_number", "participant_group"):
         if name in fields:
             setattr(user, name, fields[name])
+    if record_consent is not None:
+        record_consent(user)
     return user
 
 

@@ -23,16 +23,29 @@ Recorder = Callable[["User"], None]
 
 
 @dataclass(frozen=True)
+class GivenConsent:
+    """The consent a registration or a birth date entered on the profile comes with, as the
+    person gave it. Accounts' services take it and check it before they write anything, so no
+    caller makes an account or changes a birth date without it."""
+
+    # The form's or the JSON body's fields: the notice's version ticked, and a guardian's
+    # name, phone and consent for a person under 16.
+    answers: Mapping[str, object]
+    # How it was given: "web", "api", or "paper" (to the organisation, on a signed form).
+    how: str
+
+
+@dataclass(frozen=True)
 class Terms:
     # The version of the privacy notice an account must have consented to.
     version: str
     # The page where a signed-in account reads the notice and consents (an endpoint name).
     consent_endpoint: str
-    # Checks a registration's input (form or JSON) and birth date; raises a DomainError.
-    check_registration: Callable[[Mapping[str, object], date | None, str], Recorder]
-    # Checks a birth date entered or changed on the profile against the form's input; None
-    # when the change needs nothing recorded.
-    check_birth_date: Callable[[User, date | None, Mapping[str, object]], Recorder | None]
+    # Checks a registration's consent against its birth date; raises a DomainError.
+    check_registration: Callable[[GivenConsent, date | None], Recorder]
+    # Checks a birth date entered or changed on the profile against the consent given with
+    # it; None when the change needs nothing recorded.
+    check_birth_date: Callable[[User, date | None, GivenConsent], Recorder | None]
 
 
 class ConsentRequired(DomainError):
@@ -49,6 +62,12 @@ def init_app(app: Flask, terms: Terms) -> None:
 
 def terms() -> Terms:
     return current_app.extensions["quizapp.terms"]
+
+
+def on_paper() -> GivenConsent:
+    """Consent to the current notice given to the organisation on paper (`flask users create`,
+    the demo loader): the signed form is collected before the account is made."""
+    return GivenConsent({"consent_version": terms().version}, "paper")
 
 
 def consent_needed(user: User) -> bool:

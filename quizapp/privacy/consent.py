@@ -101,26 +101,21 @@ def record_consent(user: User, *, how: str, guardian: Guardian | None = None) ->
     return consent
 
 
-def record_paper_consent(user: User) -> Consent:
-    """Consent given to the organisation on paper (`flask users create`, the demo loader)."""
-    return record_consent(user, how="paper")
-
-
-def check_registration(data: Mapping[str, object], birth_date: date | None, how: str) -> terms.Recorder:
+def check_registration(given: terms.GivenConsent, birth_date: date | None) -> terms.Recorder:
     """Refuse a registration without the current version's consent, or of a person under 16
     without a guardian's; else what records it once the account exists."""
-    _current_version_given(data)
-    guardian = guardian_from(data) if needs_guardian(birth_date) else None
-    return partial(record_consent, how=how, guardian=guardian)
+    _current_version_given(given.answers)
+    guardian = guardian_from(given.answers) if needs_guardian(birth_date) else None
+    return partial(record_consent, how=given.how, guardian=guardian)
 
 
-def check_birth_date(user: User, birth_date: date | None, data: Mapping[str, object]) -> terms.Recorder | None:
+def check_birth_date(user: User, birth_date: date | None, given: terms.GivenConsent) -> terms.Recorder | None:
     """A birth date first entered or changed on the profile that makes the person under 16
     needs a guardian's consent, recorded with the person's own."""
     if birth_date is None or birth_date == user.birth_date or not needs_guardian(birth_date):
         return None
-    guardian = guardian_from(data)
-    return partial(record_consent, how="web", guardian=guardian)
+    guardian = guardian_from(given.answers)
+    return partial(record_consent, how=given.how, guardian=guardian)
 
 
 def give_consent(user: User, data: Mapping[str, object], how: str) -> Consent:

@@ -8,8 +8,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from quizapp.auth import services as accounts
+from quizapp.auth.terms import on_paper
 from quizapp.extensions import db
-from quizapp.privacy.consent import record_paper_consent
 from tests.attempt_support import API, attempt_rows, count_attempts, install_clock, one_round, sign_up
 from tests.conftest import GENEROUS_LIMITS, PASSWORD, Accounts, csrf_token
 
@@ -17,10 +17,9 @@ from tests.conftest import GENEROUS_LIMITS, PASSWORD, Accounts, csrf_token
 def signed_in_clients(app, count: int, prefix: str) -> list[tuple[int, object, str]]:
     """``count`` accounts, each signed in on its own client: (user id, client, CSRF token)."""
     with app.app_context():
-        users = [accounts.register_user(phone=f"{prefix}{number:06d}", password=PASSWORD, full_name="Thí sinh")
+        users = [accounts.register_user(phone=f"{prefix}{number:06d}", password=PASSWORD, full_name="Thí sinh",
+                                        consent=on_paper())
                  for number in range(count)]
-        for user in users:
-            record_paper_consent(user)
         db.session.commit()
         people = [(user.id, user.phone) for user in users]
     signed_in = []

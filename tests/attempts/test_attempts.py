@@ -19,9 +19,9 @@ from quizapp import clock as server_clock
 from quizapp.attempts import services as service
 from quizapp.auth import services as accounts
 from quizapp.auth.models import User, UserSession
+from quizapp.auth.terms import on_paper
 from quizapp.contests.models import Attempt
 from quizapp.extensions import db
-from quizapp.privacy.consent import record_paper_consent
 from tests.attempt_support import (
     CLOSES,
     DURING,
@@ -751,10 +751,9 @@ def test_the_correct_options_position_and_id_carry_no_signal(app, tmp_path, cloc
     round_id = one_round(app, tmp_path, questions=questions, max_attempts=1)
     correct_text = {question.text: question.options[0] for question in questions}
     with app.app_context():
-        users = [accounts.register_user(phone=f"09{index:08d}", password=PASSWORD, full_name=f"Người thi {index}")
+        users = [accounts.register_user(phone=f"09{index:08d}", password=PASSWORD, full_name=f"Người thi {index}",
+                                        consent=on_paper())
                  for index in range(300)]
-        for user in users:
-            record_paper_consent(user)
         # Signed in without 300 password checks: a session record each, named in the cookie.
         db.session.add_all(UserSession(id=f"s{user.id}", user_id=user.id) for user in users)
         db.session.commit()

@@ -263,11 +263,12 @@ def test_an_address_that_spent_its_failures_is_refused_before_any_hash(make_app,
 def test_successful_sign_ins_never_spend_the_address_budget_an_office_of_fifty_signs_in(make_app):
     app = make_app()
     from quizapp.auth import services as accounts
+    from quizapp.auth.terms import on_paper
 
     phones = [f"0934{n:06d}" for n in range(60)]
     with app.app_context():
         for phone in phones:
-            accounts.register_user(phone=phone, password=PASSWORD, full_name="Cán bộ văn phòng")
+            accounts.register_user(phone=phone, password=PASSWORD, full_name="Cán bộ văn phòng", consent=on_paper())
         db.session.commit()
     answers = []
     for number, phone in enumerate(phones):
