@@ -31,7 +31,8 @@ def rekey() -> None:
 @click.option("--dry-run", is_flag=True, help="Only count who would be erased; change nothing.")
 def purge_command(dry_run: bool) -> None:
     """Erase the personal data of takers inactive for PRIVACY_RETENTION_DAYS whose rounds are all
-    over (locked, or closed for practice rounds). Staff accounts are never purged."""
+    over (locked, or closed for practice rounds) and closed that long ago. Staff accounts are
+    never purged."""
     count = purge(dry_run=dry_run)
     days = retention_days()
     if dry_run:

@@ -1,11 +1,11 @@
 """The retention purge (DESIGN §5 ``flask privacy purge``): the personal data of takers whose
-last activity — registration, sign-in or attempt, whichever is latest — is older than
-``PRIVACY_RETENTION_DAYS`` and none of whose rounds is still under way is erased as deletion
-erases it (erasure.py).
+last activity — registration, sign-in or attempt, whichever is latest — and the close of every
+round they took part in are both older than ``PRIVACY_RETENTION_DAYS``, and none of whose rounds
+is still under way, is erased as deletion erases it (erasure.py).
 
 A round is over once its result is locked, or, for a practice round (never locked), once it
 has closed. A taker with an attempt in a round that is open, or closed but not yet locked, is
-kept. Staff accounts (organiser, judge, admin) are never purged; accounts already erased are
+kept, and so is one with an attempt in a round closed less than the retention period ago. Staff accounts (organiser, judge, admin) are never purged; accounts already erased are
 skipped. The background worker runs it daily at ``PRIVACY_PURGE_AT`` (``daily_purge``,
 registered with quizapp/jobs/daily.py); ``flask privacy purge`` runs it by hand.
 """
@@ -42,8 +42,7 @@ def _due(moment: datetime) -> list:
     still_running = (
         select(Attempt.id).join(Round, Round.id == Attempt.round_id)
         .where(Attempt.user_id == User.id,
-               or_(and_(Round.practice.is_(True), Round.closes_at >= moment),
-                   and_(Round.practice.is_(False), not_(locked))))
+               or_(Round.closes_at >= cutoff, and_(Round.practice.is_(False), not_(locked))))
     )
     return [User.role == "taker", User.erased_at.is_(None), User.created_at < cutoff,
             or_(User.last_login_at.is_(None), User.last_login_at < cutoff),

@@ -8,9 +8,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from quizapp.auth.models import User
+from quizapp.contests.models import Round
 from quizapp.extensions import db
 from quizapp.judging.locking import ERASED_NAME
 from quizapp.judging.models import locked_result
+from quizapp.privacy.purge import due_for_purge
+from tests.attempt_support import OPENS
 from tests.checksum_support import csv_checksum
 from tests.conftest import Accounts
 from tests.judging.test_judging_pages import download
@@ -86,3 +89,28 @@ def test_the_retention_period_counts_from_the_latest_activity(app, tmp_path):
         assert user(scene.people["other"].user_id).erased_at is None
         assert user(scene.people["still_playing"].user_id).erased_at is None
         assert user(scene.people["leaver"].user_id).erased_at is not None
+
+
+def test_the_retention_period_also_counts_from_the_close_of_every_round_taken(app, tmp_path):
+    """DESIGN §5: erased ``PRIVACY_RETENTION_DAYS`` after the last activity *and* after the close
+    of every round the person took part in: a round that stayed open long after its takers'
+    attempts keeps them for the retention period after it closed."""
+    scene = build(app, tmp_path)
+    lock_first_round(app, scene)
+    clock = app.extensions["quizapp.clock"]
+    taker = scene.people["practice_only"].user_id
+    with app.app_context():
+        practice = db.session.get(Round, scene.practice_round)
+        practice.closes_at = OPENS + timedelta(days=200)
+        db.session.commit()
+    # Past the retention period after every activity of the practice-only taker, but not after
+    # the close of their practice round.
+    clock.set(OPENS + timedelta(days=731))
+    assert taker not in due(app)
+    clock.set(OPENS + timedelta(days=200 + 731))
+    assert taker in due(app)
+
+
+def due(app) -> list[int]:
+    with app.app_context():
+        return due_for_purge()
