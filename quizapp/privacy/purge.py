@@ -5,9 +5,10 @@ is still under way, is erased as deletion erases it (erasure.py).
 
 A round is over once its result is locked, or, for a practice round (never locked), once it
 has closed. A taker with an attempt in a round that is open, or closed but not yet locked, is
-kept, and so is one with an attempt in a round closed less than the retention period ago. Staff accounts (organiser, judge, admin) are never purged; accounts already erased are
-skipped. The background worker runs it daily at ``PRIVACY_PURGE_AT`` (``daily_purge``,
-registered with quizapp/jobs/daily.py); ``flask privacy purge`` runs it by hand.
+kept, and so is one with an attempt in a round closed less than the retention period ago.
+Staff accounts (organiser, judge, admin) are never purged; accounts already erased are skipped.
+The background worker runs it daily at ``PRIVACY_PURGE_AT`` (``daily_purge``, registered with
+quizapp/jobs/daily.py); ``flask privacy purge`` runs it by hand.
 """
 
 from __future__ import annotations
