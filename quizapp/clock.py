@@ -6,7 +6,7 @@ tests can replace one function instead of patching ``datetime`` everywhere.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -55,6 +55,12 @@ def now() -> datetime:
         if override is not None:
             return override()
     return utcnow()
+
+
+def local_date(moment: datetime | None = None) -> date:
+    """The date the installation's clocks (``TIMEZONE``, Vietnam's) show at ``moment``, by
+    default now on the app clock."""
+    return (moment or now()).astimezone(ZoneInfo(str(current_app.config["TIMEZONE"]))).date()
 
 
 def grace() -> timedelta:

@@ -235,17 +235,10 @@ def start_attempt(round_: Round, user: User, *, password_ok: bool = False, origi
     """
     now = clock.now()
     write_first()
-    # The caller's attempts in the round, in one statement: whether one is past its time, the
+    # The caller's attempts in the round, in one statement (those past their time closed): the
     # open one to resume, how many are used.
-    mine = db.session.execute(select(Attempt.id, Attempt.status, Attempt.deadline).where(
-        Attempt.round_id == round_.id, Attempt.user_id == user.id)).all()
-    cutoff = now - grace()
-    overdue = [attempt_id for attempt_id, status, deadline in mine
-               if status == "open" and deadline is not None and deadline < cutoff]
-    if overdue:
-        _close_expired(overdue, {round_.id})
-    existing = next((attempt_id for attempt_id, status, _ in mine if status == "open" and attempt_id not in overdue),
-                    None)
+    mine = my_attempts(user.id, round_.id)
+    existing = next((row.id for row in mine if row.status == "open"), None)
     if existing is not None:
         return Started(db.session.get(Attempt, existing, populate_existing=True), created=False)
     # before the draw: a refused double tap costs no more statements

@@ -43,7 +43,7 @@ from rq import Queue
 from rq.exceptions import DuplicateJobError
 from sqlalchemy.exc import IntegrityError
 
-from quizapp.clock import now
+from quizapp.clock import local_date, now
 from quizapp.extensions import db
 from quizapp.jobs.models import DailyRun
 
@@ -82,10 +82,6 @@ def _zone() -> ZoneInfo:
     return ZoneInfo(str(current_app.config["TIMEZONE"]))
 
 
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(_zone()).date()
-
-
 def run_time(task: Daily, day: date) -> datetime:
     """When ``task`` runs on ``day``, in UTC."""
     return datetime.combine(day, task.at, tzinfo=_zone()).astimezone(UTC)
@@ -93,7 +89,7 @@ def run_time(task: Daily, day: date) -> datetime:
 
 def next_day(task: Daily, moment: datetime) -> date:
     """The first day whose time for ``task`` is still to come."""
-    day = local_day(moment)
+    day = local_date(moment)
     return day if moment < run_time(task, day) else day + timedelta(days=1)
 
 
@@ -110,7 +106,7 @@ def plan(app: Flask, queue: Queue) -> None:
     moment = now()
     try:
         for task in tasks(app).values():
-            today = local_day(moment)
+            today = local_date(moment)
             if moment >= run_time(task, today):
                 _schedule(app, queue, task, today, None)
             following = next_day(task, moment)
@@ -148,7 +144,7 @@ def run(name: str, day: str) -> dict | None:
 
 def _run(task: Daily, day: date) -> dict | None:
     moment = now()
-    if local_day(moment) != day or moment < run_time(task, day):
+    if local_date(moment) != day or moment < run_time(task, day):
         log.info("Daily %s of %s skipped: it is not that day's time", task.name, day)
         return None
     db.session.add(DailyRun(task=task.name, day=day, status="started", started_at=moment))

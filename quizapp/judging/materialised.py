@@ -91,11 +91,13 @@ def keep(round_: Round) -> RankingBuild | None:
     return build
 
 
-def quick_to_keep(round_: Round) -> bool:
-    """Whether keeping the round's ranking is quick enough for a web request: at most
-    ``RANKING_INLINE_MAX_ATTEMPTS`` attempts (counted no further than that)."""
+def quick_to_rank(*rounds: Round) -> bool:
+    """Whether ranking these rounds is quick enough for a web request (keeping a round's ranking,
+    computing provisional standings): at most ``RANKING_INLINE_MAX_ATTEMPTS`` attempts in them
+    (counted no further than that)."""
     limit = int(current_app.config["RANKING_INLINE_MAX_ATTEMPTS"])
-    sample = select(Attempt.id).where(Attempt.round_id == round_.id).limit(limit + 1).subquery()
+    sample = (select(Attempt.id).where(Attempt.round_id.in_([round_.id for round_ in rounds])).limit(limit + 1)
+              .subquery())
     return db.session.scalar(select(func.count()).select_from(sample)) <= limit
 
 

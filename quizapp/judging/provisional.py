@@ -92,15 +92,6 @@ def _interval() -> timedelta:
     return timedelta(seconds=float(current_app.config["PROVISIONAL_STANDINGS_SECONDS"]))
 
 
-def quick(rounds: list[Round]) -> bool:
-    """Whether computing a snapshot is quick enough for a web request: at most
-    ``RANKING_INLINE_MAX_ATTEMPTS`` attempts in the counted rounds (counted no further)."""
-    limit = int(current_app.config["RANKING_INLINE_MAX_ATTEMPTS"])
-    sample = (select(Attempt.id).where(Attempt.round_id.in_([round_.id for round_ in rounds])).limit(limit + 1)
-              .subquery())
-    return db.session.scalar(select(func.count()).select_from(sample)) <= limit
-
-
 def refresh(contest: Contest) -> ProvisionalBuild | None:
     """Compute the contest's snapshot if it is due (none by the current basis, or an old one);
     the current one otherwise; None when the standings are not provisional. Finished rounds'

@@ -210,7 +210,7 @@ def _keeping_job(rounds: list[Round], contest: Contest | None = None) -> Job | N
     judge's page reads them; None when they are, else the job keeping them, under way.
 
     Rounds still taking answers are ranked live, their expired attempts closed first. A finished
-    round with no kept ranking is kept now when that is quick (``quick_to_keep``), else by a
+    round with no kept ranking is kept now when that is quick (``quick_to_rank``), else by a
     background job: never 8-23 s inside a web request (without Redis the job runs here)."""
     now = clock.now()
     pending = []
@@ -219,7 +219,7 @@ def _keeping_job(rounds: list[Round], contest: Contest | None = None) -> Job | N
             continue
         if not round_finished(each, now):
             finalise_expired(round_id=each.id)
-        elif materialised.quick_to_keep(each):
+        elif materialised.quick_to_rank(each):
             materialised.keep(each)
         else:
             pending.append(each)
@@ -529,7 +529,7 @@ def _provisional_snapshot(contest: Contest, rounds: list[Round],
     snapshot = provisional.current(contest, rounds, live)
     if not provisional.due(snapshot):
         return snapshot, None
-    if provisional.quick(rounds):
+    if materialised.quick_to_rank(*rounds):
         snapshot = provisional.refresh(contest)
         db.session.commit()
         return snapshot, None

@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
-from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask
 
 from quizapp import clock
 from quizapp.auth import terms
@@ -49,11 +48,6 @@ class Guardian:
     phone: str
 
 
-def today() -> date:
-    """Today's date as Vietnam's clocks show it (the installation's zone), on the app clock."""
-    return clock.now().astimezone(ZoneInfo(str(current_app.config["TIMEZONE"]))).date()
-
-
 def age_on(birth_date: date, day: date) -> int:
     """Whole years from ``birth_date`` to ``day``. A 29 February birthday comes on 1 March in
     the years without one: the person is one year older from 1 March."""
@@ -61,7 +55,7 @@ def age_on(birth_date: date, day: date) -> int:
 
 
 def needs_guardian(birth_date: date | None) -> bool:
-    return birth_date is not None and age_on(birth_date, today()) < GUARDIAN_AGE
+    return birth_date is not None and age_on(birth_date, clock.local_date()) < GUARDIAN_AGE
 
 
 def _ticked(value: object) -> bool:

@@ -11,7 +11,6 @@ never ask for another's. Nothing here may be kept by any cache.
 from __future__ import annotations
 
 import json
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user, login_required
@@ -45,7 +44,7 @@ def page():
 @bp.get("/me/data.json")
 @login_required
 def download():
-    today = clock.now().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    today = clock.local_date()
     body = json.dumps(as_json(_mine()), ensure_ascii=False, indent=2)
     return current_app.response_class(body, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="du-lieu-cua-toi-{today.isoformat()}.json"'})
