@@ -30,6 +30,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from quizapp.contests.documents import HEADING_LABELS, MAX_SIGNERS
 from quizapp.contests.models import COUNTING, REGISTRATION_FIELDS, REVIEWS, TIE_BREAKERS, TRUTHS, Round
 from quizapp.forms import Form
 
@@ -141,6 +142,21 @@ class AwardRow(_Row):
         return {"name": self.name.data or "", "count": self.count.data}
 
 
+class SignerRow(_Row):
+    on_behalf = StringField("Thẩm quyền ký")
+    title = StringField("Chức vụ")
+    name = StringField("Họ và tên")
+
+    def is_blank(self) -> bool:
+        return not any(_text(field.data) for field in (self.on_behalf, self.title, self.name))
+
+    def definition(self) -> dict:
+        entry = {"title": self.title.data or "", "name": self.name.data or ""}
+        if _text(self.on_behalf.data):
+            entry["on_behalf"] = self.on_behalf.data
+        return entry
+
+
 class DrawRow(_Row):
     # Unknown banks and tie-breakers are the validator's to report, with its own messages.
     bank = SelectField("Ngân hàng", validate_choice=False)
@@ -171,6 +187,13 @@ class ContestForm(Form):
     require_verified_phone = BooleanField("Người dự thi phải xác minh số điện thoại bằng mã SMS trước khi thi")
     password = PasswordField("Mật khẩu cuộc thi")
     remove_password = BooleanField("Bỏ mật khẩu: ai cũng vào thi được")
+    # Who issues the contest's documents (contests/documents.py).
+    parent_body = StringField("Cơ quan cấp trên")
+    organising_body = StringField("Cơ quan tổ chức")
+    document_place = StringField("Địa danh")
+    document_heading = SelectField("Tiêu đề văn bản", choices=[
+        SelectChoice(value, label) for value, label in HEADING_LABELS.items()], default="state")
+    signers = FieldList(FormField(SignerRow), min_entries=MAX_SIGNERS, max_entries=MAX_SIGNERS)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -191,6 +214,11 @@ class ContestForm(Form):
             "registration_fields": list(self.registration_fields.data or []),
             "one_award_per_person": bool(self.one_award_per_person.data),
             "require_verified_phone": bool(self.require_verified_phone.data),
+            "organising_body": _text(self.organising_body.data) or None,
+            "parent_body": _text(self.parent_body.data) or None,
+            "place": _text(self.document_place.data) or None,
+            "document_heading": self.document_heading.data or "state",
+            "signers": [row.form.definition() for row in self._signer_rows()],
         }
         if self.password.data:
             definition["password"] = self.password.data
@@ -201,10 +229,27 @@ class ContestForm(Form):
     def error_targets(self) -> dict[str, object]:
         targets = {f"$.{name}": self[name] for name in
                    ("title", "description", "registration_fields", "one_award_per_person",
-                    "require_verified_phone", "password")}
+                    "require_verified_phone", "password", "organising_body", "parent_body", "document_heading")}
+        targets["$.place"] = self.document_place
+        for position, row in enumerate(self._signer_rows()):
+            targets.update({f"$.signers[{position}]": row.form.title, f"$.signers[{position}].title": row.form.title,
+                            f"$.signers[{position}].name": row.form.name,
+                            f"$.signers[{position}].on_behalf": row.form.on_behalf})
+        targets["$.signers"] = self.signers[0].form.title
         if "slug" in self:
             targets["$.slug"] = self["slug"]
         return targets
+
+
+    def _signer_rows(self) -> list:
+        return [row for row in self.signers if not row.form.is_blank()]
+
+
+def document_data(contest) -> dict:
+    """A contest's document settings as the contest form's fields hold them."""
+    return {"organising_body": contest.organising_body or "", "parent_body": contest.parent_body or "",
+            "document_place": contest.document_place or "", "document_heading": contest.document_heading,
+            "signers": [dict(signer) for signer in contest.signers or []]}
 
 
 class NewContestForm(ContestForm):

@@ -54,6 +54,14 @@ class Contest(db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who issues the contest's documents (printed summaries, certificates): the organising body
+    # (None: the installation's PRIVACY_CONTROLLER), the body above it, the place written before
+    # the date, the national heading ("state" or "party") and who signs (contests/documents.py).
+    organising_body: Mapped[str | None] = mapped_column(String(300))
+    parent_body: Mapped[str | None] = mapped_column(String(300))
+    document_place: Mapped[str | None] = mapped_column(String(100))
+    document_heading: Mapped[str] = mapped_column(String(10), default="state", server_default="state")
+    signers: Mapped[list[dict]] = mapped_column(JSON, default=list, server_default="[]")
 
     owner: Mapped[User | None] = relationship()
     rounds: Mapped[list[Round]] = relationship(back_populates="contest", order_by="Round.number")

@@ -39,11 +39,18 @@ from quizapp.contests.forms import (
     NewContestForm,
     RoundForm,
     StaffForm,
+    document_data,
     place_errors,
     round_form_data,
 )
 from quizapp.contests.models import Attempt, Contest, Round
-from quizapp.contests.services import DEFAULT_TIE_BREAKERS, ContestInvalid, save_contest, validate_contest
+from quizapp.contests.services import (
+    DEFAULT_TIE_BREAKERS,
+    ContestInvalid,
+    save_contest,
+    stored_documents,
+    validate_contest,
+)
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.phone import normalise_phone
@@ -130,6 +137,7 @@ def _stored_contest(contest: Contest, rounds: list[dict]) -> dict:
         "registration_fields": list(contest.registration_fields),
         "one_award_per_person": contest.one_award_per_person,
         "require_verified_phone": contest.require_verified_phone,
+        **stored_documents(contest),
         "rounds": rounds,
     }
 
@@ -247,6 +255,7 @@ def manage_edit(slug: str):
         "registration_fields": list(contest.registration_fields),
         "one_award_per_person": contest.one_award_per_person,
         "require_verified_phone": contest.require_verified_phone,
+        **document_data(contest),
     }) if get else ContestForm()
     general: list = []
     if form.validate_on_submit():

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from quizapp import audit
 from quizapp.auth.passwords import hash_password
 from quizapp.banks.models import Bank, Question, Topic
+from quizapp.contests.documents import HEADINGS, MAX_SIGNERS
 from quizapp.contests.models import (
     COUNTING,
     REGISTRATION_FIELDS,
@@ -32,9 +33,10 @@ DEFAULT_TIE_BREAKERS = ["correct_desc", "prediction_error_asc", "duration_asc", 
 RESERVED_SLUGS = {"manage", "attempts", "rounds"}
 # A contest file without "password" keeps the stored one; null removes it.
 KEEP = object()
+# Who issues the contest's documents (contests/documents.py).
+DOCUMENT_KEYS = ("organising_body", "parent_body", "place", "document_heading", "signers")
 CONTEST_KEYS = {"slug", "title", "description", "timezone", "registration_fields", "one_award_per_person",
-                "require_verified_phone",
-                "password", "rounds"}
+                "require_verified_phone", "password", "rounds", *DOCUMENT_KEYS}
 ROUND_KEYS = {"number", "title", "opens_at", "closes_at", "time_limit_seconds", "max_attempts",
               "counting_attempt", "draw", "prediction", "tie_breakers", "awards", "review", "practice"}
 
@@ -141,6 +143,7 @@ def validate_contest(data: object) -> dict:
     if password is not KEEP and password is not None and (not isinstance(password, str) or len(password) < 4):
         check.error("$.password", "mật khẩu cuộc thi có ít nhất 4 ký tự, hoặc null để bỏ mật khẩu")
     clean["password"] = password
+    clean.update(_validate_documents(check, data))
     rounds = data.get("rounds")
     if not isinstance(rounds, list) or not rounds:
         check.error("$.rounds", "cần danh sách có ít nhất một vòng thi")
@@ -327,6 +330,9 @@ def save_contest(clean: dict, owner=None) -> Contest:
     contest.registration_fields = clean["registration_fields"]
     contest.one_award_per_person = clean["one_award_per_person"]
     contest.require_verified_phone = clean["require_verified_phone"]
+    contest.organising_body, contest.parent_body = clean["organising_body"], clean["parent_body"]
+    contest.document_place, contest.document_heading = clean["place"], clean["document_heading"]
+    contest.signers = clean["signers"]
     if clean["password"] is None:
         contest.password_hash = None
     elif clean["password"] is not KEEP:
@@ -360,7 +366,7 @@ def contest_summary(contest: Contest) -> dict:
     return {
         "title": contest.title, "registration_fields": list(contest.registration_fields),
         "one_award_per_person": contest.one_award_per_person, "password": contest.password_hash is not None,
-        "require_verified_phone": contest.require_verified_phone,
+        "require_verified_phone": contest.require_verified_phone, **stored_documents(contest),
         "rounds": {str(round_.number): {
             "title": round_.title, "opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat(),
             "time_limit_seconds": round_.time_limit_seconds, "max_attempts": round_.max_attempts,
@@ -389,3 +395,39 @@ def _validate_awards(check: _Checker, awards: object, path: str) -> list[dict]:
         if name and count:
             clean.append({"name": name, "count": count})
     return clean
+
+
+def _validate_documents(check: _Checker, data: dict) -> dict:
+    """The keys saying who issues the contest's documents; absent ones take their defaults."""
+    clean = {
+        "organising_body": check.text(data, "organising_body", "$", required=False),
+        "parent_body": check.text(data, "parent_body", "$", required=False),
+        "place": check.text(data, "place", "$", required=False, limit=100),
+        "document_heading": check.choice(data, "document_heading", "$", tuple(HEADINGS), "state"),
+        "signers": [],
+    }
+    for key in ("organising_body", "parent_body", "place"):
+        clean[key] = clean[key] or None
+    signers = data.get("signers", [])
+    if not isinstance(signers, list) or len(signers) > MAX_SIGNERS:
+        check.error("$.signers", f"danh sách tối đa {MAX_SIGNERS} người ký, mỗi người {{title, name, on_behalf}}")
+        return clean
+    for index, signer in enumerate(signers):
+        path = f"$.signers[{index}]"
+        if not isinstance(signer, dict):
+            check.error(path, "phải là đối tượng {title, name, on_behalf}")
+            continue
+        check.unknown(signer, {"title", "name", "on_behalf"}, path)
+        title = check.text(signer, "title", path, limit=200)
+        name = check.text(signer, "name", path, limit=100)
+        on_behalf = check.text(signer, "on_behalf", path, required=False, limit=200)
+        if title and name:
+            clean["signers"].append({"title": title, "name": name, **({"on_behalf": on_behalf} if on_behalf else {})})
+    return clean
+
+
+def stored_documents(contest: Contest) -> dict:
+    """The contest's document keys as a contest file writes them."""
+    return {"organising_body": contest.organising_body, "parent_body": contest.parent_body,
+            "place": contest.document_place, "document_heading": contest.document_heading,
+            "signers": [dict(signer) for signer in contest.signers or []]}
