@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask_wtf import FlaskForm
+from wtforms import Field, FieldList, FormField
 
 # WTForms ships no Vietnamese catalogue; these are the messages our fields can produce.
 _VI = {
@@ -42,3 +45,30 @@ class Form(FlaskForm):
     def first_errors(self) -> dict[str, list[str]]:
         """Field errors keyed by field name, as the JSON API reports them."""
         return {name: list(errors) for name, errors in self.errors.items()}
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """Every field error as (id of the field, text), in the form's order, for the error
+        summary at the top of the page, whose items link to their fields (``_form.html``)."""
+        return [link for field in self if field.type != "CSRFTokenField" for link in field_error_links(field)]
+
+
+def field_error_links(field: Field, row: str | None = None) -> Iterator[tuple[str, str]]:
+    """A field's errors for the summary, and those of the rows of a list (``row``: "Giải thưởng,
+    dòng 2"). The summary is read apart from the fields, so each item names its field, unless
+    its message already does ("Nhập tên cuộc thi." needs no "Tên cuộc thi:" before it)."""
+    if isinstance(field, FieldList):
+        for index, entry in enumerate(field.entries, start=1):
+            yield from field_error_links(entry, f"{field.label.text}, dòng {index}")
+        return
+    if isinstance(field, FormField):
+        for subfield in field.form:
+            yield from field_error_links(subfield, row)
+        return
+    name = field.label.text
+    for message in field.errors:
+        if row:
+            yield field.id, f"{row}: {message}"
+        elif name.lower() in message.lower():
+            yield field.id, message
+        else:
+            yield field.id, f"{name}: {message}"

@@ -43,7 +43,14 @@ from quizapp.contests.forms import (
     round_form_data,
 )
 from quizapp.contests.models import Attempt, Contest, Round
-from quizapp.contests.services import DEFAULT_TIE_BREAKERS, ContestInvalid, save_contest, validate_contest
+from quizapp.contests.services import (
+    DEFAULT_TIE_BREAKERS,
+    ContestInvalid,
+    Problem,
+    no_bank_message,
+    save_contest,
+    validate_contest,
+)
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.phone import normalise_phone
@@ -135,7 +142,7 @@ def _stored_contest(contest: Contest, rounds: list[dict]) -> dict:
 
 
 def _validated(definition: dict, targets: dict[str, object],
-               banks: list[Bank] | None = None) -> tuple[dict | None, list[str]]:
+               banks: list[Bank] | None = None) -> tuple[dict | None, list[Problem]]:
     """The cleaned definition, or None with the errors left for the top of the page.
 
     With ``banks``, a round may draw only from those: another organisation's bank is
@@ -147,7 +154,7 @@ def _validated(definition: dict, targets: dict[str, object],
         return None, place_errors(error.errors, targets)
     if banks is not None:
         visible = {bank.slug for bank in banks}
-        foreign = [f"$.rounds[{index}].draw[{position}].bank: không có ngân hàng {entry['bank']}"
+        foreign = [Problem(f"$.rounds[{index}].draw[{position}].bank", no_bank_message(entry["bank"]))
                    for index, round_ in enumerate(clean["rounds"])
                    for position, entry in enumerate(round_["draw"]) if entry["bank"] not in visible]
         if foreign:
@@ -155,19 +162,18 @@ def _validated(definition: dict, targets: dict[str, object],
     return clean, []
 
 
-def _round_errors(contest: Contest, errors: list[str]) -> list[tuple[str, str | None]]:
+def _round_errors(contest: Contest, errors: list[Problem]) -> list[tuple[str, str | None]]:
     """Errors of stored rounds, as (message naming the round, link to fix it)."""
     rounds = contest.rounds
     named = []
     for error in errors:
-        match = ROUND_PATH.match(error)
+        match = ROUND_PATH.match(error.path)
         if match and int(match.group(1)) < len(rounds):
             round_ = rounds[int(match.group(1))]
-            message = error.partition(": ")[2]
-            named.append((f"Vòng {round_.number} ({round_.title}): {message}",
+            named.append((f"Vòng {round_.number} ({round_.title}): {error.message}",
                           url_for(".manage_edit_round", slug=contest.slug, number=round_.number)))
         else:
-            named.append((error, None))
+            named.append((error.message, None))
     return named
 
 
@@ -178,8 +184,8 @@ def _owner():
 def _flash_warnings(clean: dict) -> None:
     """What the validator allowed but the organiser should know, shown after saving, by round."""
     for warning in clean["warnings"]:
-        path, _sep, message = warning.partition(": ")
-        match = ROUND_PATH.match(path)
+        message = warning.message
+        match = ROUND_PATH.match(warning.path)
         if match:
             round_ = clean["rounds"][int(match.group(1))]
             message = f"Vòng {round_['number']} ({round_['title']}): {message}"
@@ -224,7 +230,7 @@ def manage_new():
         definition = {**form.definition(slug, DEFAULT_TIMEZONE), "rounds": [round_form.definition()]}
         clean, left = _validated(definition, {**form.error_targets(), **round_form.error_targets("$.rounds[0]")},
                                  banks)
-        general = [(error, None) for error in left]
+        general = [(error.message, None) for error in left]
         if clean is not None and not taken:
             contest = save_contest(clean, owner=_owner())
             db.session.commit()
@@ -310,7 +316,7 @@ def _round_page(contest: Contest, round_: Round | None):
             form.number.errors = [*form.number.errors, f"Cuộc thi đã có vòng {number}; chọn số khác."]
         clean, left = _validated(_stored_contest(contest, [form.definition()]), form.error_targets("$.rounds[0]"),
                                  banks)
-        general = [(error, None) for error in left]
+        general = [(error.message, None) for error in left]
         if clean is not None and not taken:
             if round_ is not None:
                 round_.number = clean["rounds"][0]["number"]  # a renumbered round keeps its id
