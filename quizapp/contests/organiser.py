@@ -9,7 +9,8 @@ and each error is shown next to the field its JSON path names.
 - ``GET|POST /contests/manage/<slug>/edit``            the contest's own settings
 - ``GET|POST /contests/manage/<slug>/rounds/new``      another round
 - ``GET|POST /contests/manage/<slug>/rounds/<n>/edit`` one round
-- ``GET  /contests/manage/<slug>/share``               the link and its QR code
+- ``GET  /contests/manage/<slug>/share``               the link, its QR code, ways to pass it on
+- ``GET  /contests/manage/<slug>/qr.svg``, ``qr.png``  the QR code to download (print; Zalo, Word)
 - ``GET|POST /contests/manage/<slug>/staff``           organisers and judges of the contest
 
 Only the contest's own organisers (contests.access) reach the pages of one contest.
@@ -17,8 +18,10 @@ Only the contest's own organisers (contests.access) reach the pages of one conte
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import segno
@@ -339,19 +342,33 @@ def share(slug: str):
     contest = _contest_or_abort(slug)
     link = share_link(contest)
     return render_template("contests/manage/share.html", contest=contest, link=link,
-                           qr_svg=share_qr_svg(link) if link else None, missing=PublicUrlMissing.message)
+                           qr_svg=share_qr_svg(link) if link else None, missing=PublicUrlMissing.message,
+                           facebook=FACEBOOK_SHARER + quote(link, safe="") if link else None)
 
 
 @bp.get("/manage/<slug>/qr.svg")
 @role_required("organiser")
 def share_qr(slug: str):
+    contest, link = _contest_and_link(slug)
+    svg = _qr(link).svg_inline(scale=10, border=4, dark="#000", light="#fff")
+    return svg, 200, {"Content-Type": "image/svg+xml",
+                      "Content-Disposition": f'attachment; filename="qr-{contest.slug}.svg"'}
+
+
+@bp.get("/manage/<slug>/qr.png")
+@role_required("organiser")
+def share_qr_png(slug: str):
+    contest, link = _contest_and_link(slug)
+    return share_qr_png_bytes(link), 200, {
+        "Content-Type": "image/png", "Content-Disposition": f'attachment; filename="qr-{contest.slug}.png"'}
+
+
+def _contest_and_link(slug: str) -> tuple[Contest, str]:
     contest = _contest_or_abort(slug)
     link = share_link(contest)
     if link is None:
         raise PublicUrlMissing()
-    svg = segno.make(link, error="m").svg_inline(scale=10, border=4, dark="#000", light="#fff")
-    return svg, 200, {"Content-Type": "image/svg+xml",
-                      "Content-Disposition": f'attachment; filename="qr-{contest.slug}.svg"'}
+    return contest, link
 
 
 class PublicUrlMissing(DomainError):
@@ -376,9 +393,33 @@ def share_link(contest: Contest) -> str | None:
     return None
 
 
+# Facebook's share dialog takes the address in ``u``. Zalo publishes no share address for the web:
+# its share button is a script from sp.zalo.me tied to an Official Account, which this site's
+# no-CDN rule and content security policy keep out. For Zalo the page offers the copy button,
+# the PNG (Zalo sends pictures well) and the phone's own share sheet (Web Share), which lists Zalo.
+FACEBOOK_SHARER = "https://www.facebook.com/sharer/sharer.php?u="
+# A PNG about this wide: sharp on an A4 poster at 150 dpi and in a chat, yet under 30 KB.
+PNG_WIDTH = 1200
+
+
+def _qr(link: str) -> segno.QRCode:
+    # Level M survives a poster's smudges and creases and keeps a long address's code small.
+    return segno.make(link, error="m")
+
+
 def share_qr_svg(link: str) -> str:
     """The QR code of ``link`` as inline SVG (no image request, prints sharply)."""
-    return segno.make(link, error="m").svg_inline(scale=6, border=4, dark="#000", light="#fff")
+    return _qr(link).svg_inline(scale=6, border=4, dark="#000", light="#fff")
+
+
+def share_qr_png_bytes(link: str) -> bytes:
+    """The QR code of ``link`` as a PNG about ``PNG_WIDTH`` pixels wide, whole pixels per module
+    so every module stays square and sharp when printed or scaled down by a chat app."""
+    code = _qr(link)
+    modules, _height = code.symbol_size(scale=1, border=4)
+    buffer = io.BytesIO()
+    code.save(buffer, kind="png", scale=max(PNG_WIDTH // modules, 4), border=4, dark="#000", light="#fff")
+    return buffer.getvalue()
 
 
 # --- who runs the contest ------------------------------------------------------------------
