@@ -209,7 +209,9 @@ class ContestForm(Form):
 
 
 class NewContestForm(ContestForm):
-    slug = StringField("Mã cuộc thi")
+    # slug-suggest.js fills it from the title as the organiser types (data-slug-from).
+    slug = StringField("Mã cuộc thi", render_kw={"data-slug-from": "title", "autocomplete": "off",
+                                                 "spellcheck": "false", "maxlength": 64})
 
 
 class RoundForm(Form):

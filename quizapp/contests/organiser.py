@@ -50,6 +50,7 @@ from quizapp.contests.services import (
     DEFAULT_TIE_BREAKERS,
     ContestInvalid,
     Problem,
+    free_slug,
     no_bank_message,
     save_contest,
     validate_contest,
@@ -59,6 +60,7 @@ from quizapp.extensions import db
 from quizapp.phone import normalise_phone
 from quizapp.roles import role_required
 from quizapp.text import clean_text
+from quizapp.text import slug as slug_of
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 STATUS_LABELS = {"upcoming": "Chưa mở", "open": "Đang mở", "closed": "Đã đóng"}
@@ -227,6 +229,11 @@ def manage_new():
     general: list = []
     if not get and (form.validate_on_submit() & round_form.validate()):
         slug = (form.slug.data or "").strip()
+        # An empty code, or the one the page suggested from the title, is the server's to choose:
+        # the title's code, made unique. A code the organiser chose is theirs, and refused if taken.
+        suggested = not slug or slug == slug_of(form.title.data)
+        if suggested:
+            slug = free_slug(form.title.data)
         taken = db.session.scalar(select(Contest.id).where(Contest.slug == slug)) is not None
         if taken:
             form.slug.errors = [*form.slug.errors, f"Mã {slug} đã có cuộc thi khác dùng; chọn mã khác."]
@@ -237,7 +244,7 @@ def manage_new():
         if clean is not None and not taken:
             contest = save_contest(clean, owner=_owner())
             db.session.commit()
-            flash(f"Đã tạo cuộc thi {contest.title}.", "success")
+            flash(f"Đã tạo cuộc thi {contest.title}, mã {contest.slug}.", "success")
             _flash_warnings(clean)
             return redirect(url_for(".manage_index"))
     round_form.add_spare_rows()

@@ -26,6 +26,7 @@ from quizapp.contests.models import (
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.text import clean_text
+from quizapp.text import slug as slug_of
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 DEFAULT_TIE_BREAKERS = ["correct_desc", "prediction_error_asc", "duration_asc", "submitted_at_asc"]
@@ -72,6 +73,23 @@ class ContestInvalid(DomainError):
     def __init__(self, errors: list[Problem]) -> None:
         super().__init__()
         self.errors = errors
+
+
+SLUG_LIMIT = 64
+FALLBACK_SLUG = "cuoc-thi"  # for a title with no letter or digit to make a code from
+
+
+def free_slug(title: str | None) -> str:
+    """A contest code from ``title`` (``text.slug``) that no contest has and the pages do not
+    use: the title's own, else with -2, -3, … added, still within the length a code may have."""
+    base = slug_of(title) or FALLBACK_SLUG
+    candidate, number = base, 1
+    while candidate in RESERVED_SLUGS or db.session.scalar(
+            select(Contest.id).where(Contest.slug == candidate)) is not None:
+        number += 1
+        suffix = f"-{number}"
+        candidate = slug_of(base, SLUG_LIMIT - len(suffix)) + suffix
+    return candidate
 
 
 def _capital(text: str) -> str:
@@ -168,7 +186,7 @@ def validate_contest(data: object) -> dict:
         "require_verified_phone": check.boolean(data, "require_verified_phone", "$"),
     }
     slug = clean["slug"]
-    if not isinstance(slug, str) or not SLUG.fullmatch(slug) or len(slug) > 64:
+    if not isinstance(slug, str) or not SLUG.fullmatch(slug) or len(slug) > SLUG_LIMIT:
         check.error("$.slug", "Mã cuộc thi chỉ gồm chữ thường không dấu, số và dấu gạch ngang, tối đa 64 ký tự, "
                               "ví dụ hcm-2024.")
     elif slug in RESERVED_SLUGS:
