@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from quizapp.text import slug
 from tests.browser_support import ARGS, CHROMIUM, serving
 from tests.conftest import PASSWORD, Accounts
 
@@ -54,6 +55,14 @@ def test_the_code_follows_the_title_until_the_organiser_types_one(organiser_page
     code.fill("")
     title.press_sequentially("?")
     assert code.input_value() == "do-vui-dang-vien-2025"
+
+    # The script's rule is the server's (text.slug), long titles and decomposed marks included.
+    code.fill("")
+    for text in ("Cuộc thi trực tuyến tìm hiểu 95 năm Ngày thành lập Đảng Cộng sản Việt Nam và Nghị quyết",
+                 "  Tuổi trẻ — học tập & làm theo!  ", "Nghi\u0323 quye\u0302\u0301t ĐOÀN", "a" * 80):
+        title.fill(text)
+        title.dispatch_event("input")
+        assert code.input_value() == slug(text), text
 
 
 def test_the_error_summary_takes_the_focus_and_leads_to_the_field(organiser_page):
