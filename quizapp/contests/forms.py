@@ -2,8 +2,9 @@
 
 The forms only read what a browser sends (numbers, local times, choices) and turn it into
 the definition `contests load` reads from a JSON file. Every rule about contests lives in
-``contests.services.validate_contest``; its errors (``$.rounds[0].draw[1].count: …``) are
-put back next to the field their path names (``place_errors``).
+``contests.services.validate_contest``; each of its errors (a ``Problem``: a JSON path such as
+``$.rounds[0].draw[1].count`` and the sentence a form shows) is put back next to the field its
+path names (``place_errors``), and the page's error summary links to that field (``error_links``).
 """
 
 from __future__ import annotations
