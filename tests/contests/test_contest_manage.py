@@ -518,3 +518,13 @@ def test_a_new_contest_whose_first_round_shows_the_key_at_submit_is_warned_about
     response = create_contest(client, review="after_submit", max_attempts="1")
     (warning,) = flashed_warnings(client.get(response.headers["Location"]).get_data(as_text=True))
     assert warning.startswith("Cảnh báo — Vòng 1 (Tuần 1):") and "lượt sau" not in warning
+
+
+def test_a_criterion_chosen_twice_is_refused_in_words(client, app, auth, bank):
+    auth.login_as("organiser")
+    create_contest(client)
+    response = post(client, f"/contests/manage/{SLUG}/rounds/1/edit", round_form(
+        tie_breakers=["correct_desc", "duration_asc", "correct_desc"]))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert ("tie_breakers-0", "Xếp hạng khi bằng nhau: Mỗi tiêu chí chỉ chọn một lần.") in summary_links(html)
