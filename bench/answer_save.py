@@ -114,7 +114,7 @@ def load_data(app, args) -> list[tuple[str, int]]:
         try:
             save_contest(validate_contest(contest_definition(args.per_attempt)))
         except ContestInvalid as error:
-            raise RuntimeError(f"the bench contest is invalid: {error.errors}") from None
+            raise RuntimeError(f"the bench contest is invalid: {'; '.join(map(str, error.errors))}") from None
         round_ = db.session.scalar(select(Round))
         takers = []
         for number in range(args.users):

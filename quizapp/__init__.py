@@ -288,4 +288,5 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS)
     # Numbers as Vietnamese write them: 1.234 and 12,5 %; sizes as 64 MB.
-    app.jinja_env.filters.update(number=formatting.number, percent=formatting.percent, size=formatting.size_text)
+    app.jinja_env.filters.update(number=formatting.number, percent=formatting.percent, size=formatting.size_text,
+                                 zone_label=formatting.zone_label)

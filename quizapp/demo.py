@@ -104,7 +104,7 @@ def load_demo_contest() -> Contest | None:
     try:
         clean = validate_contest(demo_contest_definition(clock.now()))
     except ContestInvalid as error:
-        current_app.logger.warning("Demo contest not loaded: %s", "; ".join(error.errors))
+        current_app.logger.warning("Demo contest not loaded: %s", "; ".join(map(str, error.errors)))
         return None
     organiser = accounts.find_by_phone(DEMO_ORGANISER)
     contest = save_contest(clean, owner=organiser)

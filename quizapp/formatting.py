@@ -1,5 +1,6 @@
 """Numbers as Vietnamese readers write them: 1.234.567 and 12,5 % (Jinja filters ``number``, ``percent``),
-durations as "3 phút 5 giây", and sizes as "64 MB" (filter ``size``)."""
+durations as "3 phút 5 giây", sizes as "64 MB" (filter ``size``), and time zones as people name them
+("giờ Việt Nam", filter ``zone_label``)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,15 @@ def masked_id_number(number: str | None) -> str:
     if len(number) <= 6:
         return "*" * len(number)
     return number[:4] + "*" * (len(number) - 6) + number[-2:]
+
+
+# Vietnam's zone under both its IANA names (Asia/Saigon is the older alias some systems still give).
+_VIETNAM_ZONES = {"Asia/Ho_Chi_Minh", "Asia/Saigon"}
+
+
+def zone_label(tz_name: str | None) -> str:
+    """A time zone as a page names it: "giờ Việt Nam" for Vietnam's, otherwise "giờ" and the
+    zone's city ("Asia/Bangkok" as "giờ Bangkok", "America/New_York" as "giờ New York")."""
+    if not tz_name or tz_name in _VIETNAM_ZONES:
+        return "giờ Việt Nam"
+    return "giờ " + tz_name.rsplit("/", 1)[-1].replace("_", " ")

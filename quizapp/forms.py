@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask_wtf import FlaskForm
+from wtforms import Field, FieldList, FormField
 
 # WTForms ships no Vietnamese catalogue; these are the messages our fields can produce.
 _VI = {
@@ -16,6 +19,19 @@ _VI = {
     "Number must be at least %(min)s.": "Giá trị phải từ %(min)s trở lên.",
     "Number must be at most %(max)s.": "Giá trị không được vượt quá %(max)s.",
     "Number must be between %(min)s and %(max)s.": "Giá trị phải từ %(min)s đến %(max)s.",
+    "Not a valid decimal value.": "Vui lòng nhập một số.",
+    "Not a valid float value.": "Vui lòng nhập một số.",
+    "Not a valid datetime value.": "Thời điểm không hợp lệ (ngày/tháng/năm giờ:phút).",
+    "Field must be at least %(min)d character long.": "Cần ít nhất %(min)d ký tự.",
+    "Field must be at least %(min)d characters long.": "Cần ít nhất %(min)d ký tự.",
+    "Field cannot be longer than %(max)d character.": "Không được dài quá %(max)d ký tự.",
+    "Field cannot be longer than %(max)d characters.": "Không được dài quá %(max)d ký tự.",
+    "Field must be exactly %(max)d character long.": "Cần đúng %(max)d ký tự.",
+    "Field must be exactly %(max)d characters long.": "Cần đúng %(max)d ký tự.",
+    "Field must be between %(min)d and %(max)d characters long.": "Cần từ %(min)d đến %(max)d ký tự.",
+    "'%(value)s' is not a valid choice for this field.": "“%(value)s” không có trong các lựa chọn.",
+    "'%(value)s' are not valid choices for this field.": "“%(value)s” không có trong các lựa chọn.",
+    "File does not have an approved extension.": "Loại tệp này không dùng được.",
     "CSRF token missing.": "Thiếu mã bảo vệ biểu mẫu; vui lòng tải lại trang.",
     "CSRF token expired.": "Biểu mẫu đã hết hạn; vui lòng tải lại trang.",
     "Invalid CSRF Token.": "Mã bảo vệ biểu mẫu không hợp lệ; vui lòng tải lại trang.",
@@ -42,3 +58,30 @@ class Form(FlaskForm):
     def first_errors(self) -> dict[str, list[str]]:
         """Field errors keyed by field name, as the JSON API reports them."""
         return {name: list(errors) for name, errors in self.errors.items()}
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """Every field error as (id of the field, text), in the form's order, for the error
+        summary at the top of the page, whose items link to their fields (``_form.html``)."""
+        return [link for field in self if field.type != "CSRFTokenField" for link in field_error_links(field)]
+
+
+def field_error_links(field: Field, row: str | None = None) -> Iterator[tuple[str, str]]:
+    """A field's errors for the summary, and those of the rows of a list (``row``: "Giải thưởng,
+    dòng 2"). The summary is read apart from the fields, so each item names its field, unless
+    its message already does ("Nhập tên cuộc thi." needs no "Tên cuộc thi:" before it)."""
+    if isinstance(field, FieldList):
+        for index, entry in enumerate(field.entries, start=1):
+            yield from field_error_links(entry, f"{field.label.text}, dòng {index}")
+        return
+    if isinstance(field, FormField):
+        for subfield in field.form:
+            yield from field_error_links(subfield, row)
+        return
+    name = field.label.text
+    for message in field.errors:
+        if row:
+            yield field.id, f"{row}: {message}"
+        elif name.lower() in message.lower():
+            yield field.id, message
+        else:
+            yield field.id, f"{name}: {message}"

@@ -47,3 +47,20 @@ def fold(text: str | None) -> str:
         return lowered
     decomposed = unicodedata.normalize("NFD", lowered.translate(_STROKED_D))
     return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str | None, limit: int = 64) -> str:
+    """``text`` as an address segment: folded (``fold``) and every run of other characters one
+    hyphen, "Tìm hiểu tư tưởng Hồ Chí Minh 2024" as "tim-hieu-tu-tuong-ho-chi-minh-2024"; cut
+    to ``limit`` at a word's end where one fits. static/slug-suggest.js applies the same rule
+    as an organiser types, so what the page suggests is what the server would choose."""
+    words = _NOT_SLUG.sub("-", fold(text)).strip("-")
+    if len(words) <= limit:
+        return words
+    cut = words[:limit]
+    if words[limit] != "-" and "-" in cut:
+        cut = cut.rsplit("-", 1)[0]
+    return cut.strip("-")

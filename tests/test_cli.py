@@ -183,10 +183,10 @@ ROW_ERRORS_FILE = (
 )
 ROW_ERRORS = {
     5: "thiếu mã đơn vị",
-    6: "'BAD CODE!'",
+    6: "“BAD CODE!”",
     7: "thiếu tên đơn vị",
-    8: "'12a'",
-    9: "'-3'",
+    8: "“12a”",
+    9: "“-3”",
     10: "trùng với dòng 2",
     12: "chính nó",
     13: "có 2 ô, cần 4 ô",
@@ -326,7 +326,7 @@ def test_units_load_odd_digit_in_headcount_is_a_row_error(app, runner, tmp_path)
 
     result = load(runner, path)
 
-    assert_refused(result, path, {3: "'²'"})
+    assert_refused(result, path, {3: "“²”"})
     assert units_table(app) == {}
 
 

@@ -27,8 +27,19 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 PROFILE_FIELDS = ("full_name", "birth_date", "gender", "id_number", "unit_code", "participant_group")
 
 
+# Where each role starts after signing in, unless ?next= names a page of this site: organisers
+# and judges at their own consoles; admins at the accounts, where their work (roles for
+# organisers and judges, the help desk's reset codes) begins, with the organisers' console a
+# click away in the header; takers at the home page with the open contests.
+LANDING = {"organiser": "contests.manage_index", "judge": "judging.index", "admin": "admin.users"}
+
+
+def landing_url(user) -> str:
+    return url_for(LANDING.get(user.role, "main.home"))
+
+
 def _redirect_next():
-    return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
+    return redirect(safe_next_url(request.args.get("next")) or landing_url(current_user))
 
 
 def _form_page(template: str, status: int, error: DomainError | None = None, **context):
@@ -120,7 +131,8 @@ def login():
             db.session.commit()
             if terms.consent_needed(user):
                 # No consent to the current notice on record: asked now, then on to ?next=.
-                return redirect(url_for(terms.terms().consent_endpoint, next=safe_next_url(request.args.get("next"))))
+                return redirect(url_for(terms.terms().consent_endpoint,
+                                        next=safe_next_url(request.args.get("next")) or landing_url(user)))
             return _redirect_next()
     elif form.errors:
         status = 422

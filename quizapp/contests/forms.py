@@ -2,8 +2,9 @@
 
 The forms only read what a browser sends (numbers, local times, choices) and turn it into
 the definition `contests load` reads from a JSON file. Every rule about contests lives in
-``contests.services.validate_contest``; its errors (``$.rounds[0].draw[1].count: …``) are
-put back next to the field their path names (``place_errors``).
+``contests.services.validate_contest``; each of its errors (a ``Problem``: a JSON path such as
+``$.rounds[0].draw[1].count`` and the sentence a form shows) is put back next to the field its
+path names (``place_errors``), and the page's error summary links to that field (``error_links``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from quizapp.contests.documents import HEADING_LABELS, MAX_SIGNERS
 from quizapp.contests.models import COUNTING, REGISTRATION_FIELDS, REVIEWS, TIE_BREAKERS, TRUTHS, Round
-from quizapp.forms import Form
+from quizapp.contests.services import Problem
+from quizapp.forms import Form, field_error_links
 
 REGISTRATION_LABELS = {
     "birth_date": "Ngày sinh",
@@ -253,7 +255,9 @@ def document_data(contest) -> dict:
 
 
 class NewContestForm(ContestForm):
-    slug = StringField("Mã cuộc thi")
+    # slug-suggest.js fills it from the title as the organiser types (data-slug-from).
+    slug = StringField("Mã cuộc thi", render_kw={"data-slug-from": "title", "autocomplete": "off",
+                                                 "spellcheck": "false", "maxlength": 64})
 
 
 class RoundForm(Form):
@@ -273,10 +277,10 @@ class RoundForm(Form):
     tie_breakers = FieldList(
         SelectField("Tiêu chí", choices=[SelectChoice("", "—"), *_choices(TIE_BREAKER_LABELS, TIE_BREAKERS)],
                     validate_choice=False),
-        min_entries=len(TIE_BREAKERS), max_entries=len(TIE_BREAKERS),
+        "Xếp hạng khi bằng nhau", min_entries=len(TIE_BREAKERS), max_entries=len(TIE_BREAKERS),
     )
-    awards = FieldList(FormField(AwardRow), min_entries=AWARD_ROWS, max_entries=ROW_LIMIT)
-    draw = FieldList(FormField(DrawRow), min_entries=DRAW_ROWS, max_entries=ROW_LIMIT)
+    awards = FieldList(FormField(AwardRow), "Giải thưởng", min_entries=AWARD_ROWS, max_entries=ROW_LIMIT)
+    draw = FieldList(FormField(DrawRow), "Rút câu hỏi", min_entries=DRAW_ROWS, max_entries=ROW_LIMIT)
 
     def __init__(self, *args, banks=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -321,6 +325,19 @@ class RoundForm(Form):
             "review": self.review.data,
             "practice": bool(self.practice.data),
         }
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """As every form's, with the errors of a whole list linked to the list's first input."""
+        firsts = {"awards": self.awards[0].form.name, "draw": self.draw[0].form.bank,
+                  "tie_breakers": self.tie_breakers[0]}
+        links = []
+        for field in self:
+            if field.short_name in firsts:
+                section = self[field.short_name].label.text
+                links += [(firsts[field.short_name].id, f"{section}: {message}")
+                          for message in self.list_errors[field.short_name]]
+            links += field_error_links(field)
+        return links
 
     def error_targets(self, path: str) -> dict[str, object]:
         """Where an error at each JSON path under ``path`` (this round) is shown.
@@ -378,25 +395,24 @@ def local_naive(moment: datetime, zone: ZoneInfo) -> datetime:
 _STEP = re.compile(r"(\.[A-Za-z_]+|\[\d+\])$")
 
 
-def place_errors(errors: list[str], targets: dict[str, object]) -> list[str]:
-    """Put each ``$.path: message`` next to the field its path (or nearest parent) names.
+def place_errors(errors: list[Problem], targets: dict[str, object]) -> list[Problem]:
+    """Put each problem's message next to the field its path (or nearest parent) names.
 
-    A target is a field or a list of a section's messages. Returns the messages no field
+    A target is a field or a list of a section's messages. Returns the problems no field
     takes, for the top of the page.
     """
     left = []
     for error in errors:
-        path, _, message = error.partition(": ")
-        probe = path
+        probe = error.path
         while probe not in targets and _STEP.search(probe):
             probe = _STEP.sub("", probe)
         target = targets.get(probe)
         if target is None:
             left.append(error)
         elif isinstance(target, list):
-            target.append(message)
+            target.append(error.message)
         else:
-            target.errors = [*target.errors, message]
+            target.errors = [*target.errors, error.message]
     return left
 
 

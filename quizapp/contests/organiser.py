@@ -9,7 +9,8 @@ and each error is shown next to the field its JSON path names.
 - ``GET|POST /contests/manage/<slug>/edit``            the contest's own settings
 - ``GET|POST /contests/manage/<slug>/rounds/new``      another round
 - ``GET|POST /contests/manage/<slug>/rounds/<n>/edit`` one round
-- ``GET  /contests/manage/<slug>/share``               the link and its QR code
+- ``GET  /contests/manage/<slug>/share``               the link, its QR code, ways to pass it on
+- ``GET  /contests/manage/<slug>/qr.svg``, ``qr.png``  the QR code to download (print; Zalo, Word)
 - ``GET|POST /contests/manage/<slug>/staff``           organisers and judges of the contest
 
 Only the contest's own organisers (contests.access) reach the pages of one contest.
@@ -17,8 +18,10 @@ Only the contest's own organisers (contests.access) reach the pages of one conte
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import segno
@@ -47,6 +50,9 @@ from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.contests.services import (
     DEFAULT_TIE_BREAKERS,
     ContestInvalid,
+    Problem,
+    free_slug,
+    no_bank_message,
     save_contest,
     stored_documents,
     validate_contest,
@@ -56,6 +62,7 @@ from quizapp.extensions import db
 from quizapp.phone import normalise_phone
 from quizapp.roles import role_required
 from quizapp.text import clean_text
+from quizapp.text import slug as slug_of
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 STATUS_LABELS = {"upcoming": "Chưa mở", "open": "Đang mở", "closed": "Đã đóng"}
@@ -143,7 +150,7 @@ def _stored_contest(contest: Contest, rounds: list[dict]) -> dict:
 
 
 def _validated(definition: dict, targets: dict[str, object],
-               banks: list[Bank] | None = None) -> tuple[dict | None, list[str]]:
+               banks: list[Bank] | None = None) -> tuple[dict | None, list[Problem]]:
     """The cleaned definition, or None with the errors left for the top of the page.
 
     With ``banks``, a round may draw only from those: another organisation's bank is
@@ -155,7 +162,7 @@ def _validated(definition: dict, targets: dict[str, object],
         return None, place_errors(error.errors, targets)
     if banks is not None:
         visible = {bank.slug for bank in banks}
-        foreign = [f"$.rounds[{index}].draw[{position}].bank: không có ngân hàng {entry['bank']}"
+        foreign = [Problem(f"$.rounds[{index}].draw[{position}].bank", no_bank_message(entry["bank"]))
                    for index, round_ in enumerate(clean["rounds"])
                    for position, entry in enumerate(round_["draw"]) if entry["bank"] not in visible]
         if foreign:
@@ -163,19 +170,18 @@ def _validated(definition: dict, targets: dict[str, object],
     return clean, []
 
 
-def _round_errors(contest: Contest, errors: list[str]) -> list[tuple[str, str | None]]:
+def _round_errors(contest: Contest, errors: list[Problem]) -> list[tuple[str, str | None]]:
     """Errors of stored rounds, as (message naming the round, link to fix it)."""
     rounds = contest.rounds
     named = []
     for error in errors:
-        match = ROUND_PATH.match(error)
+        match = ROUND_PATH.match(error.path)
         if match and int(match.group(1)) < len(rounds):
             round_ = rounds[int(match.group(1))]
-            message = error.partition(": ")[2]
-            named.append((f"Vòng {round_.number} ({round_.title}): {message}",
+            named.append((f"Vòng {round_.number} ({round_.title}): {error.message}",
                           url_for(".manage_edit_round", slug=contest.slug, number=round_.number)))
         else:
-            named.append((error, None))
+            named.append((error.message, None))
     return named
 
 
@@ -186,8 +192,8 @@ def _owner():
 def _flash_warnings(clean: dict) -> None:
     """What the validator allowed but the organiser should know, shown after saving, by round."""
     for warning in clean["warnings"]:
-        path, _sep, message = warning.partition(": ")
-        match = ROUND_PATH.match(path)
+        message = warning.message
+        match = ROUND_PATH.match(warning.path)
         if match:
             round_ = clean["rounds"][int(match.group(1))]
             message = f"Vòng {round_['number']} ({round_['title']}): {message}"
@@ -226,17 +232,22 @@ def manage_new():
     general: list = []
     if not get and (form.validate_on_submit() & round_form.validate()):
         slug = (form.slug.data or "").strip()
+        # An empty code, or the one the page suggested from the title, is the server's to choose:
+        # the title's code, made unique. A code the organiser chose is theirs, and refused if taken.
+        suggested = not slug or slug == slug_of(form.title.data)
+        if suggested:
+            slug = free_slug(form.title.data)
         taken = db.session.scalar(select(Contest.id).where(Contest.slug == slug)) is not None
         if taken:
             form.slug.errors = [*form.slug.errors, f"Mã {slug} đã có cuộc thi khác dùng; chọn mã khác."]
         definition = {**form.definition(slug, DEFAULT_TIMEZONE), "rounds": [round_form.definition()]}
         clean, left = _validated(definition, {**form.error_targets(), **round_form.error_targets("$.rounds[0]")},
                                  banks)
-        general = [(error, None) for error in left]
+        general = [(error.message, None) for error in left]
         if clean is not None and not taken:
             contest = save_contest(clean, owner=_owner())
             db.session.commit()
-            flash(f"Đã tạo cuộc thi {contest.title}.", "success")
+            flash(f"Đã tạo cuộc thi {contest.title}, mã {contest.slug}.", "success")
             _flash_warnings(clean)
             return redirect(url_for(".manage_index"))
     round_form.add_spare_rows()
@@ -319,7 +330,7 @@ def _round_page(contest: Contest, round_: Round | None):
             form.number.errors = [*form.number.errors, f"Cuộc thi đã có vòng {number}; chọn số khác."]
         clean, left = _validated(_stored_contest(contest, [form.definition()]), form.error_targets("$.rounds[0]"),
                                  banks)
-        general = [(error, None) for error in left]
+        general = [(error.message, None) for error in left]
         if clean is not None and not taken:
             if round_ is not None:
                 round_.number = clean["rounds"][0]["number"]  # a renumbered round keeps its id
@@ -342,19 +353,33 @@ def share(slug: str):
     contest = _contest_or_abort(slug)
     link = share_link(contest)
     return render_template("contests/manage/share.html", contest=contest, link=link,
-                           qr_svg=share_qr_svg(link) if link else None, missing=PublicUrlMissing.message)
+                           qr_svg=share_qr_svg(link) if link else None, missing=PublicUrlMissing.message,
+                           facebook=FACEBOOK_SHARER + quote(link, safe="") if link else None)
 
 
 @bp.get("/manage/<slug>/qr.svg")
 @role_required("organiser")
 def share_qr(slug: str):
+    contest, link = _contest_and_link(slug)
+    svg = _qr(link).svg_inline(scale=10, border=4, dark="#000", light="#fff")
+    return svg, 200, {"Content-Type": "image/svg+xml",
+                      "Content-Disposition": f'attachment; filename="qr-{contest.slug}.svg"'}
+
+
+@bp.get("/manage/<slug>/qr.png")
+@role_required("organiser")
+def share_qr_png(slug: str):
+    contest, link = _contest_and_link(slug)
+    return share_qr_png_bytes(link), 200, {
+        "Content-Type": "image/png", "Content-Disposition": f'attachment; filename="qr-{contest.slug}.png"'}
+
+
+def _contest_and_link(slug: str) -> tuple[Contest, str]:
     contest = _contest_or_abort(slug)
     link = share_link(contest)
     if link is None:
         raise PublicUrlMissing()
-    svg = segno.make(link, error="m").svg_inline(scale=10, border=4, dark="#000", light="#fff")
-    return svg, 200, {"Content-Type": "image/svg+xml",
-                      "Content-Disposition": f'attachment; filename="qr-{contest.slug}.svg"'}
+    return contest, link
 
 
 class PublicUrlMissing(DomainError):
@@ -379,9 +404,33 @@ def share_link(contest: Contest) -> str | None:
     return None
 
 
+# Facebook's share dialog takes the address in ``u``. Zalo publishes no share address for the web:
+# its share button is a script from sp.zalo.me tied to an Official Account, which this site's
+# no-CDN rule and content security policy keep out. For Zalo the page offers the copy button,
+# the PNG (Zalo sends pictures well) and the phone's own share sheet (Web Share), which lists Zalo.
+FACEBOOK_SHARER = "https://www.facebook.com/sharer/sharer.php?u="
+# A PNG about this wide: sharp on an A4 poster at 150 dpi and in a chat, yet under 30 KB.
+PNG_WIDTH = 1200
+
+
+def _qr(link: str) -> segno.QRCode:
+    # Level M survives a poster's smudges and creases and keeps a long address's code small.
+    return segno.make(link, error="m")
+
+
 def share_qr_svg(link: str) -> str:
     """The QR code of ``link`` as inline SVG (no image request, prints sharply)."""
-    return segno.make(link, error="m").svg_inline(scale=6, border=4, dark="#000", light="#fff")
+    return _qr(link).svg_inline(scale=6, border=4, dark="#000", light="#fff")
+
+
+def share_qr_png_bytes(link: str) -> bytes:
+    """The QR code of ``link`` as a PNG about ``PNG_WIDTH`` pixels wide, whole pixels per module
+    so every module stays square and sharp when printed or scaled down by a chat app."""
+    code = _qr(link)
+    modules, _height = code.symbol_size(scale=1, border=4)
+    buffer = io.BytesIO()
+    code.save(buffer, kind="png", scale=max(PNG_WIDTH // modules, 4), border=4, dark="#000", light="#fff")
+    return buffer.getvalue()
 
 
 # --- who runs the contest ------------------------------------------------------------------

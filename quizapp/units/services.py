@@ -184,7 +184,7 @@ def _row(line: int, cells: dict[str, str], width: int, expected: int) -> tuple[U
     if not code:
         errors.append("thiếu mã đơn vị (code)")
     elif not _CODE.fullmatch(code):
-        errors.append(f"mã đơn vị {code!r} chỉ được gồm chữ không dấu, số và . _ - (tối đa 64 ký tự)")
+        errors.append(f"mã đơn vị “{code}” chỉ được gồm chữ không dấu, số và . _ - (tối đa 64 ký tự)")
     if not name:
         errors.append("thiếu tên đơn vị (name)")
     elif len(name) > 255:
@@ -194,7 +194,7 @@ def _row(line: int, cells: dict[str, str], width: int, expected: int) -> tuple[U
     headcount = None
     if headcount_text:
         if not _HEADCOUNT.fullmatch(headcount_text):
-            errors.append(f"số người (headcount) {headcount_text!r} phải là số nguyên không âm, không quá 9 chữ số")
+            errors.append(f"số người (headcount) “{headcount_text}” phải là số nguyên không âm, không quá 9 chữ số")
         elif int(headcount_text) > MAX_HEADCOUNT:
             errors.append(f"số người (headcount) {headcount_text} lớn quá mức cho phép ({MAX_HEADCOUNT:,})")
         else:

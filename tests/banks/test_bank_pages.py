@@ -173,3 +173,23 @@ def test_question_of_another_bank_is_404(client, app, auth, runner, tmp_path):
     with app.app_context():
         foreign = db.session.scalar(select(Question.id).where(Question.text == "Câu khác?"))
     assert client.get(f"/banks/ls/questions/{foreign}").status_code == 404
+
+
+def test_bank_forms_open_with_a_summary_linking_to_the_fields(client, app, auth):
+    imported_bank(client, auth)
+    missing = client.post("/banks/upload", data={"csrf_token": csrf_token(client), "new_title": "x" * 201})
+    html = missing.get_data(as_text=True)
+    assert missing.status_code == 422
+    assert '<a href="#file">Tệp câu hỏi: Vui lòng chọn tệp.</a>' in html
+    assert '<a href="#new_title">Tên ngân hàng mới: Không được dài quá 200 ký tự.</a>' in html
+
+    with app.app_context():
+        question_id = db.session.scalar(select(Question.id).where(Question.text == "Bác Hồ sinh năm nào?"))
+    edited = client.post(f"/banks/ls/questions/{question_id}", data={
+        "topic": "", "text": "Câu?", "option_a": "1", "option_b": "2", "correct": ["Z"],
+        "csrf_token": csrf_token(client)})
+    html = edited.get_data(as_text=True)
+    assert edited.status_code == 422
+    assert '<a href="#topic">Vui lòng nhập chủ đề.</a>' in html
+    assert '<p class="field-error" id="correct-error">“Z” không có trong các lựa chọn.</p>' in html
+    assert '<a href="#correct">Đáp án đúng: “Z” không có trong các lựa chọn.</a>' in html

@@ -350,7 +350,8 @@ def test_another_organisations_bank_is_neither_drawn_from_nor_added_to(app, tmp_
         **round_form(number="2", draw=[(f"bank-{THEIRS}", "", "1")]), "csrf_token": csrf_token(organiser)})
     added = upload(organiser, GOOD_CSV, "them.csv", new_slug=f"bank-{THEIRS}")
 
-    assert drawn.status_code == 422 and f"không có ngân hàng bank-{THEIRS}" in drawn.get_data(as_text=True)
+    assert drawn.status_code == 422
+    assert f"Không có ngân hàng câu hỏi mã “bank-{THEIRS}”." in drawn.get_data(as_text=True)
     assert added.status_code == 422 and "đã có ngân hàng khác dùng" in added.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Round)) == rounds_before

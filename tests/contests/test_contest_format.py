@@ -48,13 +48,14 @@ def test_loads_and_prints_round_ids(bank, runner, tmp_path, app):
 
 @pytest.mark.parametrize(("draw", "path", "message"), [
     ([{"bank": "b", "topic": "Lịch sử", "count": 5}, {"bank": "b", "topic": "Lịch sử", "count": 5}],
-     "$.rounds[0].draw[1].count", "chủ đề Lịch sử: cần 10 câu, chỉ có 7"),
+     "$.rounds[0].draw[1].count", "Chủ đề Lịch sử: cần 10 câu, chỉ có 7 câu đang dùng."),
     ([{"bank": "b", "count": 9}, {"bank": "b", "topic": "Lịch sử", "count": 7}],
-     "$.rounds[0].draw[1].count", "ngân hàng b: cần 16 câu, chỉ có 15"),
+     "$.rounds[0].draw[1].count", "Ngân hàng b: cần 16 câu, chỉ có 15 câu đang dùng."),
     ([{"bank": "b", "topic": "Lịch sử", "count": 0}, {"bank": "b", "topic": "Lịch sử", "count": 10}],
      "$.rounds[0].draw[1].count", "cần 10 câu, chỉ có 7"),
-    ([{"bank": "khac", "count": 1}], "$.rounds[0].draw[0].bank", "không có ngân hàng khac"),
-    ([{"bank": "b", "topic": "Địa lý", "count": 1}], "$.rounds[0].draw[0].topic", "không có chủ đề"),
+    ([{"bank": "khac", "count": 1}], "$.rounds[0].draw[0].bank", "Không có ngân hàng câu hỏi mã “khac”."),
+    ([{"bank": "b", "topic": "Địa lý", "count": 1}], "$.rounds[0].draw[0].topic",
+     "Ngân hàng b không có chủ đề “Địa lý”."),
 ])
 def test_draws_the_banks_cannot_fill_are_refused_on_their_row(bank, runner, tmp_path, app, draw, path, message):
     result = load(runner, tmp_path, contest(draw=draw))
@@ -90,6 +91,23 @@ def test_round_errors_name_their_path(bank, runner, tmp_path, change, path):
     result = load(runner, tmp_path, contest(**change))
     assert result.exit_code == 1
     assert f": {path}: " in result.stderr, result.stderr
+
+
+def test_file_errors_keep_their_json_path_and_say_what_to_write(bank, runner, tmp_path):
+    definition = contest(opens_at=None, closes_at="thứ hai", time_limit_seconds=0, practice="có")
+    del definition["title"]
+    result = load(runner, tmp_path, definition)
+    file = tmp_path / "contest.json"
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert f"{file}: $.title: Nhập tên cuộc thi." in lines
+    assert f"{file}: $.rounds[0].opens_at: Nhập thời điểm mở vòng thi, dạng 2024-05-06T10:00:00+07:00." in lines
+    assert (f"{file}: $.rounds[0].closes_at: Không đọc được thời điểm đóng vòng thi “thứ hai”; "
+            "ghi dạng 2024-05-06T10:00:00+07:00.") in lines
+    assert (f"{file}: $.rounds[0].time_limit_seconds: Thời gian làm bài là số giây, từ 1 trở lên "
+            "(null: không giới hạn, chỉ ở vòng thi thử).") in lines
+    assert f"{file}: $.rounds[0].practice: Ghi true (có) hoặc false (không)." in lines
+    assert "Không lưu thay đổi nào: 5 lỗi." in lines
 
 
 def test_reserved_slug_is_refused(bank, runner, tmp_path):
@@ -143,7 +161,7 @@ def test_a_prize_round_that_shows_the_key_at_submit_is_saved_with_a_warning(
 
     assert result.exit_code == 0, result.output
     (warning,) = warnings_in(result, tmp_path)
-    assert warning.startswith("$.rounds[0].review: xem đáp án ngay sau khi nộp (after_submit) cho người thi thấy")
+    assert warning.startswith("$.rounds[0].review: Xem đáp án ngay sau khi nộp (after_submit) cho người thi thấy")
     assert "người khác vẫn đang làm bài" in warning
     assert ("dùng đáp án vừa xem cho lượt sau" in warning) is next_attempt
     assert "giữ kín đáp án cho đến khi không còn vòng thi nào có thể rút câu hỏi đó" in warning

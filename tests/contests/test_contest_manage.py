@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -100,6 +101,18 @@ def stored_round(app, number: int = 1) -> Round:
 
 def error_next_to(html: str, field_id: str, message: str) -> bool:
     return re.search(rf'id="{re.escape(field_id)}-error">\s*{re.escape(message)}', html) is not None
+
+
+def summary_links(html: str) -> list[tuple[str, str]]:
+    """The error summary's items that link to a field: (field id, text)."""
+    match = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    assert match, "no error summary"
+    return [(target, unescape(text)) for target, text in re.findall(r'<a href="#([^"]+)">(.*?)</a>', match.group(0))]
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees: no tags, no attributes (ids and names keep the file's keys)."""
+    return unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)))
 
 
 # --- creating and editing ----------------------------------------------------------------------
@@ -230,7 +243,7 @@ def test_edit_contest_settings_and_password(client, app, auth, bank):
                                                      "Hoặc đặt mật khẩu mới, hoặc bỏ mật khẩu")
     short = post(client, path, {**edit, "password": "abc"})
     assert short.status_code == 422
-    assert error_next_to(short.get_data(as_text=True), "password", "mật khẩu cuộc thi có ít nhất 4 ký tự")
+    assert error_next_to(short.get_data(as_text=True), "password", "Mật khẩu cuộc thi cần ít nhất 4 ký tự.")
     assert verify_password(contest().password_hash, "mk-thu-hai")
 
     assert post(client, path, {**edit, "remove_password": "y"}).status_code == 302
@@ -249,7 +262,7 @@ def test_a_draw_the_topic_cannot_fill_is_refused_next_to_its_row(client, app, au
         title="Không được lưu", draw=[("lich-su", "Địa lý", "1"), ("lich-su", "Lịch sử", "10")]))
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert error_next_to(html, "draw-1-count", "chủ đề Lịch sử: cần 10 câu, chỉ có 7")
+    assert error_next_to(html, "draw-1-count", "Chủ đề Lịch sử: cần 10 câu, chỉ có 7 câu đang dùng.")
     assert 'aria-describedby="draw-1-count-error"' in html
     assert "draw-0-count-error" not in html
     assert snapshot(app) == before
@@ -258,7 +271,8 @@ def test_a_draw_the_topic_cannot_fill_is_refused_next_to_its_row(client, app, au
     response = post(client, "/contests/manage/new", {
         **contest_form(slug="khac"), **round_form("round", draw=[("lich-su", "Lịch sử", "10")])})
     assert response.status_code == 422
-    assert error_next_to(response.get_data(as_text=True), "round-draw-0-count", "chủ đề Lịch sử: cần 10 câu, chỉ có 7")
+    assert error_next_to(response.get_data(as_text=True), "round-draw-0-count",
+                         "Chủ đề Lịch sử: cần 10 câu, chỉ có 7 câu đang dùng.")
     assert snapshot(app) == before
 
 
@@ -267,20 +281,56 @@ def test_every_error_is_shown_next_to_its_field_and_nothing_is_saved(client, app
     create_contest(client)
     before = snapshot(app)
     response = post(client, f"/contests/manage/{SLUG}/rounds/new", round_form(
-        number="2", title="", opens_at="2024-05-20T10:00", closes_at="2024-05-20T09:00", time_limit="",
+        number="2", title="", opens_at="", closes_at="2024-05-20T09:00", time_limit="",
         prediction_prompt="", awards=[("Giải Nhất", "1"), ("Giải Nhì", "")],
         draw=[("lich-su", "Không có", "1"), ("", "", "3")]))
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert error_next_to(html, "title", "phải là chuỗi ký tự không rỗng")
-    assert error_next_to(html, "closes_at", "phải sau opens_at")
-    assert error_next_to(html, "time_limit", "bắt buộc, trừ vòng thi thử")
-    assert error_next_to(html, "awards-1-count", "phải là số nguyên từ 1 trở lên")
-    assert error_next_to(html, "draw-0-topic", "ngân hàng lich-su không có chủ đề")
-    assert error_next_to(html, "draw-1-bank", "thiếu mã ngân hàng câu hỏi")
-    assert "prediction_error_asc cần câu hỏi dự đoán" in html
-    assert "chưa có thay đổi nào được lưu" in html
+    assert error_next_to(html, "title", "Nhập tên vòng thi.")
+    assert error_next_to(html, "opens_at", "Nhập thời điểm mở vòng thi, ví dụ 06/05/2024 10:00.")
+    assert error_next_to(html, "time_limit", "Nhập thời gian làm bài (phút). Chỉ vòng thi thử mới được để trống.")
+    assert error_next_to(html, "awards-1-count", "Nhập số giải, từ 1 trở lên.")
+    assert error_next_to(html, "draw-0-topic", "Ngân hàng lich-su không có chủ đề “Không có”.")
+    assert error_next_to(html, "draw-1-bank", "Chọn ngân hàng câu hỏi.")
+    assert "Tiêu chí “Sai số dự đoán” cần câu hỏi dự đoán" in html
+    assert "Chưa có thay đổi nào được lưu" in html
+    # The form speaks the organiser's words, not the file's keys and types.
+    for code in ("opens_at", "practice", "prediction_error_asc", "chuỗi ký tự", "null", "(bắt buộc)"):
+        assert code not in visible_text(html), code
     assert snapshot(app) == before
+
+
+def test_the_error_summary_links_each_error_to_its_field(client, app, auth, bank):
+    auth.login_as("organiser")
+    create_contest(client)
+    response = post(client, f"/contests/manage/{SLUG}/rounds/new", round_form(
+        number="2", opens_at="2024-05-20T10:00", closes_at="2024-05-20T09:00", prediction_prompt="",
+        awards=[("Giải Nhất", "1"), ("Giải Nhì", "")]))
+    html = response.get_data(as_text=True)
+
+    assert summary_links(html) == [
+        ("closes_at", "Đóng lúc: Thời điểm đóng phải sau thời điểm mở."),
+        ("tie_breakers-0", "Xếp hạng khi bằng nhau: Tiêu chí “Sai số dự đoán” cần câu hỏi dự đoán: "
+                           "nhập câu hỏi dự đoán, hoặc bỏ tiêu chí này."),
+        ("awards-1-count", "Giải thưởng, dòng 2: Nhập số giải, từ 1 trở lên."),
+    ]
+    # Every link leads to a field on the page, and the summary is what the focus lands on first.
+    for target, _text in summary_links(html):
+        assert f'id="{target}"' in html
+    assert re.search(r'<div class="error-summary" role="alert"[^>]*tabindex="-1"', html)
+    assert "/static/error-summary.js" in html
+
+
+def test_the_new_contest_summary_links_into_both_forms(client, auth, bank):
+    auth.login_as("organiser")
+    response = post(client, "/contests/manage/new", {
+        **contest_form(title="  "), **round_form("round", time_limit="0")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert summary_links(html) == [
+        ("title", "Nhập tên cuộc thi."),
+        ("round-time_limit", "Thời gian làm bài (phút): Thời gian làm bài phải lớn hơn 0 phút."),
+    ]
 
 
 def test_a_contest_edit_is_refused_while_a_stored_round_cannot_be_drawn(client, app, auth, bank):
@@ -294,7 +344,7 @@ def test_a_contest_edit_is_refused_while_a_stored_round_cannot_be_drawn(client, 
     response = post(client, f"/contests/manage/{SLUG}/edit", {"title": "Tên mới"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Vòng 1 (Tuần 1): chủ đề Lịch sử: cần 5 câu, chỉ có 4" in html
+    assert "Vòng 1 (Tuần 1): Chủ đề Lịch sử: cần 5 câu, chỉ có 4 câu đang dùng." in html
     assert f'href="/contests/manage/{SLUG}/rounds/1/edit">sửa vòng này' in html
     assert snapshot(app) == before
 
@@ -333,7 +383,7 @@ def test_an_unknown_bank_is_reported_next_to_its_row(client, app, auth, bank):
     create_contest(client)
     response = post(client, f"/contests/manage/{SLUG}/rounds/1/edit", round_form(draw=[("khong-co", "", "1")]))
     assert response.status_code == 422
-    assert error_next_to(response.get_data(as_text=True), "draw-0-bank", "không có ngân hàng khong-co")
+    assert error_next_to(response.get_data(as_text=True), "draw-0-bank", "Không có ngân hàng câu hỏi mã “khong-co”.")
 
 
 def test_a_shortfall_after_an_invalid_row_is_shown_on_its_own_row(client, app, auth, bank):
@@ -342,8 +392,8 @@ def test_a_shortfall_after_an_invalid_row_is_shown_on_its_own_row(client, app, a
     response = post(client, f"/contests/manage/{SLUG}/rounds/1/edit", round_form(
         draw=[("", "", "3"), ("lich-su", "Lịch sử", "10")]))
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and error_next_to(html, "draw-0-bank", "thiếu mã ngân hàng câu hỏi")
-    assert error_next_to(html, "draw-1-count", "chủ đề Lịch sử: cần 10 câu, chỉ có 7")
+    assert response.status_code == 422 and error_next_to(html, "draw-0-bank", "Chọn ngân hàng câu hỏi.")
+    assert error_next_to(html, "draw-1-count", "Chủ đề Lịch sử: cần 10 câu, chỉ có 7 câu đang dùng.")
 
 
 def test_a_form_without_csrf_token_is_refused(client, app, auth, bank):
@@ -457,7 +507,8 @@ def test_a_round_that_shows_the_key_at_submit_is_saved_and_the_organiser_is_warn
     (warning,) = flashed_warnings(client.get(response.headers["Location"]).get_data(as_text=True))
 
     assert stored_round(app).review == "after_submit"
-    assert warning.startswith("Cảnh báo — Vòng 1 (Tuần 1): xem đáp án ngay sau khi nộp (after_submit)")
+    assert warning.startswith("Cảnh báo — Vòng 1 (Tuần 1): Xem đáp án ngay sau khi nộp cho người thi thấy đáp án")
+    assert "after_submit" not in warning and "score_only" not in warning
     assert "người khác vẫn đang làm bài" in warning and "mỗi người được thi 3 lượt" in warning
     assert "giữ kín đáp án cho đến khi không còn vòng thi nào có thể rút câu hỏi đó" in warning
 
@@ -467,3 +518,13 @@ def test_a_new_contest_whose_first_round_shows_the_key_at_submit_is_warned_about
     response = create_contest(client, review="after_submit", max_attempts="1")
     (warning,) = flashed_warnings(client.get(response.headers["Location"]).get_data(as_text=True))
     assert warning.startswith("Cảnh báo — Vòng 1 (Tuần 1):") and "lượt sau" not in warning
+
+
+def test_a_criterion_chosen_twice_is_refused_in_words(client, app, auth, bank):
+    auth.login_as("organiser")
+    create_contest(client)
+    response = post(client, f"/contests/manage/{SLUG}/rounds/1/edit", round_form(
+        tie_breakers=["correct_desc", "duration_asc", "correct_desc"]))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert ("tie_breakers-0", "Xếp hạng khi bằng nhau: Mỗi tiêu chí chỉ chọn một lần.") in summary_links(html)

@@ -5,6 +5,7 @@ grants can_edit_units change it (DESIGN §7)."""
 from __future__ import annotations
 
 import io
+import re
 
 from sqlalchemy import func, select
 
@@ -51,7 +52,10 @@ def test_a_directory_editor_uploads_the_directory_and_edits_a_headcount(app, cli
 
     assert loaded.status_code == 200 and "3 đơn vị mới" in loaded.get_data(as_text=True)
     assert "Xã Hai" in edited.get_data(as_text=True) and "75" in edited.get_data(as_text=True)
-    assert wrong.status_code == 422 and "Số người từ 0 trở lên" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 422
+    # The message is next to the field and, in the summary at the top, a link to it.
+    assert '<p class="field-error" id="headcount-error">Số người từ 0 trở lên.</p>' in wrong.get_data(as_text=True)
+    assert '<a href="#headcount">Số người của đơn vị: Số người từ 0 trở lên.</a>' in wrong.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Unit.headcount).where(Unit.code == "X02")) == 75
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "unit.headcount")).one()
@@ -66,8 +70,11 @@ def test_a_file_with_one_bad_row_loads_nothing_and_says_where(app, client, auth)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "sai.csv:3:" in html and "chưa nạp gì" in html
+    # Every bad row is in the error summary, each a link back to the file field.
+    assert re.search(r'<a href="#file">sai\.csv:3: [^<]*số người \(headcount\) “-5”', html)
     assert units(app) == 0
-    assert upload(client, b"", "rong.txt").status_code == 422
+    empty = upload(client, b"", "rong.txt")
+    assert empty.status_code == 422 and 'id="file-error"' in empty.get_data(as_text=True)
 
 
 def test_only_organisers_see_the_directory(app, client, auth):
