@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 from flask import (
@@ -53,7 +54,7 @@ from quizapp.auth.search import PersonQuery
 from quizapp.clock import local_date, local_time
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
-from quizapp.formatting import zone_label
+from quizapp.formatting import number, zone_label
 from quizapp.inputs import page_number
 from quizapp.pressure import pressure
 from quizapp.roles import role_required
@@ -76,10 +77,11 @@ def protection():
                                   f"p = {config['PASSWORD_PARALLELISM']}",
         "Số chỗ băm mật khẩu cùng lúc trên máy chủ này": str(hash_slots().count),
         "Chờ chỗ trống tối đa": f"{config['PASSWORD_HASH_WAIT_MS']} ms, rồi trả lời 503 (bận)",
-        "Lượt đăng nhập sai mỗi địa chỉ IP": config["RATELIMIT_LOGIN_FAILURES_PER_IP"],
-        "Lượt đăng nhập sai mỗi số điện thoại": config["RATELIMIT_LOGIN_FAILURES_PER_PHONE"],
-        "Lượt đăng nhập sai của trình duyệt đã từng đăng nhập": config["RATELIMIT_LOGIN_FAILURES_PER_BROWSER"],
-        "Lượt đăng nhập mỗi địa chỉ IP (mọi lượt)": config["RATELIMIT_LOGIN_PER_IP"],
+        "Lượt đăng nhập sai mỗi địa chỉ IP": _limit_text(config["RATELIMIT_LOGIN_FAILURES_PER_IP"]),
+        "Lượt đăng nhập sai mỗi số điện thoại": _limit_text(config["RATELIMIT_LOGIN_FAILURES_PER_PHONE"]),
+        "Lượt đăng nhập sai của trình duyệt đã từng đăng nhập":
+            _limit_text(config["RATELIMIT_LOGIN_FAILURES_PER_BROWSER"]),
+        "Lượt đăng nhập mỗi địa chỉ IP (mọi lượt)": _limit_text(config["RATELIMIT_LOGIN_PER_IP"]),
     }
     zone = config["TIMEZONE"]
 
@@ -89,6 +91,20 @@ def protection():
         return local_time(datetime.fromtimestamp(timestamp, UTC), zone, "%H:%M:%S %d/%m/%Y")
 
     return render_template("admin/protection.html", active=active, ended=ended, settings=settings, when=when)
+
+
+_PERIODS = {"second": "giây", "minute": "phút", "hour": "giờ", "day": "ngày"}
+_LIMIT = re.compile(r"\s*(\d+)\s*(?:/|per)\s*(\d+)?\s*(second|minute|hour|day)s?\s*", re.IGNORECASE)
+
+
+def _limit_text(limit: object) -> str:
+    """A rate limit as the settings write it ("40 per 10 minutes", limits' syntax) in words:
+    "40 lượt mỗi 10 phút"; anything else as it is."""
+    match = _LIMIT.fullmatch(str(limit))
+    if match is None:
+        return str(limit)
+    count, span, period = match.groups()
+    return f"{number(int(count))} lượt mỗi {f'{span} ' if span and span != '1' else ''}{_PERIODS[period.lower()]}"
 
 
 ACCOUNT_STATES = {"active": "Đang hoạt động", "disabled": "Đã khoá"}

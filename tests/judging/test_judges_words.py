@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from quizapp.contests.models import Contest, Round
 from quizapp.extensions import db
 from quizapp.flags.models import Flag
 from quizapp.judging.models import RoundResult
+from quizapp.units.models import Unit
 from tests.attempt_support import install_clock, one_round, sign_up, simple_questions
 from tests.conftest import GENEROUS_LIMITS, Accounts, csrf_token
 from tests.flag_support import judge_client, take
@@ -140,3 +141,23 @@ def test_the_judges_decisions_read_as_sentences_in_the_audit_log(app, tmp_path):
     assert re.search(r"Khóa kết quả Cuộc thi loi, [^:<]+: 1 dòng\.", html) and "Hội đồng đã xem" in html
     assert "(Ban giám khảo, " in html and f'href="/judging/rounds/{round_id}#attempt-{cheat_attempt}"' in html
     assert not [word for word in ("attempt.disqualified", "award.overridden", "round.locked", "{") if word in html]
+
+
+def test_counts_and_rates_are_written_the_vietnamese_way_on_the_judges_pages(app, tmp_path):
+    from tests.judging.test_collective import setup_units
+
+    round_id = setup_units(app, tmp_path)
+    with app.app_context():
+        db.session.execute(update(Unit).where(Unit.code == "X2").values(headcount=1393))
+        db.session.commit()
+    judge = judge_client(app, round_id)
+
+    html = page(judge, f"/judging/rounds/{round_id}/collective?by=rate")
+
+    assert '<td class="num">1.393</td>' in html and "1393" not in html
+    rates = re.findall(r'<td class="num">([^<]*%)</td>', html)
+    assert rates and all(re.fullmatch(r"\d+,\d\d %", rate) for rate in rates), rates
+    assert not re.search(r"\d\.\d\d %", html)
+    ranking = page(judge, f"/judging/rounds/{round_id}/ranking")
+    durations = re.findall(r'<td class="num">([^<]*giây|[^<]*phút)</td>', ranking)
+    assert durations and not [duration for duration in durations if "." in duration], durations
