@@ -581,7 +581,14 @@ def _attempt_decided(view, before, after, names):
 def _exported(view, before, after, names):
     what = EXPORTED.get(view.event.action, "tệp")
     view.sentence = f"Tải {what}" + (f" của {view.target}" if view.event.target_type != "audit" else "")
-    if after.get("kind"):
+    if view.event.target_type == "audit":
+        # The download's filters, as the page's form names them.
+        labels = {"kind": "Nhóm", "actor": "Người thực hiện", "target": "Đối tượng", "from": "Từ ngày",
+                  "to": "Đến ngày"}
+        category = CATEGORIES.get(str(after.get("kind")))
+        view.details = [(label, category.label if name == "kind" and category else str(after[name]))
+                        for name, label in labels.items() if after.get(name)]
+    elif after.get("kind"):
         view.sentence += f" ({str(after['kind']).upper()})"
 
 

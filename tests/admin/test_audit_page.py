@@ -136,8 +136,22 @@ def test_the_csv_is_the_filtered_log_in_words_and_its_download_is_logged(app, cl
     with app.app_context():
         logged = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "audit.exported")).one()
         assert logged.after == {"kind": "accounts", "target": BE}
-    assert "Tải nhật ký thao tác" in shown(client, kind="exports")
+    exports = shown(client, kind="exports")
+    assert "Tải nhật ký thao tác." in exports and f"<dt>Đối tượng</dt><dd>{BE}</dd>" in exports
+    assert "<dt>Nhóm</dt><dd>Tài khoản và vai trò</dd>" in exports
     assert "Tải nhật ký thao tác" in shown(client, kind="personal_data")
+
+
+def test_erasing_a_person_blanks_the_audit_downloads_filtered_by_them(app, client, scene):
+    assert client.get("/admin/audit.csv", query_string={"target": AN}).status_code == 200
+    assert client.get("/admin/audit.csv", query_string={"target": BE}).status_code == 200
+    with app.app_context():
+        erase_person(db.session.get(User, scene["an"]), "deletion")
+        db.session.commit()
+        kept = [event.after for event in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "audit.exported").order_by(AuditEvent.id))]
+    assert kept == [None, {"target": BE}]
+    assert "Tải nhật ký thao tác." in shown(client, kind="exports")
 
 
 def test_the_csv_is_bounded(app, client, scene, monkeypatch):
