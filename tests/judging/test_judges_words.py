@@ -161,3 +161,22 @@ def test_counts_and_rates_are_written_the_vietnamese_way_on_the_judges_pages(app
     ranking = page(judge, f"/judging/rounds/{round_id}/ranking")
     durations = re.findall(r'<td class="num">([^<]*giây|[^<]*phút)</td>', ranking)
     assert durations and not [duration for duration in durations if "." in duration], durations
+
+
+def test_no_staff_page_speaks_utc_zone_codes_or_json(app, tmp_path):
+    round_id, judge, honest = a_flagged_round(app, tmp_path)
+    after_close(app)
+    judge.post(f"/judging/rounds/{round_id}/lock", data={
+        "csrf_token": csrf_token(judge), "confirm": "yes", "reason": "Hội đồng đã xem"})
+    admin = app.test_client()
+    Accounts(app, admin).login_as("admin")
+    judges_pages = ["/judging/", f"/judging/rounds/{round_id}", f"/judging/rounds/{round_id}/ranking",
+                    f"/judging/rounds/{round_id}/lock", f"/judging/rounds/{round_id}/collective",
+                    "/judging/contests/loi/standings", "/contests/manage/loi/dashboard"]
+    admin_pages = ["/admin/users", f"/admin/users/{honest.user_id}", "/admin/audit", "/admin/protection"]
+
+    for client, paths in ((judge, judges_pages), (admin, admin_pages)):
+        for path in paths:
+            html = page(client, path)
+            found = [word for word in ("UTC", "Asia/", "&#34;", "{&#39;", "isoformat") if word in html]
+            assert not found, (path, found)
