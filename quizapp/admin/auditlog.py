@@ -73,6 +73,8 @@ CATEGORIES = {
     "purge": Category("Xoá dữ liệu hết thời hạn lưu giữ", actions=audit.PURGE_ACTIONS),
 }
 MAX_FILTER = 120
+# No event is older than the software, and none is dated past the calendar's end.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 # --- filters -------------------------------------------------------------------------------------
@@ -108,9 +110,13 @@ class AuditFilter:
             return None
         for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
             try:
-                return datetime.strptime(text[:10], pattern).date()
+                day = datetime.strptime(text[:10], pattern).date()
             except ValueError:
                 continue
+            # Days at the ends of the calendar would overflow when turned into UTC bounds.
+            if FIRST_DAY <= day <= LAST_DAY:
+                return day
+            break
         self.problems.append(f"“{label}” không phải một ngày (ví dụ 25/12/2026); đã bỏ qua.")
         return None
 

@@ -98,7 +98,8 @@ def test_filters_by_category_actor_target_and_local_day(client, scene):
 @pytest.mark.parametrize("args", [
     {"kind": "\x00nope"}, {"from": "abc"}, {"to": "32/13/2026"}, {"from": "2026-02-30"}, {"actor": "%"},
     {"target": "%_\\"}, {"target": "9" * 200}, {"actor": "a" * 500}, {"page": "-3"}, {"page": "x"},
-    {"from": "2026-05-01", "to": "2026-01-01"}, {"target": "1' OR 1=1 --"},
+    {"from": "2026-05-01", "to": "2026-01-01"}, {"target": "1' OR 1=1 --"}, {"target": "\x00"},
+    {"actor": "a\x00b"}, {"from": "\x00", "to": "9999-12-31"}, {"from": "0001-01-01"}, {"to": "01/01/0001"},
 ])
 def test_junk_filters_never_fail(client, scene, args):
     response = client.get("/admin/audit", query_string=args)
@@ -109,6 +110,7 @@ def test_junk_filters_never_fail(client, scene, args):
 def test_a_wrong_date_is_said_and_ignored(client, scene):
     html = shown(client, **{"from": "abc"})
     assert "“Từ ngày” không phải một ngày" in html and events_on(html) == 3
+    assert "“Đến ngày” không phải một ngày" in shown(client, to="9999-12-31")
     swapped = shown(client, **{"from": "2026-01-03", "to": "2026-01-01"})
     assert "đã đổi chỗ hai ngày" in swapped and events_on(swapped) == 1
 
