@@ -65,6 +65,8 @@ def test_evidence_reads_as_sentences_and_durations_as_people_say_them(app, tmp_p
 
 def test_a_locked_round_offers_no_decision_and_says_since_when_in_vietnams_time(app, tmp_path):
     round_id, judge, honest = a_flagged_round(app, tmp_path)
+    judge.post(f"/judging/attempts/{honest.log[0][3]['id']}/decision", data={
+        "csrf_token": csrf_token(judge), "decision": "clear"})
     after_close(app)
     locked = judge.post(f"/judging/rounds/{round_id}/lock", data={
         "csrf_token": csrf_token(judge), "confirm": "yes", "reason": "Hội đồng đã xem"}, follow_redirects=True)
@@ -85,8 +87,9 @@ def test_a_locked_round_offers_no_decision_and_says_since_when_in_vietnams_time(
     assert f"/judging/rounds/{round_id}/awards/override" not in ranking
     assert f'action="/judging/rounds/{round_id}/lock"' not in confirm
     assert "không ghi thêm hay sửa được nữa" in review
-    # The evidence is still there to read.
+    # The evidence is still there to read, with the decisions taken before the lock and when.
     assert "trên cùng một thiết bị" in review
+    assert re.search(r"\(đã bỏ qua lúc \d\d:\d\d \d\d/\d\d/\d{4}\)", review)
     # The ranking's submit time in the contest's zone without milliseconds, the duration in words.
     assert "Nộp bài (giờ Việt Nam)" in ranking and "2 phút 41 giây" in ranking
     assert re.search(r"<td>\d\d:\d\d:\d\d \d\d/\d\d/\d{4}</td>", ranking)
