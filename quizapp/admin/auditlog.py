@@ -362,7 +362,11 @@ FIELD_LABELS = {
     "max_attempts": "Số lượt thi tối đa", "counting_attempt": "Lượt được tính", "draw": "Cách rút câu hỏi",
     "tie_breakers": "Thứ tự xếp hạng", "awards": "Cơ cấu giải", "review": "Người thi xem kết quả",
     "practice": "Vòng thi thử", "prediction": "Câu hỏi dự đoán",
+    # Who issues the contest's documents (contests load's document keys).
+    "organising_body": "Cơ quan tổ chức", "parent_body": "Cơ quan cấp trên", "place": "Địa danh trên văn bản",
+    "document_heading": "Quốc hiệu trên văn bản", "signers": "Người ký",
 }
+HEADINGS = {"state": "Quốc hiệu và Tiêu ngữ", "party": "ĐẢNG CỘNG SẢN VIỆT NAM"}
 LONGEST = 160
 
 
@@ -401,6 +405,11 @@ def _value(name: str, value: object, names: Names) -> str:
         return REVIEW_LABELS.get(str(value), str(value))
     if name == "awards" and isinstance(value, list):
         return "; ".join(f"{_field(tier, 'name')}: {_field(tier, 'count')}" for tier in value)
+    if name == "document_heading":
+        return HEADINGS.get(str(value), str(value))
+    if name == "signers" and isinstance(value, list):
+        return "; ".join(" ".join(str(part) for part in (_field(signer, "on_behalf"), _field(signer, "title"),
+                                                         _field(signer, "name")) if part) for signer in value)
     if name == "draw" and isinstance(value, list):
         return "; ".join(f"{_field(item, 'count')} câu từ ngân hàng {_field(item, 'bank')}"
                          + (f", chủ đề {_field(item, 'topic')}" if _field(item, "topic") else "") for item in value)
@@ -530,7 +539,7 @@ def _contest_saved(view, before, after, names):
             view.sentence += f" với {number(len(rounds))} vòng thi"
         return
     view.sentence = f"Sửa {view.target}"
-    view.changes = _pairs(before, after, names, [key for key in FIELD_LABELS if key != "rounds"])
+    view.changes = _pairs(before, after, names, [key for key in dict.fromkeys([*before, *after]) if key != "rounds"])
     old, new = before.get("rounds"), after.get("rounds")
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         for number_ in sorted(set(old) | set(new), key=lambda key: (len(key), key)):

@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from quizapp.audit import AuditEvent
 from quizapp.auth.models import User
 from quizapp.extensions import db
 from quizapp.privacy.erasure import erase_person
+from tests.attempt_support import CLOSES, import_bank, load_contest, round_definition, simple_questions
 from tests.conftest import Accounts, csrf_token
 
 AN, BE = "0911000001", "0911000002"
@@ -185,3 +187,38 @@ def test_only_admins_read_the_log(app):
         Accounts(app, client).login_as(role)
         assert client.get("/admin/audit").status_code == 403
         assert client.get("/admin/audit.csv").status_code == 403
+
+
+def test_a_contests_changes_read_as_pairs_with_times_in_its_zone(app, client, scene, tmp_path):
+    import_bank(app, tmp_path, "nk", simple_questions("nk", 4))
+    first = round_definition(bank="nk", count=4)
+    load_contest(app, tmp_path, "nhat-ky", [first], title="Tên cũ")
+    moved = {**first, "closes_at": (CLOSES + timedelta(hours=2)).isoformat(), "time_limit_seconds": 900}
+    load_contest(app, tmp_path, "nhat-ky", [moved, round_definition(2, bank="nk", count=4)], title="Tên mới",
+                 one_award_per_person=True)
+    with app.app_context():
+        # Who issues the documents: keys a contest file may carry (another part of issue 15).
+        db.session.add(AuditEvent(
+            action="contest.saved", target_type="contest", target_id="nhat-ky",
+            before={"title": "Tên mới", "organising_body": None, "document_heading": "state", "signers": []},
+            after={"title": "Tên mới", "organising_body": "Ban Tuyên giáo Tỉnh ủy", "document_heading": "party",
+                   "signers": [{"on_behalf": "T/M BAN TỔ CHỨC", "title": "TRƯỞNG BAN", "name": "Lê Văn Cường"}]}))
+        db.session.commit()
+
+    html = shown(client, kind="contests")
+
+    assert "Tạo cuộc thi “Tên cũ” với 1 vòng thi." in html and "Sửa cuộc thi “Tên mới”." in html
+    assert 'href="/contests/manage/nhat-ky/dashboard"' in html
+    closes = CLOSES.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    later = (CLOSES + timedelta(hours=2)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert (f"<dt>Vòng 1: Đóng lúc</dt><dd><span class=\"old\">{closes:%H:%M %d/%m/%Y} (giờ Việt Nam)</span> → "
+            f"<span class=\"new\">{later:%H:%M %d/%m/%Y} (giờ Việt Nam)</span>") in html
+    assert ("<dt>Vòng 1: Thời gian làm bài</dt><dd><span class=\"old\">10 phút</span> → "
+            "<span class=\"new\">15 phút") in html
+    assert "<dt>Tên</dt><dd><span class=\"old\">Tên cũ</span> → <span class=\"new\">Tên mới</span>" in html
+    assert "<dt>Mỗi người một giải</dt><dd><span class=\"old\">Không</span> → <span class=\"new\">Có</span>" in html
+    assert "<dt>Vòng 2</dt><dd><span class=\"old\">chưa có</span> → <span class=\"new\">thêm mới</span>" in html
+    assert "<dt>Cơ quan tổ chức</dt><dd><span class=\"old\">(trống)</span> → <span class=\"new\">Ban Tuyên giáo" in html
+    assert "→ <span class=\"new\">ĐẢNG CỘNG SẢN VIỆT NAM</span>" in html
+    assert "T/M BAN TỔ CHỨC TRƯỞNG BAN Lê Văn Cường" in html
+    assert "opens_at" not in html and "T10:00" not in html
