@@ -280,13 +280,16 @@ def register_static_files(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from quizapp import formatting
+    from quizapp import clock, formatting
     from quizapp.auth.models import ROLE_LABELS
 
     # Compact HTML: takers pay for every byte over 3G.
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS)
-    # Numbers as Vietnamese write them: 1.234 and 12,5 %; sizes as 64 MB.
+    # Times as a contest's (or the installation's) clocks show them, with the zone in words.
+    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, local_time=clock.local_time,
+                                 labelled_time=clock.labelled_time)
+    # Numbers as Vietnamese write them: 1.234 and 12,5 %; sizes as 64 MB; zones as "giờ Việt Nam".
     app.jinja_env.filters.update(number=formatting.number, percent=formatting.percent, size=formatting.size_text,
+                                 decimal=formatting.decimal, seconds=formatting.seconds_text,
                                  zone_label=formatting.zone_label)

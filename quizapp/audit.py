@@ -61,7 +61,8 @@ def record(action: str, target_type: str, target_id: object, *, before: dict | N
 # asked for that lists people's phones or ID numbers, never one per person listed.
 PERSONAL_DATA_VIEWED = "personal_data.viewed"
 # Downloads of such files, recorded under their own names when a judge asks for them.
-PERSONAL_DATA_EXPORTS = ("ranking.exported", "awards.exported", "attempts.exported", "standings.exported")
+PERSONAL_DATA_EXPORTS = ("ranking.exported", "awards.exported", "attempts.exported", "standings.exported",
+                         "audit.exported")
 PERSONAL_DATA_ACTIONS = (PERSONAL_DATA_VIEWED, *PERSONAL_DATA_EXPORTS)
 
 

@@ -13,6 +13,8 @@ from flask import current_app, has_app_context
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from quizapp.formatting import zone_label
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -21,6 +23,12 @@ def utcnow() -> datetime:
 def local_time(value: datetime | None, zone: str, pattern: str = "%H:%M %d/%m/%Y") -> str:
     """``value`` as the clocks of ``zone`` show it (a contest's zone); "" for no time."""
     return value.astimezone(ZoneInfo(zone)).strftime(pattern) if value else ""
+
+
+def labelled_time(value: datetime | None, zone: str, pattern: str = "%H:%M %d/%m/%Y") -> str:
+    """``value`` in ``zone`` with the zone said as people say it: "08:30 07/12/2026 (giờ Việt
+    Nam)"; "" for no time. Staff pages show times this way, never in UTC or by the zone's code."""
+    return f"{local_time(value, zone, pattern)} ({zone_label(zone)})" if value else ""
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -58,4 +58,5 @@ def test_an_organisers_change_to_a_question_names_the_organiser(app, tmp_path, c
     auth.logout()
     auth.login_as("admin")
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert "question.deactivated" in page and phone in page
+    assert f"Ngừng dùng câu hỏi số {question_id} của ngân hàng “sua”" in page and phone in page
+    assert "Đang dùng</span> → <span class=\"new\">Ngừng dùng" in page and "question.deactivated" not in page

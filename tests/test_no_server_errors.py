@@ -29,7 +29,8 @@ ODD_TEXT = ["", " ", "0", "-1", "00", "²", "١٢", "٣", "1e400", "nan", "inf",
             str(2**31), str(2**63), str(10**30), "9" * 5000, "a" * 5000, "\x00", "%", "%00", "%zz", "../../x",
             "<script>alert(1)</script>", "' OR 1=1 --", "đ", "Hà Nội", "\u200b", "\ufeff", "A,B", "submit",
             "csv", "xlsx", "district", "rate", "attempts", "participants", "clear", "disqualify", "judge", "admin"]
-QUERY_KEYS = ["page", "q", "round", "by", "level", "min_rate", "format", "next", "go", "kind", "token", "job", "x"]
+QUERY_KEYS = ["page", "q", "round", "by", "level", "min_rate", "format", "next", "go", "kind", "token", "job", "x",
+              "actor", "target", "from", "to"]
 FORM_KEYS = sorted({
     "active", "award", "bank", "birth_date", "by", "closes_at", "confirm_password", "correct", "count",
     "counting_attempt", "current_password", "decision", "description", "difficulty", "explanation", "full_name",

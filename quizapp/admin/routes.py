@@ -10,22 +10,40 @@
   ``GET|POST /admin/users/<id>/enable``  enable it again; both after a confirmation page (audit-logged)
 - ``POST /admin/users/<id>/units``       let an account edit the units directory, or stop it (audit-logged)
 - ``POST /admin/users/<id>/reset-code``  a one-time password-reset code for a help desk, shown once
-- ``GET  /admin/audit``                  organisers', judges' and admins' actions, newest first;
-                                          also who looked at others' data, and the retention purges
+- ``GET  /admin/audit``                  organisers', judges' and admins' actions in words, newest
+                                          first; filtered by category (who looked at others' data,
+                                          the retention purges, …), by who, by what, by day
+- ``GET  /admin/audit.csv``              the filtered log as CSV (audit-logged)
 - ``GET  /admin/protection``             sign-in protection: hashing slots and failure budgets, and
                                           whether they are turning people away now
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from quizapp import audit
+from quizapp.admin import auditlog
+from quizapp.admin.auditlog import AuditFilter
 from quizapp.admin.forms import AccountForm
 from quizapp.audit import AuditEvent
 from quizapp.auth import codes
@@ -33,12 +51,14 @@ from quizapp.auth import services as accounts
 from quizapp.auth.models import ROLE_GRANTS, ROLE_LABELS, User
 from quizapp.auth.passwords import hash_slots
 from quizapp.auth.search import PersonQuery
-from quizapp.clock import local_time
+from quizapp.clock import local_date, local_time
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
+from quizapp.formatting import number, zone_label
 from quizapp.inputs import page_number
 from quizapp.pressure import pressure
 from quizapp.roles import role_required
+from quizapp.spreadsheets import safe_row
 from quizapp.text import clean_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -57,10 +77,11 @@ def protection():
                                   f"p = {config['PASSWORD_PARALLELISM']}",
         "Số chỗ băm mật khẩu cùng lúc trên máy chủ này": str(hash_slots().count),
         "Chờ chỗ trống tối đa": f"{config['PASSWORD_HASH_WAIT_MS']} ms, rồi trả lời 503 (bận)",
-        "Lượt đăng nhập sai mỗi địa chỉ IP": config["RATELIMIT_LOGIN_FAILURES_PER_IP"],
-        "Lượt đăng nhập sai mỗi số điện thoại": config["RATELIMIT_LOGIN_FAILURES_PER_PHONE"],
-        "Lượt đăng nhập sai của trình duyệt đã từng đăng nhập": config["RATELIMIT_LOGIN_FAILURES_PER_BROWSER"],
-        "Lượt đăng nhập mỗi địa chỉ IP (mọi lượt)": config["RATELIMIT_LOGIN_PER_IP"],
+        "Lượt đăng nhập sai mỗi địa chỉ IP": _limit_text(config["RATELIMIT_LOGIN_FAILURES_PER_IP"]),
+        "Lượt đăng nhập sai mỗi số điện thoại": _limit_text(config["RATELIMIT_LOGIN_FAILURES_PER_PHONE"]),
+        "Lượt đăng nhập sai của trình duyệt đã từng đăng nhập":
+            _limit_text(config["RATELIMIT_LOGIN_FAILURES_PER_BROWSER"]),
+        "Lượt đăng nhập mỗi địa chỉ IP (mọi lượt)": _limit_text(config["RATELIMIT_LOGIN_PER_IP"]),
     }
     zone = config["TIMEZONE"]
 
@@ -70,6 +91,20 @@ def protection():
         return local_time(datetime.fromtimestamp(timestamp, UTC), zone, "%H:%M:%S %d/%m/%Y")
 
     return render_template("admin/protection.html", active=active, ended=ended, settings=settings, when=when)
+
+
+_PERIODS = {"second": "giây", "minute": "phút", "hour": "giờ", "day": "ngày"}
+_LIMIT = re.compile(r"\s*(\d+)\s*(?:/|per)\s*(\d+)?\s*(second|minute|hour|day)s?\s*", re.IGNORECASE)
+
+
+def _limit_text(limit: object) -> str:
+    """A rate limit as the settings write it ("40 per 10 minutes", limits' syntax) in words:
+    "40 lượt mỗi 10 phút"; anything else as it is."""
+    match = _LIMIT.fullmatch(str(limit))
+    if match is None:
+        return str(limit)
+    count, span, period = match.groups()
+    return f"{number(int(count))} lượt mỗi {f'{span} ' if span and span != '1' else ''}{_PERIODS[period.lower()]}"
 
 
 ACCOUNT_STATES = {"active": "Đang hoạt động", "disabled": "Đã khoá"}
@@ -263,25 +298,49 @@ def reset_code(user_id: int):
     return page, 200, {"Cache-Control": "no-store"}
 
 
-# The audit page's filters: each a label and the actions it shows.
-AUDIT_KINDS = {"personal_data": "Xem dữ liệu cá nhân của người khác",
-               "purge": "Xoá dữ liệu hết thời hạn lưu giữ"}
-AUDIT_ACTIONS = {"personal_data": audit.PERSONAL_DATA_ACTIONS, "purge": audit.PURGE_ACTIONS}
+# The CSV of the audit log is made in the request, streamed: bounded so that one click cannot
+# make the server describe millions of events.
+AUDIT_CSV_ROWS = 50_000
 
 
 @bp.get("/audit")
 @role_required("admin")
 def audit_log():
-    """Organisers', judges' and admins' actions, newest first; ``?kind=personal_data``: only who
-    looked at other people's phones or ID numbers (pages shown and files asked for);
-    ``?kind=purge``: only the retention purges, daily or by hand, with how many each erased."""
+    """Organisers', judges' and admins' actions, newest first, in words (admin/auditlog.py), by
+    category (``kind``: ``personal_data`` is who looked at other people's phones or ID numbers,
+    ``purge`` the retention purges), by who acted, by what it was about, and by day."""
     page = page_number()
-    kind = request.args.get("kind") if request.args.get("kind") in AUDIT_KINDS else None
-    conditions = [AuditEvent.action.in_(AUDIT_ACTIONS[kind])] if kind else []
-    # Each event with the account that acted (none for the command line).
-    statement = (select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id).where(*conditions)
-                 .order_by(AuditEvent.id.desc()))
-    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
-    rows = db.session.execute(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template("admin/audit.html", events=rows, total=total, page=page, page_size=PAGE_SIZE,
-                           when=_vietnam_time, kind=kind, kinds=AUDIT_KINDS)
+    chosen = AuditFilter.parse(request.args)
+    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(*chosen.conditions()))
+    rows = db.session.execute(auditlog.statement(chosen).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template("admin/audit.html", events=auditlog.describe(rows), total=total, page=page,
+                           page_size=PAGE_SIZE, chosen=chosen, categories=auditlog.CATEGORIES,
+                           zone=current_app.config["TIMEZONE"])
+
+
+@bp.get("/audit.csv")
+@role_required("admin")
+def audit_csv():
+    """The filtered log as CSV (UTF-8 with a BOM for Excel, no cell that starts a formula), the
+    newest ``AUDIT_CSV_ROWS`` events, streamed; the download is itself logged."""
+    chosen = AuditFilter.parse(request.args)
+    audit.record("audit.exported", "audit", "*", after=chosen.args() or None)
+    db.session.commit()
+    header = [f"Thời điểm ({zone_label(current_app.config['TIMEZONE'])})", *auditlog.CSV_HEADER[1:]]
+
+    def lines():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        buffer.write("\ufeff")
+        writer.writerow(header)
+        for row in auditlog.csv_rows(chosen, AUDIT_CSV_ROWS):
+            writer.writerow(safe_row(row))
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    name = f"nhat-ky-thao-tac-{local_date().isoformat()}.csv"
+    return Response(stream_with_context(lines()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -24,6 +24,7 @@ from quizapp.banks.formats.word_template import word_template
 from quizapp.banks.forms import NEW_BANK, CopyBankForm, PictureForm, QuestionForm, UploadForm
 from quizapp.errors import ValidationFailed
 from quizapp.extensions import db
+from quizapp.formatting import number
 from quizapp.inputs import large_uploads, page_number
 from quizapp.roles import role_required
 from quizapp.security import safe_next_url
@@ -154,8 +155,8 @@ def confirm_upload():
         flash(error.message, "error")
         return redirect(url_for("banks.upload"))
     db.session.commit()
-    flash(f"Đã nhập {report.created} câu hỏi mới"
-          + (f", bỏ qua {len(report.skipped)} câu đã có." if report.skipped else "."), "success")
+    flash(f"Đã nhập {number(report.created)} câu hỏi mới"
+          + (f", bỏ qua {number(len(report.skipped))} câu đã có." if report.skipped else "."), "success")
     return redirect(url_for("banks.show", slug=report.slug))
 
 

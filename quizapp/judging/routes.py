@@ -60,9 +60,10 @@ from quizapp.contests import access
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
+from quizapp.flags.evidence import evidence_text
 from quizapp.flags.models import INFORMATIONAL, KIND_LABELS, Flag
 from quizapp.flags.services import flag_round, flagged_attempts
-from quizapp.formatting import masked_id_number
+from quizapp.formatting import masked_id_number, number, zone_label
 from quizapp.inputs import page_number
 from quizapp.jobs import services as jobs
 from quizapp.jobs.models import Job
@@ -145,7 +146,7 @@ def round_review(round_id: int):
         "judging/round.html", round=round_, flagged=flagged_attempts(round_id),
         ranking=None if result else services.ranking(round_id), result=result,
         snapshot=list(islice(result.snapshot_rows(), 100)) if result else None, labels=KIND_LABELS,
-        informational=INFORMATIONAL, finished=round_finished(round_, clock.now()),
+        informational=INFORMATIONAL, finished=round_finished(round_, clock.now()), evidence_text=evidence_text,
     )
 
 
@@ -446,7 +447,7 @@ def lock(round_id: int):
             flash("Bảng xếp hạng của vòng thi đang được tính; hãy khóa kết quả khi việc này xong.", "error")
             return waiting
     _carry_out(lambda: lock_round(round_, current_user, reason=request.form.get("reason")),
-               lambda result: f"Đã khóa kết quả: {result.rows} dòng, mã kiểm tra SHA-256 {result.checksum}.")
+               lambda result: f"Đã khóa kết quả: {number(result.rows)} dòng, mã kiểm tra SHA-256 {result.checksum}.")
     if locked_result(round_id) is None:  # refused: back to what is still open
         return redirect(url_for(".lock_confirm", round_id=round_id))
     return redirect(url_for(".round_review", round_id=round_id))
@@ -459,7 +460,7 @@ def scan(round_id: int):
     finalise_expired(round_id=round_id)
     count = flag_round(round_id)
     db.session.commit()
-    flash(f"Đã rà soát lại; vòng thi có {count} dấu hiệu cần xem xét.", "success")
+    flash(f"Đã rà soát lại; vòng thi có {number(count)} dấu hiệu cần xem xét.", "success")
     return redirect(url_for(".round_review", round_id=round_id))
 
 
@@ -563,7 +564,7 @@ def standings_refresh(slug: str):
     snapshot = provisional.current(contest, rounds, live)
     if not provisional.due(snapshot):
         flash(f"Bảng tạm tính vừa được tính lúc {_moment(snapshot.computed_at, contest)}; có thể tính lại từ "
-              f"{_moment(provisional.next_allowed(snapshot), contest)}.", "warning")
+              f"{_moment(provisional.next_allowed(snapshot), contest)} ({zone_label(contest.timezone)}).", "warning")
         return redirect(listing, code=303)
     _snapshot, job = _provisional_snapshot(contest, rounds, live)
     if job is not None and job.status in jobs.IN_FLIGHT:

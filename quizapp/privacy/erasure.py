@@ -161,10 +161,11 @@ def _erase_flags(user: User, round_ids: list[int]) -> None:
 def _erase_audit(user: User, old: dict[str, str | None], round_ids: list[int], attempt_ids: set[int]) -> None:
     """Every event about the account, or naming it in its data (``subject_id``), loses its before
     and after; events the person did lose their address; the other events where the person's
-    phone, name or ID number can have been written (staff searching the accounts list, and the
-    events about the person's rounds and attempts: ranking searches, judges' reasons) lose their
-    data when they hold one of them. The events themselves stay. Each statement finds its events
-    through an index (target, subject, actor), so erasing one person never reads the whole log."""
+    phone, name or ID number can have been written (staff searching the accounts list or filtering
+    the audit log's download, and the events about the person's rounds and attempts: ranking
+    searches, judges' reasons) lose their data when they hold one of them. The events themselves
+    stay. Each statement finds its events through an index (target, subject, actor), so erasing
+    one person never reads the whole log."""
     about = or_(and_(AuditEvent.target_type == "user", AuditEvent.target_id == str(user.id)),
                 AuditEvent.subject_id == user.id)
     db.session.execute(update(AuditEvent).where(about).values(before=None, after=None)
@@ -176,7 +177,8 @@ def _erase_audit(user: User, old: dict[str, str | None], round_ids: list[int], a
     needles |= {json.dumps(value)[1:-1] for value in list(needles)}
     conditions = [cast(column, String).contains(needle, autoescape=True)
                   for column in (AuditEvent.before, AuditEvent.after) for needle in needles]
-    near = or_(and_(AuditEvent.target_type == "users", AuditEvent.target_id == "*"),
+    # Staff searching the accounts list, and admins downloading the audit log filtered by a person.
+    near = or_(and_(AuditEvent.target_type.in_(("users", "audit")), AuditEvent.target_id == "*"),
                and_(AuditEvent.target_type == "round", AuditEvent.target_id.in_([str(r) for r in round_ids])),
                and_(AuditEvent.target_type == "attempt", AuditEvent.target_id.in_([str(a) for a in attempt_ids])))
     if conditions:

@@ -75,6 +75,10 @@ def download(client, url: str) -> Download:
         response.close()
 
 
+# A row of the ranking table, its place first.
+ROW = '<tr><td class="num">'
+
+
 def test_the_ranking_page_pages_and_searches(app, tmp_path):
     round_id, _rows = generate_round(app, tmp_path, people=120)
     judge = judge_client(app, round_id)
@@ -83,13 +87,13 @@ def test_the_ranking_page_pages_and_searches(app, tmp_path):
     second = judge.get(f"/judging/rounds/{round_id}/ranking?page=2").get_data(as_text=True)
     found = judge.get(f"/judging/rounds/{round_id}/ranking?q=0966000042").get_data(as_text=True)
 
-    assert first.count("<tr><td>") == 50 and "<tr><td>1</td>" in first and "<tr><td>51</td>" in second
-    assert found.count("<tr><td>") == 1 and "0966000042" in found
+    assert first.count(ROW) == 50 and '<tr><td class="num">1</td>' in first and '<tr><td class="num">51</td>' in second
+    assert found.count(ROW) == 1 and "0966000042" in found
     with app.app_context():
         ranked = len(rank(round_id))
     last_page = judge.get(f"/judging/rounds/{round_id}/ranking?page=3").get_data(as_text=True)
     assert f"({ranked})</h1>" in first and "(1)</h1>" in found
-    assert last_page.count("<tr><td>") == ranked - 100 and f"<tr><td>{ranked}</td>" in last_page
+    assert last_page.count(ROW) == ranked - 100 and f'<tr><td class="num">{ranked}</td>' in last_page
 
 
 def test_only_judges_get_the_downloads(app, tmp_path, auth, client):

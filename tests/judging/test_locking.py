@@ -87,8 +87,8 @@ def test_the_locked_export_carries_a_checksum_anyone_can_recompute(app, tmp_path
     assert [[_same(value) for value in row] for row in sheet] == [[_same(value) for value in row] for row in table]
     # The judges' ranking page now pages through the snapshot, with its count.
     ranking = judge.get(f"/judging/rounds/{round_id}/ranking?page=2").get_data(as_text=True)
-    assert f"({result.rows})</h1>" in ranking and ranking.count("<tr><td>") == 50
-    assert f"<tr><td>{table[51][0]}</td><td>{table[51][1]}</td>" in ranking
+    assert f"({result.rows})</h1>" in ranking and ranking.count('<tr><td class="num">') == 50
+    assert f'<tr><td class="num">{table[51][0]}</td><td>{table[51][1]}</td>' in ranking
 
 
 def test_after_locking_the_rounds_attempts_cannot_change(app, tmp_path, runner):

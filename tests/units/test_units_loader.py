@@ -169,4 +169,4 @@ def test_pages_that_walk_a_1500_deep_directory_still_answer(app, tmp_path):
     (deepest,) = app.test_client().get("/api/v1/units", query_string={"q": "don vi 1500"}).get_json()["units"]
     assert deepest["label"] == " — ".join(f"Đơn vị {number}" for number in range(1500, 1494, -1))
     # Both takers are in the one district under the province U1.
-    assert "<td>1</td><td>Đơn vị 2</td><td>2</td>" in collective.get_data(as_text=True)
+    assert '<td class="num">1</td><td>Đơn vị 2</td><td class="num">2</td>' in collective.get_data(as_text=True)
