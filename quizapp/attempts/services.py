@@ -462,14 +462,15 @@ def attempt_for(attempt_id: int, user_id: int, load: tuple = ()) -> Attempt:
 
 # Built once: the contest and result pages of every taker ask it.
 _MY_ATTEMPTS = select(Attempt.id, Attempt.round_id, Attempt.number, Attempt.status, Attempt.deadline,
-                      Attempt.submitted_at).where(Attempt.user_id == bindparam("user"))
+                      Attempt.submitted_at, Attempt.rank).where(Attempt.user_id == bindparam("user"))
 _MY_ATTEMPTS_IN_ROUND = _MY_ATTEMPTS.where(Attempt.round_id == bindparam("round"))
 
 
 def my_attempts(user_id: int, round_id: int | None = None) -> list[Row]:
     """The caller's attempts, every round's or one round's, as rows (``id, round_id, number,
-    status, deadline, submitted_at``), those past deadline + grace closed first, as
-    ``finalise_expired`` closes them: one statement when there are none (nearly always)."""
+    status, deadline, submitted_at, rank``: the lock writes the rank on the counting one), those
+    past deadline + grace closed first, as ``finalise_expired`` closes them: one statement when
+    there are none (nearly always)."""
     statement, values = _MY_ATTEMPTS, {"user": user_id}
     if round_id is not None:
         statement, values = _MY_ATTEMPTS_IN_ROUND, {"user": user_id, "round": round_id}

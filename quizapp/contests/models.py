@@ -131,6 +131,10 @@ class Round(db.Model):
     awards: Mapped[list[dict]] = mapped_column(JSON, default=list)
     review: Mapped[str] = mapped_column(String(16), default="after_close")
     practice: Mapped[bool] = mapped_column(default=False)
+    # Written by the lock (judging/locking.py) with the attempts' ranks, so takers' pages know
+    # a round's results are out, and of how many ranked people, without importing judging.
+    results_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ranked_count: Mapped[int | None]
 
     contest: Mapped[Contest] = relationship(back_populates="rounds")
 
@@ -201,6 +205,11 @@ class Attempt(db.Model):
     # The person's data was erased (quizapp/privacy/erasure.py) while the round was not locked:
     # the attempt stays as an anonymous statistic but leaves rankings and awards.
     erased: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # The person's place and award in the round's locked results, on their counting attempt
+    # only, written by the lock from its snapshot (judging/locking.py); None before the lock,
+    # on the person's other attempts and, for the award, when they won none.
+    rank: Mapped[int | None]
+    award: Mapped[str | None] = mapped_column(String(100))
 
     round: Mapped[Round] = relationship()
     user: Mapped[User] = relationship()

@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import bindparam, event, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from quizapp import audit, clock
@@ -37,7 +37,7 @@ from quizapp.contests.models import Attempt, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.flags.models import INFORMATIONAL, Flag
-from quizapp.judging.awards import ATTEMPT_COLUMN, AWARD_COLUMN
+from quizapp.judging.awards import ATTEMPT_COLUMN, AWARD_COLUMN, RANK_COLUMN
 from quizapp.judging.materialised import keep, round_states
 from quizapp.judging.models import (
     SCHEME_CSV,
@@ -122,18 +122,59 @@ def lock_round(round_: Round, judge: User | None, *, reason: str | None = None) 
     rows = write_csv(ranking_rows(round_), canonical, bom=False)
     data = canonical.getvalue()
     result = RoundResult(round_id=round_.id, locked_by=judge.id if judge else None, rows=rows, canonical_csv=data,
-                         checksum_scheme=SCHEME_ROWS)
+                         checksum_scheme=SCHEME_ROWS, locked_at=clock.utcnow())
     # The digests are of the cells as the CSV holds them, read back: what any verifier reads.
-    pairs = [(salt, row_digest(salt, cells))
-             for salt, cells in ((secrets.token_hex(SALT_BYTES), cells) for cells in result.snapshot_rows())]
+    # The places come from the same cells, so a taker's page says what the snapshot says.
+    pairs, places = [], []
+    for cells in result.snapshot_rows():
+        salt = secrets.token_hex(SALT_BYTES)
+        pairs.append((salt, row_digest(salt, cells)))
+        places.append(Place(int(cells[ATTEMPT_COLUMN]), int(cells[RANK_COLUMN]), cells[AWARD_COLUMN] or None))
     result.row_digests = "".join(f"{salt} {digest}\n" for salt, digest in pairs)
     result.checksum = rows_checksum([digest for _salt, digest in pairs])
+    write_places(round_, places, result.locked_at)
     db.session.add(result)
     audit.record("round.locked", "round", round_.id, after={
         "rows": rows, "checksum": result.checksum, "reason": reason, "undecided_flags": check.undecided_flags,
         "award_overrides": len(check.overrides)})
     db.session.flush()
     return result
+
+
+class Place(NamedTuple):
+    attempt_id: int
+    rank: int
+    award: str | None
+
+
+def write_places(round_: Round, places: list[Place], locked_at) -> None:
+    """Each ranked person's rank and award onto their counting attempt, and the lock's time and
+    the number ranked onto the round: what takers' pages and ``GET /api/v1/me/results`` read
+    (attempts/results.py) without importing judging. Part of the lock, before the snapshot is
+    added: afterwards the flush guard would refuse a change to the round's attempts.
+
+    In bulk, not through the ORM: a national round ranks 160,000 people. And on the connection,
+    past the kept ranking's hook (materialised._bulk_change): a rank is no ranking key, so the
+    ranking the lock has just kept stays valid."""
+    round_.results_locked_at, round_.ranked_count = locked_at, len(places)
+    if not places:
+        return
+    connection = db.session.connection()
+    table = Attempt.__table__
+    if connection.dialect.name == "postgresql":
+        # One statement whatever the size: the three columns as arrays, joined by attempt id.
+        connection.execute(text(
+            "UPDATE attempts SET rank = v.rank, award = v.award"
+            " FROM unnest(CAST(:ids AS integer[]), CAST(:ranks AS integer[]), CAST(:awards AS varchar[]))"
+            " AS v(id, rank, award) WHERE attempts.id = v.id AND attempts.round_id = :round"),
+            {"ids": [place.attempt_id for place in places], "ranks": [place.rank for place in places],
+             "awards": [place.award for place in places], "round": round_.id})
+        return
+    # SQLite runs in this process: an executemany of prepared updates costs no round trips.
+    statement = (update(table).where(table.c.id == bindparam("attempt"), table.c.round_id == round_.id)
+                 .values(rank=bindparam("place"), award=bindparam("prize")))
+    connection.execute(statement, [{"attempt": place.attempt_id, "place": place.rank, "prize": place.award}
+                                   for place in places])
 
 
 def recomputed_checksum(round_: Round) -> str:
