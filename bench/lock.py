@@ -8,8 +8,9 @@ It loads the round as bench/ranking.py does (a throwaway database built with the
 ties on every key, award tiers), keeps its ranking first (as a judge's view of the lock page
 does; judging/materialised.py), then times ``judging.locking.lock_round`` and its commit, the
 part a judge waits for after pressing "Khóa kết quả": the canonical CSV, the row digests, and
-each ranked person's rank and award written onto their counting attempt. Each repeat unlocks
-the round again (deleting the snapshot and clearing the ranks) before locking it once more.
+each ranked person's rank and award written for their counting attempt (``attempt_places``).
+Each repeat unlocks the round again (deleting the snapshot and the places) before locking it
+once more. On a version without ``attempt_places`` it times the lock as it was.
 The database is dropped at the end.
 """
 
@@ -29,25 +30,48 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from ranking import SECRET, load, load_average  # noqa: E402
-from sqlalchemy import delete, func, inspect, select, update  # noqa: E402
+from sqlalchemy import delete, func, select, update  # noqa: E402
 
 from quizapp import create_app  # noqa: E402
-from quizapp.contests.models import Attempt, Round  # noqa: E402
+from quizapp.contests import models  # noqa: E402
+from quizapp.contests.models import Round  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
+from quizapp.judging import locking  # noqa: E402
 from quizapp.judging.locking import lock_round  # noqa: E402
 from quizapp.judging.materialised import keep  # noqa: E402
 from quizapp.judging.models import RoundResult  # noqa: E402
+
+# Run on a version before ranks and awards were written at the lock too, to compare.
+AttemptPlace = getattr(models, "AttemptPlace", None)
+PLACES = AttemptPlace is not None
 
 
 def unlock(round_id: int) -> None:
     """Undo a lock for the next repeat (no product code does this: a lock is final)."""
     db.session.execute(delete(RoundResult).where(RoundResult.round_id == round_id))
-    if "rank" in {column["name"] for column in inspect(db.engine).get_columns("attempts")}:
-        db.session.execute(update(Attempt).where(Attempt.round_id == round_id).values(rank=None, award=None)
-                           .execution_options(materialised_probe=True))
+    if PLACES:
+        db.session.execute(delete(AttemptPlace).where(AttemptPlace.round_id == round_id))
         db.session.execute(update(Round).where(Round.id == round_id).values(results_locked_at=None,
                                                                             ranked_count=None))
     db.session.commit()
+
+
+def timing_places() -> list[float]:
+    """Wrap the lock's writing of the places to time it apart (seconds per lock)."""
+    spent: list[float] = []
+    original = getattr(locking, "write_places", None)
+    if original is None:
+        return spent
+
+    def timed(*args, **kwargs):
+        began = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - began)
+
+    locking.write_places = timed
+    return spent
 
 
 def main() -> int:
@@ -71,6 +95,7 @@ def main() -> int:
             keep(round_)
             db.session.commit()
             seconds = []
+            places = timing_places()
             for _ in range(args.repeat):
                 unlock(round_id)
                 round_ = db.session.get(Round, round_id)
@@ -78,9 +103,10 @@ def main() -> int:
                 result = lock_round(round_, None, reason="đo thời gian khóa")
                 db.session.commit()
                 seconds.append(time.perf_counter() - began)
-                print(f"lock: {result.rows:,} rows in {seconds[-1]:.2f} s, {load_average()}")
-            ranked = db.session.scalar(select(func.count()).select_from(Attempt).where(
-                Attempt.round_id == round_id, Attempt.rank.is_not(None))) if hasattr(Attempt, "rank") else None
+                print(f"lock: {result.rows:,} rows in {seconds[-1]:.2f} s"
+                      + (f" (writing the places: {places[-1]:.2f} s)" if places else "") + f", {load_average()}")
+            ranked = db.session.scalar(select(func.count()).select_from(AttemptPlace).where(
+                AttemptPlace.round_id == round_id)) if PLACES else None
             db.session.remove()
             db.engine.dispose()
         print(f"lock of {args.people * args.attempts_each:,} attempts: median {statistics.median(seconds):.2f} s, "

@@ -135,7 +135,7 @@ def test_revision_0025_names_the_subject_of_existing_staff_events_and_goes_back(
 
 def test_revision_0027_writes_ranks_and_awards_of_rounds_locked_before_it_and_goes_back(make_app, new_database):
     """Ranks and awards of a round locked before revision 0027 come from its canonical CSV
-    snapshot, the legal record, onto the counting attempts; other attempts and unlocked rounds
+    snapshot, the legal record, for the counting attempts; other attempts and unlocked rounds
     get none."""
     from sqlalchemy import text
 
@@ -176,13 +176,14 @@ def test_revision_0027_writes_ranks_and_awards_of_rounds_locked_before_it_and_go
                 {"checksum": "0" * 64, "csv": snapshot})
         upgrade(revision="0027")
         with db.engine.connect() as connection:
-            places = connection.execute(text("SELECT id, rank, award FROM attempts ORDER BY id")).all()
+            places = connection.execute(text(
+                "SELECT attempt_id, round_id, rank, award FROM attempt_places ORDER BY attempt_id")).all()
             rounds = connection.execute(text(
                 "SELECT id, results_locked_at IS NOT NULL, ranked_count FROM rounds ORDER BY id")).all()
-        assert [tuple(row) for row in places] == [(11, None, None), (12, 1, "Giải Nhất"), (13, 2, None),
-                                                  (14, None, None)]
+        assert [tuple(row) for row in places] == [(12, 1, 1, "Giải Nhất"), (13, 1, 2, None)]
         assert [tuple(row) for row in rounds] == [(1, True, 2), (2, False, None)]
         downgrade(revision="0026")
-        assert "rank" not in {column["name"] for column in inspect(db.engine).get_columns("attempts")}
+        assert "attempt_places" not in inspect(db.engine).get_table_names()
+        assert "ranked_count" not in {column["name"] for column in inspect(db.engine).get_columns("rounds")}
         upgrade()
         assert schema_diff(db.engine) == []

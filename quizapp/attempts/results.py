@@ -2,8 +2,9 @@
 
 Each round the person took part in shows the attempt that counts, as far as the round's review
 policy lets them see their score (``services.score_allowed``, the result page's rule), and once
-the round's results are locked their rank and award, which the lock wrote onto that attempt and
-the round (judging/locking.py ``write_places``; DESIGN §7 "Rank and award"). Nothing here reads
+the round's results are locked their rank and award, which the lock wrote for that attempt
+(``AttemptPlace``) and onto the round (judging/locking.py ``write_places``; DESIGN §7 "Rank and
+award"). Nothing here reads
 judging's tables: attempts sit below judging.
 
 Before the lock the counting attempt is this module's reading of the round's rule on the
@@ -21,7 +22,7 @@ from datetime import datetime
 
 from flask import url_for
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from quizapp.attempts import services as service
 from quizapp.attempts.display import iso
@@ -78,7 +79,7 @@ def my_results(user_id: int, now: datetime) -> list[MyResult]:
 def _my_attempts(user_id: int) -> list[Attempt]:
     return list(db.session.scalars(
         select(Attempt).join(Attempt.round).join(Round.contest)
-        .options(contains_eager(Attempt.round).contains_eager(Round.contest))
+        .options(contains_eager(Attempt.round).contains_eager(Round.contest), joinedload(Attempt.place))
         .where(Attempt.user_id == user_id)
         .order_by(Round.closes_at.desc(), Round.id.desc(), Attempt.number)
         .execution_options(populate_existing=True)

@@ -341,7 +341,7 @@ def submit(attempt_id: int):
 @bp.get("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
-    attempt = service.attempt_for(attempt_id, current_user.id, service.WITH_CONTEST)
+    attempt = service.attempt_for(attempt_id, current_user.id, service.WITH_PLACE)
     if attempt.status == "open":
         db.session.commit()
         return redirect(url_for(".attempt", attempt_id=attempt.id))
