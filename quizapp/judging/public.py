@@ -37,6 +37,7 @@ from quizapp.banks.models import QuestionVersion
 from quizapp.contests.keys import held_keys, key_notice
 from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
 from quizapp.extensions import db
+from quizapp.formatting import duration_text
 from quizapp.judging.awards import ATTEMPT_COLUMN, AWARD_COLUMN
 from quizapp.judging.collective import unit_standings
 from quizapp.judging.models import AwardOverride, RoundResult
@@ -95,7 +96,8 @@ def public_results(slug: str, number: int):
     if result is None:
         abort(404)
     page = render_template("judging/public_results.html", contest=contest, round=round_, result=result,
-                           published=published(round_, result), key_notice=key_notice, local_time=clock.local_time)
+                           published=published(round_, result), key_notice=key_notice, local_time=clock.local_time,
+                           duration_text=duration_text)
     # Proxies and phones may keep it a little: a locked round's results change only by erasure.
     return page, {"Cache-Control": f"public, max-age={PUBLISHED_SECONDS // 5}"}
 
