@@ -74,7 +74,6 @@ def _render(template: str, **context):
                            results_url=results_url, **context)
 
 
-
 def _key_notice(moment: str, zone: str) -> str:
     """When a held key appears, from attempt_json's ISO time (contests.keys)."""
     return keys.key_notice(datetime.fromisoformat(moment), zone)

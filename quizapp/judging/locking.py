@@ -8,10 +8,12 @@ its checksum: one salted SHA-256 per row and the SHA-256 of that list (``sha256-
 judging/models.py), so that erasing a person's data (quizapp/privacy/erasure.py) can blank
 their row and keep its digest. Rounds locked before that keep the SHA-256 of the CSV's bytes
 (``sha256-csv``).
-From then on pages and exports show the snapshot, every export carries the checksum on its
-last line, and the CSV carries each row's salt and digest (so anyone can recompute it from
-the file). Changes to the round's attempts are refused, by the services and by a guard on
-every flush; erasure is the one change let through (``erasing``), and it is audit-logged.
+With the snapshot, each ranked person's place and award go onto their counting attempt
+(``write_places``) for takers' own pages. From then on pages and exports show the snapshot,
+every export carries the checksum on its last line, and the CSV carries each row's salt and
+digest (so anyone can recompute it from the file). Changes to the round's attempts are
+refused, by the services and by a guard on every flush; erasure is the one change let through
+(``erasing``), and it is audit-logged.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import chain
 from typing import BinaryIO, NamedTuple
 
@@ -148,7 +151,7 @@ class Place(NamedTuple):
     award: str | None
 
 
-def write_places(round_: Round, places: list[Place], locked_at) -> None:
+def write_places(round_: Round, places: list[Place], locked_at: datetime) -> None:
     """Each ranked person's rank and award on their counting attempt (``AttemptPlace``), and
     the lock's time and the number ranked on the round: what takers' pages and
     ``GET /api/v1/me/results`` read (attempts/results.py) without importing judging.
