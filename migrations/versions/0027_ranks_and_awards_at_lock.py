@@ -1,10 +1,11 @@
 """Takers' ranks and awards written at the lock
 
 A locked round's rank and award of each ranked person, on their counting attempt: one row of
-``attempt_places`` per ranked attempt (a table of its own, not two columns on ``attempts``:
-a lock inserts 160,000 narrow rows into one index instead of rewriting as many wide rows of
-the busiest table and every one of its indexes, which took four times as long); and the round
-gets the lock's time and how many people it ranked (``rounds.results_locked_at``,
+``attempt_places`` per ranked attempt, a table of its own rather than two columns on
+``attempts`` (a lock inserts 160,000 narrow rows into one index instead of rewriting as many
+wide rows of the busiest table and every one of its indexes, which made the lock over three
+times as long), without foreign keys (checked per row, they were most of what was left). The
+round gets the lock's time and how many people it ranked (``rounds.results_locked_at``,
 ``rounds.ranked_count``). Takers' pages (the attempts package) read them without importing
 judging (DESIGN §7 "Rank and award").
 

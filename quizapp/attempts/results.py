@@ -4,8 +4,7 @@ Each round the person took part in shows the attempt that counts, as far as the 
 policy lets them see their score (``services.score_allowed``, the result page's rule), and once
 the round's results are locked their rank and award, which the lock wrote for that attempt
 (``AttemptPlace``) and onto the round (judging/locking.py ``write_places``; DESIGN §7 "Rank and
-award"). Nothing here reads
-judging's tables: attempts sit below judging.
+award"). Nothing here reads judging's tables: attempts sit below judging.
 
 Before the lock the counting attempt is this module's reading of the round's rule on the
 person's own attempts: ``first`` and ``last`` by number, ``best`` by the round's tie-break keys
