@@ -98,8 +98,9 @@ def public_results(slug: str, number: int):
     page = render_template("judging/public_results.html", contest=contest, round=round_, result=result,
                            published=published(round_, result), key_notice=key_notice, local_time=clock.local_time,
                            duration_text=duration_text)
-    # Proxies and phones may keep it a little: a locked round's results change only by erasure.
-    return page, {"Cache-Control": f"public, max-age={PUBLISHED_SECONDS // 5}"}
+    # The phone may keep it a minute (a locked round's results change only by erasure); shared
+    # caches may not: the header names whoever is signed in.
+    return page, {"Cache-Control": f"private, max-age={PUBLISHED_SECONDS // 5}"}
 
 
 def published(round_: Round, result: RoundResult) -> Published:
