@@ -21,7 +21,8 @@ from tests.attempt_support import (
     sign_up,
     simple_questions,
 )
-from tests.conftest import GENEROUS_LIMITS, Accounts, csrf_token
+from tests.conftest import GENEROUS_LIMITS
+from tests.judging.test_locking import judge_of, lock
 
 QUESTIONS = 4
 TIERS = [{"name": "Giải Nhất", "count": 1}, {"name": "Giải Khuyến khích", "count": 1}]
@@ -94,9 +95,7 @@ def test_results_follow_the_review_policy_and_the_lock(make_app, tmp_path):
     assert "/contests/ket-qua/rounds/1/results" not in contest_page.get_data(as_text=True)
     assert "Bạn xếp hạng" not in text_of(first.client.get(f"/contests/attempts/{best['id']}/result"))
 
-    judge = app.test_client()
-    Accounts(app, judge).login_as("judge", round_id=week)
-    judge.post(f"/judging/rounds/{week}/lock", data={"csrf_token": csrf_token(judge), "confirm": "yes"})
+    lock(judge_of(app, week), week)
 
     locked = {name: results_of(taker)[week] for name, taker in
               (("first", first), ("second", second), ("third", third))}
@@ -129,9 +128,7 @@ def test_a_big_ranking_reads_in_vietnamese_numbers(make_app, tmp_path):
     taker = sign_up(app)
     attempt = take(app, taker, week, 4, clock)
     clock.set(CLOSES + timedelta(minutes=1))
-    judge = app.test_client()
-    Accounts(app, judge).login_as("judge", round_id=week)
-    judge.post(f"/judging/rounds/{week}/lock", data={"csrf_token": csrf_token(judge), "confirm": "yes"})
+    lock(judge_of(app, week), week)
     with app.app_context():
         db.session.get(Round, week).ranked_count = 1393  # as if 1,393 had been ranked
         db.session.commit()
@@ -166,9 +163,7 @@ def test_a_disqualified_taker_is_told_so_and_gets_no_rank(make_app, tmp_path):
         db.session.get(Attempt, attempt["id"]).disqualified = True
         db.session.commit()
     clock.set(CLOSES + timedelta(minutes=1))
-    judge = app.test_client()
-    Accounts(app, judge).login_as("judge", round_id=week)
-    judge.post(f"/judging/rounds/{week}/lock", data={"csrf_token": csrf_token(judge), "confirm": "yes"})
+    lock(judge_of(app, week), week)
 
     mine = results_of(cheat)[week]
     assert (mine["eligible"], mine["attempt"], mine["rank"], mine["award"]) == (False, None, None, None)

@@ -134,10 +134,9 @@ def test_the_published_key_is_the_one_the_round_drew_not_a_later_edit(make_app, 
 
 
 def _lock(app, round_id: int) -> None:
-    judge = app.test_client()
-    Accounts(app, judge).login_as("judge", round_id=round_id)
-    response = judge.post(f"/judging/rounds/{round_id}/lock", data={"csrf_token": csrf_token(judge), "confirm": "yes"})
-    assert response.status_code in (200, 302)
+    from tests.judging.test_locking import judge_of, lock
+
+    assert lock(judge_of(app, round_id), round_id).status_code == 200
 
 
 def test_the_page_shows_what_an_announcement_shows_and_marks_a_judges_award(make_app, tmp_path):
