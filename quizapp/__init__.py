@@ -214,6 +214,7 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.api import units as _unit_routes  # noqa: F401 - adds its route to the api blueprint
     from quizapp.api.routes import bp as api_bp
     from quizapp.attempts.routes import bp as attempts_bp
+    from quizapp.attempts.routes import mine as my_results_bp
     from quizapp.auth.routes import bp as auth_bp
     from quizapp.banks.picture_routes import bp as pictures_bp
     from quizapp.banks.routes import bp as banks_bp
@@ -232,8 +233,8 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.privacy.routes import bp as privacy_bp
     from quizapp.units.routes import bp as units_bp
 
-    for blueprint in (main_bp, auth_bp, banks_bp, contests_bp, attempts_bp, results_bp, judging_bp, units_bp,
-                      admin_bp, api_bp, health_bp, pictures_bp, mydata_bp, privacy_deletion_bp,
+    for blueprint in (main_bp, auth_bp, banks_bp, contests_bp, attempts_bp, my_results_bp, results_bp, judging_bp,
+                      units_bp, admin_bp, api_bp, health_bp, pictures_bp, mydata_bp, privacy_deletion_bp,
                       privacy_deletion_api_bp, privacy_bp, privacy_api_bp):
         app.register_blueprint(blueprint)
 

@@ -613,3 +613,54 @@ def test_the_guardian_section_appears_when_the_birth_date_is_a_childs(app, site,
     with app.app_context():
         consent = db.session.scalar(db.select(Consent))
         assert (consent.guardian_name, consent.guardian_phone, consent.how) == ("Lê Thị Mẹ", "0987654327", "web")
+
+
+def test_results_pages_fit_a_360_px_phone(app, context, tmp_path):
+    """Issue 15: the public results page was 584 px wide on a 360 px phone (its table and the
+    checksum ran off the screen). It and "Kết quả của tôi" now fit, with 44 px tap targets."""
+    from tests.attempt_support import CLOSES, import_bank, install_clock, load_contest, round_definition, sign_up
+    from tests.attempt_support import simple_questions as questions_of
+    from tests.conftest import PASSWORD as TAKER_PASSWORD
+    from tests.conftest import Accounts, csrf_token
+
+    clock = install_clock(app)
+    import_bank(app, tmp_path, "hep", questions_of("hep", 3))
+    (round_id,) = load_contest(app, tmp_path, "ket-qua-hep", [
+        round_definition(1, bank="hep", count=3)
+        | {"awards": [{"name": "Giải Nhất", "count": 1}, {"name": "Giải Khuyến khích", "count": 2}]}])
+    units = "code,name,parent_code\nMTTQ-TX,Ủy ban Mặt trận Tổ quốc Việt Nam xã Thanh Xuân Bắc huyện Thanh Oai,\n"
+    with app.app_context():
+        load_units_csv(units.encode(), "don-vi.csv")
+        db.session.commit()
+    takers = [sign_up(app, full_name=f"Nguyễn Thị Phương Thảo Hoàng Ngọc Bích {number}", unit_code="MTTQ-TX")
+              for number in range(3)]
+    for right, taker in enumerate(takers):
+        attempt = taker.started(round_id)
+        for question in attempt["questions"][:right + 1]:
+            taker.save(attempt["id"], question["id"], [next(option["id"] for option in question["options"]
+                                                             if "phương án A" in option["text"])])
+        taker.submit(attempt["id"])
+    clock.set(CLOSES + timedelta(minutes=1))
+    judge = app.test_client()
+    Accounts(app, judge).login_as("judge", round_id=round_id)
+    judge.post(f"/judging/rounds/{round_id}/lock", data={"csrf_token": csrf_token(judge), "confirm": "yes"})
+
+    with serving(app) as site:
+        page = context.new_page()
+        page.goto(f"{site}/contests/ket-qua-hep/rounds/1/results")
+        sync_api.expect(page.locator("#checksum")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert page.locator("#checksum").bounding_box()["width"] <= 360
+        assert_tap_targets(page)
+
+        page.goto(f"{site}/auth/login?next=/me/results")
+        page.get_by_label("Số điện thoại").fill(takers[2].phone)
+        page.get_by_label("Mật khẩu", exact=True).fill(TAKER_PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_url(f"{site}/me/results")
+        sync_api.expect(page.locator(".result-line").first).to_contain_text("Bạn xếp hạng 1/3 — Giải Nhất")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert_tap_targets(page)
+        page.goto(f"{site}/contests/ket-qua-hep")
+        page.get_by_role("link", name="Xem kết quả ›").click()
+        page.wait_for_url(f"{site}/contests/ket-qua-hep/rounds/1/results")

@@ -131,3 +131,59 @@ def test_revision_0025_names_the_subject_of_existing_staff_events_and_goes_back(
             index["name"] for index in inspect(db.engine).get_indexes("audit_events")}
         downgrade(revision="0024")
         assert "subject_id" not in {column["name"] for column in inspect(db.engine).get_columns("audit_events")}
+
+
+def test_revision_0027_writes_ranks_and_awards_of_rounds_locked_before_it_and_goes_back(make_app, new_database):
+    """Ranks and awards of a round locked before revision 0027 come from its canonical CSV
+    snapshot, the legal record, for the counting attempts; other attempts and unlocked rounds
+    get none."""
+    from sqlalchemy import text
+
+    header = ("Hạng,Họ và tên,Số điện thoại,Đơn vị,Số câu đúng,Dự đoán,Sai số dự đoán,Thời gian làm bài (giây),"
+              "Thời điểm nộp bài,Giải,Lượt thi,Mã lượt thi\r\n")
+    snapshot = (header
+                + "1,Nguyễn Văn An,0912000001,,5,,,60.0,06/05/2030 10:01:00.000,Giải Nhất,2,12\r\n"
+                + "2,Người dự thi đã xoá dữ liệu,,,4,,,61.0,06/05/2030 10:02:00.000,,1,13\r\n").encode()
+    app = make_app(DATABASE_URL=new_database())
+    with app.app_context():
+        upgrade(revision="0026")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (id, phone, password_hash, full_name, role, is_active, session_version, created_at,"
+                " search_key, has_id_number) VALUES (1, '0912000001', 'x', 'Nguyễn Văn An', 'taker', true, 1,"
+                " '2030-01-01 00:00:00', 'nguyen van an', false), (2, 'x2', 'x', 'Người dự thi đã xoá dữ liệu',"
+                " 'taker', false, 1, '2030-01-01 00:00:00', 'nguoi du thi', false)"))
+            connection.execute(text(
+                "INSERT INTO contests (id, slug, title, timezone, registration_fields, one_award_per_person,"
+                " created_at) VALUES (1, 'cu', 'Cũ', 'Asia/Ho_Chi_Minh', '[]', false, '2030-01-01 00:00:00')"))
+            connection.execute(text(
+                "INSERT INTO rounds (id, contest_id, number, title, opens_at, closes_at, time_limit_seconds,"
+                " counting_attempt, draw, prediction_locked, tie_breakers, awards, review, practice) VALUES"
+                " (1, 1, 1, 'Tuần 1', '2030-05-06 03:00:00', '2030-05-13 02:00:00', 600, 'best', '[]', false,"
+                " '[]', '[]', 'after_close', false),"
+                " (2, 1, 2, 'Tuần 2', '2030-05-13 03:00:00', '2030-05-20 02:00:00', 600, 'best', '[]', false,"
+                " '[]', '[]', 'after_close', false)"))
+            connection.execute(text(
+                "INSERT INTO attempts (id, round_id, user_id, number, status, started_at, expired, question_count,"
+                " correct_count, disqualified, erased) VALUES"
+                " (11, 1, 1, 1, 'submitted', '2030-05-06 03:00:00', false, 5, 3, false, false),"
+                " (12, 1, 1, 2, 'submitted', '2030-05-06 03:00:00', false, 5, 5, false, false),"
+                " (13, 1, 2, 1, 'submitted', '2030-05-06 03:00:00', false, 5, 4, false, false),"
+                " (14, 2, 1, 1, 'submitted', '2030-05-13 03:00:00', false, 5, 5, false, false)"))
+            connection.execute(text(
+                "INSERT INTO round_results (id, round_id, locked_at, rows, checksum, canonical_csv, checksum_scheme)"
+                " VALUES (1, 1, '2030-05-14 01:00:00', 2, :checksum, :csv, 'sha256-csv')"),
+                {"checksum": "0" * 64, "csv": snapshot})
+        upgrade(revision="0027")
+        with db.engine.connect() as connection:
+            places = connection.execute(text(
+                "SELECT attempt_id, round_id, rank, award FROM attempt_places ORDER BY attempt_id")).all()
+            rounds = connection.execute(text(
+                "SELECT id, results_locked_at IS NOT NULL, ranked_count FROM rounds ORDER BY id")).all()
+        assert [tuple(row) for row in places] == [(12, 1, 1, "Giải Nhất"), (13, 1, 2, None)]
+        assert [tuple(row) for row in rounds] == [(1, True, 2), (2, False, None)]
+        downgrade(revision="0026")
+        assert "attempt_places" not in inspect(db.engine).get_table_names()
+        assert "ranked_count" not in {column["name"] for column in inspect(db.engine).get_columns("rounds")}
+        upgrade()
+        assert schema_diff(db.engine) == []

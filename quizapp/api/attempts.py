@@ -1,4 +1,5 @@
-"""JSON API for takers: contests, starting or resuming an attempt, answers, prediction, submit."""
+"""JSON API for takers: contests, starting or resuming an attempt, answers, prediction, submit,
+and the caller's own results."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from sqlalchemy.orm import selectinload
 
 from quizapp import clock
 from quizapp.api.routes import bp, json_body
+from quizapp.attempts import results as taker_results
 from quizapp.attempts import services as service
 from quizapp.attempts.display import attempt_json, iso
 from quizapp.attempts.passwords import contest_unlocked, unlock_contest
+from quizapp.attempts.results import result_json
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.devices import device_id
 from quizapp.errors import HTTP_ERRORS, NotFound, ValidationFailed, json_error
@@ -174,3 +177,12 @@ def submit(attempt_id: int):
         correct_count=attempt.correct_count if service.score_allowed(attempt, clock.now()) else None,
         question_count=attempt.question_count,
     )
+
+
+@bp.get("/me/results")
+@login_required
+def my_results():
+    """The caller's result in every round they took part in (attempts/results.py)."""
+    results = [result_json(result) for result in taker_results.my_results(current_user.id, clock.now())]
+    db.session.commit()
+    return jsonify(results)

@@ -10,9 +10,11 @@
 - ``GET  /contests/attempts/<id>/submit``              confirm the submit
 - ``POST /contests/attempts/<id>/submit``              submit
 - ``GET  /contests/attempts/<id>/result``              the result, and the review when its policy allows
+- ``GET  /me/results``                                 "Kết quả của tôi": every round taken, with rank and award
 
 The URLs share ``/contests`` with the organisers' pages (contests/organiser.py) and a locked
-round's public results (judging/public.py); this blueprint is ``attempts``.
+round's public results (judging/public.py); this blueprint is ``attempts``. The person's own
+results sit beside "Dữ liệu của tôi" (``/me/data``) on a blueprint of their own, ``my_results``.
 
 Thin views over ``attempts.services``, which holds every rule. The attempt page is a plain form
 (one question per screen, a POST per answer) that works without JavaScript; ``static/attempt.js``
@@ -34,6 +36,7 @@ from quizapp.attempts import services as service
 from quizapp.attempts.admission import StartsBusy
 from quizapp.attempts.display import attempt_json
 from quizapp.attempts.passwords import ContestPasswordWrong, contest_unlocked, unlock_contest
+from quizapp.attempts.results import certificate_url, my_results, results_url
 from quizapp.auth import terms
 from quizapp.auth.passwords import HashingBusy
 from quizapp.contests import keys
@@ -47,6 +50,7 @@ from quizapp.limits import save_per_account, start_per_account, submit_per_accou
 from quizapp.sessions import session_identity
 
 bp = Blueprint("attempts", __name__, url_prefix="/contests")
+mine = Blueprint("my_results", __name__)
 # The profile fields a contest may require, as the profile page labels them.
 FIELD_LABELS = {
     "birth_date": "Ngày sinh",
@@ -66,7 +70,8 @@ def _no_store(body: str):
 
 def _render(template: str, **context):
     return render_template(template, local_time=clock.local_time, duration_text=duration_text,
-                           ROUND_STATES=ROUND_STATES, now=clock.now(), key_notice=_key_notice, **context)
+                           ROUND_STATES=ROUND_STATES, now=clock.now(), key_notice=_key_notice,
+                           results_url=results_url, **context)
 
 
 def _key_notice(moment: str, zone: str) -> str:
@@ -335,7 +340,7 @@ def submit(attempt_id: int):
 @bp.get("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
-    attempt = service.attempt_for(attempt_id, current_user.id, service.WITH_CONTEST)
+    attempt = service.attempt_for(attempt_id, current_user.id, service.WITH_PLACE)
     if attempt.status == "open":
         db.session.commit()
         return redirect(url_for(".attempt", attempt_id=attempt.id))
@@ -349,9 +354,23 @@ def result(attempt_id: int):
         # No review yet (the usual case until the round closes): the page shows counts only.
         data, answered = None, service.answered_count(attempt.id)
     round_ = attempt.round
-    used, open_ids = _my_rounds(service.my_attempts(current_user.id, round_.id))
+    # The taker's attempts in the round: how many are used, and which one the lock ranked.
+    in_round = service.my_attempts(current_user.id, round_.id)
+    used, open_ids = _my_rounds(in_round)
     db.session.commit()
     return _no_store(_render(
         "attempts/result.html", attempt=attempt, round=round_, contest=round_.contest, data=data,
         score=service.score_allowed(attempt, now), review=review, used=used, open_ids=open_ids, answered=answered,
+        attempts=in_round,
     ))
+
+
+# --- the person's own results --------------------------------------------------------------
+
+
+@mine.get("/me/results")
+@login_required
+def results():
+    found = my_results(current_user.id, clock.now())
+    db.session.commit()
+    return _no_store(_render("attempts/my_results.html", results=found, certificate_url=certificate_url))

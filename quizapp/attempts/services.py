@@ -25,7 +25,7 @@ from quizapp.auth.models import User, UserSession
 from quizapp.banks.formats.common import MAX_OPTIONS
 from quizapp.banks.models import Bank, Question, QuestionVersion, Topic
 from quizapp.clock import UTCDateTime, grace
-from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
+from quizapp.contests.models import Attempt, AttemptItem, AttemptPlace, Contest, Round
 from quizapp.dedicated import DedicatedConnections, driver_sql
 from quizapp.errors import DomainError, NotFound
 from quizapp.extensions import db
@@ -446,6 +446,8 @@ def _locked_prediction(round_: Round, user: User, before: int | None = None) -> 
 # What a page that shows an attempt loads with it, in the same statement (``attempt_for``).
 WITH_ROUND = (joinedload(Attempt.round),)
 WITH_CONTEST = (joinedload(Attempt.round).joinedload(Round.contest),)
+# The result page: with the place the lock gave the attempt, if any.
+WITH_PLACE = (*WITH_CONTEST, joinedload(Attempt.place))
 
 
 def attempt_for(attempt_id: int, user_id: int, load: tuple = ()) -> Attempt:
@@ -461,15 +463,19 @@ def attempt_for(attempt_id: int, user_id: int, load: tuple = ()) -> Attempt:
 
 
 # Built once: the contest and result pages of every taker ask it.
-_MY_ATTEMPTS = select(Attempt.id, Attempt.round_id, Attempt.number, Attempt.status, Attempt.deadline,
-                      Attempt.submitted_at).where(Attempt.user_id == bindparam("user"))
-_MY_ATTEMPTS_IN_ROUND = _MY_ATTEMPTS.where(Attempt.round_id == bindparam("round"))
+_MY_COLUMNS = (Attempt.id, Attempt.round_id, Attempt.number, Attempt.status, Attempt.deadline, Attempt.submitted_at)
+_MY_ATTEMPTS = select(*_MY_COLUMNS).where(Attempt.user_id == bindparam("user"))
+# In one round (the result page), with the place the lock gave the counting attempt.
+_MY_ATTEMPTS_IN_ROUND = (select(*_MY_COLUMNS, AttemptPlace.rank)
+                         .outerjoin(AttemptPlace, AttemptPlace.attempt_id == Attempt.id)
+                         .where(Attempt.user_id == bindparam("user"), Attempt.round_id == bindparam("round")))
 
 
 def my_attempts(user_id: int, round_id: int | None = None) -> list[Row]:
     """The caller's attempts, every round's or one round's, as rows (``id, round_id, number,
-    status, deadline, submitted_at``), those past deadline + grace closed first, as
-    ``finalise_expired`` closes them: one statement when there are none (nearly always)."""
+    status, deadline, submitted_at``, and for one round ``rank``: the locked place of the
+    counting one), those past deadline + grace closed first, as ``finalise_expired`` closes
+    them: one statement when there are none (nearly always)."""
     statement, values = _MY_ATTEMPTS, {"user": user_id}
     if round_id is not None:
         statement, values = _MY_ATTEMPTS_IN_ROUND, {"user": user_id, "round": round_id}

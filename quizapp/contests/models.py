@@ -131,6 +131,10 @@ class Round(db.Model):
     awards: Mapped[list[dict]] = mapped_column(JSON, default=list)
     review: Mapped[str] = mapped_column(String(16), default="after_close")
     practice: Mapped[bool] = mapped_column(default=False)
+    # Written by the lock (judging/locking.py) with the attempts' ranks, so takers' pages know
+    # a round's results are out, and of how many ranked people, without importing judging.
+    results_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ranked_count: Mapped[int | None]
 
     contest: Mapped[Contest] = relationship(back_populates="rounds")
 
@@ -205,6 +209,42 @@ class Attempt(db.Model):
     round: Mapped[Round] = relationship()
     user: Mapped[User] = relationship()
     items: Mapped[list[AttemptItem]] = relationship(order_by="AttemptItem.position", back_populates="attempt")
+    # Load it with the attempt where a page shows it (``joinedload``): a lazy load is a statement.
+    place: Mapped[AttemptPlace | None] = relationship(
+        viewonly=True, primaryjoin="foreign(AttemptPlace.attempt_id) == Attempt.id")
+
+    @property
+    def rank(self) -> int | None:
+        """The place in the round's locked results, on the counting attempt only; None before
+        the lock and on the person's other attempts."""
+        return self.place.rank if self.place is not None else None
+
+    @property
+    def award(self) -> str | None:
+        """The award won in the round's locked results; None before the lock and for none."""
+        return self.place.award if self.place is not None else None
+
+
+class AttemptPlace(db.Model):
+    """A ranked person's place and award in a round's locked results, on their counting
+    attempt: written once by the lock from its snapshot (judging/locking.py ``write_places``),
+    read by takers' pages, which do not import judging (DESIGN §7 "Rank and award"). Its own
+    narrow table rather than columns on ``attempts``: a national lock inserts 160,000 of these
+    into one index instead of rewriting as many rows of the busiest table and all its indexes.
+    An erased person's place stays, an anonymous fact like the attempt's score.
+
+    No foreign keys, on purpose: PostgreSQL checks each one per row inserted, and locks the row
+    it names (``FOR KEY SHARE``; on ``attempts`` a write to every counting attempt): together
+    they made writing 100,000 places several times slower (bench/lock.py). The ids come from the
+    ranking of the round's own attempts, and neither attempts nor rounds are ever deleted
+    (erasure keeps them)."""
+
+    __tablename__ = "attempt_places"
+
+    attempt_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    round_id: Mapped[int]
+    rank: Mapped[int]
+    award: Mapped[str | None] = mapped_column(String(100))
 
 
 class AttemptItem(db.Model):

@@ -20,7 +20,8 @@ from quizapp.extensions import db
 from quizapp.judging.models import AwardOverride, RoundLocked, RoundResult, locked_result
 from quizapp.text import clean_text
 
-AWARD_COLUMN, ATTEMPT_COLUMN = 9, 11
+# Where a ranking row (judging/rows.py HEADER) holds the place, the award and the attempt's id.
+RANK_COLUMN, AWARD_COLUMN, ATTEMPT_COLUMN = 0, 9, 11
 
 
 class AwardGiver:

@@ -238,7 +238,7 @@ def test_the_document_is_openapi_3_1_with_valid_schemas(contract):
         contract.at(ref)  # raises if a $ref points nowhere
     operation_ids = [operation["operationId"] for item in spec["paths"].values()
                      for method, operation in item.items() if method in METHODS]
-    assert len(operation_ids) == len(set(operation_ids)) == 19
+    assert len(operation_ids) == len(set(operation_ids)) == 20
 
 
 def test_the_csrf_header_is_always_named_with_its_session_cookie(contract):
@@ -586,6 +586,19 @@ def _tour_other_rounds(app, contract: Contract, phone: Phone, world: World) -> N
     assert phone.call("POST", f"/rounds/{world.profile_round}/attempts", expect=201)["number"] == 1
 
 
+def _tour_results(phone: Phone, world: World, attempt: dict) -> None:
+    """The caller's results: a score shown at submit (after_submit), one hidden until the close
+    (after_close), a practice round; nothing locked yet, so no rank or award."""
+    results = {item["round"]["id"]: item for item in phone.call("GET", "/me/results", expect=200)}
+    assert results[world.open_round]["attempt"]["id"] == attempt["id"]  # 2 right beats the expired 0
+    assert results[world.open_round]["attempts_used"] == 2 and results[world.open_round]["provisional"] is True
+    hidden = results[world.no_prediction_round]
+    assert hidden["attempt"] is None and hidden["score_hidden"] is True
+    assert results[world.practice_round]["round"]["practice"] is True
+    assert all(item["rank"] is None and item["award"] is None and item["locked"] is False
+               and item["results_url"] is None for item in results.values())
+
+
 def _tour_someone_else(app, contract: Contract, attempt: dict) -> None:
     stranger = _signed_in(app, contract)
     base = f"/attempts/{attempt['id']}"
@@ -792,6 +805,7 @@ def test_every_documented_answer_is_served_as_documented(make_app, tmp_path, con
     _tour_starts(phone, world)
     attempt = _tour_attempt(app, phone, world, clock)
     _tour_other_rounds(app, contract, phone, world)
+    _tour_results(phone, world, attempt)
     _tour_someone_else(app, contract, attempt)
     _tour_security(app, contract, phone, {"round_id": world.open_round, "attempt_id": attempt["id"],
                                          "question_id": attempt["questions"][0]["id"]})

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from quizapp.contests.models import Attempt
 from quizapp.extensions import db
@@ -127,3 +127,52 @@ def _same(value: str) -> object:
         return float(value)
     except ValueError:
         return value
+
+
+def test_the_lock_writes_each_ranked_persons_rank_and_award_on_their_counting_attempt(app, tmp_path):
+    """DESIGN §7 "Rank and award": written at the lock, from the snapshot, and not before; the
+    ranking the lock kept stays kept (a rank is no ranking key)."""
+    from quizapp.contests.models import AttemptPlace, Round
+    from quizapp.judging.awards import override_award
+    from quizapp.judging.models import RankingBuild
+
+    round_id, _rows = generate_round(app, tmp_path, people=120)
+    with app.app_context():
+        round_ = db.session.get(Round, round_id)
+        round_.awards = [{"name": "Giải Nhất", "count": 1}, {"name": "Giải Khuyến khích", "count": 3}]
+        db.session.commit()
+        # A judge gives a prize to someone far down the ranking.
+        far_down = db.session.scalar(select(Attempt).where(Attempt.round_id == round_id, Attempt.status == "submitted",
+                                                           Attempt.disqualified.is_(False))
+                                     .order_by(Attempt.correct_count, Attempt.id.desc()).limit(1))
+        override_award(round_, far_down.user_id, "Giải Khuyến khích", "Bài dự thi viết tay xuất sắc", None)
+        db.session.commit()
+    judge = judge_of(app, round_id)
+    after_close(app)
+    judge.get(f"/judging/rounds/{round_id}/ranking")  # a judge's view keeps the ranking first
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AttemptPlace)) == 0
+        assert db.session.get(Round, round_id).results_locked_at is None
+
+    lock(judge, round_id)
+
+    with app.app_context():
+        result = db.session.scalar(select(RoundResult).where(RoundResult.round_id == round_id))
+        snapshot = {int(row[11]): (int(row[0]), row[9] or None) for row in result.snapshot_rows()}
+        written = {attempt_id: (rank, award) for attempt_id, rank, award in db.session.execute(
+            select(AttemptPlace.attempt_id, AttemptPlace.rank, AttemptPlace.award)
+            .join(Attempt, Attempt.id == AttemptPlace.attempt_id).where(Attempt.round_id == round_id))}
+        assert written == snapshot and len(written) == result.rows
+        assert sorted(rank for rank, _award in written.values()) == list(range(1, result.rows + 1))
+        awards = sorted(award for _rank, award in written.values() if award)
+        assert awards == ["Giải Khuyến khích"] * 3 + ["Giải Nhất"]  # one Khuyến khích went to the override
+        by_user = {db.session.get(Attempt, attempt_id).user_id: award for attempt_id, (_rank, award) in written.items()}
+        assert by_user[far_down.user_id] == "Giải Khuyến khích"
+        # The attempt reads its place (a taker's page), and only its counting attempt has one.
+        some_attempt, (some_rank, _award) = next(iter(written.items()))
+        assert db.session.get(Attempt, some_attempt).rank == some_rank
+        assert {row.rank for row in db.session.scalars(select(Attempt).where(
+            Attempt.round_id == round_id, Attempt.id.not_in(list(snapshot))))} <= {None}
+        round_ = db.session.get(Round, round_id)
+        assert round_.results_locked_at == result.locked_at and round_.ranked_count == result.rows
+        assert db.session.get(RankingBuild, round_id) is not None

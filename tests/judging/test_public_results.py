@@ -131,3 +131,110 @@ def test_the_published_key_is_the_one_the_round_drew_not_a_later_edit(make_app, 
     assert "Câu hỏi sửa sau khi khóa?" not in html and "Sửa C" not in html
     assert all(question.text in html for question in questions)
     assert all(f"Đáp án: {option}" in html for question in questions for option in question.correct_texts)
+
+
+def _lock(app, round_id: int) -> None:
+    from tests.judging.test_locking import judge_of, lock
+
+    assert lock(judge_of(app, round_id), round_id).status_code == 200
+
+
+def test_the_page_shows_what_an_announcement_shows_and_marks_a_judges_award(make_app, tmp_path):
+    """Issue 15: the all-correct count, the top units by people and by attempts (ranked as the
+    collective prizes rank them), winners with unit and masked phone, and a neutral mark on an
+    award a judge decided, without the reason."""
+    from quizapp.contests.models import Round
+    from quizapp.judging.awards import override_award
+
+    app = make_app(**GENEROUS_LIMITS)
+    clock = install_clock(app)
+    questions = simple_questions("tb", 3)
+    import_bank(app, tmp_path, "thong-bao", questions)
+    (round_id,) = load_contest(app, tmp_path, "thong-bao", [
+        round_definition(1, bank="thong-bao", count=3, max_attempts=None)
+        | {"awards": [{"name": "Giải Nhất", "count": 1}, {"name": "Giải Ba", "count": 1}]}])
+    with app.app_context():
+        db.session.add_all([Unit(code="X1", name="Xã Một"), Unit(code="X2", name="Xã Hai")])
+        db.session.commit()
+    # Xã Một: 3 people, 3 attempts; Xã Hai: 2 people, 4 attempts.
+    plan = [("X1", [3]), ("X1", [2]), ("X1", [1]), ("X2", [3, 0]), ("X2", [0, 1])]
+    takers = []
+    for number, (unit, scores) in enumerate(plan):
+        taker = sign_up(app, full_name=f"Người Thông Báo {number}", unit_code=unit)
+        takers.append(taker)
+        for right in scores:
+            attempt = taker.started(round_id)
+            for question in attempt["questions"][:right]:
+                taker.save(attempt["id"], question["id"], [next(o["id"] for o in question["options"]
+                                                                if "phương án A" in o["text"])])
+            clock.advance(seconds=30)
+            taker.submit(attempt["id"])
+    with app.app_context():
+        round_ = db.session.get(Round, round_id)
+        override_award(round_, takers[4].user_id, "Giải Ba", "Lý do riêng của Ban Giám khảo", None)
+        db.session.commit()
+    clock.set(CLOSES + timedelta(minutes=1))
+    _lock(app, round_id)
+
+    page = app.test_client().get("/contests/thong-bao/rounds/1/results")
+    html = page.get_data(as_text=True)
+
+    assert page.headers["Cache-Control"] == "private, max-age=60"  # the header may name a signed-in person
+    assert 'id="all-correct">2<' in html  # people 0 and 3 answered all three
+    assert html.index("Xã Một: 3 người") < html.index("Xã Hai: 2 người")
+    assert html.index("Xã Hai: 4 lượt") < html.index("Xã Một: 3 lượt")
+    assert "Người Thông Báo 4" in html and "Giải do Ban Giám khảo quyết định" in html
+    assert "Lý do riêng" not in html
+    marked = re.findall(r'<li class="winner">(.*?)</li>', html, flags=re.S)
+    assert [("override-mark" in item, "Người Thông Báo 4" in item) for item in marked if "Giải Ba" in item] == [
+        (True, True)]
+    assert all("override-mark" not in item for item in marked if "Giải Nhất" in item)
+    phone = takers[0].phone
+    assert f"09xx xxx {phone[-3:]}" in html and phone not in html
+    assert "Xã Một" in marked[0]  # the winner's unit
+
+
+def test_a_key_another_contests_open_round_can_draw_is_held_back(make_app, tmp_path):
+    """DESIGN §3 rule 2 on the public page: contests.keys decides, whichever contest draws."""
+    app = make_app(**GENEROUS_LIMITS)
+    clock = install_clock(app)
+    questions = simple_questions("kc", 2)
+    import_bank(app, tmp_path, "dung-chung", questions)
+    (mine,) = load_contest(app, tmp_path, "cuoc-thi-a", [round_definition(1, bank="dung-chung", count=2)])
+    load_contest(app, tmp_path, "cuoc-thi-b", [round_definition(
+        1, bank="dung-chung", count=2, opens=CLOSES - timedelta(days=1), closes=CLOSES + timedelta(days=10))])
+    taker = sign_up(app)
+    taker.submit(taker.started(mine)["id"])
+    clock.set(CLOSES + timedelta(minutes=1))
+    _lock(app, mine)
+    correct = [option for question in questions for option in question.correct_texts]
+
+    html = app.test_client().get("/contests/cuoc-thi-a/rounds/1/results").get_data(as_text=True)
+    assert all(question.text in html for question in questions)
+    assert not any(option in html for option in correct) and 'id="key-held"' in html
+
+    clock.set(CLOSES + timedelta(days=10, minutes=1))
+    html = app.test_client().get("/contests/cuoc-thi-a/rounds/1/results").get_data(as_text=True)
+    assert all(f"Đáp án: {option}" in html for option in correct)
+
+
+def test_an_erasure_after_the_lock_reaches_the_kept_page_at_once(make_app, tmp_path):
+    """The page's figures are kept per worker; the snapshot's redaction shows without waiting."""
+    from quizapp.auth.models import User
+    from quizapp.privacy.erasure import erase_person
+
+    app = make_app(**GENEROUS_LIMITS)
+    clock = install_clock(app)
+    round_id = one_round(app, tmp_path, "xoa-sau", questions=simple_questions("xs", 2))
+    leaving = sign_up(app, full_name="Người Sẽ Rời Đi")
+    leaving.submit(leaving.started(round_id)["id"])
+    clock.set(CLOSES + timedelta(minutes=1))
+    _lock(app, round_id)
+    url = "/contests/xoa-sau/rounds/1/results"
+    assert "Người Sẽ Rời Đi" in app.test_client().get(url).get_data(as_text=True)
+
+    with app.app_context():
+        erase_person(db.session.get(User, leaving.user_id), "deletion")
+        db.session.commit()
+
+    assert "Người Sẽ Rời Đi" not in app.test_client().get(url).get_data(as_text=True)

@@ -72,3 +72,23 @@ def test_a_round_locked_with_the_old_checksum_keeps_it_and_says_so(app, tmp_path
         assert result.snapshot_checksum() != old
     page = app.test_client().get("/contests/xoa-du-lieu/rounds/1/results").get_data(as_text=True)
     assert "cách tính cũ" in page
+
+
+def test_an_erased_winner_keeps_their_place_as_an_anonymous_fact_and_the_checksum_verifies(app, tmp_path):
+    """Erasure and the places the lock wrote (attempt_places): the place and award stay with
+    the attempt, like its score; the account no longer names anyone, and the published
+    checksum still recomputes."""
+    from quizapp.contests.models import AttemptPlace
+
+    scene = build(app, tmp_path)
+    lock_first_round(app, scene)
+    winner = scene.people["winner"]
+    with app.app_context():
+        before = locked_result(scene.locked_round).checksum
+        erase_person(user(winner.user_id), "deletion")
+        db.session.commit()
+        place = db.session.get(AttemptPlace, winner.attempt_ids[0])
+        assert (place.rank, place.award) == (1, "Giải Nhất")
+        assert user(winner.user_id).full_name != winner.name
+        result = locked_result(scene.locked_round)
+        assert result.checksum == before and result.snapshot_checksum() == before
