@@ -115,8 +115,11 @@ class Workbook:
     def __enter__(self) -> Workbook:
         return self
 
-    def __exit__(self, *_exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, _exc, _traceback) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # a half-written workbook is no file: leave its parts out
+            self.archive.close()
 
     def add_sheet(self, title: str, rows: Iterable[Iterable[object]], *, header: bool = False,
                   widths: Sequence[float] = (), after: Iterable[Iterable[object]] = ()) -> int:
@@ -153,7 +156,7 @@ class Workbook:
                 ending += f'<autoFilter ref="{area}"/>'
                 quoted = title.replace("'", "''")
                 self.filters.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{number - 1}" '
-                                    f'hidden="1">{_text(quoted_area(quoted, area))}</definedName>')
+                                    f'hidden="1">{_text(_quoted_area(quoted, area))}</definedName>')
             sheet.write(("".join(batch) + ending + "</worksheet>").encode())
         return count
 
@@ -174,7 +177,7 @@ class Workbook:
         self.archive.close()
 
 
-def quoted_area(title: str, area: str) -> str:
+def _quoted_area(title: str, area: str) -> str:
     """``'Xếp hạng'!$A$1:$N$201``: a sheet's area as a defined name holds it."""
     first, last = area.split(":")
     return f"'{title}'!{_absolute(first)}:{_absolute(last)}"
