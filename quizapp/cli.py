@@ -353,7 +353,7 @@ def demo() -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="The .csv or .xlsx file to write.")
 @click.option("--eligibility", is_flag=True,
-              help="In the .xlsx, add birth date, group, unit path and (where collected) ID number.")
+              help="In the .xlsx, add birth date, group, unit path and (where collected) the masked ID number.")
 def export_ranking(round_id: int, output: str, eligibility: bool) -> None:
     """Write round ROUND_ID's ranking, as judges receive it, to a .csv or .xlsx file."""
     round_ = db.session.get(Round, round_id)

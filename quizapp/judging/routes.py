@@ -7,7 +7,7 @@ and the round's ranking without disqualified attempts. Only the judges of a roun
 - ``GET  /judging/rounds/<id>/ranking``                the whole ranking, paged and searchable
 - ``GET  /judging/rounds/<id>/export.csv|.xlsx``       the ranking as judges receive it (the xlsx with
                                                         ``?columns=eligibility``: birth date, group, unit
-                                                        path, ID number where collected)
+                                                        path, masked ID number where collected)
 - ``GET  /judging/rounds/<id>/awards.csv``             the award list
 - ``GET  /judging/rounds/<id>/attempts.csv``           every attempt, for audits
 - ``GET  /judging/rounds/<id>/jobs/<token>``           how far the making of one of those files is (JSON)
@@ -197,8 +197,8 @@ def ranking_page(round_id: int):
 def _id_numbers_shown(round_: Round, rows: list[list[object]]) -> dict[int, str]:
     """The ID numbers of the people on a page of the ranking, by attempt id: in full when the
     contest requires them (``Contest.needs_id_number``), else masked. Read for the page's rows
-    only, never kept in a ranking or snapshot: only the xlsx asked for with its eligibility
-    columns carries them, and only where the contest collects them (judging/workbook.py)."""
+    only, never kept in a ranking or snapshot: exports carry none in full (the xlsx with its
+    eligibility columns shows them masked where the contest collects them, judging/workbook.py)."""
     attempt_ids = [int(row[ATTEMPT_COLUMN]) for row in rows]
     if not attempt_ids:
         return {}
@@ -290,7 +290,7 @@ def _streamed_page(round_: Round, result, query: PersonQuery | None, start: int)
 def export(round_id: int, kind: str):
     """The ranking as judges receive it (the snapshot once locked), as a download. The xlsx
     takes ``?columns=eligibility`` for the columns that check a winner's eligibility (birth
-    date, group, unit path, ID number where collected): personal data, so only when asked."""
+    date, group, unit path, the ID number masked where collected): personal data, so only when asked."""
     if kind not in KINDS:
         abort(404)
     eligibility = kind == "xlsx" and request.args.get("columns") == "eligibility"

@@ -8,8 +8,10 @@ contest's zone to the second, "Thời gian làm bài (giây)" the number of seco
 (milliseconds included: they break ties). After the standard columns (DESIGN §7 "Export
 columns") come the duration as minutes and seconds and the judges' award decisions with
 their reasons; on request (``eligibility``), what checks a winner's eligibility: birth date,
-participant group, the unit's place in the directory, and the ID number where the contest
-collects it. A locked round's sheet ends with the checksum lines, outside the filter, as
+participant group, the unit's place in the directory, and where the contest collects ID
+numbers, the number masked ("0010******45"): the file is kept in the database while it is
+downloaded, and the database holds no ID number in plain text (DESIGN §3 rule 7); the judges'
+ranking page shows it in full. A locked round's sheet ends with the checksum lines, outside the filter, as
 its CSV does. The second sheet, "Thông tin", is the title block: who organises the contest,
 the round, when the file was made, the lock and its checksum, how many rows.
 
@@ -33,6 +35,7 @@ from quizapp.auth.models import User
 from quizapp.contests.documents import letterhead
 from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
+from quizapp.formatting import masked_id_number
 from quizapp.judging.awards import ATTEMPT_COLUMN, OVERRIDE_HEADER, override_marks
 from quizapp.judging.models import RoundResult
 from quizapp.judging.rows import CHUNK, HEADER, local_moment
@@ -43,7 +46,7 @@ from quizapp.units.search import directory_index
 SHEET_TITLE, INFO_TITLE = "Xếp hạng", "Thông tin"
 MINUTES_HEADER = "Thời gian làm bài (phút:giây)"
 ELIGIBILITY_HEADER = ["Ngày sinh", "Đối tượng", "Đơn vị trong danh mục (Tỉnh > Huyện > Xã)"]
-ID_NUMBER_HEADER = "Số CCCD"
+ID_NUMBER_HEADER = "Số CCCD (che bớt)"
 PATH_SEPARATOR = " > "
 # Widths in characters, so that a name, a unit and a date-time show whole without a click.
 STANDARD_WIDTHS = (7, 28, 13, 30, 9, 10, 10, 12, 20, 16, 8, 12)
@@ -115,8 +118,8 @@ def title_block(round_: Round, result: RoundResult | None, count: int, *, eligib
         rows.append(["Kiểm tra mã", "Bản CSV của bảng xếp hạng đã khóa là bản gốc để tính lại mã kiểm tra "
                                     "(mỗi dòng có muối và mã băm riêng)."])
     if eligibility:
-        rows.append(["Dữ liệu cá nhân", "Tệp có ngày sinh và đơn vị của người dự thi (số CCCD nếu cuộc thi thu): "
-                                        "chỉ dùng để xét điều kiện nhận giải, không chia sẻ."])
+        rows.append(["Dữ liệu cá nhân", "Tệp có ngày sinh, đơn vị (và số CCCD che bớt, nếu cuộc thi thu) "
+                                        "của người dự thi: chỉ dùng để xét điều kiện nhận giải, không chia sẻ."])
     return rows
 
 
@@ -179,5 +182,6 @@ def _with_eligibility(rows: Iterator[list[object]], with_id_number: bool) -> Ite
             birth_date, group, code, *id_number = found.get(row[ATTEMPT_COLUMN], (None, None, None, None))
             entry = directory.get(code) if code else None
             path = PATH_SEPARATOR.join((*entry.path, entry.name)) if entry else ""
-            yield [*row, birth_date, groups.get(group, group or ""), path, *(id_number[:1] if with_id_number else [])]
+            masked = [masked_id_number(id_number[0]) if id_number else ""] if with_id_number else []
+            yield [*row, birth_date, groups.get(group, group or ""), path, *masked]
 
