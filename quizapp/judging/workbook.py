@@ -37,6 +37,7 @@ from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
 from quizapp.formatting import masked_id_number
 from quizapp.judging.awards import ATTEMPT_COLUMN, OVERRIDE_HEADER, override_marks
+from quizapp.judging.locking import CHECKSUM_LABEL, SCHEME_LABEL
 from quizapp.judging.models import RoundResult
 from quizapp.judging.rows import CHUNK, HEADER, local_moment
 from quizapp.judging.xlsx import Workbook
@@ -74,8 +75,7 @@ def write_ranking_xlsx(round_: Round, result: RoundResult | None, rows: Iterable
     typed = (official_row(cells, marks) for cells in rows)
     if eligibility:
         typed = _with_eligibility(typed, round_.contest.needs_id_number)
-    after = [] if result is None else [["Cách tính mã kiểm tra", result.checksum_scheme],
-                                       ["SHA-256 của bảng xếp hạng đã khóa", result.checksum]]
+    after = [] if result is None else [[SCHEME_LABEL, result.checksum_scheme], [CHECKSUM_LABEL, result.checksum]]
     widths = [*STANDARD_WIDTHS, *(EXTRA_WIDTHS[name] for name in header[len(HEADER):])]
     with Workbook(stream) as book:
         count = book.add_sheet(SHEET_TITLE, _headed(header, typed), header=True, widths=widths, after=after) - 1
@@ -107,7 +107,7 @@ def title_block(round_: Round, result: RoundResult | None, count: int, *, eligib
         rows += [
             ["Kết quả", f"Đã khóa lúc {clock.local_time(result.locked_at, zone, '%H:%M:%S %d/%m/%Y')} ({in_zone})."],
             ["Mã kiểm tra (SHA-256)", result.checksum],
-            ["Cách tính mã kiểm tra", f"{result.scheme_label} ({result.checksum_scheme})"],
+            [SCHEME_LABEL, f"{result.scheme_label} ({result.checksum_scheme})"],
         ]
     rows += [
         ["Số dòng xếp hạng", count],
