@@ -14,6 +14,7 @@ Times are in the contest's zone to the second, durations in words ("17 phút 53 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,7 @@ from quizapp.contests.keys import key_notice
 from quizapp.contests.models import ROUND_STATES, Attempt, Round
 from quizapp.extensions import db
 from quizapp.formatting import duration_text
+from quizapp.judging.awards import ATTEMPT_COLUMN, override_marks
 from quizapp.judging.locking import current_rows
 from quizapp.judging.models import AwardOverride, RoundResult, locked_result
 from quizapp.judging.public import KeyLine, Participation, answer_key, participation, winners
@@ -93,8 +95,11 @@ def summarise(round_: Round) -> RoundSummary:
     listed = decisions = None
     if finished:
         # The live ranking streams from the database: close it once the winners are read.
+        attempts: dict[str, int] = {}
         with closing(current_rows(round_)) as rows:
-            listed = [for_people(winner) for winner in in_award_order(round_, winners(round_, rows))]
+            listed = in_award_order(round_, winners(round_, _noting_attempts(rows, attempts)))
+        decided = override_marks(round_.id)
+        listed = [for_people(winner, attempts.get(str(winner["place"])) in decided) for winner in listed]
         decisions = award_decisions(round_)
     heading = letterhead(round_.contest)
     return RoundSummary(
@@ -105,11 +110,21 @@ def summarise(round_: Round) -> RoundSummary:
     )
 
 
-def for_people(winner: dict) -> dict:
-    """A winner's row with its duration in words and its time to the second, as printed."""
+def _noting_attempts(rows: Iterator[list[object]], attempts: dict[str, int]) -> Iterator[list[object]]:
+    """The rows, each one's attempt id noted by its place as it goes by (the winners' list
+    keeps the place, not the attempt)."""
+    for row in rows:
+        attempts[str(row[0])] = int(row[ATTEMPT_COLUMN])
+        yield row
+
+
+def for_people(winner: dict, decided: bool = False) -> dict:
+    """A winner's row with its duration in words and its time to the second, as printed, and
+    whether a judge's decision gave the award (``decided``)."""
     seconds = float(winner["seconds"]) if winner["seconds"] not in (None, "") else None
     moment = local_moment(str(winner["submitted"]))
-    return {**winner, "duration": duration_text(round(seconds * 1000)) if seconds is not None else "",
+    return {**winner, "decided": decided,
+            "duration": duration_text(round(seconds * 1000)) if seconds is not None else "",
             "submitted": f"{moment:%H:%M:%S %d/%m/%Y}" if isinstance(moment, datetime) else moment}
 
 

@@ -97,8 +97,11 @@ def test_decisions_are_listed_with_their_reasons(make_app, tmp_path):
         ["Người Báo Cáo 5", masked(takers[5].phone), "Phường Một", "Trao Giải Ba", GIVEN],
         ["Người Báo Cáo 6", masked(takers[6].phone), "Phường Hai", "Không trao giải", WITHDRAWN],
     ]
-    winners = re.search(r'<table id="winners">.*?</table>', html, re.S).group(0)
-    assert "Người Báo Cáo 5" in winners and "Người Báo Cáo 6" not in winners
+    # In the winners' list, the award a decision gave is marked and the mark explained.
+    awards = {row[2]: row[0] for row in table_rows(html, "winners")}
+    assert awards["Người Báo Cáo 5"] == "Giải Ba*" and "Người Báo Cáo 6" not in awards
+    assert [award for award in awards.values() if award.endswith("*")] == ["Giải Ba*"]
+    assert "Giải do Ban Giám khảo quyết định; lý do ở mục IV." in visible_text(section(html, "decided-note"))
 
 
 def test_times_and_durations_are_written_for_people(make_app, tmp_path):
