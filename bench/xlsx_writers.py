@@ -1,13 +1,16 @@
 """Benchmark: xlsx writers on the rows of a national round's ranking export, without a database.
 
-    .venv/bin/python bench/xlsx_writers.py [--rows 100000] [--repeat 3]
+    .venv/bin/python bench/xlsx_writers.py [--rows 100000] [--repeat 3] [--no-openpyxl]
 
 Builds ``--rows`` rows shaped as judging/rows.py makes them (place, Vietnamese name, phone,
 unit, numbers, a local time, an award, the attempt's number and id; the header first) once,
 then writes them --repeat times with each writer into memory and reports the median wall time,
 the process CPU time and the file size:
 
-- the hand-written sheet XML of quizapp/judging/xlsx.py at zlib level 1 (what exports use) and 6;
+- the official ranking sheet of quizapp/judging/workbook.py (what exports use since issue 15): the
+  rows typed (date-times, numbers, the minutes column, the judges' decisions) and written with
+  styles, a frozen bold header, a filter and column widths, plus its title sheet's writer;
+- the hand-written sheet XML of quizapp/judging/xlsx.py at zlib level 1 (the plain one sheet) and 6;
 - openpyxl's write-only mode (requirements.txt pins it; the exports used it before issue 13);
 - xlsxwriter's constant-memory mode, when it can be imported (it is not a requirement: install it
   anywhere on PYTHONPATH to compare, e.g. ``pip install --target /tmp/xw xlsxwriter==3.2.0`` and
@@ -25,6 +28,7 @@ import os
 import statistics
 import sys
 import time
+from itertools import chain
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from quizapp.judging import xlsx  # noqa: E402
 from quizapp.judging.rows import HEADER  # noqa: E402
+from quizapp.judging.workbook import MINUTES_HEADER, STANDARD_WIDTHS, official_row  # noqa: E402
 
 NAMES = ["Nguyễn Văn An", "Trần Thị Bích Ngọc", "Lê Hoàng Long", "Phạm Thu Hà & Co", "Đỗ Minh Quân"]
 UNITS = ["Xã Tân Lập", "Phường Hoà Bình", "", "Thị trấn Cát Bà"]
@@ -55,6 +60,18 @@ def sheet_xml(level: int):
         finally:
             xlsx.COMPRESSION = previous
     return write
+
+
+def official(table, stream):
+    """As judging/workbook.write_ranking_xlsx writes a round's rows, without the database (the
+    judges' decisions are a handful of rows read once; the title sheet is a dozen)."""
+    rows = iter(table)
+    header = [*next(rows), MINUTES_HEADER, "Giải do BGK quyết định: lý do"]
+    marks = {2: "Giải Ba: lý do"}
+    with xlsx.Workbook(stream) as book:
+        book.add_sheet("Xếp hạng", chain([header], (official_row(row, marks) for row in rows)), header=True,
+                       widths=[*STANDARD_WIDTHS, 12, 40])
+        book.add_sheet("Thông tin", [["Cuộc thi", "Cuộc thi tìm hiểu"]], widths=(34, 90))
 
 
 def openpyxl_write_only(table, stream):
@@ -82,10 +99,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-openpyxl", action="store_true", help="skip openpyxl (about 10 s per 100,000 rows)")
     args = parser.parse_args()
     table = [HEADER, *rows(args.rows)]
-    writers = [("sheet XML, zlib 1 (exports)", sheet_xml(1)), ("sheet XML, zlib 6", sheet_xml(6)),
-               ("openpyxl write-only", openpyxl_write_only)]
+    writers = [("official sheet (exports)", official), ("plain sheet XML, zlib 1", sheet_xml(1)),
+               ("plain sheet XML, zlib 6", sheet_xml(6))]
+    if not args.no_openpyxl:
+        writers.append(("openpyxl write-only", openpyxl_write_only))
     try:
         import xlsxwriter  # noqa: F401
 

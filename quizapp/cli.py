@@ -352,7 +352,9 @@ def demo() -> None:
 @click.argument("round_id", type=int)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="The .csv or .xlsx file to write.")
-def export_ranking(round_id: int, output: str) -> None:
+@click.option("--eligibility", is_flag=True,
+              help="In the .xlsx, add birth date, group, unit path and (where collected) the masked ID number.")
+def export_ranking(round_id: int, output: str, eligibility: bool) -> None:
     """Write round ROUND_ID's ranking, as judges receive it, to a .csv or .xlsx file."""
     round_ = db.session.get(Round, round_id)
     if round_ is None:
@@ -360,14 +362,17 @@ def export_ranking(round_id: int, output: str) -> None:
     kind = output.casefold().rsplit(".", 1)[-1]
     if kind not in ("csv", "xlsx"):
         raise click.ClickException("tệp xuất phải có đuôi .csv hoặc .xlsx")
+    if eligibility and kind != "xlsx":
+        raise click.ClickException("các cột xét điều kiện chỉ có trong tệp .xlsx")
     finalise_expired(round_id=round_id)
     if locked_result(round_id) is None:
         materialised.keep(round_)  # a finished round's ranking is kept, then read by place
     db.session.commit()
     with open(output, "wb") as handle:
-        count = exports.export_ranking(round_, handle, kind)
+        count = exports.export_ranking(round_, handle, kind, eligibility=eligibility)
     # The server's administrator looked too (no actor: the command line).
-    audit.personal_data_viewed("rankings export", "round", round_id, kind=kind, rows=count)
+    audit.personal_data_viewed("rankings export", "round", round_id, kind=kind, rows=count,
+                               **({"columns": "eligibility"} if eligibility else {}))
     db.session.commit()
     click.echo(f"Đã xuất {count} dòng xếp hạng của vòng {round_id} ra {output}.")
 

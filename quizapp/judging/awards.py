@@ -11,7 +11,7 @@ a reason (``override_award``, audit-logged); that decision stands above the rule
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from quizapp import audit
 from quizapp.contests.models import Attempt, Round
@@ -22,6 +22,9 @@ from quizapp.text import clean_text
 
 # Where a ranking row (judging/rows.py HEADER) holds the place, the award and the attempt's id.
 RANK_COLUMN, AWARD_COLUMN, ATTEMPT_COLUMN = 0, 9, 11
+# The column the exports add after the standard ones (DESIGN §7 "Export columns") for a judge's decision.
+OVERRIDE_HEADER = "Giải do BGK quyết định: lý do"
+NO_AWARD = "Không trao giải"
 
 
 class AwardGiver:
@@ -87,3 +90,14 @@ def override_award(round_: Round, user_id: int, award: str | None, reason: str, 
                  after={"user_id": user_id, "award": award, "reason": reason})
     db.session.flush()
     return override
+
+
+def override_marks(round_id: int) -> dict[int, str]:
+    """The judges' decisions as the exports mark them, by attempt id (every attempt of the
+    person, so whichever counts finds it): "Giải Nhì: <reason>", or "Không trao giải: <reason>"
+    for a withdrawn award. The ``Giải`` column keeps the tier alone."""
+    decided = db.session.execute(
+        select(Attempt.id, AwardOverride.award, AwardOverride.reason)
+        .join(AwardOverride, and_(AwardOverride.user_id == Attempt.user_id, AwardOverride.round_id == Attempt.round_id))
+        .where(Attempt.round_id == round_id))
+    return {attempt_id: f"{award or NO_AWARD}: {reason}" for attempt_id, award, reason in decided}

@@ -2,15 +2,15 @@
 xlsx, with one header row (DESIGN §5), times in the contest's time zone.
 
 Rows (judging/rows.py) are streamed from the database in chunks and written as they come
-(sheet XML written directly for xlsx, judging/xlsx.py), so memory stays flat however large the round. Once the round
-is locked, its snapshot is exported instead (judging/locking.py), with its checksum. The attempts
+(the official xlsx, judging/workbook.py, as sheet XML written directly, judging/xlsx.py), so
+memory stays flat however large the round. Once the round is locked, its snapshot is exported
+instead (judging/locking.py), with its checksum. The attempts
 log, for audits, is here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from itertools import chain
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
@@ -19,33 +19,32 @@ from sqlalchemy import select
 from quizapp.auth.models import User
 from quizapp.contests.models import Attempt, Round
 from quizapp.extensions import db
-from quizapp.judging import xlsx as sheet
-from quizapp.judging.locking import export_locked
+from quizapp.judging.locking import current_rows, export_locked
 from quizapp.judging.models import locked_result
-from quizapp.judging.rows import CHUNK, HEADER, local_text, ranking_rows, write_csv
+from quizapp.judging.rows import CHUNK, local_text, write_csv
+from quizapp.judging.workbook import write_ranking_xlsx
 from quizapp.spreadsheets import safe_row
 from quizapp.units.models import Unit
 
 
-def write_xlsx(rows: Iterator[list[object]], stream: BinaryIO, title: str = "Xếp hạng") -> int:
-    """Write the ranking's header and rows as xlsx (judging/xlsx.py); return the number of rows."""
-    # The writer makes every text cell safe, whoever made the rows: no cell starts a formula.
-    return sheet.write_xlsx(chain([HEADER], rows), stream, title) - 1
-
-
 def export_ranking(round_: Round, stream: BinaryIO, kind: str,
-                   counted: Callable[[Iterator[list[object]]], Iterator[list[object]]] | None = None) -> int:
+                   counted: Callable[[Iterator[list[object]]], Iterator[list[object]]] | None = None,
+                   *, eligibility: bool = False) -> int:
     """Write the round's ranking as ``csv`` or ``xlsx`` (its locked snapshot, once locked);
-    return the number of rows. ``counted`` sees the rows go by (a background job's progress)."""
+    return the number of rows. ``counted`` sees the rows go by (a background job's progress).
+    The xlsx is the official one (judging/workbook.py), with the eligibility columns on request;
+    the CSV keeps its plain layout, and once locked it is the snapshot that verifies the checksum."""
+    if kind not in ("csv", "xlsx"):
+        raise ValueError(f"unknown export kind {kind!r}")
     result = locked_result(round_.id)
-    if result is not None:
-        return export_locked(result, stream, kind, counted)
-    rows = ranking_rows(round_) if counted is None else counted(ranking_rows(round_))
+    if kind == "csv" and result is not None:
+        return export_locked(result, stream)
+    rows = current_rows(round_)
+    if counted is not None:
+        rows = counted(rows)
     if kind == "csv":
         return write_csv(rows, stream)
-    if kind == "xlsx":
-        return write_xlsx(rows, stream)
-    raise ValueError(f"unknown export kind {kind!r}")
+    return write_ranking_xlsx(round_, result, rows, stream, eligibility=eligibility)
 
 
 ATTEMPTS_HEADER = ["Mã lượt thi", "Họ và tên", "Số điện thoại", "Đơn vị", "Lượt thi", "Trạng thái", "Bắt đầu",

@@ -30,6 +30,7 @@ from quizapp.jobs.models import Job
 from quizapp.jobs.services import Progress
 from quizapp.judging import materialised, provisional
 from quizapp.judging import standings as overall
+from quizapp.judging.awards import ATTEMPT_COLUMN, AWARD_COLUMN, OVERRIDE_HEADER, override_marks
 from quizapp.judging.exports import ATTEMPTS_HEADER, attempts_log_rows, export_ranking
 from quizapp.judging.locking import current_rows
 from quizapp.judging.models import RoundResult, locked_result
@@ -79,19 +80,24 @@ def _kept_first(round_: Round) -> None:
         db.session.commit()
 
 
-def ranking_file(stream: BinaryIO, progress: Progress, *, round_id: int, kind: str) -> None:
+def ranking_file(stream: BinaryIO, progress: Progress, *, round_id: int, kind: str,
+                 eligibility: bool = False) -> None:
     round_ = _round(round_id)
     _kept_first(round_)
     _round_total(round_, progress)
-    export_ranking(round_, stream, kind, progress.counted)
+    export_ranking(round_, stream, kind, progress.counted, eligibility=eligibility)
 
 
 def awards_file(stream: BinaryIO, progress: Progress, *, round_id: int) -> None:
+    """The award winners' rows, each with the judges' decision on it, if any, after the
+    standard columns (DESIGN §7 "Export columns")."""
     round_ = _round(round_id)
     _kept_first(round_)
     _round_total(round_, progress)
-    awarded = (row for row in progress.counted(current_rows(round_)) if row[9])
-    write_table_csv(HEADER, awarded, stream)
+    marks = override_marks(round_id)
+    awarded = ([*row, marks.get(int(row[ATTEMPT_COLUMN]), "")]
+               for row in progress.counted(current_rows(round_)) if row[AWARD_COLUMN])
+    write_table_csv([*HEADER, OVERRIDE_HEADER], awarded, stream)
 
 
 def attempts_file(stream: BinaryIO, progress: Progress, *, round_id: int) -> None:
@@ -157,18 +163,22 @@ def _start(job_kind: str, scope: str, key: str, keep: bool, filename: str, mimet
         raise QueueUnavailable() from None
 
 
-def start_round_file(kind: str, round_: Round, filename: str, user_id: int | None, fmt: str = "csv") -> Job:
+def start_round_file(kind: str, round_: Round, filename: str, user_id: int | None, fmt: str = "csv", *,
+                     eligibility: bool = False) -> Job:
     """The job for one of a round's files (``kind``: ranking, awards, attempts; ``fmt``: csv, or
-    xlsx for the ranking), kept once the round is locked."""
+    xlsx for the ranking, with the ``eligibility`` columns on request), kept once the round is locked."""
     result = locked_result(round_.id)
-    key = f"judging:round:{round_.id}:{kind}.{fmt}"
-    if result is not None:
+    key = f"judging:round:{round_.id}:{kind}{'+eligibility' if eligibility else ''}.{fmt}"
+    # The eligibility columns read people's profiles as they are now: never kept.
+    keep = result is not None and not eligibility
+    if keep:
         key += f":locked:{result.checksum}"
     args: dict[str, object] = {"round_id": round_.id}
     if kind == "ranking":
         args["kind"] = fmt
-    return _start(f"judging.{kind}", round_scope(round_.id), key, result is not None, filename, MIMETYPES[fmt],
-                  user_id, args)
+    if eligibility:
+        args["eligibility"] = True
+    return _start(f"judging.{kind}", round_scope(round_.id), key, keep, filename, MIMETYPES[fmt], user_id, args)
 
 
 def start_standings_file(contest: Contest, filename: str, user_id: int | None) -> Job:

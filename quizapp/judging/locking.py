@@ -21,13 +21,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
 from typing import BinaryIO, NamedTuple
 
 from sqlalchemy import event, insert, inspect, select, text
@@ -53,8 +51,7 @@ from quizapp.judging.models import (
     rows_checksum,
 )
 from quizapp.judging.rows import HEADER, ranking_rows, write_csv
-from quizapp.judging.xlsx import write_xlsx
-from quizapp.spreadsheets import safe_cell, safe_row
+from quizapp.spreadsheets import safe_row
 from quizapp.text import clean_text
 
 CHECKSUM_LABEL = "SHA-256 của bảng xếp hạng đã khóa"
@@ -202,52 +199,27 @@ def current_rows(round_: Round) -> Iterator[list[object]]:
     return result.snapshot_rows() if result is not None else ranking_rows(round_)
 
 
-def export_locked(result: RoundResult, stream: BinaryIO, kind: str,
-                  counted: Callable[[Iterator[list[str]]], Iterator[list[str]]] | None = None) -> int:
-    """The snapshot as an export, with the checksum on its last line. ``counted`` sees the rows
-    of an xlsx go by (the CSV is its stored bytes, written at once)."""
-    if kind == "csv" and result.checksum_scheme == SCHEME_CSV:
+def export_locked(result: RoundResult, stream: BinaryIO) -> int:
+    """The snapshot as its CSV, with the checksum on its last line: the file that verifies it
+    (its xlsx, judging/workbook.py, quotes the checksum)."""
+    if result.checksum_scheme == SCHEME_CSV:
         stream.write("\ufeff".encode())
         stream.write(result.canonical_csv)
         line = io.StringIO()
         csv.writer(line, lineterminator="\r\n").writerow([CHECKSUM_LABEL, result.checksum])
         stream.write(line.getvalue().encode("utf-8"))
         return result.rows
-    if kind == "csv":
-        # Each row with its salt ("" once erased) and digest, then the scheme and the checksum.
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow([*HEADER, *DIGEST_HEADER])
-        for cells, (salt, digest) in zip(result.snapshot_rows(), result.digests(), strict=True):
-            writer.writerow([*cells, salt or "", digest])
-        writer.writerow([SCHEME_LABEL, result.checksum_scheme])
-        writer.writerow([CHECKSUM_LABEL, result.checksum])
-        text.flush()
-        text.detach()
-        return result.rows
-    if kind == "xlsx":
-        # A snapshot locked before rows were made safe holds what it holds: its CSV keeps
-        # those bytes (the checksum is theirs), its xlsx still turns no text into a formula.
-        snapshot = result.snapshot_rows()
-        rows = ([safe_cell(_cell(value)) for value in row]
-                for row in (snapshot if counted is None else counted(snapshot)))
-        table = chain([safe_row(HEADER)], rows, [[SCHEME_LABEL, result.checksum_scheme],
-                                                [CHECKSUM_LABEL, result.checksum]])
-        write_xlsx(table, stream, "Xếp hạng")
-        return result.rows
-    raise ValueError(f"unknown export kind {kind!r}")
-
-
-def _cell(value: str) -> object:
-    """A CSV cell as xlsx keeps it: numbers as numbers, an empty cell as no value."""
-    if value == "":
-        return None
-    # A leading zero means text: phone numbers keep theirs.
-    if re.fullmatch(r"-?(0|[1-9][0-9]*)", value):
-        return int(value)
-    if re.fullmatch(r"-?(0|[1-9][0-9]*)\.[0-9]+", value):
-        return float(value)
-    return value
+    # Each row with its salt ("" once erased) and digest, then the scheme and the checksum.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow([*HEADER, *DIGEST_HEADER])
+    for cells, (salt, digest) in zip(result.snapshot_rows(), result.digests(), strict=True):
+        writer.writerow([*cells, salt or "", digest])
+    writer.writerow([SCHEME_LABEL, result.checksum_scheme])
+    writer.writerow([CHECKSUM_LABEL, result.checksum])
+    text.flush()
+    text.detach()
+    return result.rows
 
 
 def redact_snapshot(result: RoundResult, attempt_ids: set[int]) -> int:

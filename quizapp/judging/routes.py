@@ -5,7 +5,9 @@ and the round's ranking without disqualified attempts. Only the judges of a roun
 - ``GET  /judging/``                                   the contests the judge is assigned
 - ``GET  /judging/rounds/<id>``                        flags, decisions, the top of the ranking, locking
 - ``GET  /judging/rounds/<id>/ranking``                the whole ranking, paged and searchable
-- ``GET  /judging/rounds/<id>/export.csv|.xlsx``       the ranking as judges receive it
+- ``GET  /judging/rounds/<id>/export.csv|.xlsx``       the ranking as judges receive it (the xlsx with
+                                                        ``?columns=eligibility``: birth date, group, unit
+                                                        path, masked ID number where collected)
 - ``GET  /judging/rounds/<id>/awards.csv``             the award list
 - ``GET  /judging/rounds/<id>/attempts.csv``           every attempt, for audits
 - ``GET  /judging/rounds/<id>/jobs/<token>``           how far the making of one of those files is (JSON)
@@ -196,7 +198,8 @@ def ranking_page(round_id: int):
 def _id_numbers_shown(round_: Round, rows: list[list[object]]) -> dict[int, str]:
     """The ID numbers of the people on a page of the ranking, by attempt id: in full when the
     contest requires them (``Contest.needs_id_number``), else masked. Read for the page's rows
-    only, never kept in a ranking or snapshot: exports carry none."""
+    only, never kept in a ranking or snapshot: exports carry none in full (the xlsx with its
+    eligibility columns shows them masked where the contest collects them, judging/workbook.py)."""
     attempt_ids = [int(row[ATTEMPT_COLUMN]) for row in rows]
     if not attempt_ids:
         return {}
@@ -286,10 +289,14 @@ def _streamed_page(round_: Round, result, query: PersonQuery | None, start: int)
 @bp.get("/rounds/<int:round_id>/export.<kind>")
 @judge_required
 def export(round_id: int, kind: str):
-    """The ranking as judges receive it (the snapshot once locked), as a download."""
+    """The ranking as judges receive it (the snapshot once locked), as a download. The xlsx
+    takes ``?columns=eligibility`` for the columns that check a winner's eligibility (birth
+    date, group, unit path, the ID number masked where collected): personal data, so only when asked."""
     if kind not in KINDS:
         abort(404)
-    return _round_file(round_id, "ranking", f"xep-hang-vong-{{number}}.{kind}", "ranking.exported", kind)
+    eligibility = kind == "xlsx" and request.args.get("columns") == "eligibility"
+    name = "xep-hang-vong-{number}-xet-dieu-kien" if eligibility else "xep-hang-vong-{number}"
+    return _round_file(round_id, "ranking", f"{name}.{kind}", "ranking.exported", kind, eligibility=eligibility)
 
 
 @bp.get("/rounds/<int:round_id>/awards.csv")
@@ -312,14 +319,18 @@ def round_job_status(round_id: int, token: str):
     return _job_status(token, round_scope(round_id))
 
 
-def _round_file(round_id: int, kind: str, filename: str, action: str, fmt: str = "csv"):
+def _round_file(round_id: int, kind: str, filename: str, action: str, fmt: str = "csv", *,
+                eligibility: bool = False):
     """A round's file: a click starts its job (audit-logged); ``?job=`` shows its progress, then the file."""
     token = request.args.get("job")
     if token is not None:
         return _job_answer(jobs.find(token, round_scope(_round_or_abort(round_id).id)))
-    round_ = _exported(round_id, action, {"kind": fmt} if kind == "ranking" else None)
-    return _job_answer(start_round_file(kind, round_, filename.format(number=round_.number), current_user.id, fmt),
-                       started=True)
+    after = None
+    if kind == "ranking":
+        after = {"kind": fmt, "columns": "eligibility"} if eligibility else {"kind": fmt}
+    round_ = _exported(round_id, action, after)
+    return _job_answer(start_round_file(kind, round_, filename.format(number=round_.number), current_user.id, fmt,
+                                        eligibility=eligibility), started=True)
 
 
 @bp.post("/rounds/<int:round_id>/awards/override")

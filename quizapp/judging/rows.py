@@ -131,6 +131,17 @@ def local_text(moment: datetime, zone: ZoneInfo) -> str:
             f"{moment.second:02d}.{moment.microsecond // 1000:03d}")
 
 
+def local_moment(text: str) -> datetime | str:
+    """The inverse of ``local_text`` to the second: the wall-clock time a spreadsheet shows
+    (naive, in the contest's zone; the milliseconds dropped, as a clock shows them). Text of
+    another shape (an old snapshot's) comes back as it is."""
+    try:
+        return datetime(int(text[6:10]), int(text[3:5]), int(text[0:2]), int(text[11:13]), int(text[14:16]),
+                        int(text[17:19]))
+    except ValueError:
+        return text
+
+
 def write_csv(rows: Iterator[list[object]], stream: BinaryIO, *, bom: bool = True) -> int:
     """Write the ranking's header and rows as UTF-8 CSV (with a BOM for Excel); return the number of rows."""
     return write_table_csv(HEADER, rows, stream, bom=bom)

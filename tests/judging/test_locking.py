@@ -15,6 +15,7 @@ from quizapp.contests.models import Attempt
 from quizapp.extensions import db
 from quizapp.judging.locking import CHECKSUM_LABEL, SCHEME_LABEL
 from quizapp.judging.models import RoundLocked, RoundResult
+from quizapp.judging.rows import local_moment
 from tests.attempt_support import CLOSES
 from tests.checksum_support import csv_checksum
 from tests.conftest import Accounts, csrf_token
@@ -77,14 +78,19 @@ def test_the_locked_export_carries_a_checksum_anyone_can_recompute(app, tmp_path
     table = [row[:-2] if len(row) > 2 else row
              for row in csv.reader(io.StringIO(locked.decode("utf-8-sig")))]
     workbook = openpyxl.load_workbook(tmp_path / "sau.xlsx", read_only=True)
-    sheet_rows = workbook.active.iter_rows(values_only=True)
-    sheet = [["" if value is None else str(value) for value in row] for row in sheet_rows]
+    sheet_rows = workbook.worksheets[0].iter_rows(values_only=True)
+    sheet = [["" if value is None else value for value in row] for row in sheet_rows]
     workbook.close()
-    assert len(sheet) == len(table) and sheet[-1] == [CHECKSUM_LABEL, checksum]
-    assert sheet[-2] == [SCHEME_LABEL, "sha256-rows-v1"]
+    # The checksum lines close the first sheet, as they close the CSV.
+    assert len(sheet) == len(table) and sheet[-1][:2] == [CHECKSUM_LABEL, checksum]
+    assert sheet[-2][:2] == [SCHEME_LABEL, "sha256-rows-v1"]
     # Phone numbers stay text with their leading zero, not numbers.
     assert [row[2] for row in sheet[1:-2]] == [row[2] for row in table[1:-2]]
-    assert [[_same(value) for value in row] for row in sheet] == [[_same(value) for value in row] for row in table]
+    assert all(isinstance(row[2], str) and row[2].startswith("0") for row in sheet[1:-2])
+    # The standard columns are the snapshot's, typed; the time to the second.
+    assert [[_same(value) for value in row[:len(table[0])]] for row in sheet[:-2]] == [
+        [local_moment(value) if column == 8 and number else _same(value) for column, value in enumerate(row)]
+        for number, row in enumerate(table[:-2])]
     # The judges' ranking page now pages through the snapshot, with its count.
     ranking = judge.get(f"/judging/rounds/{round_id}/ranking?page=2").get_data(as_text=True)
     assert f"({result.rows})</h1>" in ranking and ranking.count('<tr><td class="num">') == 50
@@ -122,7 +128,9 @@ def test_after_locking_the_rounds_attempts_cannot_change(app, tmp_path, runner):
     assert "đã được khóa" in lock(judge, round_id).get_data(as_text=True)
 
 
-def _same(value: str) -> object:
+def _same(value: object) -> object:
+    if not isinstance(value, str):
+        return float(value) if isinstance(value, int | float) else value
     try:
         return float(value)
     except ValueError:
