@@ -119,14 +119,13 @@ def standings_file(stream: BinaryIO, progress: Progress, *, contest_id: int) -> 
 
 def certificates_file(stream: BinaryIO, progress: Progress, *, round_id: int, base_url: str) -> None:
     """A locked round's certificates as a ZIP (judging/certificates), issuing those not issued
-    yet: committed once the file is written, so their codes stand before anyone prints them."""
+    yet, committed a chunk at a time: their codes stand before anyone prints them."""
     round_ = _round(round_id)
     result = locked_result(round_.id)
     if result is None:
         raise certificates.NotLocked()
     progress.set_total(certificates.count(round_, result))
-    certificates.write_zip(round_, stream, base_url, progress.counted)
-    db.session.commit()
+    certificates.write_zip(round_, stream, base_url, progress.counted, settle=db.session.commit)
 
 
 def keep_rankings(_stream: BinaryIO, progress: Progress, *, round_ids: list[int],

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pypdfium2
 import pytest
+import zxingcpp
 from flask import url_for
 from PIL import Image
 from pypdf import PdfReader
@@ -120,10 +121,14 @@ def test_a_winner_downloads_a_certificate_whose_vietnamese_text_reads_back(make_
     width, height = page.get_size()
     assert (round(width), round(height)) == (842, 595)  # A4 landscape, in points
     assert len(PdfReader(io.BytesIO(response.data)).pages[0].images) == 0  # no logo set
-    picture = page.render(scale=1).to_pil().convert("L")
+    picture = page.render(scale=2).to_pil().convert("L")
     picture.save(tmp_path / "certificate.png")
     dark = sum(picture.histogram()[:128])
     assert 0.01 < dark / (picture.width * picture.height) < 0.2, "the page is blank or a block of ink"
+    # The QR code, read off the printed page as a phone's camera reads it, opens the verification page.
+    [qr] = zxingcpp.read_barcodes(picture)
+    assert qr.text == f"https://thi.namdinh.example.vn/certificates/{stored.code}"
+    assert app.test_client().get(qr.text.removeprefix("https://thi.namdinh.example.vn")).status_code == 200
 
 
 def test_the_second_prize_and_people_without_an_award(make_app, tmp_path):
@@ -227,7 +232,7 @@ def test_a_contest_that_certifies_participants_gives_everyone_one(make_app, tmp_
     with app.app_context():
         contest = db.session.scalar(select(Contest).where(Contest.slug == "giay-khen"))
         logo = Image.open(io.BytesIO(contest.certificate_logo))
-        assert logo.format == "PNG" and max(logo.size) == 600
+        assert logo.format == "PNG" and max(logo.size) == 320
 
 
 def test_erasing_the_winner_blanks_the_verification_page_and_stops_new_certificates(make_app, tmp_path):

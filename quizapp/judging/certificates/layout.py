@@ -21,6 +21,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 import segno
+from reportlab import rl_config
 from reportlab.lib.colors import Color, white
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.utils import ImageReader, simpleSplit
@@ -37,6 +38,7 @@ RED = Color(0.62, 0.07, 0.07)
 INK = Color(0.08, 0.08, 0.12)
 GREY = Color(0.35, 0.35, 0.38)
 QR_SIZE = 74
+QR_MASK = 2
 LOGO_SIZE = 62
 
 
@@ -65,10 +67,13 @@ class Sheet:
 
 @cache
 def _fonts() -> None:
-    """Register the fonts with ReportLab once per process, on first use (nothing at import)."""
+    """Set ReportLab up once per process, on first use (nothing at import)."""
     for name, file in ((REGULAR, "LiberationSerif-Regular.ttf"), (BOLD, "LiberationSerif-Bold.ttf"),
                        (ITALIC, "LiberationSerif-Italic.ttf")):
         pdfmetrics.registerFont(TTFont(name, str(FONTS / file)))
+    # Streams as binary, not ASCII85 (ReportLab's default, for 1990s mail): a quarter smaller and
+    # quicker. The process's one ReportLab user is this module.
+    rl_config.useA85 = 0
 
 
 @lru_cache(maxsize=4)
@@ -178,14 +183,17 @@ def _body(pdf: Canvas, sheet: Sheet, top: float) -> None:
 def _verification(pdf: Canvas, sheet: Sheet) -> None:
     """The QR code of the verification page (drawn as vector squares: sharp at any print size)
     and its address under it."""
-    qr = segno.make(sheet.url, error="m")
+    # A fixed mask: segno would otherwise try all eight and score them, 40 ms of a certificate's
+    # 60; any mask scans.
+    qr = segno.make(sheet.url, error="m", mask=QR_MASK, micro=False)
     modules = qr.matrix
     size = len(modules)
-    cell = QR_SIZE / size
     x0, y0 = MARGIN + 22, MARGIN + 44
     pdf.setFillColor(white)
     pdf.rect(x0 - 4, y0 - 4, QR_SIZE + 8, QR_SIZE + 8, stroke=0, fill=1)
-    pdf.setFillColor(INK)
+    # One rectangle per run of dark modules, in module units (whole numbers) written straight
+    # into the page: ReportLab's own rect() formats every coordinate in Python, 30 ms a page.
+    runs = []
     for row, line in enumerate(modules):
         column = 0
         while column < size:
@@ -195,9 +203,13 @@ def _verification(pdf: Canvas, sheet: Sheet) -> None:
             start = column
             while column < size and line[column]:
                 column += 1
-            # One rectangle per run of dark modules, slightly overlapping so no hairline shows.
-            pdf.rect(x0 + start * cell, y0 + QR_SIZE - (row + 1) * cell, (column - start) * cell + 0.05,
-                     cell + 0.05, stroke=0, fill=1)
+            runs.append(f"{start} {size - row - 1} {column - start} 1 re")
+    pdf.saveState()
+    pdf.translate(x0, y0)
+    pdf.scale(QR_SIZE / size, QR_SIZE / size)
+    pdf.setFillColor(INK)
+    pdf.addLiteral("\n".join(runs) + "\nf")
+    pdf.restoreState()
     pdf.setFillColor(GREY)
     pdf.setFont(REGULAR, 9)
     pdf.drawString(x0, y0 - 14, "Tra cứu giấy chứng nhận tại:")

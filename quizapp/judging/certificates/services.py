@@ -14,7 +14,7 @@ import hashlib
 import re
 import secrets
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -142,20 +142,23 @@ def recipients(round_: Round, result: RoundResult) -> Iterator[Recipient]:
                         award=cells[AWARD_COLUMN])
 
 
-def issue(round_: Round, people: Iterable[Recipient]) -> Iterator[tuple[Recipient, Certificate]]:
+def issue(round_: Round, people: Iterable[Recipient],
+          settle: Callable[[], None] = lambda: None) -> Iterator[tuple[Recipient, Certificate]]:
     """Each person's certificate for the round, issued (flushed) where they have none yet, in
-    chunks so a national round never holds every row at once."""
+    chunks so a national round never holds every row at once. ``settle`` runs after each chunk's
+    flush: the background job commits there, so no write transaction stays open while the job's
+    progress is written on a connection of its own (SQLite has one writer)."""
     batch: list[Recipient] = []
     for person in people:
         batch.append(person)
         if len(batch) == CHUNK:
-            yield from _issued(round_, batch)
+            yield from _issued(round_, batch, settle)
             batch = []
     if batch:
-        yield from _issued(round_, batch)
+        yield from _issued(round_, batch, settle)
 
 
-def _issued(round_: Round, batch: list[Recipient]) -> list[tuple[Recipient, Certificate]]:
+def _issued(round_: Round, batch: list[Recipient], settle: Callable[[], None]) -> list[tuple[Recipient, Certificate]]:
     held = {certificate.user_id: certificate for certificate in db.session.scalars(
         select(Certificate).where(Certificate.round_id == round_.id,
                                   Certificate.user_id.in_([person.user_id for person in batch])))}
@@ -164,6 +167,7 @@ def _issued(round_: Round, batch: list[Recipient]) -> list[tuple[Recipient, Cert
             held[person.user_id] = _new_certificate(round_, person)
             db.session.add(held[person.user_id])
     db.session.flush()
+    settle()
     return [(person, held[person.user_id]) for person in batch]
 
 
@@ -250,9 +254,11 @@ def _ascii(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")[:60]
 
 
-def write_zip(round_: Round, stream: BinaryIO, base_url: str, counted=lambda items: items) -> int:
+def write_zip(round_: Round, stream: BinaryIO, base_url: str, counted=lambda items: items,
+              settle: Callable[[], None] = lambda: None) -> int:
     """Every certificate of a locked round, one PDF each, as a ZIP written to ``stream``
-    (issuing those not issued yet). Returns how many. ``counted`` sees the people go by."""
+    (issuing those not issued yet; ``settle`` as for ``issue``). Returns how many. ``counted``
+    sees the people go by."""
     result = locked_result(round_.id)
     if result is None:
         raise NotLocked()
@@ -260,7 +266,7 @@ def write_zip(round_: Round, stream: BinaryIO, base_url: str, counted=lambda ite
     written = 0
     # PDFs are compressed already: stored, not deflated again.
     with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
-        for _person, certificate in issue(round_, counted(recipients(round_, result))):
+        for _person, certificate in issue(round_, counted(recipients(round_, result)), settle):
             if certificate.revoked_at is not None:
                 continue
             written += 1
