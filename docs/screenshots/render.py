@@ -192,9 +192,13 @@ def render(out: Path) -> list[Path]:
                 phone.locator("#qmark").filter(has_text="Đã lưu").wait_for()
                 phone.screenshot(path=str(shots[2]))
 
-                code = certificate(app, weekly, site, shots[3])
-                phone.goto(f"{site}/certificates/{code}")
-                phone.screenshot(path=str(shots[4]), full_page=True)
+                code = certificate(app, weekly, shots[3])
+                # Whoever scans the paper, signed in or not.
+                scanner = watched(browser.new_context(
+                    viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True,
+                    locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh").new_page(), failures)
+                scanner.goto(f"{site}/certificates/{code}")
+                scanner.screenshot(path=str(shots[4]), full_page=True)
                 browser.close()
                 if failures:
                     raise SystemExit("pages answered with errors: " + ", ".join(failures))
@@ -205,10 +209,11 @@ def render(out: Path) -> list[Path]:
     return shots
 
 
-def certificate(app, round_id: int, site: str, path: Path) -> str:
+def certificate(app, round_id: int, path: Path) -> str:
     """Close and lock the weekly round (the app's clock a day past its close), give the demo
     contest a letterhead as its organiser would, write the first winner's certificate as a
-    picture of its PDF's page to ``path``; returns its code."""
+    picture of its PDF's page to ``path`` (printed with the README's example address, not this
+    run's port); returns its code."""
     with app.app_context():
         round_ = db.session.get(Round, round_id)
         closes = round_.closes_at
@@ -221,7 +226,7 @@ def certificate(app, round_id: int, site: str, path: Path) -> str:
         result = locked_result(round_id)
         [(_winner, issued)] = certificates.issue(round_, [next(certificates.recipients(round_, result))])
         db.session.commit()
-        data = render_pdf(certificates.sheet(issued, round_, result, site))
+        data = render_pdf(certificates.sheet(issued, round_, result, "https://thi.example.vn"))
     pypdfium2.PdfDocument(data)[0].render(scale=1.6).to_pil().save(path, optimize=True)
     return issued.code
 

@@ -169,7 +169,7 @@ def test_the_verification_page_shows_the_facts_with_the_phone_masked_and_the_che
     assert page.status_code == 200
     with app.app_context():
         checksum = db.session.scalar(select(RoundResult.checksum).where(RoundResult.round_id == round_id))
-    assert f'<code id="checksum">{checksum}</code>' in html
+    assert f'<code id="checksum" class="checksum">{checksum}</code>' in html
     assert WINNER in html and "Phường Trần Hưng Đạo" in html and "Giải Nhất" in html
     assert "Ban Tuyên giáo Tỉnh ủy" in html
     phone = takers[0].phone
