@@ -1,6 +1,7 @@
 """The logo or seal image printed on a contest's certificates (judging/certificates).
 
-An organiser gives it in the contest file as a ``data:`` URL (docs/contest-format.md). It is
+An organiser uploads it on the certificates' settings page, or gives it in the contest file as a
+``data:`` URL (docs/contest-format.md). It is
 checked with Pillow as bank pictures are (the formats allowed, the pixel count read from the
 header before a pixel is decoded) and kept as a PNG of at most ``MAX_SIDE`` pixels, transparency
 and all, in the database: every host prints the same image (DESIGN §7, "Files that outlive a
@@ -39,6 +40,13 @@ def logo_png(value: str) -> bytes:
         data = base64.b64decode(re.sub(r"\s", "", match["data"]), validate=True)
     except (binascii.Error, ValueError):
         raise LogoInvalid("dữ liệu base64 của hình không hợp lệ") from None
+    return png_of(data)
+
+
+def png_of(data: bytes) -> bytes:
+    """The PNG kept for an image file's bytes (an organiser's upload); ``LogoInvalid`` if unusable."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise LogoInvalid(f"hình quá lớn (tối đa {MAX_INPUT_BYTES // (1024 * 1024)} MB)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -299,3 +299,44 @@ def test_the_contest_file_validates_certificate_settings_with_json_paths(make_ap
     with app.app_context():
         contest = db.session.scalar(select(Contest).where(Contest.slug == "cai-dat"))
         assert not contest.certificate_participants and contest.certificate_logo is None
+
+
+def test_an_organiser_sets_participants_title_and_logo_on_a_page_and_downloads_a_sample(make_app, tmp_path):
+    app = make_app(**GENEROUS_LIMITS)
+    import_bank(app, tmp_path, "bank-trang", simple_questions("tr", 2))
+    load_contest(app, tmp_path, "trang-gcn", [{**round_definition(bank="bank-trang", count=2), "awards": AWARDS}],
+                 **DOCUMENTS)
+    organiser = app.test_client()
+    Accounts(app, organiser).login_as("organiser", contest="trang-gcn")
+    url = "/certificates/contests/trang-gcn/settings"
+    assert url in organiser.get("/contests/manage/").get_data(as_text=True)
+    logo = base64.b64decode(png_data_url().split(",", 1)[1])
+
+    refused = organiser.post(url, data={"csrf_token": csrf_token(organiser), "title": "Giấy khen",
+                                        "logo": (io.BytesIO(b"khong phai hinh"), "logo.png")},
+                             content_type="multipart/form-data")
+    assert refused.status_code == 422 and 'id="logo-error"' in refused.get_data(as_text=True)
+    saved = organiser.post(url, data={"csrf_token": csrf_token(organiser), "participants": "y", "title": "Giấy khen",
+                                      "logo": (io.BytesIO(logo), "con-dau.png")}, content_type="multipart/form-data")
+    assert saved.status_code == 302
+
+    with app.app_context():
+        contest = db.session.scalar(select(Contest).where(Contest.slug == "trang-gcn"))
+        assert contest.certificate_participants and contest.certificate_title == "Giấy khen"
+        assert Image.open(io.BytesIO(contest.certificate_logo)).size == (320, 249)
+    sample = organiser.get("/certificates/contests/trang-gcn/sample.pdf")
+    text = pdf_text(sample.data)
+    assert "GIẤY KHEN" in text and "GIẢI NHẤT" in text and "BAN TUYÊN GIÁO TỈNH ỦY" in text and "bản mẫu" in text
+    assert len(PdfReader(io.BytesIO(sample.data)).pages[0].images) == 1
+    # Removing the image keeps the rest.
+    organiser.post(url, data={"csrf_token": csrf_token(organiser), "participants": "y", "remove_logo": "y"},
+                   content_type="multipart/form-data")
+    with app.app_context():
+        contest = db.session.scalar(select(Contest).where(Contest.slug == "trang-gcn"))
+        assert contest.certificate_logo is None and contest.certificate_participants
+        assert contest.certificate_title is None
+
+    stranger = app.test_client()
+    Accounts(app, stranger).login_as("organiser")  # an organiser, of another contest
+    assert stranger.get(url).status_code in (403, 404)
+    assert stranger.get("/certificates/contests/trang-gcn/sample.pdf").status_code in (403, 404)

@@ -5,6 +5,9 @@
 - ``POST /certificates/<code>/revoke``           a judge of its contest revokes it, with a reason
 - ``GET  /certificates/rounds/<round_id>.pdf``   the signed-in person's own certificate for a locked
                                                   round (404 if they have none)
+- ``GET, POST /certificates/contests/<slug>/settings``  a contest's organisers: participants or not,
+                                                  the title, the logo or seal (upload, remove)
+- ``GET  /certificates/contests/<slug>/sample.pdf``     a certificate as the contest's would look
 
 The judges' ZIP of a round's certificates is a judges' download like the others, on their
 round page: ``/judging/rounds/<id>/certificates.zip`` (judging/routes.py, a background job).
@@ -17,8 +20,11 @@ from flask_login import current_user, login_required
 
 from quizapp import audit
 from quizapp.contests import access
+from quizapp.contests.logos import MAX_INPUT_BYTES, LogoInvalid, png_of
 from quizapp.extensions import db
 from quizapp.judging.certificates import services
+from quizapp.judging.certificates.forms import CertificateSettingsForm
+from quizapp.roles import role_required
 from quizapp.text import clean_text
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
@@ -71,3 +77,38 @@ def own(round_id: int):
     name = f"giay-chung-nhan-{services.file_name(0, certificate)[4:]}"
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"})
+
+
+@bp.route("/contests/<slug>/settings", methods=["GET", "POST"])
+@role_required("organiser")
+def settings(slug: str):
+    """What a contest's certificates look like and who gets one, with a sample to download."""
+    contest = access.contest_or_abort(slug, "organiser")
+    form = CertificateSettingsForm()
+    if request.method == "GET":
+        form.participants.data, form.title.data = contest.certificate_participants, contest.certificate_title or ""
+    elif form.validate_on_submit():
+        upload = form.logo.data
+        try:
+            # One byte past the limit is enough to refuse it: an upload is never read whole.
+            logo = png_of(upload.read(MAX_INPUT_BYTES + 1)) if upload and upload.filename else None
+        except LogoInvalid as error:
+            form.logo.errors = [*form.logo.errors, f"Hình {error}."]
+        else:
+            services.save_settings(contest, participants=bool(form.participants.data),
+                                   title=clean_text(form.title.data) or None, logo=logo,
+                                   remove_logo=bool(form.remove_logo.data))
+            db.session.commit()
+            flash("Đã lưu cách cấp giấy chứng nhận.", "success")
+            return redirect(url_for(".settings", slug=contest.slug))
+    return render_template("certificates/settings.html", contest=contest, form=form,
+                           default_title=services.DEFAULT_TITLE), 422 if form.errors else 200
+
+
+@bp.get("/contests/<slug>/sample.pdf")
+@role_required("organiser")
+def sample(slug: str):
+    contest = access.contest_or_abort(slug, "organiser")
+    return Response(services.sample(contest, services.verification_base()), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="giay-chung-nhan-mau-{contest.slug}.pdf"',
+        "Cache-Control": "private, no-store"})

@@ -16,7 +16,7 @@ import secrets
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from quizapp import audit
 from quizapp.auth.models import User
 from quizapp.clock import utcnow
 from quizapp.contests.documents import letterhead
@@ -204,25 +205,27 @@ def own_certificate(round_id: int, user: User) -> Certificate | None:
     return certificate
 
 
-def sheet(certificate: Certificate, round_: Round, result: RoundResult, base_url: str,
-          logo: bytes | None = None) -> Sheet:
+def sheet(certificate: Certificate, round_: Round, result: RoundResult, base_url: str) -> Sheet:
     """What the certificate prints: the contest's letterhead, the person as the snapshot holds
     them, the date of the lock (the day the results were decided: a reprint carries the same)."""
-    contest = round_.contest
+    return _sheet(round_.contest, holder_name=certificate.holder_name or "", holder_unit=certificate.holder_unit,
+                  award=certificate.award if certificate.kind == AWARD else None, round_title=round_.title,
+                  day=_lock_day(result, round_.contest), code=printed_code(certificate.code),
+                  url=verification_url(certificate.code, base_url))
+
+
+def _sheet(contest: Contest, *, holder_name: str, holder_unit: str | None, award: str | None, round_title: str,
+           day: date, code: str, url: str) -> Sheet:
     head = letterhead(contest)
     signer = head.signers[0] if head.signers else None
     return Sheet(
         title=contest.certificate_title or DEFAULT_TITLE, parent_body=head.parent_body,
-        organising_body=head.organising_body, heading=head.heading,
-        holder_name=certificate.holder_name or "", holder_unit=certificate.holder_unit,
-        achievement="Đã đạt" if certificate.kind == AWARD else "Đã tham gia",
-        award=certificate.award if certificate.kind == AWARD else None,
-        contest=contest_line(contest), round_line=f"Vòng thi: {round_.title}",
-        place_and_date=head.place_and_date(_lock_day(result, contest)),
+        organising_body=head.organising_body, heading=head.heading, holder_name=holder_name, holder_unit=holder_unit,
+        achievement="Đã đạt" if award else "Đã tham gia", award=award, contest=contest_line(contest),
+        round_line=f"Vòng thi: {round_title}", place_and_date=head.place_and_date(day),
         signer_capacity=signer.on_behalf if signer else None,
-        signer_title=signer.title if signer else head.organising_body,
-        signer_name=signer.name if signer else None,
-        code=printed_code(certificate.code), url=verification_url(certificate.code, base_url), logo=logo)
+        signer_title=signer.title if signer else head.organising_body, signer_name=signer.name if signer else None,
+        code=code, url=url, logo=contest.certificate_logo)
 
 
 def contest_line(contest: Contest) -> str:
@@ -240,7 +243,7 @@ def pdf(certificate: Certificate) -> bytes:
     """The certificate's PDF, made afresh from what it keeps (a few milliseconds), in a request."""
     round_ = db.session.get(Round, certificate.round_id)
     result = locked_result(round_.id)
-    return render(sheet(certificate, round_, result, verification_base(), round_.contest.certificate_logo))
+    return render(sheet(certificate, round_, result, verification_base()))
 
 
 def file_name(position: int, certificate: Certificate) -> str:
@@ -262,7 +265,6 @@ def write_zip(round_: Round, stream: BinaryIO, base_url: str, counted=lambda ite
     result = locked_result(round_.id)
     if result is None:
         raise NotLocked()
-    logo = round_.contest.certificate_logo
     written = 0
     # PDFs are compressed already: stored, not deflated again.
     with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -270,7 +272,7 @@ def write_zip(round_: Round, stream: BinaryIO, base_url: str, counted=lambda ite
             if certificate.revoked_at is not None:
                 continue
             written += 1
-            page = render(sheet(certificate, round_, result, base_url, logo))
+            page = render(sheet(certificate, round_, result, base_url))
             archive.writestr(file_name(written, certificate), page)
     return written
 
@@ -317,6 +319,35 @@ def revoke(certificate: Certificate, reason: str, when: datetime | None = None) 
     certificate.revoked_at = when or utcnow()
     certificate.revoked_reason = reason
     db.session.flush()
+
+
+def save_settings(contest: Contest, *, participants: bool, title: str | None, logo: bytes | None,
+                  remove_logo: bool = False) -> None:
+    """An organiser's certificate settings (the page's; the contest file sets the same columns):
+    ``logo`` a PNG made by ``contests.logos``, or None to keep the stored one. Audit-logged."""
+    def summary() -> dict:
+        return {"participants": contest.certificate_participants, "title": contest.certificate_title,
+                "logo": hashlib.sha256(contest.certificate_logo).hexdigest()[:16] if contest.certificate_logo else None}
+
+    before = summary()
+    contest.certificate_participants, contest.certificate_title = participants, title or None
+    if logo is not None:
+        contest.certificate_logo = logo
+    elif remove_logo:
+        contest.certificate_logo = None
+    audit.record("contest.certificates_saved", "contest", contest.slug, before=before, after=summary())
+    db.session.flush()
+
+
+def sample(contest: Contest, base_url: str) -> bytes:
+    """A certificate as the contest's would look, for its organisers before any round is locked:
+    a made-up person, the first award tier, today's date; its code finds nothing."""
+    round_ = next((item for item in contest.rounds if not item.practice), None)
+    return render(_sheet(
+        contest, holder_name="Nguyễn Văn A (bản mẫu)", holder_unit="Đơn vị của người dự thi",
+        award=next((tier["name"] for item in contest.rounds for tier in item.awards), "Giải Nhất"),
+        round_title=round_.title if round_ else "Tuần 1", day=datetime.now(ZoneInfo(contest.timezone)).date(),
+        code="MẪU", url=base_url + VERIFY_PATH.format(code="MAU")))
 
 
 def forget_holder(user_id: int) -> int:
