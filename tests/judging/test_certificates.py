@@ -340,3 +340,14 @@ def test_an_organiser_sets_participants_title_and_logo_on_a_page_and_downloads_a
     Accounts(app, stranger).login_as("organiser")  # an organiser, of another contest
     assert stranger.get(url).status_code in (403, 404)
     assert stranger.get("/certificates/contests/trang-gcn/sample.pdf").status_code in (403, 404)
+
+
+def test_certificates_made_in_the_request_are_limited_per_account(make_app, tmp_path):
+    app = make_app(**GENEROUS_LIMITS, RATELIMIT_CERTIFICATE_PER_ACCOUNT="2 per minute")
+    round_id, takers, _judge = locked_round(app, tmp_path, people=2)
+
+    answers = [own(takers[0], round_id) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert int(answers[2].headers["Retry-After"]) > 0
+    assert own(takers[1], round_id).status_code == 200  # another account keeps its own allowance

@@ -24,6 +24,7 @@ from quizapp.contests.logos import MAX_INPUT_BYTES, LogoInvalid, png_of
 from quizapp.extensions import db
 from quizapp.judging.certificates import services
 from quizapp.judging.certificates.forms import CertificateSettingsForm
+from quizapp.limits import certificate_per_account
 from quizapp.roles import role_required
 from quizapp.text import clean_text
 
@@ -67,6 +68,7 @@ def revoke(code: str):
 
 @bp.get("/rounds/<int:round_id>.pdf")
 @login_required
+@certificate_per_account
 def own(round_id: int):
     """The signed-in person's certificate for a locked round, issued on its first download."""
     certificate = services.own_certificate(round_id, current_user)
@@ -107,6 +109,7 @@ def settings(slug: str):
 
 @bp.get("/contests/<slug>/sample.pdf")
 @role_required("organiser")
+@certificate_per_account
 def sample(slug: str):
     contest = access.contest_or_abort(slug, "organiser")
     return Response(services.sample(contest, services.verification_base()), mimetype="application/pdf", headers={

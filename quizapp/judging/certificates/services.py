@@ -124,13 +124,15 @@ def certifies_participants(contest: Contest) -> bool:
     return bool(contest.certificate_participants)
 
 
-def recipients(round_: Round, result: RoundResult) -> Iterator[Recipient]:
+def recipients(round_: Round, result: RoundResult, user_id: int | None = None) -> Iterator[Recipient]:
     """The snapshot's rows that get a certificate, in ranking order: the award winners, and
-    everyone else too where the contest certifies participants; never an erased person."""
+    everyone else too where the contest certifies participants; never an erased person. With
+    ``user_id``, only that person's row (a winner's own download reads their attempts alone)."""
     everyone = certifies_participants(round_.contest)
+    whose = (Attempt.round_id == round_.id, User.erased_at.is_(None),
+             *((Attempt.user_id == user_id,) if user_id is not None else ()))
     owners = dict(db.session.execute(
-        select(Attempt.id, Attempt.user_id).join(User, User.id == Attempt.user_id)
-        .where(Attempt.round_id == round_.id, User.erased_at.is_(None))).tuples().all())
+        select(Attempt.id, Attempt.user_id).join(User, User.id == Attempt.user_id).where(*whose)).tuples().all())
     for cells in result.snapshot_rows():
         if not (cells[AWARD_COLUMN] or everyone) or not cells[ATTEMPT_COLUMN].isdigit():
             continue
@@ -191,7 +193,7 @@ def own_certificate(round_id: int, user: User) -> Certificate | None:
                                                        Certificate.user_id == user.id))
     if held is not None:
         return held
-    mine = next((person for person in recipients(round_, result) if person.user_id == user.id), None)
+    mine = next(recipients(round_, result, user.id), None)
     if mine is None:
         return None
     try:
