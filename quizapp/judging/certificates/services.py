@@ -136,10 +136,10 @@ def recipients(round_: Round, result: RoundResult, user_id: int | None = None) -
     for cells in result.snapshot_rows():
         if not (cells[AWARD_COLUMN] or everyone) or not cells[ATTEMPT_COLUMN].isdigit():
             continue
-        user_id = owners.get(int(cells[ATTEMPT_COLUMN]))
-        if user_id is None:
+        owner = owners.get(int(cells[ATTEMPT_COLUMN]))
+        if owner is None:
             continue
-        yield Recipient(attempt_id=int(cells[ATTEMPT_COLUMN]), user_id=user_id,
+        yield Recipient(attempt_id=int(cells[ATTEMPT_COLUMN]), user_id=owner,
                         rank=int(cells[RANK_COLUMN]) if cells[RANK_COLUMN].isdigit() else None,
                         name=cells[NAME_COLUMN], phone=cells[PHONE_COLUMN], unit=cells[UNIT_COLUMN],
                         award=cells[AWARD_COLUMN])
@@ -162,14 +162,22 @@ def issue(round_: Round, people: Iterable[Recipient],
 
 
 def _issued(round_: Round, batch: list[Recipient], settle: Callable[[], None]) -> list[tuple[Recipient, Certificate]]:
-    held = {certificate.user_id: certificate for certificate in db.session.scalars(
-        select(Certificate).where(Certificate.round_id == round_.id,
-                                  Certificate.user_id.in_([person.user_id for person in batch])))}
-    for person in batch:
-        if person.user_id not in held:
-            held[person.user_id] = _new_certificate(round_, person)
-            db.session.add(held[person.user_id])
-    db.session.flush()
+    for last_try in (False, True):
+        held = {certificate.user_id: certificate for certificate in db.session.scalars(
+            select(Certificate).where(Certificate.round_id == round_.id,
+                                      Certificate.user_id.in_([person.user_id for person in batch])))}
+        try:
+            # A winner downloading their own at this moment issues theirs too: read again, once.
+            with db.session.begin_nested():
+                for person in batch:
+                    if person.user_id not in held:
+                        held[person.user_id] = _new_certificate(round_, person)
+                        db.session.add(held[person.user_id])
+        except IntegrityError:
+            if last_try:
+                raise
+            continue
+        break
     settle()
     return [(person, held[person.user_id]) for person in batch]
 
