@@ -223,6 +223,7 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.contests.blueprint import bp as contests_bp
     from quizapp.health import bp as health_bp
     from quizapp.judging import summary as _summary  # noqa: F401 - adds its route to the judging blueprint
+    from quizapp.judging.certificates.routes import bp as certificates_bp
     from quizapp.judging.public import bp as results_bp
     from quizapp.judging.routes import bp as judging_bp
     from quizapp.main.routes import bp as main_bp
@@ -234,6 +235,7 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.units.routes import bp as units_bp
 
     for blueprint in (main_bp, auth_bp, banks_bp, contests_bp, attempts_bp, my_results_bp, results_bp, judging_bp,
+                      certificates_bp,
                       units_bp, admin_bp, api_bp, health_bp, pictures_bp, mydata_bp, privacy_deletion_bp,
                       privacy_deletion_api_bp, privacy_bp, privacy_api_bp):
         app.register_blueprint(blueprint)

@@ -89,6 +89,8 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_START_PER_ACCOUNT": "6 per minute",
     "RATELIMIT_SAVE_PER_ACCOUNT": "120 per minute",
     "RATELIMIT_SUBMIT_PER_ACCOUNT": "10 per minute",
+    # Certificates made in the request (a winner's own, an organiser's sample): 30-40 ms of CPU each.
+    "RATELIMIT_CERTIFICATE_PER_ACCOUNT": "20 per minute",
     # Guesses at one contest's password by one account, from its page and the API alike.
     "RATELIMIT_CONTEST_PASSWORD": "10 per 10 minutes",
     # The answer-save lane reports an account's saves to Redis this many at a time (1: each).

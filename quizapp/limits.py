@@ -122,6 +122,10 @@ save_per_account = limiter.shared_limit(
 submit_per_account = limiter.shared_limit(
     _config("RATELIMIT_SUBMIT_PER_ACCOUNT"), scope="attempt-submit", key_func=account_key, methods=["POST"]
 )
+# A PDF made in the request costs a page's worth of CPU several times over (DESIGN §3 rule 11).
+certificate_per_account = limiter.shared_limit(
+    _config("RATELIMIT_CERTIFICATE_PER_ACCOUNT"), scope="certificate-pdf", key_func=account_key
+)
 
 
 class LaneSaveCount:

@@ -187,3 +187,30 @@ def test_revision_0027_writes_ranks_and_awards_of_rounds_locked_before_it_and_go
         assert "ranked_count" not in {column["name"] for column in inspect(db.engine).get_columns("rounds")}
         upgrade()
         assert schema_diff(db.engine) == []
+
+
+def test_revision_0028_adds_certificates_and_the_contests_settings_and_goes_back(make_app, new_database):
+    from sqlalchemy import text
+
+    app = make_app(DATABASE_URL=new_database())
+    with app.app_context():
+        upgrade(revision="0026")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO contests (id, slug, title, timezone, registration_fields, one_award_per_person,"
+                " require_verified_phone, created_at) VALUES (1, 'cu', 'Cũ', 'Asia/Ho_Chi_Minh', '[]', false, false,"
+                " '2026-01-01 00:00:00')"))
+        upgrade(revision="0028")
+        with db.engine.connect() as connection:
+            settings = connection.execute(text(
+                "SELECT certificate_participants, certificate_title, certificate_logo FROM contests")).all()
+        # An existing contest certifies its award winners only, with the default title and no image.
+        assert [tuple(row) for row in settings] == [(False, None, None)]
+        assert "certificates" in inspect(db.engine).get_table_names()
+        assert {"uq_certificates_code", "uq_certificates_round_id_user_id"} <= {
+            constraint["name"] for constraint in inspect(db.engine).get_unique_constraints("certificates")}
+        downgrade(revision="-1")
+        assert "certificates" not in inspect(db.engine).get_table_names()
+        assert "certificate_logo" not in {column["name"] for column in inspect(db.engine).get_columns("contests")}
+        upgrade()
+        assert schema_diff(db.engine) == []

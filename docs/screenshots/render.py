@@ -1,5 +1,6 @@
 """Render the README's screenshots: the organiser's dashboard, the attempt page on a phone
-(360x740) and the judge's ranking, into docs/screenshots/.
+(360x740), the judge's ranking, a winner's certificate (its PDF's page as a picture) and its
+verification page on a phone, into docs/screenshots/.
 
     make screenshots        (or: .venv/bin/python docs/screenshots/render.py)
 
@@ -8,7 +9,9 @@ Needs Playwright for Python (requirements-dev.txt) and Debian's chromium (/usr/b
 (`flask demo`: units, sample banks, the demo contest and its accounts), adds a week of
 generated takers and attempts so the charts have something to show, serves the real app on
 127.0.0.1 from a thread and drives the browser through the pages as the demo organiser,
-judge and taker would. Nothing outside the temporary directory is touched but the PNGs.
+judge and taker would; then it moves the app's clock past the round's close, locks the round
+as a judge would, and makes the first winner's certificate. Nothing outside the temporary
+directory is touched but the PNGs.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 
+import pypdfium2  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
@@ -47,6 +51,10 @@ from quizapp.demo import (  # noqa: E402
     load_sample_banks,
 )
 from quizapp.extensions import db  # noqa: E402
+from quizapp.judging.certificates import services as certificates  # noqa: E402
+from quizapp.judging.certificates.layout import render as render_pdf  # noqa: E402
+from quizapp.judging.locking import lock_round  # noqa: E402
+from quizapp.judging.models import locked_result  # noqa: E402
 from quizapp.units.models import Unit  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -146,7 +154,8 @@ def log_in(page, site: str, phone: str, next_path: str) -> None:
 
 def render(out: Path) -> list[Path]:
     """Write the three screenshots into ``out``; returns their paths."""
-    shots = [out / name for name in ("dashboard.png", "judge-ranking.png", "attempt-phone.png")]
+    shots = [out / name for name in ("dashboard.png", "judge-ranking.png", "attempt-phone.png", "certificate.png",
+                                     "certificate-check.png")]
     with tempfile.TemporaryDirectory() as directory:
         app = build_site(Path(directory))
         with app.app_context():
@@ -182,6 +191,14 @@ def render(out: Path) -> list[Path]:
                 phone.locator("#options label").nth(2).click()
                 phone.locator("#qmark").filter(has_text="Đã lưu").wait_for()
                 phone.screenshot(path=str(shots[2]))
+
+                code = certificate(app, weekly, shots[3])
+                # Whoever scans the paper, signed in or not.
+                scanner = watched(browser.new_context(
+                    viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True,
+                    locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh").new_page(), failures)
+                scanner.goto(f"{site}/certificates/{code}")
+                scanner.screenshot(path=str(shots[4]), full_page=True)
                 browser.close()
                 if failures:
                     raise SystemExit("pages answered with errors: " + ", ".join(failures))
@@ -190,6 +207,28 @@ def render(out: Path) -> list[Path]:
             thread.join()
             server.server_close()
     return shots
+
+
+def certificate(app, round_id: int, path: Path) -> str:
+    """Close and lock the weekly round (the app's clock a day past its close), give the demo
+    contest a letterhead as its organiser would, write the first winner's certificate as a
+    picture of its PDF's page to ``path`` (printed with the README's example address, not this
+    run's port); returns its code."""
+    with app.app_context():
+        round_ = db.session.get(Round, round_id)
+        closes = round_.closes_at
+        app.extensions["quizapp.clock"] = lambda: closes + timedelta(days=1)
+        contest = round_.contest
+        contest.organising_body, contest.parent_body = "Ban Tuyên giáo Tỉnh ủy", "Tỉnh ủy Nam Định"
+        contest.document_place, contest.document_heading = "Nam Định", "party"
+        contest.signers = [{"on_behalf": "T/M BAN TỔ CHỨC", "title": "Trưởng ban", "name": "Trần Văn Bình"}]
+        lock_round(round_, None, reason="Ảnh minh hoạ")
+        result = locked_result(round_id)
+        [(_winner, issued)] = certificates.issue(round_, [next(certificates.recipients(round_, result))])
+        db.session.commit()
+        data = render_pdf(certificates.sheet(issued, round_, result, "https://thi.example.vn"))
+    pypdfium2.PdfDocument(data)[0].render(scale=1.6).to_pil().save(path, optimize=True)
+    return issued.code
 
 
 def main() -> None:

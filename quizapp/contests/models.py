@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -62,6 +63,12 @@ class Contest(db.Model):
     document_place: Mapped[str | None] = mapped_column(String(100))
     document_heading: Mapped[str] = mapped_column(String(10), default="state", server_default="state")
     signers: Mapped[list[dict]] = mapped_column(JSON, default=list, server_default="[]")
+    # Certificates (judging/certificates): whether every participant gets one too, not only the
+    # award winners; the title printed on them (None: "GIẤY CHỨNG NHẬN"); the logo or seal image
+    # (PNG), deferred so that loading a contest does not read it.
+    certificate_participants: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    certificate_title: Mapped[str | None] = mapped_column(String(100))
+    certificate_logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     owner: Mapped[User | None] = relationship()
     rounds: Mapped[list[Round]] = relationship(back_populates="contest", order_by="Round.number")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from quizapp import audit
 from quizapp.auth.passwords import hash_password
 from quizapp.banks.models import Bank, Question, Topic
 from quizapp.contests.documents import HEADINGS, MAX_SIGNERS
+from quizapp.contests.logos import LogoInvalid, logo_png
 from quizapp.contests.models import (
     COUNTING,
     REGISTRATION_FIELDS,
@@ -38,7 +40,8 @@ KEEP = object()
 # Who issues the contest's documents (contests/documents.py).
 DOCUMENT_KEYS = ("organising_body", "parent_body", "place", "document_heading", "signers")
 CONTEST_KEYS = {"slug", "title", "description", "timezone", "registration_fields", "one_award_per_person",
-                "require_verified_phone", "password", "rounds", *DOCUMENT_KEYS}
+                "require_verified_phone", "password", "rounds", "certificates", *DOCUMENT_KEYS}
+CERTIFICATE_KEYS = {"participants", "title", "logo"}
 ROUND_KEYS = {"number", "title", "opens_at", "closes_at", "time_limit_seconds", "max_attempts",
               "counting_attempt", "draw", "prediction", "tie_breakers", "awards", "review", "practice"}
 
@@ -211,6 +214,7 @@ def validate_contest(data: object) -> dict:
                     "Mật khẩu cuộc thi cần ít nhất 4 ký tự; ghi null để bỏ mật khẩu.")
     clean["password"] = password
     clean.update(_validate_documents(check, data))
+    clean["certificates"] = _validate_certificates(check, data.get("certificates", KEEP))
     rounds = data.get("rounds")
     if not isinstance(rounds, list) or not rounds:
         check.error("$.rounds", "Cuộc thi cần ít nhất một vòng thi.")
@@ -431,6 +435,12 @@ def save_contest(clean: dict, owner=None) -> Contest:
     contest.organising_body, contest.parent_body = clean["organising_body"], clean["parent_body"]
     contest.document_place, contest.document_heading = clean["place"], clean["document_heading"]
     contest.signers = clean["signers"]
+    if clean["certificates"] is not KEEP:
+        certificates = clean["certificates"]
+        contest.certificate_participants = certificates["participants"]
+        contest.certificate_title = certificates["title"]
+        if certificates["logo"] is not KEEP:
+            contest.certificate_logo = certificates["logo"]
     if clean["password"] is None:
         contest.password_hash = None
     elif clean["password"] is not KEEP:
@@ -465,6 +475,9 @@ def contest_summary(contest: Contest) -> dict:
         "title": contest.title, "registration_fields": list(contest.registration_fields),
         "one_award_per_person": contest.one_award_per_person, "password": contest.password_hash is not None,
         "require_verified_phone": contest.require_verified_phone, **stored_documents(contest),
+        "certificates": {"participants": contest.certificate_participants, "title": contest.certificate_title,
+                         "logo": hashlib.sha256(contest.certificate_logo).hexdigest()[:16]
+                         if contest.certificate_logo else None},
         "rounds": {str(round_.number): {
             "title": round_.title, "opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat(),
             "time_limit_seconds": round_.time_limit_seconds, "max_attempts": round_.max_attempts,
@@ -523,6 +536,34 @@ def _validate_documents(check: _Checker, data: dict) -> dict:
         on_behalf = check.text(signer, "on_behalf", path, "thẩm quyền ký", required=False, limit=200)
         if title and name:
             clean["signers"].append({"title": title, "name": name, **({"on_behalf": on_behalf} if on_behalf else {})})
+    return clean
+
+
+def _validate_certificates(check: _Checker, value: object) -> object:
+    """The ``certificates`` key: ``KEEP`` when the file leaves it out (the organiser's forms,
+    which do not show it, keep what the contest file set), the defaults for ``null``. Within it
+    a left-out ``logo`` keeps the stored image and ``null`` removes it."""
+    if value is KEEP:
+        return KEEP
+    if value is None:
+        return {"participants": False, "title": None, "logo": None}
+    if not isinstance(value, dict):
+        check.error("$.certificates", "Chọn cách cấp giấy chứng nhận.",
+                    "Ghi một đối tượng {participants, title, logo}, hoặc null để trở về mặc định.")
+        return KEEP
+    check.unknown(value, CERTIFICATE_KEYS, "$.certificates")
+    clean = {"participants": check.boolean(value, "participants", "$.certificates"),
+             "title": check.text(value, "title", "$.certificates", "tiêu đề giấy chứng nhận", required=False,
+                                 limit=100) or None,
+             "logo": value.get("logo", KEEP)}
+    if isinstance(clean["logo"], str):
+        try:
+            clean["logo"] = logo_png(clean["logo"])
+        except LogoInvalid as error:
+            check.error("$.certificates.logo", str(error))
+    elif clean["logo"] is not None and clean["logo"] is not KEEP:
+        check.error("$.certificates.logo", "Chọn một tệp hình ảnh PNG hoặc JPEG.",
+                    "Ghi hình ảnh dạng data:image/png;base64,…, hoặc null để bỏ hình.")
     return clean
 
 

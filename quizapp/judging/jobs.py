@@ -31,6 +31,7 @@ from quizapp.jobs.services import Progress
 from quizapp.judging import materialised, provisional
 from quizapp.judging import standings as overall
 from quizapp.judging.awards import ATTEMPT_COLUMN, AWARD_COLUMN, OVERRIDE_HEADER, override_marks
+from quizapp.judging.certificates import services as certificates
 from quizapp.judging.exports import ATTEMPTS_HEADER, attempts_log_rows, export_ranking
 from quizapp.judging.locking import current_rows
 from quizapp.judging.models import RoundResult, locked_result
@@ -38,11 +39,12 @@ from quizapp.judging.ranking import ranked_people
 from quizapp.judging.rows import HEADER, write_table_csv
 
 MIMETYPES = {"csv": "text/csv; charset=utf-8",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "zip": "application/zip"}
 # What the progress page calls each file.
 LABELS = {"judging.ranking": "bảng xếp hạng", "judging.awards": "danh sách giải",
           "judging.attempts": "nhật ký mọi lượt thi", "judging.standings": "xếp hạng chung",
-          "judging.keep": "bảng xếp hạng", "judging.provisional": "xếp hạng chung tạm tính"}
+          "judging.keep": "bảng xếp hạng", "judging.provisional": "xếp hạng chung tạm tính",
+          "judging.certificates": "giấy chứng nhận"}
 
 
 class QueueUnavailable(DomainError):
@@ -121,6 +123,17 @@ def standings_file(stream: BinaryIO, progress: Progress, *, contest_id: int) -> 
     write_table_csv(header, progress.counted(overall.rows(contest)), stream)
 
 
+def certificates_file(stream: BinaryIO, progress: Progress, *, round_id: int, base_url: str) -> None:
+    """A locked round's certificates as a ZIP (judging/certificates), issuing those not issued
+    yet, committed a chunk at a time: their codes stand before anyone prints them."""
+    round_ = _round(round_id)
+    result = locked_result(round_.id)
+    if result is None:
+        raise certificates.NotLocked()
+    progress.set_total(certificates.count(round_, result))
+    certificates.write_zip(round_, stream, base_url, progress.counted, settle=db.session.commit)
+
+
 def keep_rankings(_stream: BinaryIO, progress: Progress, *, round_ids: list[int],
                   contest_id: int | None = None) -> None:
     """Keep the rankings of these finished rounds (closing their expired attempts first), each
@@ -146,6 +159,7 @@ def provisional_standings(_stream: BinaryIO, _progress: Progress, *, contest_id:
 FUNCTIONS: dict[str, Callable[..., None]] = {
     "judging.ranking": ranking_file, "judging.awards": awards_file, "judging.attempts": attempts_file,
     "judging.standings": standings_file, "judging.keep": keep_rankings, "judging.provisional": provisional_standings,
+    "judging.certificates": certificates_file,
 }
 
 
@@ -179,6 +193,17 @@ def start_round_file(kind: str, round_: Round, filename: str, user_id: int | Non
     if eligibility:
         args["eligibility"] = True
     return _start(f"judging.{kind}", round_scope(round_.id), key, keep, filename, MIMETYPES[fmt], user_id, args)
+
+
+def start_certificates(round_: Round, filename: str, user_id: int | None, base_url: str) -> Job:
+    """The job for a locked round's certificates as a ZIP, kept: its key carries the snapshot's
+    checksum and everything else the certificates print (``certificates.edition``), so a new
+    logo or a revoked certificate makes a new file rather than serving the kept one."""
+    result = locked_result(round_.id)
+    key = (f"judging:round:{round_.id}:certificates.zip:locked:{result.checksum}:"
+           f"{certificates.edition(round_, base_url)}")
+    return _start("judging.certificates", round_scope(round_.id), key, True, filename, MIMETYPES["zip"], user_id,
+                  {"round_id": round_.id, "base_url": base_url})
 
 
 def start_standings_file(contest: Contest, filename: str, user_id: int | None) -> Job:

@@ -10,6 +10,7 @@ and the round's ranking without disqualified attempts. Only the judges of a roun
                                                         path, masked ID number where collected)
 - ``GET  /judging/rounds/<id>/awards.csv``             the award list
 - ``GET  /judging/rounds/<id>/attempts.csv``           every attempt, for audits
+- ``GET  /judging/rounds/<id>/certificates.zip``       a locked round's certificates, a PDF each
 - ``GET  /judging/rounds/<id>/jobs/<token>``           how far the making of one of those files is (JSON)
 - ``POST /judging/rounds/<id>/awards/override``        a judge's award decision with a reason
 - ``GET  /judging/rounds/<id>/collective``             collective prizes (``format=csv`` to download)
@@ -72,12 +73,14 @@ from quizapp.jobs.models import Job
 from quizapp.judging import materialised, provisional, services
 from quizapp.judging import standings as overall
 from quizapp.judging.awards import ATTEMPT_COLUMN, override_award
+from quizapp.judging.certificates import services as certificates
 from quizapp.judging.collective import HEADER as COLLECTIVE_HEADER
 from quizapp.judging.collective import table_rows, unit_standings
 from quizapp.judging.jobs import (
     LABELS,
     contest_scope,
     round_scope,
+    start_certificates,
     start_keeping,
     start_provisional,
     start_round_file,
@@ -310,6 +313,22 @@ def awards_export(round_id: int):
 def attempts_export(round_id: int):
     """Every attempt of the round, for an audit of the contest."""
     return _round_file(round_id, "attempts", "nhat-ky-luot-thi-vong-{number}.csv", "attempts.exported")
+
+
+@bp.get("/rounds/<int:round_id>/certificates.zip")
+@judge_required
+def certificates_export(round_id: int):
+    """Every certificate of a locked round, one PDF each (judging.certificates), as a ZIP."""
+    round_ = _round_or_abort(round_id)
+    if locked_result(round_.id) is None:
+        abort(404)
+    if (token := request.args.get("job")) is not None:
+        return _job_answer(jobs.find(token, round_scope(round_.id)))
+    # The worker has no request: the address printed on the certificates is decided here.
+    base = certificates.verification_base()
+    _exported(round_id, "certificates.exported")
+    return _job_answer(start_certificates(round_, f"giay-chung-nhan-vong-{round_.number}.zip", current_user.id, base),
+                       started=True)
 
 
 @bp.get("/rounds/<int:round_id>/jobs/<token>")

@@ -14,6 +14,8 @@ kept ranking is forgotten by the flush (judging/materialised.py). In a locked ro
 is blanked for the person (judging/locking.py ``redact_snapshot``: a prize winner keeps rank,
 score, name and unit as the legal record) and keeps its published checksum; erasing the
 attempts' device and address is the one change the lock lets through, and it is audit-logged.
+The person's certificates (judging/certificates) lose the name, unit and phone their
+verification pages show, and no certificate is made for them any more.
 Stored export files of the rounds and contests concerned are discarded; after the commit
 ``remake_files`` queues the kept ones (a locked round's, its contest's standings) to be made
 again from the blanked snapshot by the background worker (without Redis, the next download
@@ -46,6 +48,7 @@ from quizapp.flags.models import Flag
 from quizapp.jobs import services as jobs
 from quizapp.jobs.models import Job
 from quizapp.judging import provisional
+from quizapp.judging.certificates.services import forget_holder
 from quizapp.judging.locking import ERASED_NAME, erasing, redact_snapshot
 from quizapp.judging.models import RoundResult
 from quizapp.privacy.models import Consent
@@ -108,6 +111,8 @@ def erase_person(user: User, reason: str) -> Erased:
         db.session.flush()
     for result in results.values():
         redact_snapshot(result, attempt_ids)
+    # Their certificates' pages stop naming them; the award stays on record.
+    certificates = forget_holder(user.id)
     _erase_flags(user, round_ids)
     _erase_audit(user, old, round_ids, attempt_ids)
     _erase_account(user)
@@ -117,7 +122,7 @@ def erase_person(user: User, reason: str) -> Erased:
     # The event keeps what was done, not to whom beyond the account id.
     audit.record("privacy.erased", "user", user.id, after={
         "reason": reason, "attempts": erased.attempts, "locked_rounds": erased.locked_rounds,
-        "unlocked_rounds": erased.unlocked_rounds})
+        "unlocked_rounds": erased.unlocked_rounds, "certificates": certificates})
     db.session.flush()
     return erased
 

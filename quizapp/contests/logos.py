@@ -1,0 +1,66 @@
+"""The logo or seal image printed on a contest's certificates (judging/certificates).
+
+An organiser uploads it on the certificates' settings page, or gives it in the contest file as a
+``data:`` URL (docs/contest-format.md). It is
+checked with Pillow as bank pictures are (the formats allowed, the pixel count read from the
+header before a pixel is decoded) and kept as a PNG of at most ``MAX_SIDE`` pixels, transparency
+and all, in the database: every host prints the same image (DESIGN §7, "Files that outlive a
+request").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+import warnings
+
+from PIL import Image, ImageOps
+
+MAX_INPUT_BYTES = 2 * 1024 * 1024
+MAX_PIXELS = 25_000_000
+MAX_SIDE = 320  # 320 px over the 2.2 cm it takes on the certificate: about 370 dpi, as print wants
+FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
+_DATA_URL = re.compile(r"data:image/[a-z+.-]+;base64,(?P<data>[A-Za-z0-9+/=\s]+)", re.IGNORECASE)
+
+
+class LogoInvalid(ValueError):
+    """Why a logo cannot be used, in Vietnamese for the organiser."""
+
+
+def logo_png(value: str) -> bytes:
+    """The PNG kept for a ``data:image/…;base64,…`` URL; ``LogoInvalid`` if it is not a usable image."""
+    match = _DATA_URL.fullmatch(value.strip())
+    if match is None:
+        raise LogoInvalid("phải là hình ảnh dạng data:image/png;base64,… (PNG, JPEG, GIF hoặc WebP)")
+    if len(match["data"]) > MAX_INPUT_BYTES * 4 // 3 + 4:
+        raise LogoInvalid(f"hình quá lớn (tối đa {MAX_INPUT_BYTES // (1024 * 1024)} MB)")
+    try:
+        data = base64.b64decode(re.sub(r"\s", "", match["data"]), validate=True)
+    except (binascii.Error, ValueError):
+        raise LogoInvalid("dữ liệu base64 của hình không hợp lệ") from None
+    return png_of(data)
+
+
+def png_of(data: bytes) -> bytes:
+    """The PNG kept for an image file's bytes (an organiser's upload); ``LogoInvalid`` if unusable."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise LogoInvalid(f"hình quá lớn (tối đa {MAX_INPUT_BYTES // (1024 * 1024)} MB)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+            if image.size[0] * image.size[1] > MAX_PIXELS:
+                raise LogoInvalid(f"hình quá lớn ({image.size[0]}×{image.size[1]} điểm ảnh)")
+            image = ImageOps.exif_transpose(image).convert("RGBA")
+    except LogoInvalid:
+        raise
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise LogoInvalid("hình quá lớn (quá nhiều điểm ảnh)") from None
+    except Exception:
+        raise LogoInvalid("không đọc được hình (nhận PNG, JPEG, GIF, WebP)") from None
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
