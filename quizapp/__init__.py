@@ -221,6 +221,7 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.contests import organiser as _organiser  # noqa: F401 - adds its routes to contests
     from quizapp.contests.blueprint import bp as contests_bp
     from quizapp.health import bp as health_bp
+    from quizapp.judging import item_routes as _items  # noqa: F401 - adds its routes to the judging blueprint
     from quizapp.judging import summary as _summary  # noqa: F401 - adds its route to the judging blueprint
     from quizapp.judging.public import bp as results_bp
     from quizapp.judging.routes import bp as judging_bp

@@ -6,10 +6,10 @@ from quizapp.banks.models import Bank, Option, Question, QuestionVersion, Topic,
 from quizapp.contests.models import Attempt, AttemptItem, Contest, ContestStaff, Round
 from quizapp.flags.models import Flag
 from quizapp.jobs.models import DailyRun, Job, JobChunk
-from quizapp.judging.models import AwardOverride, RoundResult
+from quizapp.judging.models import AwardOverride, KeyCorrection, RoundResult
 from quizapp.privacy.models import Consent
 from quizapp.units.models import Unit
 
 __all__ = ["Attempt", "AttemptItem", "AuditEvent", "AwardOverride", "Bank", "Consent", "Contest", "ContestStaff",
-           "DailyRun", "Flag", "Job", "JobChunk", "OneTimeCode", "Option", "Question", "QuestionVersion", "Round",
-           "RoundResult", "Topic", "Unit", "UploadPreview", "User", "UserSession"]
+           "DailyRun", "Flag", "Job", "JobChunk", "KeyCorrection", "OneTimeCode", "Option", "Question",
+           "QuestionVersion", "Round", "RoundResult", "Topic", "Unit", "UploadPreview", "User", "UserSession"]

@@ -131,3 +131,19 @@ def test_revision_0025_names_the_subject_of_existing_staff_events_and_goes_back(
             index["name"] for index in inspect(db.engine).get_indexes("audit_events")}
         downgrade(revision="0024")
         assert "subject_id" not in {column["name"] for column in inspect(db.engine).get_columns("audit_events")}
+
+
+def test_revision_0029_adds_the_key_corrections_and_goes_back(make_app, new_database):
+    app = make_app(DATABASE_URL=new_database())
+    with app.app_context():
+        upgrade(revision="0025")
+        assert "key_corrections" not in inspect(db.engine).get_table_names()
+        upgrade(revision="0029")
+        assert {"round_id", "question_id", "option_ids", "previous_option_ids", "reason"} <= {
+            column["name"] for column in inspect(db.engine).get_columns("key_corrections")}
+        assert [constraint["column_names"] for constraint in inspect(db.engine).get_unique_constraints(
+            "key_corrections")] == [["round_id", "question_id"]]
+        downgrade(revision="0025")
+        assert "key_corrections" not in inspect(db.engine).get_table_names()
+        upgrade()
+        assert schema_diff(db.engine) == []

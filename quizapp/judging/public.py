@@ -24,6 +24,7 @@ from quizapp.banks.models import QuestionVersion
 from quizapp.contests.keys import held_keys, key_notice
 from quizapp.contests.models import Attempt, AttemptItem, Contest, Round
 from quizapp.extensions import db
+from quizapp.judging.items import corrections_of
 from quizapp.judging.models import AwardOverride, RoundResult, locked_result
 from quizapp.phone import mask_phone
 from quizapp.units.models import Unit
@@ -129,10 +130,15 @@ def answer_key(round_id: int) -> list[KeyLine]:
         .order_by(QuestionVersion.question_id)
     ).all()
     held = held_keys([version.question_id for version in versions])
+    # A judge's correction of a key (judging/items.py) is the round's key, not the bank's.
+    corrected = {question_id: set(correction.option_ids)
+                 for question_id, correction in corrections_of(round_id).items()}
     return [
         KeyLine(version.text,
-                [] if version.question_id in held else [option["text"] for option in version.options
-                                                        if option["correct"]],
+                [] if version.question_id in held else [
+                    option["text"] for option in version.options
+                    if (option["id"] in corrected[version.question_id] if version.question_id in corrected
+                        else option["correct"])],
                 held.get(version.question_id))
         for version in versions
     ]
