@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import threading
+import time
 from datetime import timedelta
 from math import sqrt
 
@@ -322,3 +325,29 @@ def test_an_erased_attempt_is_not_counted(scenario):
         q3 = next(item for item in items.analyse(round_id) if item.question_id == ids[3])
         assert (q3.drawn, q3.correct) == (9, 2)
         assert items.counted_attempts(round_id) == 9
+
+
+@pytest.mark.skipif(not os.environ.get("QUIZAPP_DATABASE_URL", "").startswith(("postgres://", "postgresql")),
+                    reason="row locks between two transactions: PostgreSQL (SQLite runs one writer at a time)")
+def test_a_submit_during_a_correction_waits_for_it_and_scores_with_the_new_key(scenario):
+    app, clock, round_id, _takers, _attempts, ids = scenario
+    late = sign_up(app, full_name="Người Nộp Giữa Chừng")
+    open_attempt = choose(app, clock, late, round_id, ("A", "A", "B"), submit=False)
+    corrected, committed = threading.Event(), threading.Event()
+
+    def correct() -> None:
+        with app.app_context():
+            items.correct_key(db.session.get(Round, round_id), ids[3], [option_id(app, ids[3], "B")], "Sai", None)
+            corrected.set()
+            # Uncommitted for a while: a submit now must wait, or it would read the old key.
+            time.sleep(1.0)
+            committed.set()
+            db.session.commit()
+
+    judge = threading.Thread(target=correct)
+    judge.start()
+    assert corrected.wait(30)
+    assert late.submit(open_attempt).status_code == 200
+    assert committed.is_set()  # the submit came back only after the correction
+    judge.join(30)
+    assert scores(app, [open_attempt]) == [3]
