@@ -3,21 +3,32 @@
 - ``GET  /judging/rounds/<id>/questions``                     each question's figures, for the
   contest's judges and organisers, before the lock (a wrong key is caught before the prizes) and after
 - ``GET  /judging/rounds/<id>/questions.csv``                 the same as a download
+
+A big round's analysis is a background job's (judging.jobs): the page shows its progress
+(``?job=<token>``), then the analysis, which is kept until an attempt is submitted or a key
+corrected.
 - ``POST /judging/rounds/<id>/questions/<question id>/key``   a judge corrects the key for this round
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
+from datetime import datetime
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from quizapp import audit, clock
 from quizapp.attempts.services import finalise_expired, round_finished
 from quizapp.contests import access
+from quizapp.contests.models import Round
 from quizapp.extensions import db
+from quizapp.jobs import services as jobs
+from quizapp.jobs.models import Job
 from quizapp.judging import items
+from quizapp.judging.jobs import recent_item_analysis, round_scope, start_item_analysis
 from quizapp.judging.models import locked_result
 from quizapp.judging.routes import _carry_out as carry_out
 from quizapp.judging.routes import bp
@@ -27,33 +38,73 @@ from quizapp.roles import role_required
 staff_required = role_required("organiser", "judge")
 
 
+@dataclass
+class Analysis:
+    stats: list[items.ItemStats]
+    computed_at: datetime | None  # None: computed for this request
+
+
+def _analysis(round_: Round, endpoint: str) -> Analysis | ResponseReturnValue:
+    """The round's analysis, or the answer to give while a background job computes it.
+
+    A small round's is computed here. A big round's (``quick_to_analyse``) is a job's, kept
+    while nothing it counted changed; while the round still takes attempts a recent one is
+    shown rather than waited for (``?refresh=1`` asks for a new one). ``?job=<token>``: the
+    job's progress, then its analysis."""
+    token = request.args.get("job")
+    if token is not None:
+        job = jobs.find(token, round_scope(round_.id))
+        if job is None:
+            abort(404)
+        if job.status != "finished":
+            return render_template("judging/items_job.html", job=job, round=round_,
+                                   status_url=url_for(".round_job_status", round_id=round_.id, token=job.id),
+                                   retry_url=url_for(endpoint, round_id=round_.id, refresh=1))
+        return _from_job(job, round_)
+    finalise_expired(round_id=round_.id)
+    db.session.commit()
+    if items.quick_to_analyse(round_.id):
+        return Analysis(items.analyse(round_.id), None)
+    if not request.args.get("refresh") and not round_finished(round_, clock.now()):
+        recent = recent_item_analysis(round_, int(current_app.config["ITEM_ANALYSIS_REUSE_SECONDS"]))
+        if recent is not None:
+            return _from_job(recent, round_)
+    job = start_item_analysis(round_, current_user.id)
+    if job.status == "finished":  # kept, or run here without Redis
+        return _from_job(job, round_)
+    return redirect(url_for(endpoint, round_id=round_.id, job=job.id), code=303)
+
+
+def _from_job(job: Job, round_: Round) -> Analysis:
+    return Analysis(items.from_json(b"".join(jobs.chunks(job)), round_.id), job.finished_at)
+
+
 @bp.get("/rounds/<int:round_id>/questions")
 @staff_required
 def item_analysis(round_id: int):
     round_ = access.round_or_abort(round_id, "organiser", "judge")
-    # Attempts past their deadline are answered attempts too: close them before counting.
-    finalise_expired(round_id=round_id)
-    db.session.commit()
-    stats = items.analyse(round_id)
+    analysis = _analysis(round_, ".item_analysis")
+    if not isinstance(analysis, Analysis):
+        return analysis
     locked = locked_result(round_id)
     judge = access.may(current_user, round_.contest, "judge")
     return render_template(
-        "judging/questions.html", round=round_, stats=stats, locked=locked,
-        attempts=items.counted_attempts(round_id), finished=round_finished(round_, clock.now()),
-        judge=judge, may_correct=judge and locked is None,
-        warn_after=items.WARN_AFTER, local_time=clock.local_time)
+        "judging/questions.html", round=round_, stats=analysis.stats, computed_at=analysis.computed_at,
+        locked=locked, attempts=items.counted_attempts(round_id), finished=round_finished(round_, clock.now()),
+        judge=judge, may_correct=judge and locked is None, warn_after=items.WARN_AFTER, local_time=clock.local_time)
 
 
 @bp.get("/rounds/<int:round_id>/questions.csv")
 @staff_required
 def item_analysis_csv(round_id: int):
     round_ = access.round_or_abort(round_id, "organiser", "judge")
-    finalise_expired(round_id=round_id)
+    analysis = _analysis(round_, ".item_analysis_csv")
+    if not isinstance(analysis, Analysis):
+        return analysis
     audit.record("items.exported", "round", round_id)
     db.session.commit()
-    stats = items.analyse(round_id)
     buffer = io.BytesIO()
-    write_table_csv(items.csv_header(stats), items.csv_rows(stats), buffer)
+    write_table_csv(items.csv_header(analysis.stats), items.csv_rows(analysis.stats), buffer)
     return Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="phan-tich-cau-hoi-vong-{round_.number}.csv"'})
 

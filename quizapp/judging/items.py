@@ -50,6 +50,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from math import sqrt
 
+from flask import current_app
 from sqlalchemy import Text, and_, case, cast, distinct, func, select, tuple_, update
 
 from quizapp import audit, clock
@@ -194,6 +195,44 @@ def analyse(round_id: int) -> list[ItemStats]:
         stats.append(item)
     stats.sort(key=lambda item: (not item.warning, item.discrimination is None,
                                  item.discrimination or 0.0, item.question_id))
+    return stats
+
+
+def quick_to_analyse(round_id: int) -> bool:
+    """Whether the analysis fits in a web request: at most ``ITEM_ANALYSIS_INLINE_MAX_ATTEMPTS``
+    counted attempts (counted no further than that)."""
+    limit = int(current_app.config["ITEM_ANALYSIS_INLINE_MAX_ATTEMPTS"])
+    sample = select(Attempt.id).where(_counted(round_id)).limit(limit + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(sample)) <= limit
+
+
+def stamp(round_id: int) -> tuple[str, str]:
+    """What a big round's kept analysis was computed from: the round's key corrections, then
+    its counted attempts. An analysis with the same corrections may be shown for a while
+    whatever came in since; one from before a correction never is."""
+    corrections = db.session.execute(select(func.count(KeyCorrection.id), func.max(KeyCorrection.corrected_at))
+                                     .where(KeyCorrection.round_id == round_id)).one()
+    latest = corrections[1].timestamp() if corrections[1] is not None else 0
+    return f"c{corrections[0]}-{latest:.0f}", f"n{counted_attempts(round_id)}"
+
+
+def to_json(stats: list[ItemStats]) -> bytes:
+    """The analysis as a background job keeps it (no corrections: those are read when shown)."""
+    return json.dumps([{
+        "question_id": item.question_id, "text": item.text, "multiple": item.multiple, "drawn": item.drawn,
+        "answered": item.answered, "correct": item.correct, "discrimination": item.discrimination,
+        "wrong_key_reasons": item.wrong_key_reasons, "notes": item.notes,
+        "options": [[option.option_id, option.letter, option.text, option.chosen, option.key]
+                    for option in item.options],
+    } for item in stats], ensure_ascii=False).encode("utf-8")
+
+
+def from_json(data: bytes, round_id: int) -> list[ItemStats]:
+    corrections = corrections_of(round_id)
+    stats = []
+    for entry in json.loads(data):
+        options = [OptionCount(*option) for option in entry.pop("options")]
+        stats.append(ItemStats(**entry, options=options, correction=corrections.get(entry["question_id"])))
     return stats
 
 

@@ -21,6 +21,7 @@ from typing import BinaryIO
 from flask import Flask
 from sqlalchemy import func, select
 
+from quizapp import clock
 from quizapp.attempts.services import finalise_expired
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.errors import DomainError
@@ -28,7 +29,7 @@ from quizapp.extensions import db
 from quizapp.jobs import services as jobs
 from quizapp.jobs.models import Job
 from quizapp.jobs.services import Progress
-from quizapp.judging import materialised, provisional
+from quizapp.judging import items, materialised, provisional
 from quizapp.judging import standings as overall
 from quizapp.judging.exports import ATTEMPTS_HEADER, attempts_log_rows, export_ranking
 from quizapp.judging.locking import current_rows
@@ -41,7 +42,8 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
 # What the progress page calls each file.
 LABELS = {"judging.ranking": "bảng xếp hạng", "judging.awards": "danh sách giải",
           "judging.attempts": "nhật ký mọi lượt thi", "judging.standings": "xếp hạng chung",
-          "judging.keep": "bảng xếp hạng", "judging.provisional": "xếp hạng chung tạm tính"}
+          "judging.keep": "bảng xếp hạng", "judging.provisional": "xếp hạng chung tạm tính",
+          "judging.items": "phân tích câu hỏi"}
 
 
 class QueueUnavailable(DomainError):
@@ -137,9 +139,18 @@ def provisional_standings(_stream: BinaryIO, _progress: Progress, *, contest_id:
     db.session.commit()
 
 
+def item_analysis(stream: BinaryIO, _progress: Progress, *, round_id: int) -> None:
+    """A big round's item analysis (judging/items.py), kept as JSON for its page and its CSV."""
+    _round(round_id)
+    finalise_expired(round_id=round_id)
+    db.session.commit()
+    stream.write(items.to_json(items.analyse(round_id)))
+
+
 FUNCTIONS: dict[str, Callable[..., None]] = {
     "judging.ranking": ranking_file, "judging.awards": awards_file, "judging.attempts": attempts_file,
     "judging.standings": standings_file, "judging.keep": keep_rankings, "judging.provisional": provisional_standings,
+    "judging.items": item_analysis,
 }
 
 
@@ -203,3 +214,24 @@ def start_provisional(contest: Contest, user_id: int | None) -> Job:
     """The job computing a contest's provisional standings; joined while one is under way."""
     return _start("judging.provisional", contest_scope(contest.id), f"judging:provisional:contest:{contest.id}", False,
                   "", "text/plain", user_id, {"contest_id": contest.id})
+
+
+def start_item_analysis(round_: Round, user_id: int | None) -> Job:
+    """The job analysing a big round's questions, kept while its key corrections and counted
+    attempts stay as they are (``items.stamp``); joined while one is under way."""
+    corrections, attempts = items.stamp(round_.id)
+    key = f"judging:items:round:{round_.id}:{corrections}:{attempts}"
+    return _start("judging.items", round_scope(round_.id), key, True, "", "application/json", user_id,
+                  {"round_id": round_.id})
+
+
+def recent_item_analysis(round_: Round, max_age_seconds: int) -> Job | None:
+    """The latest finished analysis of the round with its current key corrections, if it is
+    younger than ``max_age_seconds``: shown while the round still takes attempts."""
+    corrections, _attempts = items.stamp(round_.id)
+    job = db.session.scalar(
+        select(Job).where(Job.key.startswith(f"judging:items:round:{round_.id}:{corrections}:", autoescape=True),
+                          Job.status == "finished").order_by(Job.finished_at.desc()).limit(1))
+    if job is None or (clock.now() - job.finished_at).total_seconds() > max_age_seconds:
+        return None
+    return job

@@ -17,12 +17,13 @@ from datetime import timedelta
 from math import sqrt
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from quizapp.audit import AuditEvent
 from quizapp.banks.models import Option, Question
 from quizapp.contests.models import Attempt, AttemptItem, Round
 from quizapp.extensions import db
+from quizapp.jobs.models import Job
 from quizapp.judging import items
 from quizapp.judging.locking import lock_round
 from quizapp.judging.models import KeyCorrection, RoundLocked
@@ -36,6 +37,7 @@ from tests.attempt_support import (
     simple_questions,
 )
 from tests.conftest import GENEROUS_LIMITS, Accounts, csrf_token
+from tests.job_support import download
 
 QUESTIONS = simple_questions("pt", 3)
 # Each taker's letter for questions 1, 2 and 3 (None: left blank). The bank's key is A for all.
@@ -70,7 +72,10 @@ def choose(app, clock, taker, round_id: int, letters, *, submit: bool = True) ->
 
 @pytest.fixture
 def scenario(make_app, tmp_path):
-    app = make_app(**GENEROUS_LIMITS)
+    return build(make_app(**GENEROUS_LIMITS), tmp_path)
+
+
+def build(app, tmp_path):
     clock = install_clock(app)
     round_id = one_round(app, tmp_path, "phan-tich", questions=QUESTIONS)
     takers = [sign_up(app, full_name=f"Người Dự Thi {n}") for n in range(10)]
@@ -351,3 +356,35 @@ def test_a_submit_during_a_correction_waits_for_it_and_scores_with_the_new_key(s
     assert committed.is_set()  # the submit came back only after the correction
     judge.join(30)
     assert scores(app, [open_attempt]) == [3]
+
+
+def test_a_big_round_is_analysed_by_a_background_job_and_kept_until_a_correction(make_app, tmp_path):
+    app, clock, round_id, _takers, _attempts, ids = build(
+        make_app(**GENEROUS_LIMITS, ITEM_ANALYSIS_INLINE_MAX_ATTEMPTS=5), tmp_path)
+    clock.set(CLOSES + timedelta(minutes=1))
+    judge = judge_client(app, round_id)
+    url = f"/judging/rounds/{round_id}/questions"
+    page = download(judge, url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Có thể sai đáp án" in html and "-0,65" in html and "Số liệu tính lúc" in html
+    # Kept: the next view and the CSV read the job's analysis, no new job.
+    assert judge.get(url).status_code == 200
+    rows = list(csv.reader(io.StringIO(judge.get(f"{url}.csv").get_data().decode("utf-8-sig"))))
+    assert (rows[1][5], rows[1][3]) == (str(ids[3]), "-0.65")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Job).where(Job.kind == "judging.items")) == 1
+    post(judge, f"{url}/{ids[3]}/key", {"option": option_id(app, ids[3], "B"), "reason": "Đáp án đúng là B"})
+    # The correction changed what was counted: a new analysis, without the warning.
+    again = download(judge, url)
+    assert again.status_code == 200
+    assert "badge warn" not in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Job).where(Job.kind == "judging.items")) == 2
+
+
+def test_a_job_token_of_another_round_or_junk_is_404(scenario):
+    app, _clock, round_id, _takers, _attempts, _ids = scenario
+    judge = judge_client(app, round_id)
+    assert judge.get(f"/judging/rounds/{round_id}/questions?job=nothing").status_code == 404
+    assert judge.get(f"/judging/rounds/{round_id}/questions.csv?job={'0' * 32}").status_code == 404
