@@ -28,7 +28,7 @@ from quizapp.extensions import db
 from quizapp.jobs import services as jobs
 from quizapp.jobs.models import Job
 from quizapp.judging import items
-from quizapp.judging.jobs import recent_item_analysis, round_scope, start_item_analysis
+from quizapp.judging.jobs import round_scope, start_item_analysis
 from quizapp.judging.models import locked_result
 from quizapp.judging.routes import _carry_out as carry_out
 from quizapp.judging.routes import bp
@@ -66,9 +66,9 @@ def _analysis(round_: Round, endpoint: str) -> Analysis | ResponseReturnValue:
     if items.quick_to_analyse(round_.id):
         return Analysis(items.analyse(round_.id), None)
     if not request.args.get("refresh") and not round_finished(round_, clock.now()):
-        recent = recent_item_analysis(round_, int(current_app.config["ITEM_ANALYSIS_REUSE_SECONDS"]))
+        recent = items.recent_analysis(round_.id, int(current_app.config["ITEM_ANALYSIS_REUSE_SECONDS"]))
         if recent is not None:
-            return _from_job(recent, round_)
+            return Analysis(recent[0], recent[1].finished_at)
     job = start_item_analysis(round_, current_user.id)
     if job.status == "finished":  # kept, or run here without Redis
         return _from_job(job, round_)

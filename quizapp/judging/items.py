@@ -50,16 +50,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from math import sqrt
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import Text, and_, case, cast, distinct, func, select, tuple_, update
 
 from quizapp import audit, clock
 from quizapp.attempts.services import correct_answers
 from quizapp.attempts.tokens import canonical, parse_indexes
 from quizapp.banks.models import QuestionVersion
+from quizapp.contests.dashboard import QuestionNote, lend_questions_to_review
 from quizapp.contests.models import Attempt, AttemptItem, Round
 from quizapp.errors import NotFound, ValidationFailed
 from quizapp.extensions import db
+from quizapp.jobs.models import Job
+from quizapp.jobs.services import chunks
 from quizapp.judging import provisional
 from quizapp.judging.models import KeyCorrection, RoundLocked, locked_result
 from quizapp.text import clean_text
@@ -234,6 +237,38 @@ def from_json(data: bytes, round_id: int) -> list[ItemStats]:
         options = [OptionCount(*option) for option in entry.pop("options")]
         stats.append(ItemStats(**entry, options=options, correction=corrections.get(entry["question_id"])))
     return stats
+
+
+def recent_analysis(round_id: int, max_age_seconds: int | None = None) -> tuple[list[ItemStats], Job] | None:
+    """The latest analysis a background job made of the round with its current key corrections
+    (judging.jobs ``start_item_analysis``), if any and, with ``max_age_seconds``, that young."""
+    corrections, _attempts = stamp(round_id)
+    job = db.session.scalar(
+        select(Job).where(Job.key.startswith(f"judging:items:round:{round_id}:{corrections}:", autoescape=True),
+                          Job.status == "finished").order_by(Job.finished_at.desc()).limit(1))
+    if job is None or (max_age_seconds is not None
+                       and (clock.now() - job.finished_at).total_seconds() > max_age_seconds):
+        return None
+    return from_json(b"".join(chunks(job)), round_id), job
+
+
+def questions_to_review(round_: Round, limit: int) -> list[QuestionNote] | None:
+    """The organisers' dashboard's short list (contests.dashboard): the first questions of the
+    analysis, a possibly wrong key first. A big round's only once a judge's view or download
+    has had it made: the dashboard is opened often and must stay quick."""
+    if quick_to_analyse(round_.id):
+        stats = analyse(round_.id)
+    else:
+        recent = recent_analysis(round_.id)
+        if recent is None:
+            return None
+        stats = recent[0]
+    return [QuestionNote(item.question_id, item.text, item.facility, item.discrimination, item.warning)
+            for item in stats[:limit]]
+
+
+def init_app(app: Flask) -> None:
+    lend_questions_to_review(app, questions_to_review)
 
 
 def _judge(item: ItemStats) -> None:

@@ -21,7 +21,6 @@ from typing import BinaryIO
 from flask import Flask
 from sqlalchemy import func, select
 
-from quizapp import clock
 from quizapp.attempts.services import finalise_expired
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.errors import DomainError
@@ -224,14 +223,3 @@ def start_item_analysis(round_: Round, user_id: int | None) -> Job:
     return _start("judging.items", round_scope(round_.id), key, True, "", "application/json", user_id,
                   {"round_id": round_.id})
 
-
-def recent_item_analysis(round_: Round, max_age_seconds: int) -> Job | None:
-    """The latest finished analysis of the round with its current key corrections, if it is
-    younger than ``max_age_seconds``: shown while the round still takes attempts."""
-    corrections, _attempts = items.stamp(round_.id)
-    job = db.session.scalar(
-        select(Job).where(Job.key.startswith(f"judging:items:round:{round_.id}:{corrections}:", autoescape=True),
-                          Job.status == "finished").order_by(Job.finished_at.desc()).limit(1))
-    if job is None or (clock.now() - job.finished_at).total_seconds() > max_age_seconds:
-        return None
-    return job

@@ -388,3 +388,28 @@ def test_a_job_token_of_another_round_or_junk_is_404(scenario):
     judge = judge_client(app, round_id)
     assert judge.get(f"/judging/rounds/{round_id}/questions?job=nothing").status_code == 404
     assert judge.get(f"/judging/rounds/{round_id}/questions.csv?job={'0' * 32}").status_code == 404
+
+
+def test_the_organisers_dashboard_lists_the_questions_to_review(scenario):
+    app, _clock, round_id, _takers, _attempts, ids = scenario
+    organiser = app.test_client()
+    Accounts(app, organiser).login_as("organiser", round_id=round_id)
+    html = organiser.get("/contests/manage/phan-tich/dashboard?round=1").get_data(as_text=True)
+    listed = html[html.index('id="h-questions"'):]
+    assert listed.index(f"#{ids[3]}:") < listed.index(f"#{ids[2]}:") < listed.index(f"#{ids[1]}:")
+    assert "Tỉ lệ đúng 30,0 %, độ phân biệt -0,65" in listed and "badge warn" in listed
+    assert f'href="/judging/rounds/{round_id}/questions"' in listed
+    # All rounds: a link per round, nothing computed.
+    every = organiser.get("/contests/manage/phan-tich/dashboard").get_data(as_text=True)
+    assert f'href="/judging/rounds/{round_id}/questions"' in every and "badge warn" not in every
+
+
+def test_the_dashboard_never_analyses_a_big_round_itself(make_app, tmp_path):
+    app, _clock, round_id, _takers, _attempts, _ids = build(
+        make_app(**GENEROUS_LIMITS, ITEM_ANALYSIS_INLINE_MAX_ATTEMPTS=5), tmp_path)
+    organiser = app.test_client()
+    Accounts(app, organiser).login_as("organiser", round_id=round_id)
+    html = organiser.get("/contests/manage/phan-tich/dashboard?round=1").get_data(as_text=True)
+    assert "phân tích câu hỏi được tính riêng" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 0
