@@ -148,14 +148,14 @@ def _score(attempts: list[tuple[int, datetime, datetime]], round_ids: set[int]) 
     table = Attempt.__table__
     db.session.execute(
         update(table).where(table.c.id == bindparam("attempt"))
-        .values(correct_count=correct_answers(bindparam("attempt")), duration_ms=bindparam("duration"))
+        .values(correct_count=_correct_answers(bindparam("attempt")), duration_ms=bindparam("duration"))
         .execution_options(attempt_rounds=round_ids),
         [{"attempt": attempt_id, "duration": _duration_ms(started_at, submitted_at)}
          for attempt_id, started_at, submitted_at in attempts],
     )
 
 
-def correct_answers(attempt_id):
+def _correct_answers(attempt_id):
     """How many of the attempt's items were answered exactly right, as a subquery of the
     UPDATE that scores it (``attempt_id``: a column or a parameter)."""
     items = AttemptItem.__table__
@@ -720,7 +720,7 @@ def submit(attempt_id: int, user_id: int) -> Attempt:
               "duration_ms": _duration_ms(attempt.started_at, submitted_at)}
     values["correct_count"] = db.session.scalar(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "open")
-        .values(correct_count=correct_answers(attempt.id), **values)
+        .values(correct_count=_correct_answers(attempt.id), **values)
         .returning(Attempt.correct_count)
         .execution_options(attempt_rounds=rounds, synchronize_session=False))
     if values["correct_count"] is None:  # SQLite: another request submitted it since it was read

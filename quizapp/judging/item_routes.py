@@ -124,5 +124,5 @@ def correct_key(round_id: int, question_id: int):
         chosen.append(int(value))
     carry_out(lambda: items.correct_key(round_, question_id, chosen, request.form.get("reason"), current_user),
               lambda done: f"Đã sửa đáp án câu hỏi #{question_id} cho vòng thi này và chấm lại {done.rescored} bài "
-                           "đã nộp.")
+                           f"đã nộp có câu này: {done.changed} bài thay đổi số câu đúng.")
     return redirect(url_for(".item_analysis", round_id=round_id, _anchor=f"q{question_id}"), code=303)

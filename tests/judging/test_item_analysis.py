@@ -235,7 +235,9 @@ def test_a_correction_rescores_the_round_only(tmp_path, scenario):
     answer = post(judge, f"/judging/rounds/{round_id}/questions/{ids[3]}/key",
                   {"option": option_id(app, ids[3], "B"), "reason": "Đáp án đúng là B theo Nghị quyết."})
     assert answer.status_code == 303
-    assert "chấm lại 10 bài" in judge.get(answer.headers["Location"]).get_data(as_text=True)
+    # 10 drew it; takers 0-5 gain a point, 6, 7 and 9 lose one, taker 8 (C) stays.
+    assert "chấm lại 10 bài đã nộp có câu này: 9 bài thay đổi" in judge.get(answer.headers["Location"]).get_data(
+        as_text=True)
 
     # Question 3 now right for takers 0-5 and wrong for 6, 7 and 9.
     assert scores(app, attempts) == [3, 3, 3, 3, 3, 2, 1, 0, 0, 0]
@@ -256,7 +258,7 @@ def test_a_correction_rescores_the_round_only(tmp_path, scenario):
         assert event.target_id == str(round_id)
         assert event.before == {"question_id": ids[3], "option_ids": [option_id(app, ids[3], "A")]}
         assert event.after["option_ids"] == [option_id(app, ids[3], "B")]
-        assert event.after["rescored_attempts"] == 10
+        assert (event.after["rescored_attempts"], event.after["changed_scores"]) == (10, 9)
         correction = db.session.scalar(select(KeyCorrection))
         assert (correction.round_id, correction.question_id) == (round_id, ids[3])
         # The analysis follows the corrected key: no warning any more.
