@@ -276,11 +276,11 @@ def _judge(item: ItemStats) -> None:
     if item.drawn < WARN_AFTER:
         return
     if item.discrimination is not None and item.discrimination < 0:
-        item.wrong_key_reasons.append("độ phân biệt âm: người có điểm thấp lại làm đúng câu này nhiều hơn")
+        item.wrong_key_reasons.append("Độ phân biệt âm: người có điểm thấp lại làm đúng câu này nhiều hơn")
     most_chosen_key = max((option.chosen for option in item.options if option.key), default=0)
     for option in item.options:
         if not option.key and option.chosen > most_chosen_key:
-            item.wrong_key_reasons.append(f"phương án {option.letter} (không phải đáp án) được chọn nhiều hơn đáp án")
+            item.wrong_key_reasons.append(f"Phương án {option.letter} (không phải đáp án) được chọn nhiều hơn đáp án")
     facility = item.facility
     if facility >= EASY_FACILITY:
         item.notes.append(TOO_EASY)
