@@ -415,3 +415,20 @@ def test_the_dashboard_never_analyses_a_big_round_itself(make_app, tmp_path):
     assert "phân tích câu hỏi được tính riêng" in html
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_notes_for_too_easy_and_too_hard_questions_and_none_on_few_attempts():
+    def judged(drawn: int, correct: int) -> items.ItemStats:
+        item = items.ItemStats(1, "Câu hỏi", False, drawn=drawn, answered=drawn, correct=correct, options=[
+            items.OptionCount(1, "A", "Đúng", correct, True), items.OptionCount(2, "B", "Sai", drawn - correct, False)])
+        items._judge(item)
+        return item
+
+    assert judged(20, 19).notes == ["Quá dễ"] and judged(20, 19).warning == ""
+    assert judged(20, 4).notes == ["Quá khó"]
+    # The key chosen less than a wrong option: a possible wrong key, whatever the correlation.
+    assert judged(20, 4).warning == "Có thể sai đáp án"
+    assert judged(20, 10).notes == [] and judged(20, 10).warning == ""
+    # Fewer than ten attempts tell nothing yet.
+    few = judged(9, 1)
+    assert few.notes == [] and few.warning == ""
