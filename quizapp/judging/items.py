@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from math import sqrt
 
 from flask import Flask, current_app
-from sqlalchemy import Text, and_, case, cast, distinct, func, select, tuple_, update
+from sqlalchemy import Text, and_, case, cast, func, select, tuple_, update
 
 from quizapp import audit, clock
 from quizapp.attempts.tokens import canonical, parse_indexes
@@ -362,16 +362,20 @@ def correct_key(round_: Round, question_id: int, option_ids: list[int], reason: 
     db.session.execute(select(Round.id).where(Round.id == round_.id).with_for_update(key_share=True))
     if locked_result(round_.id) is not None:
         raise RoundLocked("Kết quả vòng thi đã khóa: không thể sửa đáp án của vòng này nữa.")
-    in_round = select(Attempt.id).where(Attempt.round_id == round_.id)
+    # The shown orders (a handful) with their keys, and how many submitted attempts drew each.
     drawn = db.session.execute(
-        select(distinct(_order()), AttemptItem.correct_key, AttemptItem.multiple)
-        .where(AttemptItem.question_id == question_id, AttemptItem.attempt_id.in_(in_round))).all()
+        select(_order(), AttemptItem.correct_key, AttemptItem.multiple,
+               func.count().filter(Attempt.status == "submitted"))
+        .join(Attempt, Attempt.id == AttemptItem.attempt_id)
+        .where(AttemptItem.question_id == question_id, Attempt.round_id == round_.id)
+        .group_by(_order(), AttemptItem.correct_key, AttemptItem.multiple)).all()
     if not drawn:
         raise NotFound("Vòng thi này không có câu hỏi này.")
     wanted = set(option_ids)
     previous: set[int] = set()
     new_keys: dict[str, str] = {}
-    for shown, key, multiple in drawn:
+    rescored = sum(submitted for *_shown, submitted in drawn)
+    for shown, key, multiple, _submitted in drawn:
         order = json.loads(shown)
         previous.update(order[index] for index in parse_indexes(key))
         indexes = [index for index, option_id in enumerate(order) if option_id in wanted]
@@ -397,9 +401,6 @@ def correct_key(round_: Round, question_id: int, option_ids: list[int], reason: 
     in_round = select(attempts.c.id).where(attempts.c.round_id == round_.id).correlate(None)
     of_question = and_(items.c.question_id == question_id, items.c.attempt_id.in_(in_round))
     new_key = case(new_keys, value=cast(items.c.option_ids, Text), else_=items.c.correct_key)
-    rescored = db.session.scalar(
-        select(func.count()).select_from(items).join(attempts, attempts.c.id == items.c.attempt_id)
-        .where(of_question, attempts.c.status == "submitted"))
     # A submitted attempt's score moves by what this one item gains or loses, read before the
     # items change: only the attempts whose score changes are written (on a national round a
     # fraction of the 45,000 that drew a question), and no other item is read again.
