@@ -13,8 +13,6 @@ corrected.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from datetime import datetime
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -26,7 +24,6 @@ from quizapp.contests import access
 from quizapp.contests.models import Round
 from quizapp.extensions import db
 from quizapp.jobs import services as jobs
-from quizapp.jobs.models import Job
 from quizapp.judging import items
 from quizapp.judging.jobs import round_scope, start_item_analysis
 from quizapp.judging.models import locked_result
@@ -38,13 +35,7 @@ from quizapp.roles import role_required
 staff_required = role_required("organiser", "judge")
 
 
-@dataclass
-class Analysis:
-    stats: list[items.ItemStats]
-    computed_at: datetime | None  # None: computed for this request
-
-
-def _analysis(round_: Round, endpoint: str) -> Analysis | ResponseReturnValue:
+def _analysis(round_: Round, endpoint: str) -> items.Analysis | ResponseReturnValue:
     """The round's analysis, or the answer to give while a background job computes it.
 
     A small round's is computed here. A big round's (``quick_to_analyse``) is a job's, kept
@@ -60,23 +51,19 @@ def _analysis(round_: Round, endpoint: str) -> Analysis | ResponseReturnValue:
             return render_template("judging/items_job.html", job=job, round=round_,
                                    status_url=url_for(".round_job_status", round_id=round_.id, token=job.id),
                                    retry_url=url_for(endpoint, round_id=round_.id, refresh=1))
-        return _from_job(job, round_)
+        return items.from_job(job, round_.id)
     finalise_expired(round_id=round_.id)
     db.session.commit()
     if items.quick_to_analyse(round_.id):
-        return Analysis(items.analyse(round_.id), None)
+        return items.analysis_now(round_.id)
     if not request.args.get("refresh") and not round_finished(round_, clock.now()):
         recent = items.recent_analysis(round_.id, int(current_app.config["ITEM_ANALYSIS_REUSE_SECONDS"]))
         if recent is not None:
-            return Analysis(recent[0], recent[1].finished_at)
+            return recent
     job = start_item_analysis(round_, current_user.id)
     if job.status == "finished":  # kept, or run here without Redis
-        return _from_job(job, round_)
+        return items.from_job(job, round_.id)
     return redirect(url_for(endpoint, round_id=round_.id, job=job.id), code=303)
-
-
-def _from_job(job: Job, round_: Round) -> Analysis:
-    return Analysis(items.from_json(b"".join(jobs.chunks(job)), round_.id), job.finished_at)
 
 
 @bp.get("/rounds/<int:round_id>/questions")
@@ -84,13 +71,13 @@ def _from_job(job: Job, round_: Round) -> Analysis:
 def item_analysis(round_id: int):
     round_ = access.round_or_abort(round_id, "organiser", "judge")
     analysis = _analysis(round_, ".item_analysis")
-    if not isinstance(analysis, Analysis):
+    if not isinstance(analysis, items.Analysis):
         return analysis
     locked = locked_result(round_id)
     judge = access.may(current_user, round_.contest, "judge")
     return render_template(
         "judging/questions.html", round=round_, stats=analysis.stats, computed_at=analysis.computed_at,
-        locked=locked, attempts=items.counted_attempts(round_id), finished=round_finished(round_, clock.now()),
+        locked=locked, attempts=analysis.attempts, finished=round_finished(round_, clock.now()),
         judge=judge, may_correct=judge and locked is None, warn_after=items.WARN_AFTER, local_time=clock.local_time)
 
 
@@ -99,7 +86,7 @@ def item_analysis(round_id: int):
 def item_analysis_csv(round_id: int):
     round_ = access.round_or_abort(round_id, "organiser", "judge")
     analysis = _analysis(round_, ".item_analysis_csv")
-    if not isinstance(analysis, Analysis):
+    if not isinstance(analysis, items.Analysis):
         return analysis
     audit.record("items.exported", "round", round_id)
     db.session.commit()

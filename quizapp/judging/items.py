@@ -49,6 +49,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from math import sqrt
 
 from flask import Flask, current_app
@@ -219,27 +220,43 @@ def stamp(round_id: int) -> tuple[str, str]:
     return f"c{corrections[0]}-{latest:.0f}", f"n{counted_attempts(round_id)}"
 
 
-def to_json(stats: list[ItemStats]) -> bytes:
+@dataclass
+class Analysis:
+    """A round's analysis as a page shows it: the questions, how many attempts they were
+    counted over, and when a background job computed it (None: for this request)."""
+
+    stats: list[ItemStats]
+    attempts: int
+    computed_at: datetime | None = None
+
+
+def analysis_now(round_id: int) -> Analysis:
+    return Analysis(analyse(round_id), counted_attempts(round_id))
+
+
+def to_json(analysis: Analysis) -> bytes:
     """The analysis as a background job keeps it (no corrections: those are read when shown)."""
-    return json.dumps([{
+    return json.dumps({"attempts": analysis.attempts, "questions": [{
         "question_id": item.question_id, "text": item.text, "multiple": item.multiple, "drawn": item.drawn,
         "answered": item.answered, "correct": item.correct, "discrimination": item.discrimination,
         "wrong_key_reasons": item.wrong_key_reasons, "notes": item.notes,
         "options": [[option.option_id, option.letter, option.text, option.chosen, option.key]
                     for option in item.options],
-    } for item in stats], ensure_ascii=False).encode("utf-8")
+    } for item in analysis.stats]}, ensure_ascii=False).encode("utf-8")
 
 
-def from_json(data: bytes, round_id: int) -> list[ItemStats]:
+def from_job(job: Job, round_id: int) -> Analysis:
+    """The analysis a finished ``judging.items`` job kept."""
+    data = json.loads(b"".join(chunks(job)))
     corrections = corrections_of(round_id)
     stats = []
-    for entry in json.loads(data):
+    for entry in data["questions"]:
         options = [OptionCount(*option) for option in entry.pop("options")]
         stats.append(ItemStats(**entry, options=options, correction=corrections.get(entry["question_id"])))
-    return stats
+    return Analysis(stats, data["attempts"], job.finished_at)
 
 
-def recent_analysis(round_id: int, max_age_seconds: int | None = None) -> tuple[list[ItemStats], Job] | None:
+def recent_analysis(round_id: int, max_age_seconds: int | None = None) -> Analysis | None:
     """The latest analysis a background job made of the round with its current key corrections
     (judging.jobs ``start_item_analysis``), if any and, with ``max_age_seconds``, that young."""
     corrections, _attempts = stamp(round_id)
@@ -249,7 +266,7 @@ def recent_analysis(round_id: int, max_age_seconds: int | None = None) -> tuple[
     if job is None or (max_age_seconds is not None
                        and (clock.now() - job.finished_at).total_seconds() > max_age_seconds):
         return None
-    return from_json(b"".join(chunks(job)), round_id), job
+    return from_job(job, round_id)
 
 
 def questions_to_review(round_: Round, limit: int) -> list[QuestionNote] | None:
@@ -262,7 +279,7 @@ def questions_to_review(round_: Round, limit: int) -> list[QuestionNote] | None:
         recent = recent_analysis(round_.id)
         if recent is None:
             return None
-        stats = recent[0]
+        stats = recent.stats
     return [QuestionNote(item.question_id, item.text, item.facility, item.discrimination, item.warning)
             for item in stats[:limit]]
 

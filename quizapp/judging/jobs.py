@@ -21,7 +21,8 @@ from typing import BinaryIO
 from flask import Flask
 from sqlalchemy import func, select
 
-from quizapp.attempts.services import finalise_expired
+from quizapp import clock
+from quizapp.attempts.services import finalise_expired, round_finished
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
@@ -143,7 +144,7 @@ def item_analysis(stream: BinaryIO, _progress: Progress, *, round_id: int) -> No
     _round(round_id)
     finalise_expired(round_id=round_id)
     db.session.commit()
-    stream.write(items.to_json(items.analyse(round_id)))
+    stream.write(items.to_json(items.analysis_now(round_id)))
 
 
 FUNCTIONS: dict[str, Callable[..., None]] = {
@@ -216,10 +217,13 @@ def start_provisional(contest: Contest, user_id: int | None) -> Job:
 
 
 def start_item_analysis(round_: Round, user_id: int | None) -> Job:
-    """The job analysing a big round's questions, kept while its key corrections and counted
-    attempts stay as they are (``items.stamp``); joined while one is under way."""
+    """The job analysing a big round's questions, named by its key corrections and counted
+    attempts (``items.stamp``); joined while one is under way. A finished round's is kept while
+    those stay as they are; an open round's goes after ``JOBS_KEEP_SECONDS`` like an unlocked
+    round's files, so a week of judges' looks does not pile up analyses."""
     corrections, attempts = items.stamp(round_.id)
     key = f"judging:items:round:{round_.id}:{corrections}:{attempts}"
-    return _start("judging.items", round_scope(round_.id), key, True, "", "application/json", user_id,
+    keep = round_finished(round_, clock.now())
+    return _start("judging.items", round_scope(round_.id), key, keep, "", "application/json", user_id,
                   {"round_id": round_.id})
 

@@ -432,3 +432,28 @@ def test_notes_for_too_easy_and_too_hard_questions_and_none_on_few_attempts():
     # Fewer than ten attempts tell nothing yet.
     few = judged(9, 1)
     assert few.notes == [] and few.warning == ""
+
+
+def test_an_open_big_rounds_analysis_is_shown_for_ten_minutes_then_made_again(make_app, tmp_path):
+    app, clock, round_id, _takers, _attempts, _ids = build(
+        make_app(**GENEROUS_LIMITS, ITEM_ANALYSIS_INLINE_MAX_ATTEMPTS=5), tmp_path)
+    judge = judge_client(app, round_id)
+    url = f"/judging/rounds/{round_id}/questions"
+
+    def analyses() -> int:
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(Job).where(Job.kind == "judging.items"))
+
+    assert download(judge, url).status_code == 200 and analyses() == 1
+    # A new submission changes what would be counted; the recent analysis is shown meanwhile.
+    choose(app, clock, sign_up(app), round_id, ("A", "A", "A"))
+    page = judge.get(url)
+    assert page.status_code == 200 and "Tính lại với các bài nộp mới" in page.get_data(as_text=True)
+    assert analyses() == 1
+    # Asked for, or ten minutes later: a new one, counting the new attempt.
+    assert download(judge, f"{url}?refresh=1").status_code == 200 and analyses() == 2
+    clock.advance(minutes=11)
+    html = download(judge, url).get_data(as_text=True)
+    assert analyses() == 3 and "<strong>11</strong> bài đã nộp" in html
+    with app.app_context():
+        assert not db.session.scalar(select(Job.keep).where(Job.kind == "judging.items").limit(1))
