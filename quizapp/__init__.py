@@ -187,8 +187,8 @@ def register_features(app: Flask) -> None:
     """What one feature lends another that may not import it (docs/architecture.md, Packages)."""
     from quizapp import privacy
     from quizapp.contests import access as contest_access
+    from quizapp.judging import items, locking, materialised
     from quizapp.judging import jobs as judging_jobs
-    from quizapp.judging import locking, materialised
 
     # Banks sit below contests, yet the organisers of a contest see the banks it draws from.
     contest_access.init_app(app)
@@ -198,6 +198,8 @@ def register_features(app: Flask) -> None:
     judging_jobs.init_app(app)
     # A finished round's kept ranking is forgotten whenever one of its attempts changes.
     materialised.init_app(app)
+    # The organisers' dashboard lists the questions judging's item analysis marks.
+    items.init_app(app)
     from quizapp.privacy import idnumbers
 
     # Accounts keep ID numbers encrypted with the keys privacy holds (refused in production
@@ -222,6 +224,7 @@ def register_blueprints(app: Flask) -> None:
     from quizapp.contests import organiser as _organiser  # noqa: F401 - adds its routes to contests
     from quizapp.contests.blueprint import bp as contests_bp
     from quizapp.health import bp as health_bp
+    from quizapp.judging import item_routes as _items  # noqa: F401 - adds its routes to the judging blueprint
     from quizapp.judging import summary as _summary  # noqa: F401 - adds its route to the judging blueprint
     from quizapp.judging.certificates.routes import bp as certificates_bp
     from quizapp.judging.public import bp as results_bp

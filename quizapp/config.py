@@ -153,6 +153,14 @@ DEFAULTS: dict[str, object] = {
     # 20,000 on a loaded 2-core machine: 450,000 took 8-23 s); a bigger round's is kept by a
     # background job while the page shows its progress.
     "RANKING_INLINE_MAX_ATTEMPTS": 20_000,
+    # A round's item analysis (judging/items.py) reads every attempt item: up to this many
+    # submitted attempts it is computed in the judge's request (about 2 s for 20,000 attempts of
+    # 20 questions on a loaded 2-core machine); a bigger round's by a background job, kept until
+    # an attempt is submitted or a key corrected (bench/README.md, item_analysis.py).
+    "ITEM_ANALYSIS_INLINE_MAX_ATTEMPTS": 10_000,
+    # While a round still takes attempts, a big round's analysis computed less than this many
+    # seconds ago is shown (with its time) instead of waiting for a new one.
+    "ITEM_ANALYSIS_REUSE_SECONDS": 600,
     # While a round is still taking attempts the contest's standings are provisional: computed
     # by a background job (about 1-2 s for 500,000 attempts) at most once in this many seconds,
     # and read from that snapshot, with the time it was computed (judging/provisional.py).

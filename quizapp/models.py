@@ -7,10 +7,10 @@ from quizapp.contests.models import Attempt, AttemptItem, Contest, ContestStaff,
 from quizapp.flags.models import Flag
 from quizapp.jobs.models import DailyRun, Job, JobChunk
 from quizapp.judging.certificates.models import Certificate
-from quizapp.judging.models import AwardOverride, RoundResult
+from quizapp.judging.models import AwardOverride, KeyCorrection, RoundResult
 from quizapp.privacy.models import Consent
 from quizapp.units.models import Unit
 
 __all__ = ["Attempt", "AttemptItem", "AuditEvent", "AwardOverride", "Bank", "Certificate", "Consent", "Contest",
-           "ContestStaff", "DailyRun", "Flag", "Job", "JobChunk", "OneTimeCode", "Option", "Question",
+           "ContestStaff", "DailyRun", "Flag", "Job", "JobChunk", "KeyCorrection", "OneTimeCode", "Option", "Question",
            "QuestionVersion", "Round", "RoundResult", "Topic", "Unit", "UploadPreview", "User", "UserSession"]

@@ -214,3 +214,19 @@ def test_revision_0028_adds_certificates_and_the_contests_settings_and_goes_back
         assert "certificate_logo" not in {column["name"] for column in inspect(db.engine).get_columns("contests")}
         upgrade()
         assert schema_diff(db.engine) == []
+
+
+def test_revision_0029_adds_the_key_corrections_and_goes_back(make_app, new_database):
+    app = make_app(DATABASE_URL=new_database())
+    with app.app_context():
+        upgrade(revision="0028")
+        assert "key_corrections" not in inspect(db.engine).get_table_names()
+        upgrade(revision="0029")
+        assert {"round_id", "question_id", "option_ids", "previous_option_ids", "reason"} <= {
+            column["name"] for column in inspect(db.engine).get_columns("key_corrections")}
+        assert [constraint["column_names"] for constraint in inspect(db.engine).get_unique_constraints(
+            "key_corrections")] == [["round_id", "question_id"]]
+        downgrade(revision="0028")
+        assert "key_corrections" not in inspect(db.engine).get_table_names()
+        upgrade()
+        assert schema_diff(db.engine) == []

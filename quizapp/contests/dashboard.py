@@ -24,10 +24,12 @@ The definitions the page states:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import Flask, current_app
 from sqlalchemy import BigInteger, Integer, case, func, literal_column, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -306,3 +308,32 @@ def _units(counted: dict[int | None, tuple[int, int]]) -> tuple[list[UnitCount],
 
 def _ordered(rows: list[UnitCount]) -> list[UnitCount]:
     return sorted(rows, key=lambda row: (-row.participants, -row.attempts, row.code or ""))
+
+
+# --- questions that need a look (lent by judging) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionNote:
+    """One question of a round as the item analysis sees it, for the dashboard's short list."""
+
+    question_id: int
+    text: str
+    facility: float | None
+    discrimination: float | None
+    warning: str
+
+
+# Judging owns the item analysis and sits above contests: it lends the dashboard the few
+# questions of a round most in need of a look (a possibly wrong key first), or None while a big
+# round's analysis has not been made yet (the dashboard never starts that work itself).
+QuestionsToReview = Callable[[Round, int], list[QuestionNote] | None]
+
+
+def lend_questions_to_review(app: Flask, provider: QuestionsToReview) -> None:
+    app.extensions["quizapp.questions_to_review"] = provider
+
+
+def questions_to_review(round_: Round, limit: int) -> list[QuestionNote] | None:
+    provider = current_app.extensions.get("quizapp.questions_to_review")
+    return provider(round_, limit) if provider is not None else None

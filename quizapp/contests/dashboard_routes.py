@@ -1,6 +1,7 @@
 """The dashboard page of one contest, for its organisers and judges.
 
-- ``GET /contests/manage/<slug>/dashboard[?round=N]`` participation and scores (contests.dashboard)
+- ``GET /contests/manage/<slug>/dashboard[?round=N]`` participation and scores (contests.dashboard), and
+  with a round the questions judging's item analysis marks (``questions_to_review``, lent by judging)
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from quizapp import clock
 from quizapp.charts import bar_chart, column_chart
 from quizapp.contests import access
 from quizapp.contests.blueprint import bp
-from quizapp.contests.dashboard import Dashboard, UnitCount, dashboard
+from quizapp.contests.dashboard import Dashboard, UnitCount, dashboard, questions_to_review
 from quizapp.contests.models import Contest, Round
 from quizapp.formatting import duration_text, percent
 from quizapp.roles import role_required
@@ -20,6 +21,8 @@ from quizapp.roles import role_required
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 # More bars than this would make the units chart longer than a page; the table has them all.
 CHART_UNITS = 20
+# The round's questions listed for a look; the item analysis page has them all.
+REVIEW_QUESTIONS = 5
 
 
 @bp.get("/manage/<slug>/dashboard")
@@ -27,8 +30,10 @@ CHART_UNITS = 20
 def manage_dashboard(slug: str):
     contest = access.contest_or_abort(slug, "organiser", "judge")
     data = dashboard(contest, _chosen_round(contest))
+    review = questions_to_review(data.round, REVIEW_QUESTIONS) if data.round is not None else None
     return render_template("contests/manage/dashboard.html", contest=contest, data=data, charts=_charts(data),
-                           weekdays=WEEKDAYS, duration_text=duration_text, local_time=clock.local_time)
+                           review=review, weekdays=WEEKDAYS, duration_text=duration_text,
+                           local_time=clock.local_time)
 
 
 def _chosen_round(contest: Contest) -> Round | None:

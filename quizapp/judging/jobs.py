@@ -21,14 +21,15 @@ from typing import BinaryIO
 from flask import Flask
 from sqlalchemy import func, select
 
-from quizapp.attempts.services import finalise_expired
+from quizapp import clock
+from quizapp.attempts.services import finalise_expired, round_finished
 from quizapp.contests.models import Attempt, Contest, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.jobs import services as jobs
 from quizapp.jobs.models import Job
 from quizapp.jobs.services import Progress
-from quizapp.judging import materialised, provisional
+from quizapp.judging import items, materialised, provisional
 from quizapp.judging import standings as overall
 from quizapp.judging.awards import ATTEMPT_COLUMN, AWARD_COLUMN, OVERRIDE_HEADER, override_marks
 from quizapp.judging.certificates import services as certificates
@@ -44,7 +45,7 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
 LABELS = {"judging.ranking": "bảng xếp hạng", "judging.awards": "danh sách giải",
           "judging.attempts": "nhật ký mọi lượt thi", "judging.standings": "xếp hạng chung",
           "judging.keep": "bảng xếp hạng", "judging.provisional": "xếp hạng chung tạm tính",
-          "judging.certificates": "giấy chứng nhận"}
+          "judging.certificates": "giấy chứng nhận", "judging.items": "phân tích câu hỏi"}
 
 
 class QueueUnavailable(DomainError):
@@ -156,10 +157,19 @@ def provisional_standings(_stream: BinaryIO, _progress: Progress, *, contest_id:
     db.session.commit()
 
 
+def item_analysis(stream: BinaryIO, _progress: Progress, *, round_id: int) -> None:
+    """A big round's item analysis (judging/items.py), kept as JSON for its page and its CSV."""
+    _round(round_id)
+    finalise_expired(round_id=round_id)
+    db.session.commit()
+    stream.write(items.to_json(items.analysis_now(round_id)))
+
+
 FUNCTIONS: dict[str, Callable[..., None]] = {
     "judging.ranking": ranking_file, "judging.awards": awards_file, "judging.attempts": attempts_file,
     "judging.standings": standings_file, "judging.keep": keep_rankings, "judging.provisional": provisional_standings,
     "judging.certificates": certificates_file,
+    "judging.items": item_analysis,
 }
 
 
@@ -238,3 +248,16 @@ def start_provisional(contest: Contest, user_id: int | None) -> Job:
     """The job computing a contest's provisional standings; joined while one is under way."""
     return _start("judging.provisional", contest_scope(contest.id), f"judging:provisional:contest:{contest.id}", False,
                   "", "text/plain", user_id, {"contest_id": contest.id})
+
+
+def start_item_analysis(round_: Round, user_id: int | None) -> Job:
+    """The job analysing a big round's questions, named by its key corrections and counted
+    attempts (``items.stamp``); joined while one is under way. A finished round's is kept while
+    those stay as they are; an open round's goes after ``JOBS_KEEP_SECONDS`` like an unlocked
+    round's files, so a week of judges' looks does not pile up analyses."""
+    corrections, attempts = items.stamp(round_.id)
+    key = f"judging:items:round:{round_.id}:{corrections}:{attempts}"
+    keep = round_finished(round_, clock.now())
+    return _start("judging.items", round_scope(round_.id), key, keep, "", "application/json", user_id,
+                  {"round_id": round_.id})
+

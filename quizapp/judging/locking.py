@@ -103,6 +103,9 @@ def lock_check(round_: Round) -> LockCheck:
 def lock_round(round_: Round, judge: User | None, *, reason: str | None = None) -> RoundResult:
     """Store the round's ranking as its locked result. While flags are undecided a ``reason``
     is required. Audit-logged with the reason and what was still open; never commits."""
+    # A key correction (judging/items.py) takes the round's row too: it finishes before the
+    # lock reads the scores, or finds the round locked.
+    db.session.execute(select(Round.id).where(Round.id == round_.id).with_for_update(key_share=True))
     if locked_result(round_.id) is not None:
         raise LockRefused("Kết quả vòng thi này đã được khóa trước đó.")
     if not round_finished(round_, clock.now()):

@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quizapp.clock import UTCDateTime, utcnow
@@ -113,6 +113,27 @@ class AwardOverride(db.Model):
     reason: Mapped[str] = mapped_column(String(500))
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class KeyCorrection(db.Model):
+    """A judge's correction of one question's key for one round (DESIGN §7 "Key corrections"):
+    the option ids (the bank's, as the round's revisions hold them) that count as correct in
+    this round from now on, and those that did before. The round's attempt items carry the
+    corrected key and their attempts were scored again (judging/items.py); the bank and other
+    rounds keep theirs. One row per round and question, the latest correction; the audit log
+    keeps every one."""
+
+    __tablename__ = "key_corrections"
+    __table_args__ = (UniqueConstraint("round_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    option_ids: Mapped[list[int]] = mapped_column(JSON)
+    previous_option_ids: Mapped[list[int]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(500))
+    corrected_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    corrected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class RankingBuild(db.Model):

@@ -40,6 +40,7 @@ from quizapp.extensions import db
 from quizapp.formatting import duration_text
 from quizapp.judging.awards import ATTEMPT_COLUMN, AWARD_COLUMN
 from quizapp.judging.collective import unit_standings
+from quizapp.judging.items import corrections_of
 from quizapp.judging.models import AwardOverride, RoundResult
 from quizapp.judging.ranking import Rules, prediction_truth
 from quizapp.phone import mask_phone
@@ -193,7 +194,13 @@ def drawn_key(round_id: int) -> list[KeyLine]:
                                                  QuestionVersion.revision == drawn.c.revision))
         .order_by(QuestionVersion.question_id)
     ).all()
-    return [KeyLine(version.text, [option["text"] for option in version.options if option["correct"]],
+    # A judge's correction of a key (judging/items.py) is the round's key, not the bank's.
+    corrected = {question_id: set(correction.option_ids)
+                 for question_id, correction in corrections_of(round_id).items()}
+    return [KeyLine(version.text,
+                    [option["text"] for option in version.options
+                     if (option["id"] in corrected[version.question_id] if version.question_id in corrected
+                         else option["correct"])],
                     question_id=version.question_id)
             for version in versions]
 

@@ -26,6 +26,8 @@ and the round's ranking without disqualified attempts. Only the judges of a roun
 The downloads are background jobs (judging.jobs): a click starts the job and answers with its
 progress page at the same URL with ``?job=<token>``, which returns the file once it is made.
 - ``GET  /judging/rounds/<id>/summary``                the printable round report (judging.summary)
+- ``GET  /judging/rounds/<id>/questions[.csv]``        item analysis, organisers too (judging.item_routes)
+- ``POST /judging/rounds/<id>/questions/<qid>/key``    a judge corrects a key for this round (judging.item_routes)
 
 A locked round's public results page, ``/contests/<slug>/rounds/<n>/results``, is judging's output
 too: judging.public, on a blueprint of its own.

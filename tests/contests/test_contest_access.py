@@ -78,6 +78,8 @@ def requests_of(world: World) -> list[tuple[str, str, str, dict]]:
         ("organiser", "POST", f"/certificates/contests/{MINE}/settings", {"title": "Giấy khen"}),
         ("staff", "GET", f"{manage}/dashboard", {}),
         ("staff", "GET", f"{judging}/summary", {}),
+        ("staff", "GET", f"{judging}/questions", {}),
+        ("staff", "GET", f"{judging}/questions.csv", {}),
         ("judge", "GET", judging, {}),
         ("judge", "GET", f"{judging}/ranking", {}),
         ("judge", "GET", f"{judging}/ranking?q=0977", {}),
