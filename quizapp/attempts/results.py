@@ -132,14 +132,15 @@ def results_url(contest: Contest, round_: Round) -> str | None:
 
 
 def certificate_url(result: MyResult) -> str | None:
-    """The person's own certificate (Giấy chứng nhận) of the round, once locked, for an award.
-
-    None for now: certificates are built on their own branch (judging/certificates, endpoint
-    ``certificates.own``). INTEGRATION: when that endpoint exists, return
-    ``url_for("certificates.own", round_id=result.round.id)`` here for a result with
-    ``result.locked and result.award``; the page and the API both read this."""
-    del result
-    return None
+    """The person's own certificate (Giấy chứng nhận) of the round once its results are locked:
+    for an award, or for taking part where the contest certifies participants (the rules of
+    judging/certificates, which issues it on this first download). A certificate the judges
+    revoked is refused there; this page does not read judging's tables to know it."""
+    if not result.locked or result.rank is None:
+        return None
+    if not (result.award or result.contest.certificate_participants):
+        return None
+    return url_for("certificates.own", round_id=result.round.id)
 
 
 def result_json(result: MyResult) -> dict[str, object]:

@@ -103,7 +103,13 @@ def test_results_follow_the_review_policy_and_the_lock(make_app, tmp_path):
         (1, 3, "Giải Nhất"), (2, 3, "Giải Khuyến khích"), (3, 3, None)]
     assert all(item["locked"] and not item["provisional"] and item["locked_at"] for item in locked.values())
     assert locked["first"]["results_url"] == "/contests/ket-qua/rounds/1/results"
-    assert locked["first"]["certificate_url"] is None  # issued by the certificates branch
+    # A winner downloads their certificate; a person without an award has none to download.
+    assert locked["first"]["certificate_url"] == f"/certificates/rounds/{week}.pdf"
+    assert locked["second"]["certificate_url"] == f"/certificates/rounds/{week}.pdf"
+    assert locked["third"]["certificate_url"] is None
+    certificate = first.client.get(locked["first"]["certificate_url"])
+    assert certificate.status_code == 200 and certificate.data.startswith(b"%PDF")
+    assert third.client.get(f"/certificates/rounds/{week}.pdf").status_code == 404
     assert locked["first"]["attempt"]["id"] == best["id"]
 
     page = text_of(first.client.get("/me/results"))
