@@ -1,5 +1,6 @@
 """Render the README's screenshots: the organiser's dashboard, the attempt page on a phone
-(360x740), the judge's ranking, a winner's certificate (its PDF's page as a picture) and its
+(360x740), the judge's ranking, the round's item analysis (a question whose key was mistyped
+flagged "Có thể sai đáp án"), a winner's certificate (its PDF's page as a picture) and its
 verification page on a phone, into docs/screenshots/.
 
     make screenshots        (or: .venv/bin/python docs/screenshots/render.py)
@@ -36,9 +37,12 @@ from sqlalchemy import insert, select  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from quizapp import clock, create_app  # noqa: E402
+from quizapp.attempts.services import draw_questions  # noqa: E402
+from quizapp.attempts.tokens import canonical  # noqa: E402
 from quizapp.auth.models import User  # noqa: E402
 from quizapp.auth.passwords import hash_password  # noqa: E402
-from quizapp.contests.models import Attempt, Contest, Round  # noqa: E402
+from quizapp.banks.models import Bank, Option, Question, QuestionVersion  # noqa: E402
+from quizapp.contests.models import Attempt, AttemptItem, Contest, Round  # noqa: E402
 from quizapp.contests.services import save_contest, validate_contest  # noqa: E402
 from quizapp.demo import (  # noqa: E402
     DEMO_CONTEST,
@@ -127,6 +131,59 @@ def generate_attempts(contest: Contest) -> None:
             })
     db.session.execute(insert(Attempt), rows)
     db.session.commit()
+    answer_sheets(weekly, rng)
+
+
+def mistype_a_key(round_: Round) -> tuple[int, int]:
+    """Mistype one single-choice question's key in the bank, as organisers do: a wrong option
+    marked right and the right one wrong. Returns the question and its truly right option."""
+    banks = [entry["bank"] for entry in round_.draw]
+    version = db.session.scalars(
+        select(QuestionVersion).join(Question, Question.id == QuestionVersion.question_id)
+        .join(Bank, Bank.id == Question.bank_id)
+        .where(Bank.slug.in_(banks), QuestionVersion.multiple.is_(False)).order_by(QuestionVersion.id)).first()
+    right = next(option["id"] for option in version.options if option["correct"])
+    typo = next(option["id"] for option in version.options if not option["correct"])
+    version.options = [{**option, "correct": option["id"] == typo} for option in version.options]
+    for option in db.session.scalars(select(Option).where(Option.question_id == version.question_id)):
+        option.is_correct = option.id == typo
+    db.session.commit()
+    return version.question_id, right
+
+
+def answer_sheets(round_: Round, rng: random.Random) -> None:
+    """Each attempt's questions, drawn as the round draws them, answered by a taker of some
+    skill, and its score from them; one question's key is mistyped (``mistype_a_key``) and the
+    able takers choose the truly right option, so the item analysis has something to catch."""
+    mistyped, truly_right = mistype_a_key(round_)
+    attempts = db.session.execute(select(Attempt.id, Attempt.status).where(Attempt.round_id == round_.id)).all()
+    items, scores = [], {}
+    for attempt_id, status in attempts:
+        skill = rng.betavariate(5, 2)
+        questions = draw_questions(round_)
+        correct = 0
+        for position, version in enumerate(questions):
+            shown = list(version.options)
+            if not version.fixed_order:
+                rng.shuffle(shown)
+            key = [index for index, (_option, right) in enumerate(shown) if right]
+            # What an able taker knows to be right: the key, but for the mistyped question.
+            known = ([index for index, (option, _right) in enumerate(shown) if option == truly_right]
+                     if version.question_id == mistyped else key)
+            guesses = [index for index in range(len(shown)) if index not in known]
+            pick = known if rng.random() < skill or not guesses else [rng.choice(guesses)]
+            chosen = None if status == "open" or rng.random() < 0.03 else canonical(pick)
+            correct += chosen == canonical(key)
+            items.append({"attempt_id": attempt_id, "position": position, "question_id": version.question_id,
+                          "question_revision": version.revision, "multiple": version.multiple,
+                          "option_count": len(shown), "option_ids": [option for option, _right in shown],
+                          "correct_key": canonical(key), "chosen": chosen})
+        scores[attempt_id] = (None if status == "open" else correct, len(questions))
+    db.session.execute(insert(AttemptItem.__table__), items)
+    for attempt_id, (correct, count) in scores.items():
+        db.session.execute(Attempt.__table__.update().where(Attempt.id == attempt_id)
+                           .values(correct_count=correct, question_count=count))
+    db.session.commit()
 
 
 def serve(app):
@@ -153,9 +210,9 @@ def log_in(page, site: str, phone: str, next_path: str) -> None:
 
 
 def render(out: Path) -> list[Path]:
-    """Write the three screenshots into ``out``; returns their paths."""
+    """Write the screenshots into ``out``; returns their paths."""
     shots = [out / name for name in ("dashboard.png", "judge-ranking.png", "attempt-phone.png", "certificate.png",
-                                     "certificate-check.png")]
+                                     "certificate-check.png", "item-analysis.png")]
     with tempfile.TemporaryDirectory() as directory:
         app = build_site(Path(directory))
         with app.app_context():
@@ -176,6 +233,12 @@ def render(out: Path) -> list[Path]:
                 judge = watched(browser.new_context(**desk).new_page(), failures)
                 log_in(judge, site, DEMO_JUDGE, f"/judging/rounds/{weekly}/ranking")
                 judge.screenshot(path=str(shots[1]))
+                # The round's questions on a phone, the mistyped key first.
+                analyst = watched(browser.new_context(
+                    viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True,
+                    locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh").new_page(), failures)
+                log_in(analyst, site, DEMO_JUDGE, f"/judging/rounds/{weekly}/questions")
+                analyst.locator("article.item").first.screenshot(path=str(shots[5]))
 
                 phone = watched(browser.new_context(
                     viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True,
