@@ -91,6 +91,7 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_SUBMIT_PER_ACCOUNT": "10 per minute",
     # Certificates made in the request (a winner's own, an organiser's sample): 30-40 ms of CPU each.
     "RATELIMIT_CERTIFICATE_PER_ACCOUNT": "20 per minute",
+    "RATELIMIT_CERTIFICATE_VERIFY_PER_IP": "600 per minute",
     # Guesses at one contest's password by one account, from its page and the API alike.
     "RATELIMIT_CONTEST_PASSWORD": "10 per 10 minutes",
     # The answer-save lane reports an account's saves to Redis this many at a time (1: each).
@@ -166,6 +167,9 @@ DEFAULTS: dict[str, object] = {
     # and read from that snapshot, with the time it was computed (judging/provisional.py).
     "PROVISIONAL_STANDINGS_SECONDS": 60,
     "JOBS_TIMEOUT_SECONDS": 1800,
+    # Award certificates in one judges' ZIP (about 70 KB each: 5,000 make some 350 MB, kept in
+    # the database); participation certificates are each person's own download, never zipped.
+    "CERTIFICATES_ZIP_MAX": 5000,
     "JOBS_KEEP_SECONDS": 3600,
     # Text messages (quizapp/sms): "log" (development: the app's log), "file:PATH" (one JSON
     # line per message) or "http" (a gateway, set by the SMS_HTTP_* keys; README, "SMS").

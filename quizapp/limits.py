@@ -24,6 +24,7 @@ them; docs/architecture.md has the table of defaults.
 | code-send-ip     | client IP                    | ..._CODE_SEND_PER_IP        | 1000 per hour     |
 | code-check-phone | normalised phone, any number | ..._CODE_CHECK_PER_PHONE    | 10 per 15 minutes |
 | code-check-ip    | client IP                    | ..._CODE_CHECK_PER_IP       | 60 per 15 minutes |
+| certificate-verify | client IP, a certificate's page | ..._CERTIFICATE_VERIFY_PER_IP | 600 per minute |
 
 Failed sign-ins are budgeted apart from successful ones (DESIGN §3 rules 5 and 11): a sign-in
 is checked against its budgets before the password is hashed, and counted in them only when it
@@ -125,6 +126,12 @@ submit_per_account = limiter.shared_limit(
 # A PDF made in the request costs a page's worth of CPU several times over (DESIGN §3 rule 11).
 certificate_per_account = limiter.shared_limit(
     _config("RATELIMIT_CERTIFICATE_PER_ACCOUNT"), scope="certificate-pdf", key_func=account_key
+)
+# The code on a certificate is public and a whole hall scans QR codes behind one NAT: a flood
+# guard, far above what people scanning can reach.
+certificate_verify_per_ip = limiter.shared_limit(
+    _config("RATELIMIT_CERTIFICATE_VERIFY_PER_IP"), scope="certificate-verify", key_func=get_remote_address,
+    methods=["GET"],
 )
 
 

@@ -19,9 +19,12 @@ import warnings
 from PIL import Image, ImageOps
 
 MAX_INPUT_BYTES = 2 * 1024 * 1024
-MAX_PIXELS = 25_000_000
+# What is decoded, after a JPEG's own downscaling (``draft``): a 320 px logo needs far less, and
+# 4 MP is 16 MB of RGBA at most. A phone's 12 MP photo of a seal, as JPEG, drafts to an eighth.
+MAX_PIXELS = 4_000_000
 MAX_SIDE = 320  # 320 px over the 2.2 cm it takes on the certificate: about 370 dpi, as print wants
 FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
+REDUCIBLE = ("L", "LA", "RGB", "RGBA", "CMYK")
 _DATA_URL = re.compile(r"data:image/[a-z+.-]+;base64,(?P<data>[A-Za-z0-9+/=\s]+)", re.IGNORECASE)
 
 
@@ -51,8 +54,17 @@ def png_of(data: bytes) -> bytes:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=FORMATS)
+            if image.format == "JPEG":
+                # Decoded at the smallest scale (1/2 to 1/8) still at least MAX_SIDE on each side.
+                image.draft("RGB", (MAX_SIDE, MAX_SIDE))
             if image.size[0] * image.size[1] > MAX_PIXELS:
-                raise LogoInvalid(f"hình quá lớn ({image.size[0]}×{image.size[1]} điểm ảnh)")
+                raise LogoInvalid(f"hình quá lớn ({image.size[0]}×{image.size[1]} điểm ảnh, "
+                                  f"tối đa {MAX_PIXELS // 1_000_000} triệu điểm ảnh)")
+            factor = min(image.size) // MAX_SIDE
+            if factor > 1 and image.mode in REDUCIBLE:
+                # Shrunk by whole pixels in the image's own mode before any conversion widens it
+                # (palette and 1-bit images cannot be: they are small to convert anyway).
+                image = image.reduce(factor)
             image = ImageOps.exif_transpose(image).convert("RGBA")
     except LogoInvalid:
         raise

@@ -204,9 +204,20 @@ def chunks(job: Job) -> Iterator[bytes]:
 def discard(key_prefix: str) -> int:
     """Delete every job (kept or not) whose key starts with ``key_prefix``, with its file: for
     when the data a kept file holds must go (a person's data erased). Flushes, never commits."""
-    ids = select(Job.id).where(Job.key.startswith(key_prefix, autoescape=True))
-    db.session.execute(delete(JobChunk).where(JobChunk.job_id.in_(ids)))
-    return db.session.execute(delete(Job).where(Job.key.startswith(key_prefix, autoescape=True))).rowcount
+    return _delete_jobs(Job.key.startswith(key_prefix, autoescape=True))
+
+
+def discard_finished(key_prefix: str, *, but: str) -> int:
+    """Delete the finished or failed jobs whose key starts with ``key_prefix``, other than
+    ``but``, with their files: kept files a newer edition supersedes. A job in flight is left
+    to finish (its worker still writes to it). Flushes, never commits; returns how many."""
+    return _delete_jobs(Job.key.startswith(key_prefix, autoescape=True), Job.key != but,
+                        Job.status.not_in(IN_FLIGHT))
+
+
+def _delete_jobs(*where) -> int:
+    db.session.execute(delete(JobChunk).where(JobChunk.job_id.in_(select(Job.id).where(*where))))
+    return db.session.execute(delete(Job).where(*where)).rowcount
 
 
 class Progress:

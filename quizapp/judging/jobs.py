@@ -125,13 +125,12 @@ def standings_file(stream: BinaryIO, progress: Progress, *, contest_id: int) -> 
 
 
 def certificates_file(stream: BinaryIO, progress: Progress, *, round_id: int, base_url: str) -> None:
-    """A locked round's certificates as a ZIP (judging/certificates), issuing those not issued
-    yet, committed a chunk at a time: their codes stand before anyone prints them."""
+    """A locked round's award certificates as a ZIP (judging/certificates), issuing those not
+    issued yet, committed a chunk at a time: their codes stand before anyone prints them."""
     round_ = _round(round_id)
-    result = locked_result(round_.id)
-    if result is None:
+    if locked_result(round_.id) is None:
         raise certificates.NotLocked()
-    progress.set_total(certificates.count(round_, result))
+    progress.set_total(certificates.awards_to_zip(round_))
     certificates.write_zip(round_, stream, base_url, progress.counted, settle=db.session.commit)
 
 
@@ -208,10 +207,14 @@ def start_round_file(kind: str, round_: Round, filename: str, user_id: int | Non
 def start_certificates(round_: Round, filename: str, user_id: int | None, base_url: str) -> Job:
     """The job for a locked round's certificates as a ZIP, kept: its key carries the snapshot's
     checksum and everything else the certificates print (``certificates.edition``), so a new
-    logo or a revoked certificate makes a new file rather than serving the kept one."""
+    logo or a revoked certificate makes a new file rather than serving the kept one, and the
+    files it supersedes go (each holds up to ``CERTIFICATES_ZIP_MAX`` PDFs of about 70 KB)."""
     result = locked_result(round_.id)
-    key = (f"judging:round:{round_.id}:certificates.zip:locked:{result.checksum}:"
-           f"{certificates.edition(round_, base_url)}")
+    certificates.awards_to_zip(round_)
+    prefix = f"judging:round:{round_.id}:certificates.zip:"
+    key = f"{prefix}locked:{result.checksum}:{certificates.edition(round_, base_url)}"
+    if jobs.discard_finished(prefix, but=key):
+        db.session.commit()
     return _start("judging.certificates", round_scope(round_.id), key, True, filename, MIMETYPES["zip"], user_id,
                   {"round_id": round_.id, "base_url": base_url})
 

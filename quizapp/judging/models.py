@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, defer, mapped_column
 
 from quizapp.clock import UTCDateTime, utcnow
 from quizapp.errors import DomainError
@@ -238,3 +238,13 @@ class RoundLocked(DomainError):
 def locked_result(round_id: int) -> RoundResult | None:
     """The round's locked result, or None while it is not locked."""
     return db.session.scalar(select(RoundResult).where(RoundResult.round_id == round_id))
+
+
+def locked_summary(round_id: int) -> RoundResult | None:
+    """The round's locked result without its snapshot: the checksum, its scheme and the lock
+    time, for what a hit of a public page reads. The snapshot (tens of megabytes on a national
+    round) and the row digests are left in the database; touching them loads them (a caller
+    that needs them uses ``locked_result``)."""
+    return db.session.scalar(select(RoundResult).options(defer(RoundResult.canonical_csv),
+                                                         defer(RoundResult.row_digests))
+                             .where(RoundResult.round_id == round_id))

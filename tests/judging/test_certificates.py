@@ -5,10 +5,12 @@ and revocation, and the contest file's certificate settings."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import re
 import zipfile
+from collections.abc import Iterator
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,15 +20,18 @@ import zxingcpp
 from flask import url_for
 from PIL import Image
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from quizapp.auth.models import User
+from quizapp.contests import logos
 from quizapp.contests.documents import date_in_words
-from quizapp.contests.models import Contest
+from quizapp.contests.models import Contest, Round
 from quizapp.extensions import db
+from quizapp.jobs.models import Job
+from quizapp.judging.certificates import services
 from quizapp.judging.certificates.models import Certificate
 from quizapp.judging.certificates.services import VERIFY_PATH, normalise_code, printed_code
-from quizapp.judging.models import RoundResult
+from quizapp.judging.models import RoundResult, locked_result
 from quizapp.privacy.erasure import erase_person
 from quizapp.units.models import Unit
 from tests.attempt_support import (
@@ -223,8 +228,10 @@ def test_a_contest_that_certifies_participants_gives_everyone_one(make_app, tmp_
     round_id, takers, judge = locked_round(app, tmp_path, certificates={
         "participants": True, "title": "Giấy chứng nhận", "logo": png_data_url()})
 
+    # The judges' ZIP holds the awards only: a national round's participants would make gigabytes.
     names = zipfile.ZipFile(io.BytesIO(download(judge, f"/judging/rounds/{round_id}/certificates.zip").data)).namelist()
-    assert len(names) == 4 and names[2] == "003-tham-gia-nguoi-du-thi-2.pdf"
+    assert names == ["001-giai-nhat-nguyen-thi-anh-tuyet.pdf", "002-giai-khuyen-khich-nguoi-du-thi-1.pdf"]
+    assert "mỗi người tự tải giấy của mình" in judge.get(f"/judging/rounds/{round_id}").get_data(as_text=True)
     taking_part = own(takers[3], round_id)
     text = pdf_text(taking_part.data)
     assert "Đã tham gia" in text and "Người Dự Thi 3" in text and "GIẢI" not in text
@@ -263,9 +270,18 @@ def test_a_judge_revokes_a_certificate_with_a_reason(make_app, tmp_path):
 
     judge.post(f"{url}/revoke", data={"csrf_token": csrf_token(judge), "reason": "Vi phạm thể lệ, phát hiện sau"})
 
+    # The public page says only that it was revoked; the reason may name people.
     html = app.test_client().get(url).get_data(as_text=True)
-    assert 'id="revoked"' in html and "Vi phạm thể lệ, phát hiện sau" in html and 'id="valid"' not in html
+    assert "Giấy chứng nhận này đã bị thu hồi." in html and 'id="valid"' not in html
+    assert "Vi phạm thể lệ" not in html
+    assert "Vi phạm thể lệ, phát hiện sau" in judge.get(url).get_data(as_text=True)
     assert own(takers[1], round_id).status_code == 404
+    with app.app_context():
+        erase_person(db.session.get(User, takers[1].user_id), "deletion")
+        db.session.commit()
+        assert db.session.scalar(select(Certificate.revoked_reason).where(Certificate.code == code.replace("-", ""))) \
+            is None
+    assert "Vi phạm thể lệ" not in judge.get(url).get_data(as_text=True)
 
 
 def test_the_printed_address_is_the_verification_route(make_app):
@@ -351,3 +367,140 @@ def test_certificates_made_in_the_request_are_limited_per_account(make_app, tmp_
     assert [answer.status_code for answer in answers] == [200, 200, 429]
     assert int(answers[2].headers["Retry-After"]) > 0
     assert own(takers[1], round_id).status_code == 200  # another account keeps its own allowance
+
+
+@contextlib.contextmanager
+def statements(app) -> Iterator[list[str]]:
+    """The SQL the block sends to the database."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def whole_snapshot_reads(seen: list[str]) -> list[str]:
+    """Statements that select a round's whole snapshot or row digests (a slice read by
+    ``substr`` is not one)."""
+    return [statement for statement in seen if re.search(r"round_results\.(canonical_csv|row_digests)",
+                                                          re.sub(r"substr\([^)]*\)", "", statement))]
+
+
+def test_the_verification_page_and_a_reprint_never_load_the_snapshot(make_app, tmp_path):
+    app = make_app(**GENEROUS_LIMITS)
+    round_id, takers, judge = locked_round(app, tmp_path)
+    code = CODE.search(pdf_text(own(takers[0], round_id).data)).group(1)
+    anonymous = app.test_client()
+
+    with statements(app) as seen:
+        pages = [anonymous.get(f"/certificates/{code}") for _ in range(3)]
+        reprint = own(takers[0], round_id)
+
+    assert [page.status_code for page in pages] == [200] * 3 and reprint.status_code == 200
+    assert any("round_results" in statement for statement in seen)  # the checksum is read
+    assert whole_snapshot_reads(seen) == []
+    assert pages[0].headers["Cache-Control"] == "public, max-age=60"
+    # A judge's page carries the revoke form and its CSRF token: never kept by a cache.
+    assert judge.get(f"/certificates/{code}").headers["Cache-Control"] == "private, no-store"
+
+
+def test_a_first_download_finds_the_row_from_the_place_and_reads_the_snapshot_in_slices(make_app, tmp_path,
+                                                                                        monkeypatch):
+    app = make_app(**GENEROUS_LIMITS)
+    round_id, takers, _judge = locked_round(app, tmp_path)
+
+    with statements(app) as seen:
+        nothing = own(takers[3], round_id)  # ranked, no award, the contest certifies winners only
+    assert nothing.status_code == 404
+    assert not [statement for statement in seen if "canonical_csv" in statement]
+
+    with statements(app) as seen:
+        text = pdf_text(own(takers[1], round_id).data)
+    assert "GIẢI KHUYẾN KHÍCH" in text and "Người Dự Thi 1" in text
+    assert whole_snapshot_reads(seen) == [] and any("substr" in statement.lower() for statement in seen)
+
+    # Slices that cut rows and multi-byte letters in two give the same rows as the whole.
+    monkeypatch.setattr(services, "SLICE", 7)
+    with app.app_context():
+        result = db.session.scalar(select(RoundResult).where(RoundResult.round_id == round_id))
+        assert list(services.snapshot_rows_from_start(round_id)) == list(result.snapshot_rows())
+
+
+def test_the_verification_page_is_limited_per_address(make_app, tmp_path):
+    app = make_app(**GENEROUS_LIMITS, RATELIMIT_CERTIFICATE_VERIFY_PER_IP="2 per minute")
+    round_id, takers, _judge = locked_round(app, tmp_path, people=2)
+    code = CODE.search(pdf_text(own(takers[0], round_id).data)).group(1)
+    visitor = app.test_client()
+
+    answers = [visitor.get(f"/certificates/{code}") for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert int(answers[2].headers["Retry-After"]) > 0
+    assert "quá nhiều" in answers[2].get_data(as_text=True).lower()
+
+
+def test_a_person_erased_while_the_zip_is_made_gets_no_certificate(make_app, tmp_path):
+    app = make_app(**GENEROUS_LIMITS)
+    round_id, takers, _judge = locked_round(app, tmp_path)
+    with app.app_context():
+        round_ = db.session.get(Round, round_id)
+        # The job read its people before the second winner deleted their account.
+        people = list(services.recipients(round_, locked_result(round_id), awards_only=True))
+        assert [person.user_id for person in people] == [takers[0].user_id, takers[1].user_id]
+        erase_person(db.session.get(User, takers[1].user_id), "deletion")
+        db.session.commit()
+
+        issued = list(services.issue(round_, people, settle=db.session.commit))
+
+        assert [person.user_id for person, _certificate in issued] == [takers[0].user_id]
+        assert db.session.scalar(select(Certificate).where(Certificate.user_id == takers[1].user_id)) is None
+
+
+def test_the_zip_is_capped_and_a_new_edition_drops_the_old_file(make_app, tmp_path):
+    app = make_app(**GENEROUS_LIMITS, CERTIFICATES_ZIP_MAX=2)
+    round_id, takers, judge = locked_round(app, tmp_path)
+    url = f"/judging/rounds/{round_id}/certificates.zip"
+    assert download(judge, url).status_code == 200
+    code = CODE.search(pdf_text(own(takers[1], round_id).data)).group(1)
+    judge.post(f"/certificates/{code}/revoke", data={"csrf_token": csrf_token(judge), "reason": "Sai đơn vị"})
+
+    again = download(judge, url)
+
+    assert zipfile.ZipFile(io.BytesIO(again.data)).namelist() == ["001-giai-nhat-nguyen-thi-anh-tuyet.pdf"]
+    with app.app_context():
+        prefix = f"judging:round:{round_id}:certificates"
+        kept = db.session.scalars(select(Job.key).where(Job.key.startswith(prefix))).all()
+        assert len(kept) == 1  # the edition with the revoked certificate is gone
+
+    app.config["CERTIFICATES_ZIP_MAX"] = 1
+    refused = judge.get(url)
+    assert refused.status_code == 409
+    assert "quá 1 giấy cho một tệp ZIP" in refused.get_data(as_text=True)
+
+
+def jpeg(size: tuple[int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (180, 30, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_a_logo_is_decoded_no_larger_than_it_needs(monkeypatch):
+    # A phone's 12 MP photo of a seal decodes at an eighth of its size (JPEG draft) and is kept.
+    decoded = []
+    real_convert = Image.Image.convert
+    monkeypatch.setattr(Image.Image, "convert", lambda self, *a, **k: decoded.append(self.size) or
+                        real_convert(self, *a, **k))
+    logo = Image.open(io.BytesIO(logos.png_of(jpeg((4000, 3000)))))
+    assert logo.size == (320, 240) and max(width * height for width, height in decoded) <= 500 * 375
+    # Other formats cannot be drafted: past 4 MP they are refused before a pixel is decoded.
+    buffer = io.BytesIO()
+    Image.new("RGB", (2100, 2000)).save(buffer, "PNG")
+    with pytest.raises(logos.LogoInvalid, match="4 triệu điểm ảnh"):
+        logos.png_of(buffer.getvalue())

@@ -15,7 +15,7 @@ round page: ``/judging/rounds/<id>/certificates.zip`` (judging/routes.py, a back
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from quizapp import audit
@@ -24,7 +24,7 @@ from quizapp.contests.logos import MAX_INPUT_BYTES, LogoInvalid, png_of
 from quizapp.extensions import db
 from quizapp.judging.certificates import services
 from quizapp.judging.certificates.forms import CertificateSettingsForm
-from quizapp.limits import certificate_per_account
+from quizapp.limits import certificate_per_account, certificate_verify_per_ip
 from quizapp.roles import role_required
 from quizapp.text import clean_text
 
@@ -33,6 +33,7 @@ MAX_REASON = 500
 
 
 @bp.get("/<code>")
+@certificate_verify_per_ip
 def verify(code: str):
     """What a certificate certifies, with the phone masked and the round's lock checksum; a
     page in Vietnamese with 404 for a code that names none."""
@@ -40,8 +41,12 @@ def verify(code: str):
     if found is None:
         return render_template("certificates/unknown.html", code=code[:40]), 404
     judge = current_user.is_authenticated and access.may(current_user, found.contest, "judge")
-    return render_template("certificates/verify.html", found=found, judge=judge,
-                           printed=services.printed_code(found.certificate.code))
+    response = make_response(render_template("certificates/verify.html", found=found, judge=judge,
+                                             printed=services.printed_code(found.certificate.code)))
+    # A visitor's page shows only what the certificate publishes: a minute in any cache takes a
+    # hall scanning the same paper off the server. A judge's carries the revoke form and its token.
+    response.headers["Cache-Control"] = "private, no-store" if judge else "public, max-age=60"
+    return response
 
 
 @bp.post("/<code>/revoke")

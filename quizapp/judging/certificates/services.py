@@ -10,7 +10,9 @@ four. Services never commit.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
 import secrets
 import zipfile
@@ -21,21 +23,22 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from quizapp import audit
 from quizapp.auth.models import User
 from quizapp.clock import utcnow
 from quizapp.contests.documents import letterhead
-from quizapp.contests.models import Attempt, Contest, Round
+from quizapp.contests.models import Attempt, AttemptPlace, Contest, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
+from quizapp.formatting import number
 from quizapp.judging.awards import ATTEMPT_COLUMN, AWARD_COLUMN
 from quizapp.judging.certificates.layout import Sheet, render
 from quizapp.judging.certificates.models import AWARD, PARTICIPATION, Certificate
 from quizapp.judging.locking import NAME_COLUMN, PHONE_COLUMN, UNIT_COLUMN
-from quizapp.judging.models import RoundResult, locked_result
+from quizapp.judging.models import RoundResult, locked_result, locked_summary
 from quizapp.phone import mask_phone
 from quizapp.text import fold
 
@@ -124,25 +127,37 @@ def certifies_participants(contest: Contest) -> bool:
     return bool(contest.certificate_participants)
 
 
-def recipients(round_: Round, result: RoundResult, user_id: int | None = None) -> Iterator[Recipient]:
+class TooManyForZip(DomainError):
+    status, code = 409, "certificates_zip_too_large"
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"Vòng thi có {number(count)} giấy chứng nhận đạt giải, quá {number(limit)} giấy cho một "
+                         "tệp ZIP (tệp sẽ quá lớn để lưu và tải). Mỗi người đạt giải vẫn tự tải giấy của mình ở "
+                         "trang “Kết quả của tôi”; cần một tệp chung thì quản trị viên nâng giới hạn "
+                         "CERTIFICATES_ZIP_MAX.")
+
+
+def recipients(round_: Round, result: RoundResult, *, awards_only: bool = False) -> Iterator[Recipient]:
     """The snapshot's rows that get a certificate, in ranking order: the award winners, and
-    everyone else too where the contest certifies participants; never an erased person. With
-    ``user_id``, only that person's row (a winner's own download reads their attempts alone)."""
-    everyone = certifies_participants(round_.contest)
-    whose = (Attempt.round_id == round_.id, User.erased_at.is_(None),
-             *((Attempt.user_id == user_id,) if user_id is not None else ()))
+    everyone else too where the contest certifies participants (unless ``awards_only``: the
+    judges' ZIP); never an erased person."""
+    everyone = certifies_participants(round_.contest) and not awards_only
+    whose = (Attempt.round_id == round_.id, User.erased_at.is_(None))
     owners = dict(db.session.execute(
         select(Attempt.id, Attempt.user_id).join(User, User.id == Attempt.user_id).where(*whose)).tuples().all())
     for cells in result.snapshot_rows():
         if not (cells[AWARD_COLUMN] or everyone) or not cells[ATTEMPT_COLUMN].isdigit():
             continue
         owner = owners.get(int(cells[ATTEMPT_COLUMN]))
-        if owner is None:
-            continue
-        yield Recipient(attempt_id=int(cells[ATTEMPT_COLUMN]), user_id=owner,
-                        rank=int(cells[RANK_COLUMN]) if cells[RANK_COLUMN].isdigit() else None,
-                        name=cells[NAME_COLUMN], phone=cells[PHONE_COLUMN], unit=cells[UNIT_COLUMN],
-                        award=cells[AWARD_COLUMN])
+        if owner is not None:
+            yield _recipient(cells, owner)
+
+
+def _recipient(cells: list[str], user_id: int) -> Recipient:
+    return Recipient(attempt_id=int(cells[ATTEMPT_COLUMN]), user_id=user_id,
+                     rank=int(cells[RANK_COLUMN]) if cells[RANK_COLUMN].isdigit() else None,
+                     name=cells[NAME_COLUMN], phone=cells[PHONE_COLUMN], unit=cells[UNIT_COLUMN],
+                     award=cells[AWARD_COLUMN])
 
 
 def issue(round_: Round, people: Iterable[Recipient],
@@ -162,6 +177,10 @@ def issue(round_: Round, people: Iterable[Recipient],
 
 
 def _issued(round_: Round, batch: list[Recipient], settle: Callable[[], None]) -> list[tuple[Recipient, Certificate]]:
+    # The people were read when the job began, and a job on a big round runs for minutes: someone
+    # erased since then must get nothing (erasure blanks only the certificates that exist). Read
+    # again in this chunk's transaction, their rows held against a concurrent erasure.
+    batch = [person for person in batch if person.user_id in _not_erased([person.user_id for person in batch])]
     for last_try in (False, True):
         held = {certificate.user_id: certificate for certificate in db.session.scalars(
             select(Certificate).where(Certificate.round_id == round_.id,
@@ -182,6 +201,11 @@ def _issued(round_: Round, batch: list[Recipient], settle: Callable[[], None]) -
     return [(person, held[person.user_id]) for person in batch]
 
 
+def _not_erased(user_ids: list[int]) -> set[int]:
+    return set(db.session.scalars(select(User.id).where(User.id.in_(user_ids), User.erased_at.is_(None))
+                                  .with_for_update(read=True)))
+
+
 def _new_certificate(round_: Round, person: Recipient) -> Certificate:
     return Certificate(
         code=new_code(), round_id=round_.id, attempt_id=person.attempt_id, user_id=person.user_id,
@@ -194,14 +218,13 @@ def own_certificate(round_id: int, user: User) -> Certificate | None:
     """The signed-in person's certificate for a locked round, issued now if this is its first
     download; None when the round is not locked or they get none."""
     round_ = db.session.get(Round, round_id)
-    result = locked_result(round_id) if round_ is not None else None
-    if result is None or user.erased_at is not None:
+    if round_ is None or user.erased_at is not None or locked_summary(round_id) is None:
         return None
     held = db.session.scalar(select(Certificate).where(Certificate.round_id == round_id,
                                                        Certificate.user_id == user.id))
     if held is not None:
         return held
-    mine = next(recipients(round_, result, user.id), None)
+    mine = _own_row(round_, user)
     if mine is None:
         return None
     try:
@@ -213,6 +236,47 @@ def own_certificate(round_id: int, user: User) -> Certificate | None:
         certificate = db.session.scalar(select(Certificate).where(Certificate.round_id == round_id,
                                                                   Certificate.user_id == user.id))
     return certificate
+
+
+def _own_row(round_: Round, user: User) -> Recipient | None:
+    """The person's row of the locked snapshot, if it gets a certificate. Their place and award,
+    written by the lock, say whether it does without the snapshot; only then is the snapshot read,
+    from its start, a slice at a time, as far as their row (a winner's is near the top)."""
+    place = db.session.execute(
+        select(AttemptPlace.attempt_id, AttemptPlace.award).join(Attempt, Attempt.id == AttemptPlace.attempt_id)
+        .where(AttemptPlace.round_id == round_.id, Attempt.user_id == user.id)).first()
+    if place is None or not (place.award or certifies_participants(round_.contest)):
+        return None
+    wanted = str(place.attempt_id)
+    for cells in snapshot_rows_from_start(round_.id):
+        if cells[ATTEMPT_COLUMN] == wanted:
+            return _recipient(cells, user.id)
+    return None
+
+
+SLICE = 256 * 1024
+
+
+def snapshot_rows_from_start(round_id: int) -> Iterator[list[str]]:
+    """A locked snapshot's rows without its header, read from the database a slice at a time
+    (a substring of the stored bytes), so a reader that stops early never loads the whole of it.
+    Rows end with CRLF and their cells hold no line breaks (text is cleaned before it is kept)."""
+    piece = func.substr(RoundResult.canonical_csv, bindparam("start"), SLICE)
+    query = select(piece).where(RoundResult.round_id == round_id)
+    pending, start, header = b"", 1, True
+    while True:
+        chunk = db.session.scalar(query, {"start": start}) or b""
+        start += len(chunk)
+        pending += chunk
+        complete, _, pending = pending.rpartition(b"\r\n") if len(chunk) == SLICE else (pending, b"", b"")
+        for cells in csv.reader(io.StringIO(complete.decode("utf-8"))):
+            if header:
+                header = False
+                continue
+            if cells:
+                yield cells
+        if len(chunk) < SLICE:
+            return
 
 
 def sheet(certificate: Certificate, round_: Round, result: RoundResult, base_url: str) -> Sheet:
@@ -252,7 +316,7 @@ def _lock_day(result: RoundResult, contest: Contest):
 def pdf(certificate: Certificate) -> bytes:
     """The certificate's PDF, made afresh from what it keeps (a few milliseconds), in a request."""
     round_ = db.session.get(Round, certificate.round_id)
-    result = locked_result(round_.id)
+    result = locked_summary(round_.id)
     return render(sheet(certificate, round_, result, verification_base()))
 
 
@@ -267,18 +331,33 @@ def _ascii(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")[:60]
 
 
+def awards_to_zip(round_: Round) -> int:
+    """How many award certificates a locked round's ZIP holds, from the places the lock wrote
+    (no snapshot read); ``TooManyForZip`` past ``CERTIFICATES_ZIP_MAX``."""
+    awarded = db.session.scalar(
+        select(func.count()).select_from(AttemptPlace).join(Attempt, Attempt.id == AttemptPlace.attempt_id)
+        .join(User, User.id == Attempt.user_id)
+        .where(AttemptPlace.round_id == round_.id, AttemptPlace.award.is_not(None), User.erased_at.is_(None)))
+    limit = int(current_app.config["CERTIFICATES_ZIP_MAX"])
+    if awarded > limit:
+        raise TooManyForZip(awarded, limit)
+    return awarded
+
+
 def write_zip(round_: Round, stream: BinaryIO, base_url: str, counted=lambda items: items,
               settle: Callable[[], None] = lambda: None) -> int:
-    """Every certificate of a locked round, one PDF each, as a ZIP written to ``stream``
+    """The award certificates of a locked round, one PDF each, as a ZIP written to ``stream``
     (issuing those not issued yet; ``settle`` as for ``issue``). Returns how many. ``counted``
-    sees the people go by."""
+    sees the people go by. Participation certificates are never in it: on a national round
+    they would make a file of gigabytes, and each person downloads their own."""
     result = locked_result(round_.id)
     if result is None:
         raise NotLocked()
+    awards_to_zip(round_)
     written = 0
     # PDFs are compressed already: stored, not deflated again.
     with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
-        for _person, certificate in issue(round_, counted(recipients(round_, result)), settle):
+        for _person, certificate in issue(round_, counted(recipients(round_, result, awards_only=True)), settle):
             if certificate.revoked_at is not None:
                 continue
             written += 1
@@ -294,16 +373,10 @@ def edition(round_: Round, base_url: str) -> str:
     contest = round_.contest
     revoked = db.session.scalars(select(Certificate.code).where(
         Certificate.round_id == round_.id, Certificate.revoked_at.is_not(None)).order_by(Certificate.code)).all()
-    parts = [repr(letterhead(contest)), contest.title, round_.title, contest.certificate_title or "",
-             str(certifies_participants(contest)), contest.timezone,
+    parts = [repr(letterhead(contest)), contest.title, round_.title, contest.certificate_title or "", contest.timezone,
              hashlib.sha256(contest.certificate_logo or b"").hexdigest(), ",".join(revoked),
              base_url]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
-
-
-def count(round_: Round, result: RoundResult) -> int:
-    """How many certificates the round gives (its ZIP's progress total)."""
-    return sum(1 for _ in recipients(round_, result))
 
 
 def verified(code: str) -> Verified | None:
@@ -313,7 +386,7 @@ def verified(code: str) -> Verified | None:
     if certificate is None:
         return None
     round_ = db.session.get(Round, certificate.round_id)
-    result = locked_result(round_.id)
+    result = locked_summary(round_.id)
     contest = round_.contest
     zone = ZoneInfo(contest.timezone)
     revoked = certificate.revoked_at
@@ -324,8 +397,9 @@ def verified(code: str) -> Verified | None:
 
 
 def revoke(certificate: Certificate, reason: str, when: datetime | None = None) -> None:
-    """Mark a certificate revoked (a judge's decision, audit-logged by the caller); its page
-    then says so, with the reason."""
+    """Mark a certificate revoked (a judge's decision, audit-logged by the caller). Its public
+    page says only that it was revoked, and when: the reason (which may name people) is for
+    the contest's judges and the audit log."""
     certificate.revoked_at = when or utcnow()
     certificate.revoked_reason = reason
     db.session.flush()
@@ -362,10 +436,11 @@ def sample(contest: Contest, base_url: str) -> bytes:
 
 def forget_holder(user_id: int) -> int:
     """Erasure (quizapp/privacy/erasure.py): the person's certificates lose the name, unit and
-    phone they print; the award stays on record, and their pages say the data was erased.
+    phone they print, and a revocation's reason (it may be about them); the award stays on
+    record, and their pages say the data was erased.
     Returns how many; flushes."""
     changed = db.session.execute(
         update(Certificate).where(Certificate.user_id == user_id)
-        .values(holder_name=None, holder_unit=None, holder_phone=None, erased_at=utcnow())
+        .values(holder_name=None, holder_unit=None, holder_phone=None, revoked_reason=None, erased_at=utcnow())
         .execution_options(synchronize_session=False))
     return changed.rowcount or 0
