@@ -65,7 +65,8 @@ def _running(round_id: int) -> Job | None:
 def _analysis(round_: Round, endpoint: str) -> items.Analysis | ResponseReturnValue:
     """The round's analysis, or the answer to give while a background job computes it.
 
-    A small round's is computed here. A big round's (``quick_to_analyse``) is a job's, kept
+    A small round's is computed here (or reused for a minute while nothing it counted changed:
+    ``items.analysis_cached``). A big round's (``quick_to_analyse``) is a job's, kept
     while nothing it counted changed; while the round still takes attempts a recent one is
     shown rather than waited for (``?refresh=1`` asks for a new one). ``?job=<token>``: the
     job's progress, then its analysis."""
@@ -80,7 +81,7 @@ def _analysis(round_: Round, endpoint: str) -> items.Analysis | ResponseReturnVa
     finalise_expired(round_id=round_.id)
     db.session.commit()
     if items.quick_to_analyse(round_.id):
-        return items.analysis_now(round_.id)
+        return items.analysis_cached(round_.id, fresh=bool(request.args.get("refresh")))
     if not request.args.get("refresh") and not round_finished(round_, clock.now()):
         recent = items.recent_analysis(round_.id, int(current_app.config["ITEM_ANALYSIS_REUSE_SECONDS"]))
         if recent is not None:

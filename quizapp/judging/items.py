@@ -51,6 +51,7 @@ time.
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -239,6 +240,43 @@ def analysis_now(round_id: int) -> Analysis:
     return Analysis(analyse(round_id), counted_attempts(round_id))
 
 
+# A small round's analysis, as this worker last computed it, per app: (round id) → (stamp, when,
+# analysis). The dashboard is opened often and each analysis is a grouped scan of the round
+# (about 1 s near the inline limit); the stamp (its corrections and counted attempts) tells a
+# stale one, and the age bounds what the stamp cannot see (an erasure and a submission between
+# two looks, or two corrections in one second on another worker).
+CACHE_SECONDS = 60
+CACHED_ROUNDS = 64
+_cache_lock = threading.Lock()
+
+
+def _recent() -> dict[int, tuple[tuple[str, str], datetime, Analysis]]:
+    return current_app.extensions.setdefault("quizapp.item_analyses", {})
+
+
+def analysis_cached(round_id: int, *, fresh: bool = False) -> Analysis:
+    """A small round's analysis, reused from this worker's last one while the round's ``stamp``
+    is the same and it is under ``CACHE_SECONDS`` old (``fresh``: computed again). Shown with the
+    time it was computed."""
+    now = clock.now()
+    current = stamp(round_id)
+    recent = _recent()
+    kept = recent.get(round_id)
+    if not fresh and kept is not None and kept[0] == current and (now - kept[1]).total_seconds() < CACHE_SECONDS:
+        return kept[2]
+    analysis = Analysis(analyse(round_id), counted_attempts(round_id), now)
+    with _cache_lock:
+        if round_id not in recent and len(recent) >= CACHED_ROUNDS:
+            del recent[min(recent, key=lambda held: recent[held][1])]  # the oldest one only
+        recent[round_id] = (current, now, analysis)
+    return analysis
+
+
+def forget_cached(round_id: int) -> None:
+    with _cache_lock:
+        _recent().pop(round_id, None)
+
+
 def to_json(analysis: Analysis) -> bytes:
     """The analysis as a background job keeps it (no corrections: those are read when shown)."""
     return json.dumps({"attempts": analysis.attempts, "questions": [{
@@ -279,7 +317,7 @@ def questions_to_review(round_: Round, limit: int) -> list[QuestionNote] | None:
     analysis, a possibly wrong key first. A big round's only once a judge's view or download
     has had it made: the dashboard is opened often and must stay quick."""
     if quick_to_analyse(round_.id):
-        stats = analyse(round_.id)
+        stats = analysis_cached(round_.id).stats
     else:
         recent = recent_analysis(round_.id)
         if recent is None:
@@ -438,6 +476,7 @@ def correct_key(round_: Round, question_id: int, option_ids: list[int], reason: 
         .execution_options(attempt_rounds={round_.id}, synchronize_session=False)).rowcount
     db.session.execute(update(items).where(of_question).values(correct_key=new_key))
     provisional.forget([round_.contest_id])
+    forget_cached(round_.id)
     _keep_record(round_.id, question_id, sorted(wanted), sorted(previous), reason, judge)
     audit.record("question.key_corrected", "round", round_.id,
                  before={"question_id": question_id, "option_ids": sorted(previous)},

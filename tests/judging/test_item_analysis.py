@@ -567,3 +567,39 @@ def test_an_open_big_rounds_analysis_is_shown_for_ten_minutes_then_made_again(ma
     assert analyses() == 3 and "<strong>11</strong> bài đã nộp" in html
     with app.app_context():
         assert not db.session.scalar(select(Job.keep).where(Job.kind == "judging.items").limit(1))
+
+
+def test_a_small_rounds_analysis_is_reused_for_a_minute_while_nothing_it_counted_changes(scenario, monkeypatch):
+    app, clock, round_id, _takers, _attempts, ids = scenario
+    scans = []
+    analyse = items.analyse
+    monkeypatch.setattr(items, "analyse", lambda round_id: scans.append(round_id) or analyse(round_id))
+    organiser = app.test_client()
+    Accounts(app, organiser).login_as("organiser", round_id=round_id)
+    dashboard = "/contests/manage/phan-tich/dashboard?round=1"
+    judge = judge_client(app, round_id)
+    page = f"/judging/rounds/{round_id}/questions"
+
+    def notes() -> str:
+        html = organiser.get(dashboard).get_data(as_text=True)
+        return html[html.index('id="h-questions"'):]
+
+    assert "Tỉ lệ đúng 30,0 %" in notes()
+    assert "Tỉ lệ đúng 30,0 %" in notes()
+    assert judge.get(page).status_code == 200 and judge.get(f"{page}.csv").status_code == 200
+    assert len(scans) == 1  # one scan for two dashboards, the page and its CSV
+    # A new submission changes what is counted: computed again, counting it.
+    choose(app, clock, sign_up(app), round_id, ("A", "A", "B"))
+    assert "Tỉ lệ đúng 27,3 %" in notes() and len(scans) == 2  # 3 of 11
+    # A minute on, computed again whatever the stamp says; "Tính lại" asks for a new one at once.
+    clock.advance(seconds=items.CACHE_SECONDS)
+    notes()
+    assert len(scans) == 3
+    assert judge.get(f"{page}?refresh=1").status_code == 200 and len(scans) == 4
+    # A correction (after the close) is seen at once.
+    clock.set(CLOSES + timedelta(minutes=1))
+    judge.get(page)
+    post(judge, f"{page}/{ids[3]}/key", {"option": option_id(app, ids[3], "B"), "reason": "Đáp án đúng là B"})
+    corrected = judge.get(page).get_data(as_text=True)
+    card = corrected[corrected.index(f'id="q{ids[3]}"'):]
+    assert "Đáp án đã được giám khảo sửa" in card and len(scans) == 6
