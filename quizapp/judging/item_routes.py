@@ -51,12 +51,15 @@ def _items_job(round_id: int, token: str) -> Job:
 
 
 def _running(round_id: int) -> Job | None:
-    """An analysis of the round queued or under way, whatever it counts: a new one is not started
-    beside it (a click on "Tính lại" or ``?refresh=1`` repeated would otherwise start a full scan
-    each time a submission came in)."""
-    for job in db.session.scalars(select(Job).where(Job.scope == round_scope(round_id), Job.kind == KIND,
-                                                    Job.status.in_(jobs.IN_FLIGHT))
-                                  .order_by(Job.created_at.desc())):
+    """An analysis of the round with its current key corrections, queued or under way, whatever
+    attempts it counts: a new one is not started beside it (a click on "Tính lại" or
+    ``?refresh=1`` repeated would otherwise start a full scan each time a submission came in).
+    One from before a correction is not joined: it may have read the old key."""
+    corrections, _attempts = items.stamp(round_id)
+    for job in db.session.scalars(
+            select(Job).where(Job.kind == KIND, Job.status.in_(jobs.IN_FLIGHT),
+                              Job.key.startswith(items.job_key(round_id, corrections), autoescape=True))
+            .order_by(Job.created_at.desc())):
         if jobs.settle(job).status in jobs.IN_FLIGHT:
             return job
     return None

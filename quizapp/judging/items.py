@@ -226,6 +226,12 @@ def stamp(round_id: int) -> tuple[str, str]:
     return f"c{corrections[0]}-{latest:.0f}", f"n{counted_attempts(round_id)}"
 
 
+def job_key(round_id: int, corrections: str, attempts: str = "") -> str:
+    """The key of a background job's analysis of the round; without ``attempts``, the prefix
+    every analysis with those corrections shares."""
+    return f"judging:items:round:{round_id}:{corrections}:{attempts}"
+
+
 @dataclass
 class Analysis:
     """A round's analysis as a page shows it: the questions, how many attempts they were
@@ -304,7 +310,7 @@ def recent_analysis(round_id: int, max_age_seconds: int | None = None) -> Analys
     (judging.jobs ``start_item_analysis``), if any and, with ``max_age_seconds``, that young."""
     corrections, _attempts = stamp(round_id)
     job = db.session.scalar(
-        select(Job).where(Job.key.startswith(f"judging:items:round:{round_id}:{corrections}:", autoescape=True),
+        select(Job).where(Job.key.startswith(job_key(round_id, corrections), autoescape=True),
                           Job.status == "finished").order_by(Job.finished_at.desc()).limit(1))
     if job is None or (max_age_seconds is not None
                        and (clock.now() - job.finished_at).total_seconds() > max_age_seconds):

@@ -603,3 +603,19 @@ def test_a_small_rounds_analysis_is_reused_for_a_minute_while_nothing_it_counted
     corrected = judge.get(page).get_data(as_text=True)
     card = corrected[corrected.index(f'id="q{ids[3]}"'):]
     assert "Đáp án đã được giám khảo sửa" in card and len(scans) == 6
+
+
+def test_an_analysis_queued_before_a_correction_is_not_joined(make_app, tmp_path):
+    app, clock, round_id, _takers, _attempts, ids = build(
+        make_app(**GENEROUS_LIMITS, ITEM_ANALYSIS_INLINE_MAX_ATTEMPTS=5), tmp_path)
+    clock.set(CLOSES + timedelta(minutes=1))
+    judge = judge_client(app, round_id)
+    url = f"/judging/rounds/{round_id}/questions"
+    before = judge.get(url)
+    assert before.status_code == 303
+    post(judge, f"{url}/{ids[3]}/key", {"option": option_id(app, ids[3], "B"), "reason": "Đáp án đúng là B"})
+    # The queued one may read the old key when it runs: a new one, with the correction.
+    after = judge.get(url)
+    assert after.status_code == 303 and after.headers["Location"] != before.headers["Location"]
+    run_jobs(app)
+    assert "badge warn" not in judge.get(after.headers["Location"]).get_data(as_text=True)
