@@ -408,12 +408,16 @@ def test_a_submit_during_a_correction_waits_for_it_and_scores_with_the_new_key(s
     assert scores(app, [open_attempt]) == [3]
 
 
-def test_a_big_round_is_analysed_by_a_background_job_and_kept_until_a_correction(make_app, tmp_path):
+def big_closed_round(make_app, tmp_path):
+    """The scenario as a big round (analysed by a background job), closed, with its judge."""
     app, clock, round_id, _takers, _attempts, ids = build(
         make_app(**GENEROUS_LIMITS, ITEM_ANALYSIS_INLINE_MAX_ATTEMPTS=5), tmp_path)
     clock.set(CLOSES + timedelta(minutes=1))
-    judge = judge_client(app, round_id)
-    url = f"/judging/rounds/{round_id}/questions"
+    return app, round_id, ids, judge_client(app, round_id), f"/judging/rounds/{round_id}/questions"
+
+
+def test_a_big_round_is_analysed_by_a_background_job_and_kept_until_a_correction(make_app, tmp_path):
+    app, round_id, ids, judge, url = big_closed_round(make_app, tmp_path)
     page = download(judge, url)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -606,11 +610,7 @@ def test_a_small_rounds_analysis_is_reused_for_a_minute_while_nothing_it_counted
 
 
 def test_an_analysis_queued_before_a_correction_is_not_joined(make_app, tmp_path):
-    app, clock, round_id, _takers, _attempts, ids = build(
-        make_app(**GENEROUS_LIMITS, ITEM_ANALYSIS_INLINE_MAX_ATTEMPTS=5), tmp_path)
-    clock.set(CLOSES + timedelta(minutes=1))
-    judge = judge_client(app, round_id)
-    url = f"/judging/rounds/{round_id}/questions"
+    app, _round_id, ids, judge, url = big_closed_round(make_app, tmp_path)
     before = judge.get(url)
     assert before.status_code == 303
     post(judge, f"{url}/{ids[3]}/key", {"option": option_id(app, ids[3], "B"), "reason": "Đáp án đúng là B"})
