@@ -28,25 +28,30 @@ groups (a handful of orders × choices per question), never from one row per att
 national round (450,000 attempts × 20 questions) is a single scan; bench/item_analysis.py
 measures it.
 
-**Key corrections.** ``correct_key`` changes the key of one question in one unlocked round:
+**Key corrections.** ``correct_key`` changes the key of one question in one round that has
+finished taking attempts (past its close and the grace, ``round_finished``) and is not locked:
 the round's attempt items get the corrected key in the order each taker saw the options, and
 every submitted attempt that drew the question gets its correct count again. The bank, its
 revisions and other rounds keep theirs (DESIGN §3 rule 9); the organisers correct the bank
-itself for the rounds to come. Concurrency on PostgreSQL, in this order: the round's row is
-locked (``FOR NO KEY UPDATE``, which judging.locking's lock also takes, so a correction and a
-lock run one after the other and a locked round refuses it); the round's open attempts that
-drew the question are locked ``FOR SHARE``, which a submit's ``FOR NO KEY UPDATE`` waits for
-while answer saves (``FOR SHARE`` too) go on, so a submit or an expiry that comes during the
-correction scores its attempt after it commits, with the corrected key; then the scores of the
-submitted attempts, each moved by what that one item gains or loses (read before the items
-change: only the attempts whose score changes are written); then the items. A save of an
-answer to that very question waits for the correction's commit (the item's row is locked), a
-few seconds at most on a national round. SQLite runs one writer at a time.
+itself for the rounds to come. A round still open refuses it (``RoundStillOpen``): an attempt
+started after the correction would draw the bank's key, and the round would be ranked on two
+keys; the judges fix the bank for the attempts still to come and correct the round once it
+closes. Concurrency on PostgreSQL, in this order: the round's row is locked (``FOR NO KEY
+UPDATE``, which judging.locking's lock also takes, so a correction and a lock run one after the
+other and a locked round refuses it); the round's attempts still open that drew the question
+(past their deadline, not yet closed: attempts are closed lazily) are locked ``FOR SHARE``, so
+a submit or an expiry that closes one during the correction (``FOR NO KEY UPDATE``) scores it
+after the correction commits, with the corrected key; then the scores of the submitted
+attempts, each moved by what that one item gains or loses (read before the items change: only
+the attempts whose score changes are written); then the items. No answer can be saved any
+more, so nothing in the taking window waits on the correction. SQLite runs one writer at a
+time.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,6 +61,7 @@ from flask import Flask, current_app
 from sqlalchemy import Text, and_, case, cast, func, select, tuple_, update
 
 from quizapp import audit, clock
+from quizapp.attempts.services import round_finished
 from quizapp.attempts.tokens import canonical, parse_indexes
 from quizapp.banks.models import QuestionVersion
 from quizapp.contests.dashboard import QuestionNote, lend_questions_to_review
@@ -65,7 +71,7 @@ from quizapp.extensions import db
 from quizapp.jobs.models import Job
 from quizapp.jobs.services import chunks
 from quizapp.judging import provisional
-from quizapp.judging.models import KeyCorrection, RoundLocked, locked_result
+from quizapp.judging.models import KeyCorrection, RoundLocked, RoundStillOpen, locked_result
 from quizapp.text import clean_text
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -220,6 +226,12 @@ def stamp(round_id: int) -> tuple[str, str]:
     return f"c{corrections[0]}-{latest:.0f}", f"n{counted_attempts(round_id)}"
 
 
+def job_key(round_id: int, corrections: str, attempts: str = "") -> str:
+    """The key of a background job's analysis of the round; without ``attempts``, the prefix
+    every analysis with those corrections shares."""
+    return f"judging:items:round:{round_id}:{corrections}:{attempts}"
+
+
 @dataclass
 class Analysis:
     """A round's analysis as a page shows it: the questions, how many attempts they were
@@ -232,6 +244,43 @@ class Analysis:
 
 def analysis_now(round_id: int) -> Analysis:
     return Analysis(analyse(round_id), counted_attempts(round_id))
+
+
+# A small round's analysis, as this worker last computed it, per app: (round id) → (stamp, when,
+# analysis). The dashboard is opened often and each analysis is a grouped scan of the round
+# (about 1 s near the inline limit); the stamp (its corrections and counted attempts) tells a
+# stale one, and the age bounds what the stamp cannot see (an erasure and a submission between
+# two looks, or two corrections in one second on another worker).
+CACHE_SECONDS = 60
+CACHED_ROUNDS = 64
+_cache_lock = threading.Lock()
+
+
+def _recent() -> dict[int, tuple[tuple[str, str], datetime, Analysis]]:
+    return current_app.extensions.setdefault("quizapp.item_analyses", {})
+
+
+def analysis_cached(round_id: int, *, fresh: bool = False) -> Analysis:
+    """A small round's analysis, reused from this worker's last one while the round's ``stamp``
+    is the same and it is under ``CACHE_SECONDS`` old (``fresh``: computed again). Shown with the
+    time it was computed."""
+    now = clock.now()
+    current = stamp(round_id)
+    recent = _recent()
+    kept = recent.get(round_id)
+    if not fresh and kept is not None and kept[0] == current and (now - kept[1]).total_seconds() < CACHE_SECONDS:
+        return kept[2]
+    analysis = Analysis(analyse(round_id), counted_attempts(round_id), now)
+    with _cache_lock:
+        if round_id not in recent and len(recent) >= CACHED_ROUNDS:
+            del recent[min(recent, key=lambda held: recent[held][1])]  # the oldest one only
+        recent[round_id] = (current, now, analysis)
+    return analysis
+
+
+def forget_cached(round_id: int) -> None:
+    with _cache_lock:
+        _recent().pop(round_id, None)
 
 
 def to_json(analysis: Analysis) -> bytes:
@@ -261,7 +310,7 @@ def recent_analysis(round_id: int, max_age_seconds: int | None = None) -> Analys
     (judging.jobs ``start_item_analysis``), if any and, with ``max_age_seconds``, that young."""
     corrections, _attempts = stamp(round_id)
     job = db.session.scalar(
-        select(Job).where(Job.key.startswith(f"judging:items:round:{round_id}:{corrections}:", autoescape=True),
+        select(Job).where(Job.key.startswith(job_key(round_id, corrections), autoescape=True),
                           Job.status == "finished").order_by(Job.finished_at.desc()).limit(1))
     if job is None or (max_age_seconds is not None
                        and (clock.now() - job.finished_at).total_seconds() > max_age_seconds):
@@ -274,7 +323,7 @@ def questions_to_review(round_: Round, limit: int) -> list[QuestionNote] | None:
     analysis, a possibly wrong key first. A big round's only once a judge's view or download
     has had it made: the dashboard is opened often and must stay quick."""
     if quick_to_analyse(round_.id):
-        stats = analyse(round_.id)
+        stats = analysis_cached(round_.id).stats
     else:
         recent = recent_analysis(round_.id)
         if recent is None:
@@ -368,7 +417,8 @@ class Corrected:
 def correct_key(round_: Round, question_id: int, option_ids: list[int], reason: str | None, judge) -> Corrected:
     """Make ``option_ids`` (the bank's option ids) the key of ``question_id`` in this round only,
     and score again every submitted attempt that drew it. Audit-logged; never commits. Raises
-    ``RoundLocked`` once the round is locked, ``NotFound`` for a question the round never drew,
+    ``RoundStillOpen`` while the round can still take attempts, ``RoundLocked`` once it is
+    locked, ``NotFound`` for a question the round never drew,
     ``ValidationFailed`` for a key or reason that cannot be."""
     reason = clean_text(reason)
     if not reason:
@@ -379,6 +429,8 @@ def correct_key(round_: Round, question_id: int, option_ids: list[int], reason: 
     db.session.execute(select(Round.id).where(Round.id == round_.id).with_for_update(key_share=True))
     if locked_result(round_.id) is not None:
         raise RoundLocked("Kết quả vòng thi đã khóa: không thể sửa đáp án của vòng này nữa.")
+    if not round_finished(round_, clock.now()):
+        raise RoundStillOpen()
     # The shown orders (a handful) with their keys, and how many submitted attempts drew each.
     drawn = db.session.execute(
         select(_order(), AttemptItem.correct_key, AttemptItem.multiple,
@@ -406,8 +458,8 @@ def correct_key(round_: Round, question_id: int, option_ids: list[int], reason: 
         raise ValidationFailed({"options": ["Phương án không thuộc câu hỏi này."]})
     if wanted == previous:
         raise ValidationFailed({"options": ["Đáp án chọn trùng với đáp án hiện tại của vòng thi."]})
-    # Submits and expiries of the open attempts that drew the question wait for this commit
-    # and then score with the new key; answer saves (FOR SHARE too) go on.
+    # Submits and expiries of the attempts not yet closed that drew the question wait for
+    # this commit and then score with the new key.
     db.session.execute(
         select(Attempt.id).where(Attempt.round_id == round_.id, Attempt.status == "open",
                                  Attempt.id.in_(select(AttemptItem.attempt_id)
@@ -430,6 +482,7 @@ def correct_key(round_: Round, question_id: int, option_ids: list[int], reason: 
         .execution_options(attempt_rounds={round_.id}, synchronize_session=False)).rowcount
     db.session.execute(update(items).where(of_question).values(correct_key=new_key))
     provisional.forget([round_.contest_id])
+    forget_cached(round_.id)
     _keep_record(round_.id, question_id, sorted(wanted), sorted(previous), reason, judge)
     audit.record("question.key_corrected", "round", round_.id,
                  before={"question_id": question_id, "option_ids": sorted(previous)},

@@ -259,7 +259,7 @@ def start_item_analysis(round_: Round, user_id: int | None) -> Job:
     those stay as they are; an open round's goes after ``JOBS_KEEP_SECONDS`` like an unlocked
     round's files, so a week of judges' looks does not pile up analyses."""
     corrections, attempts = items.stamp(round_.id)
-    key = f"judging:items:round:{round_.id}:{corrections}:{attempts}"
+    key = items.job_key(round_.id, corrections, attempts)
     keep = round_finished(round_, clock.now())
     return _start("judging.items", round_scope(round_.id), key, keep, "", "application/json", user_id,
                   {"round_id": round_.id})

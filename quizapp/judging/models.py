@@ -235,6 +235,17 @@ class RoundLocked(DomainError):
     message = "Kết quả vòng thi đã khóa; không thể thay đổi các lượt thi của vòng này."
 
 
+class RoundStillOpen(DomainError):
+    """A key correction asked for while the round can still start attempts: those would draw
+    the bank's key, so the round would be scored on two keys (judging/items.py)."""
+
+    status, code = 409, "round_still_open"
+    message = ("Vòng thi chưa kết thúc nên chưa sửa được đáp án của vòng này: các lượt thi bắt đầu sau đó vẫn lấy "
+               "đáp án trong ngân hàng câu hỏi, và vòng thi sẽ bị chấm theo hai đáp án khác nhau. Hãy sửa câu hỏi "
+               "trong ngân hàng ngay để các lượt thi còn lại dùng đáp án đúng, rồi sửa đáp án của vòng này sau khi "
+               "vòng thi kết thúc để chấm lại các bài đã nộp.")
+
+
 def locked_result(round_id: int) -> RoundResult | None:
     """The round's locked result, or None while it is not locked."""
     return db.session.scalar(select(RoundResult).where(RoundResult.round_id == round_id))

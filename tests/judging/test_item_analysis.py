@@ -26,7 +26,7 @@ from quizapp.extensions import db
 from quizapp.jobs.models import Job
 from quizapp.judging import items
 from quizapp.judging.locking import lock_round
-from quizapp.judging.models import KeyCorrection, RoundLocked
+from quizapp.judging.models import KeyCorrection, RoundLocked, RoundStillOpen
 from tests.attempt_support import (
     CLOSES,
     install_clock,
@@ -37,7 +37,7 @@ from tests.attempt_support import (
     simple_questions,
 )
 from tests.conftest import GENEROUS_LIMITS, Accounts, csrf_token
-from tests.job_support import download
+from tests.job_support import download, run_jobs
 
 QUESTIONS = simple_questions("pt", 3)
 # Each taker's letter for questions 1, 2 and 3 (None: left blank). The bank's key is A for all.
@@ -156,8 +156,45 @@ def test_the_page_shows_the_figures_in_vietnamese_formats(scenario):
     assert "Có thể sai đáp án" in card
     assert "30,0 %" in card and "-0,65" in card
     assert "60,0 %" in card  # option B: 6 of 10
-    assert "Sửa đáp án câu này" in card  # the judge may correct it: the round is not locked
     assert "Hệ số tương quan" in html and "Moodle" in html  # the page says which index it is
+
+
+def test_the_correction_form_shows_once_the_round_has_finished_taking_attempts(scenario):
+    app, clock, round_id, _takers, _attempts, ids = scenario
+    judge = judge_client(app, round_id)
+    url = f"/judging/rounds/{round_id}/questions"
+    html = judge.get(url).get_data(as_text=True)
+    assert "Sửa đáp án câu này" not in html
+    assert "Chỉ sửa được đáp án của vòng này sau khi vòng thi kết thúc" in html
+    # Closed, but an attempt may still be in its grace period: not yet.
+    clock.set(CLOSES + timedelta(seconds=app.config["ATTEMPT_GRACE_SECONDS"]))
+    assert "Sửa đáp án câu này" not in judge.get(url).get_data(as_text=True)
+    clock.advance(seconds=1)
+    html = judge.get(url).get_data(as_text=True)
+    card = html[html.index(f'id="q{ids[3]}"'):html.index(f'id="q{ids[2]}"')]
+    assert "Sửa đáp án câu này" in card and "Chỉ sửa được đáp án" not in html
+
+
+def test_a_correction_on_an_open_round_is_refused_and_changes_nothing(scenario):
+    app, clock, round_id, _takers, attempts, ids = scenario
+    judge = judge_client(app, round_id)
+    answer = post(judge, f"/judging/rounds/{round_id}/questions/{ids[3]}/key",
+                  {"option": option_id(app, ids[3], "B"), "reason": "Đáp án đúng là B"}, follow=True)
+    html = answer.get_data(as_text=True)
+    # Why (later attempts would draw the bank's key) and what to do (the bank now, this round later).
+    assert "Vòng thi chưa kết thúc nên chưa sửa được đáp án" in html
+    assert "sửa câu hỏi trong ngân hàng ngay" in html and "sau khi vòng thi kết thúc" in html
+    assert scores(app, attempts) == [2, 2, 2, 2, 2, 1, 2, 1, 0, 1]
+    with app.app_context():
+        assert db.session.scalar(select(KeyCorrection)) is None
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "question.key_corrected")) == 0
+        with pytest.raises(RoundStillOpen):
+            items.correct_key(db.session.get(Round, round_id), ids[3], [option_id(app, ids[3], "B")], "Sai", None)
+        db.session.rollback()
+    # An attempt started now draws the bank's key and is scored with it, as every other one was.
+    newcomer = choose(app, clock, sign_up(app), round_id, ("A", "A", "B"))
+    assert scores(app, [newcomer]) == [2]
 
 
 def test_the_csv_has_the_agreed_header_and_a_row_per_question(scenario):
@@ -219,6 +256,10 @@ def test_junk_ids_get_404_or_400_never_500(scenario):
                 {"option": "B", "reason": "Sai"}).status_code == 400
     assert post(judge, f"/judging/rounds/{round_id}/questions/{ids[3]}/key",
                 {"option": "9" * 40, "reason": "Sai"}).status_code == 400
+    # Digits that are not ASCII: str.isdigit() holds for them, int() refuses them.
+    for value in ("\u00b2", "\u0663", "\uff11", " 1", "+1", "-1"):
+        assert post(judge, f"/judging/rounds/{round_id}/questions/{ids[3]}/key",
+                    {"option": value, "reason": "Sai"}).status_code == 400, value
 
 
 def test_a_correction_rescores_the_round_only(tmp_path, scenario):
@@ -231,6 +272,8 @@ def test_a_correction_rescores_the_round_only(tmp_path, scenario):
     open_attempt = choose(app, clock, late, round_id, ("A", "A", "B"), submit=False)
     assert scores(app, attempts) == [2, 2, 2, 2, 2, 1, 2, 1, 0, 1]
 
+    # Past the close and its grace: the late attempt is not closed yet (that happens lazily).
+    clock.set(CLOSES + timedelta(minutes=1))
     judge = judge_client(app, round_id)
     answer = post(judge, f"/judging/rounds/{round_id}/questions/{ids[3]}/key",
                   {"option": option_id(app, ids[3], "B"), "reason": "Đáp án đúng là B theo Nghị quyết."})
@@ -242,7 +285,7 @@ def test_a_correction_rescores_the_round_only(tmp_path, scenario):
     # Question 3 now right for takers 0-5 and wrong for 6, 7 and 9.
     assert scores(app, attempts) == [3, 3, 3, 3, 3, 2, 1, 0, 0, 0]
     assert scores(app, [other_attempt]) == [2]  # the other round keeps the bank's key
-    # The taker who submits after the correction is scored with the corrected key.
+    # The attempt closed after the correction is scored with the corrected key.
     assert late.submit(open_attempt).status_code == 200
     assert scores(app, [open_attempt]) == [3]
     with app.app_context():
@@ -288,7 +331,8 @@ def test_a_correction_is_refused_once_the_round_is_locked(scenario):
 
 
 def test_a_key_must_fit_the_question(scenario):
-    app, _clock, round_id, _takers, attempts, ids = scenario
+    app, clock, round_id, _takers, attempts, ids = scenario
+    clock.set(CLOSES + timedelta(minutes=1))
     judge = judge_client(app, round_id)
     url = f"/judging/rounds/{round_id}/questions/{ids[3]}/key"
     two = post(judge, url, {"option": [option_id(app, ids[3], "B"), option_id(app, ids[3], "C")],
@@ -340,13 +384,17 @@ def test_a_submit_during_a_correction_waits_for_it_and_scores_with_the_new_key(s
     app, clock, round_id, _takers, _attempts, ids = scenario
     late = sign_up(app, full_name="Người Nộp Giữa Chừng")
     open_attempt = choose(app, clock, late, round_id, ("A", "A", "B"), submit=False)
+    # A correction comes after the round has finished taking attempts; an attempt still open then
+    # (past its deadline and grace, closed lazily) is closed by its taker's submit or by an
+    # expiry, which may come while the correction is under way.
+    clock.set(CLOSES + timedelta(minutes=1))
     corrected, committed = threading.Event(), threading.Event()
 
     def correct() -> None:
         with app.app_context():
             items.correct_key(db.session.get(Round, round_id), ids[3], [option_id(app, ids[3], "B")], "Sai", None)
             corrected.set()
-            # Uncommitted for a while: a submit now must wait, or it would read the old key.
+            # Uncommitted for a while: a submit now must wait, or it would score with the old key.
             time.sleep(1.0)
             committed.set()
             db.session.commit()
@@ -360,12 +408,16 @@ def test_a_submit_during_a_correction_waits_for_it_and_scores_with_the_new_key(s
     assert scores(app, [open_attempt]) == [3]
 
 
-def test_a_big_round_is_analysed_by_a_background_job_and_kept_until_a_correction(make_app, tmp_path):
+def big_closed_round(make_app, tmp_path):
+    """The scenario as a big round (analysed by a background job), closed, with its judge."""
     app, clock, round_id, _takers, _attempts, ids = build(
         make_app(**GENEROUS_LIMITS, ITEM_ANALYSIS_INLINE_MAX_ATTEMPTS=5), tmp_path)
     clock.set(CLOSES + timedelta(minutes=1))
-    judge = judge_client(app, round_id)
-    url = f"/judging/rounds/{round_id}/questions"
+    return app, round_id, ids, judge_client(app, round_id), f"/judging/rounds/{round_id}/questions"
+
+
+def test_a_big_round_is_analysed_by_a_background_job_and_kept_until_a_correction(make_app, tmp_path):
+    app, round_id, ids, judge, url = big_closed_round(make_app, tmp_path)
     page = download(judge, url)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -390,6 +442,68 @@ def test_a_job_token_of_another_round_or_junk_is_404(scenario):
     judge = judge_client(app, round_id)
     assert judge.get(f"/judging/rounds/{round_id}/questions?job=nothing").status_code == 404
     assert judge.get(f"/judging/rounds/{round_id}/questions.csv?job={'0' * 32}").status_code == 404
+    assert judge.get(f"/judging/rounds/{round_id}/questions/jobs/{'0' * 32}").status_code == 404
+
+
+def test_a_token_of_another_kind_of_job_of_the_round_is_404(scenario):
+    app, clock, round_id, _takers, _attempts, _ids = scenario
+    clock.set(CLOSES + timedelta(minutes=1))
+    judge = judge_client(app, round_id)
+    started = judge.get(f"/judging/rounds/{round_id}/export.csv")
+    assert started.status_code == 303
+    token = re.search(r"job=([0-9a-f]{32})", started.headers["Location"]).group(1)
+    run_jobs(app)
+    with app.app_context():
+        assert db.session.get(Job, token).status == "finished"
+    # The ranking's CSV is not an analysis: neither shown as one nor polled as one.
+    for url in (f"/judging/rounds/{round_id}/questions?job={token}",
+                f"/judging/rounds/{round_id}/questions.csv?job={token}",
+                f"/judging/rounds/{round_id}/questions/jobs/{token}"):
+        assert judge.get(url).status_code == 404, url
+
+
+def test_an_organiser_who_is_not_a_judge_sees_the_analysis_job_finish(make_app, tmp_path):
+    app, _clock, round_id, _takers, _attempts, _ids = build(
+        make_app(**GENEROUS_LIMITS, ITEM_ANALYSIS_INLINE_MAX_ATTEMPTS=5), tmp_path)
+    organiser = app.test_client()
+    Accounts(app, organiser).login_as("organiser", round_id=round_id)
+    url = f"/judging/rounds/{round_id}/questions"
+    started = organiser.get(url)
+    assert started.status_code == 303
+    progress = organiser.get(started.headers["Location"])
+    assert progress.status_code == 200
+    status_url = re.search(r'data-status-url="([^"]+)"', progress.get_data(as_text=True)).group(1)
+    token = re.search(r"job=([0-9a-f]{32})", started.headers["Location"]).group(1)
+    assert status_url == f"{url}/jobs/{token}"
+    assert organiser.get(status_url).get_json()["status"] == "queued"
+    run_jobs(app)
+    assert organiser.get(status_url).get_json()["status"] == "finished"
+    page = organiser.get(started.headers["Location"])
+    assert page.status_code == 200 and "Có thể sai đáp án" in page.get_data(as_text=True)
+    # A taker may not poll it.
+    assert _takers[0].client.get(status_url).status_code == 403
+
+
+def test_refresh_joins_the_rounds_analysis_under_way(make_app, tmp_path):
+    app, clock, round_id, _takers, _attempts, _ids = build(
+        make_app(**GENEROUS_LIMITS, ITEM_ANALYSIS_INLINE_MAX_ATTEMPTS=5), tmp_path)
+    judge = judge_client(app, round_id)
+    url = f"/judging/rounds/{round_id}/questions"
+    first = judge.get(url)
+    assert first.status_code == 303
+    # New submissions change what a new analysis would count; asking again, even with
+    # ?refresh=1, joins the one queued instead of starting a full scan beside it.
+    for _ in range(3):
+        choose(app, clock, sign_up(app), round_id, ("A", "A", "A"))
+        again = judge.get(f"{url}?refresh=1")
+        assert again.status_code == 303 and again.headers["Location"] == first.headers["Location"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Job).where(Job.kind == "judging.items")) == 1
+    run_jobs(app)
+    # Once it is done, a refresh makes a new one that counts the new attempts.
+    assert download(judge, f"{url}?refresh=1").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Job).where(Job.kind == "judging.items")) == 2
 
 
 def test_the_organisers_dashboard_lists_the_questions_to_review(scenario):
@@ -457,3 +571,51 @@ def test_an_open_big_rounds_analysis_is_shown_for_ten_minutes_then_made_again(ma
     assert analyses() == 3 and "<strong>11</strong> bài đã nộp" in html
     with app.app_context():
         assert not db.session.scalar(select(Job.keep).where(Job.kind == "judging.items").limit(1))
+
+
+def test_a_small_rounds_analysis_is_reused_for_a_minute_while_nothing_it_counted_changes(scenario, monkeypatch):
+    app, clock, round_id, _takers, _attempts, ids = scenario
+    scans = []
+    analyse = items.analyse
+    monkeypatch.setattr(items, "analyse", lambda round_id: scans.append(round_id) or analyse(round_id))
+    organiser = app.test_client()
+    Accounts(app, organiser).login_as("organiser", round_id=round_id)
+    dashboard = "/contests/manage/phan-tich/dashboard?round=1"
+    judge = judge_client(app, round_id)
+    page = f"/judging/rounds/{round_id}/questions"
+
+    def notes() -> str:
+        html = organiser.get(dashboard).get_data(as_text=True)
+        return html[html.index('id="h-questions"'):]
+
+    assert "Tỉ lệ đúng 30,0 %" in notes()
+    assert "Tỉ lệ đúng 30,0 %" in notes()
+    assert judge.get(page).status_code == 200 and judge.get(f"{page}.csv").status_code == 200
+    assert len(scans) == 1  # one scan for two dashboards, the page and its CSV
+    # A new submission changes what is counted: computed again, counting it.
+    choose(app, clock, sign_up(app), round_id, ("A", "A", "B"))
+    assert "Tỉ lệ đúng 27,3 %" in notes() and len(scans) == 2  # 3 of 11
+    # A minute on, computed again whatever the stamp says; "Tính lại" asks for a new one at once.
+    clock.advance(seconds=items.CACHE_SECONDS)
+    notes()
+    assert len(scans) == 3
+    assert judge.get(f"{page}?refresh=1").status_code == 200 and len(scans) == 4
+    # A correction (after the close) is seen at once.
+    clock.set(CLOSES + timedelta(minutes=1))
+    judge.get(page)
+    post(judge, f"{page}/{ids[3]}/key", {"option": option_id(app, ids[3], "B"), "reason": "Đáp án đúng là B"})
+    corrected = judge.get(page).get_data(as_text=True)
+    card = corrected[corrected.index(f'id="q{ids[3]}"'):]
+    assert "Đáp án đã được giám khảo sửa" in card and len(scans) == 6
+
+
+def test_an_analysis_queued_before_a_correction_is_not_joined(make_app, tmp_path):
+    app, _round_id, ids, judge, url = big_closed_round(make_app, tmp_path)
+    before = judge.get(url)
+    assert before.status_code == 303
+    post(judge, f"{url}/{ids[3]}/key", {"option": option_id(app, ids[3], "B"), "reason": "Đáp án đúng là B"})
+    # The queued one may read the old key when it runs: a new one, with the correction.
+    after = judge.get(url)
+    assert after.status_code == 303 and after.headers["Location"] != before.headers["Location"]
+    run_jobs(app)
+    assert "badge warn" not in judge.get(after.headers["Location"]).get_data(as_text=True)

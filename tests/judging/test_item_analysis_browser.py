@@ -3,8 +3,11 @@ with a judge's correction form open too (a judge may check a warning from a phon
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from tests.attempt_support import CLOSES
 from tests.browser_support import ARGS, CHROMIUM, serving
 from tests.conftest import PASSWORD, Accounts
 from tests.judging.test_item_analysis import scenario  # noqa: F401 - the fixture
@@ -16,7 +19,8 @@ pytestmark = pytest.mark.filterwarnings(
 
 
 def test_the_item_analysis_page_fits_a_phone(scenario, tmp_path):  # noqa: F811
-    app, _clock, round_id, _takers, _attempts, ids = scenario
+    app, clock, round_id, _takers, _attempts, ids = scenario
+    clock.set(CLOSES + timedelta(minutes=1))  # a key is corrected once the round has finished
     accounts = Accounts(app, app.test_client())
     phone = "0977123456"
     accounts.assign(accounts.create("judge", phone), "judge", round_id=round_id)
