@@ -17,8 +17,6 @@ The database is dropped at the end.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -29,10 +27,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ranking import SECRET, load, load_average  # noqa: E402
+from ranking import bench_app, load, load_average, machine  # noqa: E402
 from sqlalchemy import delete, func, select, update  # noqa: E402
 
-from quizapp import create_app  # noqa: E402
 from quizapp.contests import models  # noqa: E402
 from quizapp.contests.models import Round  # noqa: E402
 from quizapp.extensions import db  # noqa: E402
@@ -85,8 +82,7 @@ def main() -> int:
 
     url = create_postgres_database(args.database_url)
     try:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "REDIS_URL": None,
-                          "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST_KIB": 8})
+        app = bench_app(url)
         started = time.perf_counter()
         round_id = load(app, args.people, args.attempts_each)
         print(f"loaded {args.people:,} people x {args.attempts_each} attempts in {time.perf_counter() - started:.1f} s")
@@ -112,8 +108,7 @@ def main() -> int:
         print(f"lock of {args.people * args.attempts_each:,} attempts: median {statistics.median(seconds):.2f} s, "
               f"max {max(seconds):.2f} s over {args.repeat}"
               + (f"; ranks written on {ranked:,} attempts" if ranked is not None else ""))
-        print(f"machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
-              f"Python {platform.python_version()}")
+        print(machine())
         return 0
     finally:
         drop_postgres_database(url)

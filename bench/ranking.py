@@ -121,6 +121,17 @@ def load_average() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
 
+def bench_app(url: str, **settings):
+    """The app the benchmarks load and measure: no Redis, password hashing cheap for the seeding."""
+    return create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "REDIS_URL": None,
+                       "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST_KIB": 8, **settings})
+
+
+def machine() -> str:
+    return f"machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, " \
+           f"Python {platform.python_version()}"
+
+
 def timed_export(env: dict[str, str], round_id: int, path: Path) -> tuple[float, float, float]:
     """(seconds, peak MB, CPU seconds) of the real CLI export in a child process (Linux)."""
     command = [str(ROOT / ".venv" / "bin" / "python"), "-c",
@@ -183,9 +194,7 @@ def main() -> int:
     url = create_postgres_database(args.database_url)
     workdir = Path(tempfile.mkdtemp(prefix="ranking-bench-"))
     try:
-        config = {"DATABASE_URL": url, "SECRET_KEY": SECRET, "REDIS_URL": None,
-                  "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST_KIB": 8}
-        app = create_app(config)
+        app = bench_app(url)
         started = time.perf_counter()
         round_id = load(app, args.people, args.attempts_each)
         print(f"loaded {args.people:,} people x {args.attempts_each} attempts in {time.perf_counter() - started:.1f} s")
@@ -207,8 +216,7 @@ def main() -> int:
                 print(f"export {kind}: {seconds:.2f} s ({cpu:.2f} s CPU of the export process), peak memory "
                       f"{peak:.0f} MB, {path.stat().st_size / 1e6:.1f} MB file, {load_average()}"
                       + (" (targets: < 6 s, < 150 MB)" if kind == "xlsx" else ""))
-        print(f"machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
-              f"Python {platform.python_version()}")
+        print(machine())
         return 0
     finally:
         drop_postgres_database(url)

@@ -230,3 +230,19 @@ def test_revision_0029_adds_the_key_corrections_and_goes_back(make_app, new_data
         assert "key_corrections" not in inspect(db.engine).get_table_names()
         upgrade()
         assert schema_diff(db.engine) == []
+
+
+def test_revision_0030_keeps_the_public_figures_with_the_locked_result_and_goes_back(make_app, new_database):
+    app = make_app(DATABASE_URL=new_database())
+    with app.app_context():
+        upgrade(revision="0029")
+        assert "public_figures" not in {column["name"] for column in inspect(db.engine).get_columns("round_results")}
+        upgrade(revision="0030")
+        # Nullable: a round locked before gets its figures on its page's first view.
+        column = next(column for column in inspect(db.engine).get_columns("round_results")
+                      if column["name"] == "public_figures")
+        assert column["nullable"]
+        downgrade(revision="0029")
+        assert "public_figures" not in {column["name"] for column in inspect(db.engine).get_columns("round_results")}
+        upgrade()
+        assert schema_diff(db.engine) == []

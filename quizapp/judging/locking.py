@@ -30,6 +30,7 @@ from typing import BinaryIO, NamedTuple
 
 from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from quizapp import audit, clock
 from quizapp.attempts.services import finalise_expired, round_finished
@@ -38,6 +39,7 @@ from quizapp.contests.models import Attempt, AttemptPlace, Round
 from quizapp.errors import DomainError
 from quizapp.extensions import db
 from quizapp.flags.models import INFORMATIONAL, Flag
+from quizapp.judging import public
 from quizapp.judging.awards import ATTEMPT_COLUMN, AWARD_COLUMN, RANK_COLUMN
 from quizapp.judging.materialised import keep, round_states
 from quizapp.judging.models import (
@@ -137,6 +139,9 @@ def lock_round(round_: Round, judge: User | None, *, reason: str | None = None) 
     result.row_digests = "".join(f"{salt} {digest}\n" for salt, digest in pairs)
     result.checksum = rows_checksum([digest for _salt, digest in pairs])
     write_places(round_, places, result.locked_at)
+    # The public page's figures cannot change from here on (but for erasure, which rewrites
+    # them with the snapshot): computed once now, not on every anonymous view (rule 11).
+    result.public_figures = public.figures(round_, result)
     db.session.add(result)
     audit.record("round.locked", "round", round_.id, after={
         "rows": rows, "checksum": result.checksum, "reason": reason, "undecided_flags": check.undecided_flags,
@@ -256,6 +261,14 @@ def redact_snapshot(result: RoundResult, attempt_ids: set[int]) -> int:
     result.canonical_csv = text.getvalue().encode("utf-8")
     if pairs:
         result.row_digests = "".join(f"{salt or '-'} {digest}\n" for salt, digest in pairs)
+    # The public page's winners come from the snapshot's first rows: taken again from the
+    # redacted ones, so the erasure shows at once. Written even when none were kept yet, so a
+    # first view computing them concurrently from the old snapshot (public.keep_figures) is
+    # overwritten rather than left naming the person.
+    kept = result.public_figures
+    result.public_figures = None if kept is None else {
+        **kept, "winners": public.winners(db.session.get(Round, result.round_id), iter(rows))}
+    flag_modified(result, "public_figures")
     return changed
 
 

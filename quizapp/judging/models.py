@@ -66,6 +66,11 @@ class RoundResult(db.Model):
     canonical_csv: Mapped[bytes] = mapped_column(LargeBinary)
     checksum_scheme: Mapped[str] = mapped_column(String(32), default=SCHEME_CSV, server_default=SCHEME_CSV)
     row_digests: Mapped[str | None] = mapped_column(Text)
+    # What the public results page shows of the round (judging/public.py), computed once at the
+    # lock, or on the first view of a round locked before the page kept them: nothing in it can
+    # change after the lock but the winners' names and phones, which erasure rewrites with the
+    # snapshot. None until computed.
+    public_figures: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     @property
     def scheme_label(self) -> str:

@@ -11,9 +11,13 @@ What a department publishes is the winners, not the whole ranking: a national ro
 160,000 people, and a non-winner's place is their own business (each taker sees theirs on
 "Kết quả của tôi", attempts/results.py); the judges publish the full list, if they choose, as
 the ranking CSV with its checksum. So the page is bounded whatever the round's size. It is
-public, so what it computes from the round (participation, the winners, the drawn questions)
-is kept per worker for a few minutes (``published``); whether a key may be shown is decided
-on every view, so rule 2 holds to the minute.
+public, and nobody may make the server work hard for free (DESIGN §3 rule 11): its figures
+(participation, the all-correct count, the top units, the drawn questions, the winners) cannot
+change after the lock, so they are computed once, at the lock (judging/locking.py), or on the
+first view of a round locked before they were kept, and stored on the locked result
+(``RoundResult.public_figures``): a view reads that one row. Erasure rewrites the winners it
+names with the snapshot (``locking.redact_snapshot``). Whether a key may be shown is decided on
+every view, so rule 2 holds to the minute.
 
 The page is the judges' output, so it lives here, though its URL sits with the contest's other
 public pages under ``/contests`` (its own blueprint, ``results``). The pieces are also the round
@@ -22,13 +26,12 @@ summary's (``summary.py``), which staff print for their department's report, loc
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, render_template
 from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.orm import defer
 
@@ -49,9 +52,8 @@ bp = Blueprint("results", __name__, url_prefix="/contests")
 
 DEFAULT_WINNERS = 10
 TOP_UNITS = 10
-# How long a worker keeps what it computed for a round's public page, and for how many rounds.
-PUBLISHED_SECONDS = 300
-PUBLISHED_ROUNDS = 16
+# How long a phone may keep the page (a locked round's results change only by erasure).
+PUBLISHED_SECONDS = 60
 
 
 @dataclass
@@ -91,40 +93,62 @@ def public_results(slug: str, number: int):
     """A locked round's published results, for everyone; nothing before the lock."""
     contest = db.session.scalar(select(Contest).where(Contest.slug == slug))
     round_ = next((item for item in contest.rounds if item.number == number), None) if contest else None
-    # The snapshot itself (tens of megabytes for a national round) is read only to compute the page.
-    result = db.session.scalar(select(RoundResult).options(defer(RoundResult.canonical_csv))
+    # The snapshot (tens of megabytes for a national round) and its digests are not read: the
+    # page's figures are kept with the result.
+    result = db.session.scalar(select(RoundResult)
+                               .options(defer(RoundResult.canonical_csv), defer(RoundResult.row_digests))
                                .where(RoundResult.round_id == round_.id)) if round_ is not None else None
     if result is None:
         abort(404)
+    if result.public_figures is None:
+        result = keep_figures(round_, result)
+        db.session.commit()
     page = render_template("judging/public_results.html", contest=contest, round=round_, result=result,
-                           published=published(round_, result), key_notice=key_notice, local_time=clock.local_time,
+                           published=published(result), key_notice=key_notice, local_time=clock.local_time,
                            duration_text=duration_text)
-    # The phone may keep it a minute (a locked round's results change only by erasure); shared
-    # caches may not: the header names whoever is signed in.
-    return page, {"Cache-Control": f"private, max-age={PUBLISHED_SECONDS // 5}"}
+    # The phone may keep it a minute; shared caches may not: the header names whoever is signed in.
+    return page, {"Cache-Control": f"private, max-age={PUBLISHED_SECONDS}"}
 
 
-def published(round_: Round, result: RoundResult) -> Published:
-    """The page's figures, kept by this worker for ``PUBLISHED_SECONDS`` per round and version
-    of the snapshot (erasure rewrites it: its size changes, and the page follows at once). The
-    answer key's gate (contests.keys) is asked on every call."""
-    cache: dict = current_app.extensions.setdefault("quizapp.published", {})
-    version = (round_.id, result.id, db.session.scalar(
-        select(func.length(RoundResult.canonical_csv)).where(RoundResult.id == result.id)))
-    kept = cache.get(version)
-    if kept is None or time.monotonic() - kept[0] > PUBLISHED_SECONDS:
-        if len(cache) >= PUBLISHED_ROUNDS:
-            cache.clear()
-        kept = (time.monotonic(), _computed(round_, result))
-        cache[version] = kept
-    figures = kept[1]
-    return replace(figures, answer_key=gated(figures.answer_key))
+def keep_figures(round_: Round, result: RoundResult) -> RoundResult:
+    """Compute and store the figures of a round locked before they were kept at the lock, once:
+    the result's row is locked first, so an erasure either finishes before (and the figures are
+    computed from the redacted snapshot) or waits and then rewrites them. Returns the result as
+    read under the lock; never commits."""
+    result = db.session.scalar(select(RoundResult).where(RoundResult.id == result.id)
+                               .with_for_update().execution_options(populate_existing=True))
+    if result.public_figures is None:
+        result.public_figures = figures(round_, result)
+        db.session.flush()
+    return result
 
 
-def _computed(round_: Round, result: RoundResult) -> Published:
-    figures = participation(round_.id)
-    return Published(**vars(figures), all_correct=all_correct(round_),
-                     winners=winners(round_, result.snapshot_rows()), answer_key=drawn_key(round_.id))
+def figures(round_: Round, result: RoundResult) -> dict:
+    """What the public page shows of a locked round, as stored in ``RoundResult.public_figures``
+    (JSON): the key lines before the gate of rule 2, which ``published`` applies per view."""
+    counted = participation(round_.id)
+    return {
+        "people": counted.people, "attempts": counted.attempts,
+        "units_by_people": [list(unit) for unit in counted.units_by_people],
+        "units_by_attempts": [list(unit) for unit in counted.units_by_attempts],
+        "all_correct": all_correct(round_),
+        "winners": winners(round_, result.snapshot_rows()),
+        "answer_key": [{"text": line.text, "correct": line.correct, "question_id": line.question_id}
+                       for line in drawn_key(round_.id)],
+    }
+
+
+def published(result: RoundResult) -> Published:
+    """The page's figures as stored with the locked result, the answer key gated as of now
+    (contests.keys)."""
+    stored = result.public_figures
+    return Published(
+        people=stored["people"], attempts=stored["attempts"],
+        units_by_people=[(name, count) for name, count in stored["units_by_people"]],
+        units_by_attempts=[(name, count) for name, count in stored["units_by_attempts"]],
+        all_correct=stored["all_correct"], winners=stored["winners"],
+        answer_key=gated([KeyLine(line["text"], line["correct"], question_id=line["question_id"])
+                          for line in stored["answer_key"]]))
 
 
 def all_correct(round_: Round) -> int:
@@ -151,7 +175,8 @@ def winners(round_: Round, rows: Iterable[list[object]]) -> list[dict]:
     overridden = set(db.session.scalars(select(Attempt.id).where(
         Attempt.id.in_(attempt_ids), Attempt.user_id.in_(given)))) if given and attempt_ids else set()
     return [
-        {"place": row[0], "name": row[1], "phone": mask_phone(row[2]), "unit": row[3], "correct": row[4],
+        {"attempt": row[ATTEMPT_COLUMN], "place": row[0], "name": row[1], "phone": mask_phone(row[2]),
+         "unit": row[3], "correct": row[4],
          "seconds": row[7], "submitted": row[8], "award": row[AWARD_COLUMN],
          "overridden": bool(row[AWARD_COLUMN]) and str(row[ATTEMPT_COLUMN]).isdigit()
          and int(row[ATTEMPT_COLUMN]) in overridden}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, select, update
 
 from quizapp.auth.models import User
 from quizapp.contests.models import Attempt
@@ -163,12 +163,7 @@ def test_the_page_shows_what_an_announcement_shows_and_marks_a_judges_award(make
         taker = sign_up(app, full_name=f"Người Thông Báo {number}", unit_code=unit)
         takers.append(taker)
         for right in scores:
-            attempt = taker.started(round_id)
-            for question in attempt["questions"][:right]:
-                taker.save(attempt["id"], question["id"], [next(o["id"] for o in question["options"]
-                                                                if "phương án A" in o["text"])])
-            clock.advance(seconds=30)
-            taker.submit(attempt["id"])
+            _take(taker, round_id, right, clock, seconds=30)
     with app.app_context():
         round_ = db.session.get(Round, round_id)
         override_award(round_, takers[4].user_id, "Giải Ba", "Lý do riêng của Ban Giám khảo", None)
@@ -238,3 +233,114 @@ def test_an_erasure_after_the_lock_reaches_the_kept_page_at_once(make_app, tmp_p
         db.session.commit()
 
     assert "Người Sẽ Rời Đi" not in app.test_client().get(url).get_data(as_text=True)
+
+
+def _take(taker, round_id: int, right: int, clock, *, seconds: int) -> None:
+    """One attempt answering its first ``right`` questions with option A (the key), taking ``seconds``."""
+    attempt = taker.started(round_id)
+    for question in attempt["questions"][:right]:
+        taker.save(attempt["id"], question["id"], [next(o["id"] for o in question["options"]
+                                                        if "phương án A" in o["text"])])
+    clock.advance(seconds=seconds)
+    taker.submit(attempt["id"])
+
+
+def _round_with_takers(app, tmp_path, slug: str) -> int:
+    """A locked-ready round: an award tier, two units, five takers of varied scores."""
+    clock = install_clock(app)
+    import_bank(app, tmp_path, slug, simple_questions(slug[:2], 3))
+    (round_id,) = load_contest(app, tmp_path, slug, [
+        round_definition(1, bank=slug, count=3, max_attempts=None) | {"awards": [{"name": "Giải Nhất", "count": 2}]}])
+    with app.app_context():
+        db.session.add_all([Unit(code="Y1", name="Xã Một"), Unit(code="Y2", name="Xã Hai")])
+        db.session.commit()
+    for number, (unit, right) in enumerate([("Y1", 3), ("Y1", 2), ("Y2", 3), ("Y2", 1), ("Y2", 0)]):
+        _take(sign_up(app, full_name=f"Người Giữ Số {number}", unit_code=unit), round_id, right, clock, seconds=20)
+    clock.set(CLOSES + timedelta(minutes=1))
+    return round_id
+
+
+def _live(round_id: int) -> dict:
+    """The figures as computed from the round's attempts now, not as kept."""
+    from quizapp.contests.models import Round
+    from quizapp.judging.models import locked_result
+    from quizapp.judging.public import figures
+
+    return figures(db.session.get(Round, round_id), locked_result(round_id))
+
+
+def test_the_lock_keeps_the_public_figures_and_a_view_runs_no_aggregate_over_attempts(make_app, tmp_path):
+    """DESIGN §3 rule 11 (review finding 3): the page's figures are computed once, at the lock;
+    an anonymous view reads the kept row, never the attempts, their items or the snapshot."""
+    from quizapp.judging.models import locked_result
+    from tests.attempts.test_statement_budget import counted
+
+    app = make_app(**GENEROUS_LIMITS)
+    round_id = _round_with_takers(app, tmp_path, "giu-so")
+    _lock(app, round_id)
+    with app.app_context():
+        kept = locked_result(round_id).public_figures
+        assert kept == _live(round_id)
+    assert kept["people"] == 5 and kept["all_correct"] == 2 and len(kept["answer_key"]) == 3
+    assert [winner["name"] for winner in kept["winners"]] == ["Người Giữ Số 0", "Người Giữ Số 2"]
+
+    anonymous = app.test_client()
+    url = "/contests/giu-so/rounds/1/results"
+    first = anonymous.get(url).get_data(as_text=True)
+    with counted(app) as statements:
+        page = anonymous.get(url)
+    assert page.get_data(as_text=True) == first
+    read = " ".join(statements).lower()
+    assert "attempt_items" not in read and "from attempts" not in read and "join attempts" not in read
+    assert "count(" not in read and "canonical_csv" not in read and "row_digests" not in read
+    assert not any(statement.lstrip().upper().startswith(("UPDATE", "INSERT")) for statement in statements)
+    assert 'id="people">5<' in first and 'id="all-correct">2<' in first and "Người Giữ Số 2" in first
+
+
+def test_a_round_locked_before_the_figures_were_kept_shows_and_keeps_them_on_its_first_view(make_app, tmp_path):
+    from quizapp.judging.models import RoundResult, locked_result
+
+    app = make_app(**GENEROUS_LIMITS)
+    round_id = _round_with_takers(app, tmp_path, "khoa-cu")
+    _lock(app, round_id)
+    with app.app_context():
+        expected = _live(round_id)
+        # As migration 0030 leaves a round locked earlier.
+        db.session.execute(update(RoundResult).where(RoundResult.round_id == round_id).values(public_figures=None))
+        db.session.commit()
+        assert locked_result(round_id).public_figures is None
+
+    page = app.test_client().get("/contests/khoa-cu/rounds/1/results")
+    html = page.get_data(as_text=True)
+
+    assert page.status_code == 200
+    assert 'id="people">5<' in html and 'id="all-correct">2<' in html and "Xã Hai: 3 người" in html
+    assert "Người Giữ Số 0" in html and "kh câu 1 phương án A" in html
+    with app.app_context():
+        assert locked_result(round_id).public_figures == expected
+
+
+def test_an_erasure_rewrites_the_kept_winners_and_nothing_else(make_app, tmp_path):
+    from quizapp.auth.models import User
+    from quizapp.judging.models import locked_result
+    from quizapp.privacy.erasure import erase_person
+
+    app = make_app(**GENEROUS_LIMITS)
+    round_id = _round_with_takers(app, tmp_path, "xoa-giu")
+    _lock(app, round_id)
+    with app.app_context():
+        before = locked_result(round_id).public_figures
+        winner = db.session.scalar(select(User).where(User.full_name == "Người Giữ Số 2"))
+        phone = winner.phone
+        erase_person(winner, "deletion")
+        db.session.commit()
+        after = locked_result(round_id).public_figures
+        assert after["winners"] == _live(round_id)["winners"]
+    # The counts stay the lock's (the erased person took part; their unit is no longer on their
+    # account, but a count names nobody). An award winner keeps name and unit as the record of
+    # the award and loses the phone.
+    assert {key: value for key, value in after.items() if key != "winners"} == {
+        key: value for key, value in before.items() if key != "winners"}
+    erased = next(item for item in after["winners"] if item["name"] == "Người Giữ Số 2")
+    assert erased["phone"] != next(item for item in before["winners"] if item["name"] == "Người Giữ Số 2")["phone"]
+    assert phone[-3:] not in erased["phone"]
