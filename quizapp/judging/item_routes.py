@@ -31,7 +31,7 @@ from quizapp.jobs import services as jobs
 from quizapp.jobs.models import Job
 from quizapp.judging import items
 from quizapp.judging.jobs import round_scope, start_item_analysis
-from quizapp.judging.models import locked_result
+from quizapp.judging.models import locked_summary
 from quizapp.judging.routes import _carry_out as carry_out
 from quizapp.judging.routes import bp
 from quizapp.judging.rows import write_table_csv
@@ -102,7 +102,7 @@ def item_analysis(round_id: int):
     analysis = _analysis(round_, ".item_analysis")
     if not isinstance(analysis, items.Analysis):
         return analysis
-    locked = locked_result(round_id)
+    locked = locked_summary(round_id)
     judge = access.may(current_user, round_.contest, "judge")
     finished = round_finished(round_, clock.now())
     return render_template(

@@ -71,7 +71,7 @@ from quizapp.extensions import db
 from quizapp.jobs.models import Job
 from quizapp.jobs.services import chunks
 from quizapp.judging import provisional
-from quizapp.judging.models import KeyCorrection, RoundLocked, RoundStillOpen, locked_result
+from quizapp.judging.models import KeyCorrection, RoundLocked, RoundStillOpen, locked_summary
 from quizapp.text import clean_text
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -427,7 +427,7 @@ def correct_key(round_: Round, question_id: int, option_ids: list[int], reason: 
         raise ValidationFailed({"reason": [f"Lý do dài tối đa {MAX_REASON} ký tự."]})
     # The lock (judging.locking) takes the same row first: one of the two waits for the other.
     db.session.execute(select(Round.id).where(Round.id == round_.id).with_for_update(key_share=True))
-    if locked_result(round_.id) is not None:
+    if locked_summary(round_.id) is not None:
         raise RoundLocked("Kết quả vòng thi đã khóa: không thể sửa đáp án của vòng này nữa.")
     if not round_finished(round_, clock.now()):
         raise RoundStillOpen()

@@ -35,7 +35,7 @@ from quizapp.judging.awards import ATTEMPT_COLUMN, AWARD_COLUMN, OVERRIDE_HEADER
 from quizapp.judging.certificates import services as certificates
 from quizapp.judging.exports import ATTEMPTS_HEADER, attempts_log_rows, export_ranking
 from quizapp.judging.locking import current_rows
-from quizapp.judging.models import RoundResult, locked_result
+from quizapp.judging.models import RoundResult, locked_summary
 from quizapp.judging.ranking import ranked_people
 from quizapp.judging.rows import HEADER, write_table_csv
 
@@ -70,14 +70,14 @@ def _round(round_id: int) -> Round:
 
 
 def _round_total(round_: Round, progress: Progress) -> None:
-    result = locked_result(round_.id)
+    result = locked_summary(round_.id)
     progress.set_total(result.rows if result is not None else ranked_people(round_.id))
 
 
 def _kept_first(round_: Round) -> None:
     """Before a file reads the round, in the worker: its attempts past deadline closed and a
     finished round's ranking kept (quick once kept; nothing to do once locked)."""
-    if locked_result(round_.id) is None:
+    if locked_summary(round_.id) is None:
         finalise_expired(round_id=round_.id)
         materialised.keep(round_)
         db.session.commit()
@@ -128,7 +128,7 @@ def certificates_file(stream: BinaryIO, progress: Progress, *, round_id: int, ba
     """A locked round's award certificates as a ZIP (judging/certificates), issuing those not
     issued yet, committed a chunk at a time: their codes stand before anyone prints them."""
     round_ = _round(round_id)
-    if locked_result(round_.id) is None:
+    if locked_summary(round_.id) is None:
         raise certificates.NotLocked()
     progress.set_total(certificates.awards_to_zip(round_))
     certificates.write_zip(round_, stream, base_url, progress.counted, settle=db.session.commit)
@@ -190,7 +190,7 @@ def start_round_file(kind: str, round_: Round, filename: str, user_id: int | Non
                      eligibility: bool = False) -> Job:
     """The job for one of a round's files (``kind``: ranking, awards, attempts; ``fmt``: csv, or
     xlsx for the ranking, with the ``eligibility`` columns on request), kept once the round is locked."""
-    result = locked_result(round_.id)
+    result = locked_summary(round_.id)
     key = f"judging:round:{round_.id}:{kind}{'+eligibility' if eligibility else ''}.{fmt}"
     # The eligibility columns read people's profiles as they are now: never kept.
     keep = result is not None and not eligibility
@@ -209,7 +209,7 @@ def start_certificates(round_: Round, filename: str, user_id: int | None, base_u
     checksum and everything else the certificates print (``certificates.edition``), so a new
     logo or a revoked certificate makes a new file rather than serving the kept one, and the
     files it supersedes go (each holds up to ``CERTIFICATES_ZIP_MAX`` PDFs of about 70 KB)."""
-    result = locked_result(round_.id)
+    result = locked_summary(round_.id)
     certificates.awards_to_zip(round_)
     prefix = f"judging:round:{round_.id}:certificates.zip:"
     key = f"{prefix}locked:{result.checksum}:{certificates.edition(round_, base_url)}"

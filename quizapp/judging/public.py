@@ -33,7 +33,6 @@ from itertools import islice
 
 from flask import Blueprint, abort, render_template
 from sqlalchemy import and_, distinct, func, select
-from sqlalchemy.orm import defer
 
 from quizapp import clock
 from quizapp.banks.models import QuestionVersion
@@ -44,7 +43,7 @@ from quizapp.formatting import duration_text
 from quizapp.judging.awards import ATTEMPT_COLUMN, AWARD_COLUMN
 from quizapp.judging.collective import unit_standings
 from quizapp.judging.items import corrections_of
-from quizapp.judging.models import AwardOverride, RoundResult
+from quizapp.judging.models import AwardOverride, RoundResult, locked_summary
 from quizapp.judging.ranking import Rules, prediction_truth
 from quizapp.phone import mask_phone
 
@@ -95,9 +94,7 @@ def public_results(slug: str, number: int):
     round_ = next((item for item in contest.rounds if item.number == number), None) if contest else None
     # The snapshot (tens of megabytes for a national round) and its digests are not read: the
     # page's figures are kept with the result.
-    result = db.session.scalar(select(RoundResult)
-                               .options(defer(RoundResult.canonical_csv), defer(RoundResult.row_digests))
-                               .where(RoundResult.round_id == round_.id)) if round_ is not None else None
+    result = locked_summary(round_.id) if round_ is not None else None
     if result is None:
         abort(404)
     if result.public_figures is None:

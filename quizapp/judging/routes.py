@@ -89,7 +89,7 @@ from quizapp.judging.jobs import (
     start_standings_file,
 )
 from quizapp.judging.locking import current_rows, lock_check, lock_round
-from quizapp.judging.models import ProvisionalBuild, locked_result
+from quizapp.judging.models import ProvisionalBuild, locked_result, locked_summary
 from quizapp.judging.ranking import ranked_people
 from quizapp.judging.rows import page_of_ranking, search_kept, write_table_csv
 from quizapp.phone import normalise_phone
@@ -322,7 +322,7 @@ def attempts_export(round_id: int):
 def certificates_export(round_id: int):
     """Every certificate of a locked round, one PDF each (judging.certificates), as a ZIP."""
     round_ = _round_or_abort(round_id)
-    if locked_result(round_.id) is None:
+    if locked_summary(round_.id) is None:
         abort(404)
     if (token := request.args.get("job")) is not None:
         return _job_answer(jobs.find(token, round_scope(round_.id)))
